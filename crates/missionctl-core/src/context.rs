@@ -1,0 +1,1 @@
+//! Placeholder: filled by the topology work (issue 3).

@@ -1,0 +1,1 @@
+//! Placeholder: the transition matrix and guards.

@@ -1,0 +1,5 @@
+//! The `missionctl` binary.
+
+fn main() -> std::process::ExitCode {
+    missionctl::run()
+}
