@@ -1,1 +1,259 @@
-//! Placeholder.
+//! JSON text exactly as Python's `json.dumps(..., sort_keys=True)` writes it.
+//!
+//! Spec Kitty writes two JSON dialects that missionctl must reproduce byte for byte:
+//!
+//! - event-log rows: [`Style::Compact`], i.e. `json.dumps(obj, sort_keys=True)` with the
+//!   default separators `", "` and `": "` and `ensure_ascii=True`;
+//! - `status.json`: [`Style::Indented`], i.e. `json.dumps(obj, sort_keys=True, indent=2,
+//!   ensure_ascii=False)` with separators `","` and `": "`.
+//!
+//! Keys are always sorted by code point, whatever order the value's map keeps.
+
+use serde_json::{Map, Number, Value};
+use std::fmt::Write as _;
+
+/// The two output dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// One line, `", "` and `": "` separators, every non-ASCII character escaped.
+    Compact,
+    /// Two-space indentation, `","` and `": "` separators, raw UTF-8.
+    Indented,
+}
+
+/// Returns the JSON text of `value` in the given style (no trailing newline).
+pub fn to_string(value: &Value, style: Style) -> String {
+    let mut out = String::with_capacity(256);
+    write_value(&mut out, value, style, 0);
+    out
+}
+
+/// Appends the JSON text of `value` to `out`.
+pub fn write_value(out: &mut String, value: &Value, style: Style, depth: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(number) => write_number(out, number),
+        Value::String(text) => write_str(out, text, style),
+        Value::Array(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                separator(out, style, index == 0, depth + 1);
+                write_value(out, item, style, depth + 1);
+            }
+            close(out, style, depth);
+            out.push(']');
+        }
+        Value::Object(map) => write_map(out, map, style, depth),
+    }
+}
+
+fn write_map(out: &mut String, map: &Map<String, Value>, style: Style, depth: usize) {
+    if map.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.push('{');
+    for (index, (key, item)) in entries.into_iter().enumerate() {
+        separator(out, style, index == 0, depth + 1);
+        write_str(out, key, style);
+        out.push_str(": ");
+        write_value(out, item, style, depth + 1);
+    }
+    close(out, style, depth);
+    out.push('}');
+}
+
+fn separator(out: &mut String, style: Style, first: bool, depth: usize) {
+    match style {
+        Style::Compact => {
+            if !first {
+                out.push_str(", ");
+            }
+        }
+        Style::Indented => {
+            if !first {
+                out.push(',');
+            }
+            newline_indent(out, depth);
+        }
+    }
+}
+
+fn close(out: &mut String, style: Style, depth: usize) {
+    if style == Style::Indented {
+        newline_indent(out, depth);
+    }
+}
+
+fn newline_indent(out: &mut String, depth: usize) {
+    out.push('\n');
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+/// Appends a JSON string literal, escaped as Python escapes it in the given style.
+pub fn write_str(out: &mut String, text: &str, style: Style) {
+    out.push('"');
+    let ascii_only = style == Style::Compact;
+    let mut start = 0;
+    for (index, ch) in text.char_indices() {
+        let escape: Option<&str> = match ch {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '\u{8}' => Some("\\b"),
+            '\u{c}' => Some("\\f"),
+            _ => None,
+        };
+        let needs_unicode = ch < ' ' || (ascii_only && ch > '~');
+        if escape.is_none() && !needs_unicode {
+            continue;
+        }
+        out.push_str(&text[start..index]);
+        start = index + ch.len_utf8();
+        if let Some(escape) = escape {
+            out.push_str(escape);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in ch.encode_utf16(&mut units) {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        }
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
+fn write_number(out: &mut String, number: &Number) {
+    if let Some(int) = number.as_i64() {
+        let _ = write!(out, "{int}");
+    } else if let Some(int) = number.as_u64() {
+        let _ = write!(out, "{int}");
+    } else if let Some(float) = number.as_f64() {
+        write_float(out, float);
+    } else {
+        out.push_str(&number.to_string());
+    }
+}
+
+/// Appends a float the way Python's `repr(float)` renders it.
+///
+/// Python uses the shortest round-tripping digits, fixed notation for decimal exponents in
+/// `-4..16` (always with a fractional part) and `d.ddde+XX` otherwise.
+pub fn write_float(out: &mut String, value: f64) {
+    if value.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if value.is_infinite() {
+        out.push_str(if value > 0.0 { "Infinity" } else { "-Infinity" });
+        return;
+    }
+    // `{:e}` gives the shortest round-trip digits as `d.ddde<exp>`.
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .unwrap_or((scientific.as_str(), "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if negative {
+        out.push('-');
+    }
+    if (-4..16).contains(&exponent) {
+        let point = exponent + 1;
+        if point <= 0 {
+            out.push_str("0.");
+            for _ in 0..(-point) {
+                out.push('0');
+            }
+            out.push_str(&digits);
+        } else {
+            let point = point as usize;
+            if digits.len() <= point {
+                out.push_str(&digits);
+                for _ in digits.len()..point {
+                    out.push('0');
+                }
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..point]);
+                out.push('.');
+                out.push_str(&digits[point..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "e{sign}{:02}", exponent.unsigned_abs());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn float(value: f64) -> String {
+        let mut out = String::new();
+        write_float(&mut out, value);
+        out
+    }
+
+    #[test]
+    fn floats_match_python_repr() {
+        assert_eq!(float(1.0), "1.0");
+        assert_eq!(float(0.5), "0.5");
+        assert_eq!(float(-2.25), "-2.25");
+        assert_eq!(float(1e16), "1e+16");
+        assert_eq!(float(1.5e-7), "1.5e-07");
+        assert_eq!(float(0.0001), "0.0001");
+        assert_eq!(float(123456789012345.6), "123456789012345.6");
+        assert_eq!(float(1784987482.57), "1784987482.57");
+        assert_eq!(float(1.2345e20), "1.2345e+20");
+        assert_eq!(float(0.0), "0.0");
+    }
+
+    #[test]
+    fn compact_style_matches_python_defaults() {
+        let value = json!({"b": [1, 2, {}], "a": "é/\u{7f}\u{1f600}\n", "c": null, "d": []});
+        assert_eq!(
+            to_string(&value, Style::Compact),
+            r#"{"a": "\u00e9/\u007f\ud83d\ude00\n", "b": [1, 2, {}], "c": null, "d": []}"#
+        );
+    }
+
+    #[test]
+    fn indented_style_matches_python_indent_two() {
+        let value = json!({"z": {"y": [true, false]}, "a": "é\u{1}", "e": {}});
+        assert_eq!(
+            to_string(&value, Style::Indented),
+            "{\n  \"a\": \"é\\u0001\",\n  \"e\": {},\n  \"z\": {\n    \"y\": [\n      true,\n      false\n    ]\n  }\n}"
+        );
+    }
+
+    #[test]
+    fn keys_sort_by_code_point() {
+        let value = json!({"b": 1, "B": 2, "é": 3, "a": 4});
+        assert_eq!(
+            to_string(&value, Style::Compact),
+            r#"{"B": 2, "a": 4, "b": 1, "\u00e9": 3}"#
+        );
+    }
+}
