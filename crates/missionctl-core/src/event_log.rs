@@ -159,9 +159,16 @@ where
 }
 
 fn parse_line(text: &str, line: usize) -> Result<LogRow, String> {
-    match serde_json::from_str::<RawRow<'_>>(text) {
-        Ok(raw) => classify(&raw, line),
-        Err(_) => {
+    // A derived struct also accepts a JSON array (as a sequence of fields): only objects
+    // take the fast path.
+    let fast = if text.starts_with('{') {
+        serde_json::from_str::<RawRow<'_>>(text).ok()
+    } else {
+        None
+    };
+    match fast {
+        Some(raw) => classify(&raw, line),
+        None => {
             // Not an object, invalid JSON, or an object with a repeated key. Python keeps the
             // last value of a repeated key; re-serializing the parsed value does the same.
             let value: Value = serde_json::from_str(text)
