@@ -6,4 +6,5 @@
 #![forbid(unsafe_code)]
 
 pub mod fs_util;
+pub mod git;
 pub mod mission_dir;
