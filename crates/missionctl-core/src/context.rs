@@ -498,7 +498,7 @@ impl fmt::Display for ReadSurface {
 /// | `single_branch`, `lanes` | any (not consulted: a husk is ignored) | primary |
 /// | `coord`, `lanes_with_coord` | `materialized` | coordination |
 /// | `coord`, `lanes_with_coord` | `unmaterialized` (create-window) | primary |
-/// | `coord`, `lanes_with_coord` | `empty` (worktree without the mission directory) | primary |
+/// | `coord`, `lanes_with_coord` | `empty` (worktree without the mission directory) | [`ReadResolutionError::CoordAuthorityUnavailable`] |
 /// | `coord`, `lanes_with_coord` | `deleted` | [`ReadResolutionError::CoordinationBranchDeleted`] |
 /// | `coord`, `lanes_with_coord` | `none` (no mid8) | [`ReadResolutionError::CoordAuthorityUnavailable`] |
 ///
@@ -513,7 +513,12 @@ pub fn resolve_read_surface(
     }
     match probe {
         CoordinationProbe::Materialized => Ok(ReadSurface::Coordination),
-        CoordinationProbe::Unmaterialized | CoordinationProbe::Empty => Ok(ReadSurface::Primary),
+        CoordinationProbe::Unmaterialized => Ok(ReadSurface::Primary),
+        // A materialized coordination worktree that lacks the mission directory cannot be
+        // trusted, and the primary copy may be stale: fail closed rather than guess.
+        CoordinationProbe::Empty => {
+            Err(ReadResolutionError::CoordAuthorityUnavailable { topology })
+        }
         CoordinationProbe::Deleted => Err(ReadResolutionError::CoordinationBranchDeleted {
             coordination_branch: None,
         }),
@@ -528,8 +533,6 @@ pub struct ResolvedRead {
     pub surface: ReadSurface,
     /// The mission directory on that surface, relative to the primary root.
     pub dir: PathBuf,
-    /// A warning to show the user, if the state deserves one.
-    pub warning: Option<String>,
 }
 
 impl ExecutionContext {
@@ -552,9 +555,7 @@ impl ExecutionContext {
     /// A context without a coordination branch (a coordination-less topology, or a
     /// coordination topology whose `meta.json` declares none) reads the primary checkout
     /// without consulting the probe. Otherwise [`resolve_read_surface`] decides, and a deleted
-    /// branch error names the branch. An `empty` worktree of a `lanes_with_coord` mission reads
-    /// the primary checkout with a warning (for `coord` it is the normal state before the
-    /// first coordination write).
+    /// branch error names the branch.
     pub fn resolve_status_read(
         &self,
         probe: CoordinationProbe,
@@ -563,7 +564,6 @@ impl ExecutionContext {
             return Ok(ResolvedRead {
                 surface: ReadSurface::Primary,
                 dir: self.workspace.primary_mission_dir.clone(),
-                warning: None,
             });
         };
         let surface = resolve_read_surface(self.topology, probe).map_err(|error| match error {
@@ -574,19 +574,9 @@ impl ExecutionContext {
             }
             other => other,
         })?;
-        let warning = (self.topology == MissionTopology::LanesWithCoord
-            && probe == CoordinationProbe::Empty)
-            .then(|| {
-                format!(
-                    "Coordination worktree of `{}` has no mission directory; reading status from \
-                     the primary checkout",
-                    self.identity.mission_slug()
-                )
-            });
         Ok(ResolvedRead {
             surface,
             dir: self.surface_dir(surface).to_path_buf(),
-            warning,
         })
     }
 }
@@ -985,7 +975,7 @@ mod tests {
                 [
                     Err(unavailable),
                     Ok(Coordination),
-                    Ok(Primary),
+                    Err(unavailable),
                     Ok(Primary),
                     Err(deleted),
                 ],
@@ -995,7 +985,7 @@ mod tests {
                 [
                     Err(unavailable),
                     Ok(Coordination),
-                    Ok(Primary),
+                    Err(unavailable),
                     Ok(Primary),
                     Err(deleted),
                 ],
@@ -1029,8 +1019,6 @@ mod tests {
                             PRIMARY
                         };
                         assert_eq!(read.dir, PathBuf::from(dir), "{topology} × {probe}");
-                        let warns = topology == T::LanesWithCoord && probe == P::Empty;
-                        assert_eq!(read.warning.is_some(), warns, "{topology} × {probe}");
                     }
                     Err(code) => {
                         assert_eq!(read.expect_err("fails closed").code(), code);
