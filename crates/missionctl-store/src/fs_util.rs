@@ -31,3 +31,182 @@ impl<T> IoResultExt<T> for io::Result<T> {
         })
     }
 }
+
+/// Replaces `path` with `bytes` atomically: a temporary file in the same directory is
+/// written, flushed to disk and renamed over `path`, then the directory is flushed, so a
+/// reader (or a crash) sees either the old bytes or the new ones, never a mix.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_path("Cannot create a temporary file in", dir)?;
+    temp.write_all(bytes)
+        .with_path("Cannot write", temp.path())?;
+    temp.as_file()
+        .sync_all()
+        .with_path("Cannot flush", temp.path())?;
+    temp.persist(path)
+        .map_err(|error| error.error)
+        .with_path("Cannot replace", path)?;
+    sync_dir(dir)
+}
+
+/// Flushes a directory's entries to disk (after a rename or a new file in it).
+pub fn sync_dir(dir: &Path) -> Result<(), PathError> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)
+            .and_then(|handle| handle.sync_all())
+            .with_path("Cannot flush directory", dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary_file() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("status.json");
+        atomic_write(&path, b"one")?;
+        atomic_write(&path, b"two")?;
+        assert_eq!(std::fs::read(&path)?, b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path())?
+            .map(|entry| entry.map(|entry| entry.file_name()))
+            .collect::<Result<_, _>>()?;
+        assert_eq!(names, vec![std::ffi::OsString::from("status.json")]);
+        let error = atomic_write(&dir.path().join("missing/x"), b"x").expect_err("no parent");
+        assert!(error.to_string().contains("missing"), "{error}");
+        Ok(())
+    }
+}
+
+/// Reads a whole file; `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PathError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(PathError {
+            action: "Cannot read",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Replaces `path` with `bytes` atomically: readers see the old bytes or the new ones, never a
+/// mix, and a crash leaves one of the two on disk.
+///
+/// The bytes go to a temporary file in the same directory (so the rename cannot cross file
+/// systems), which is flushed to disk, renamed over `path`, and then the directory itself is
+/// flushed so the rename survives a crash. An existing file's permissions are kept; a new file
+/// gets the permissions of any newly created file (`0o666` less the umask). The temporary file
+/// is removed on every error path.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
+    use std::io::Write;
+
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let existing = match std::fs::metadata(path) {
+        Ok(metadata) => Some(metadata.permissions()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(PathError {
+                action: "Cannot read the metadata of",
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".missionctl-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut temp = builder
+        .tempfile_in(dir)
+        .with_path("Cannot create a temporary file in", dir)?;
+    temp.write_all(bytes)
+        .with_path("Cannot write", temp.path())?;
+    if let Some(permissions) = existing {
+        temp.as_file()
+            .set_permissions(permissions)
+            .with_path("Cannot set the permissions of", temp.path())?;
+    }
+    temp.as_file()
+        .sync_all()
+        .with_path("Cannot flush", temp.path())?;
+    temp.persist(path).map_err(|error| PathError {
+        action: "Cannot replace",
+        path: path.to_path_buf(),
+        source: error.error,
+    })?;
+    sync_dir(dir)
+}
+
+/// Flushes a directory's entries to disk (after a rename or a removal inside it).
+pub fn sync_dir(dir: &Path) -> Result<(), PathError> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)
+            .and_then(|handle| handle.sync_all())
+            .with_path("Cannot flush the directory", dir)?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_keeps_permissions() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("meta.json");
+        atomic_write(&path, b"one\n")?;
+        assert_eq!(std::fs::read(&path)?, b"one\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640))?;
+            atomic_write(&path, b"two\n")?;
+            let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o640);
+        }
+        assert_eq!(std::fs::read(&path)?, b"two\n");
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())?
+            .map(|entry| entry.map(|entry| entry.file_name()))
+            .collect::<Result<_, _>>()?;
+        assert_eq!(names, ["meta.json"]);
+        Ok(())
+    }
+
+    #[test]
+    fn atomic_write_names_the_path_on_error() {
+        let error = atomic_write(Path::new("/nonexistent-missionctl-dir/meta.json"), b"x")
+            .expect_err("no such directory");
+        assert_eq!(error.path, Path::new("/nonexistent-missionctl-dir"));
+        assert!(error.to_string().starts_with("Cannot create a temporary file in"));
+        assert_eq!(read_optional(Path::new("/nonexistent-missionctl-dir/x")).ok(), Some(None));
+    }
+}
