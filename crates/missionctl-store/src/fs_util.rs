@@ -32,67 +32,6 @@ impl<T> IoResultExt<T> for io::Result<T> {
     }
 }
 
-/// Replaces `path` with `bytes` atomically: a temporary file in the same directory is
-/// written, flushed to disk and renamed over `path`, then the directory is flushed, so a
-/// reader (or a crash) sees either the old bytes or the new ones, never a mix.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
-    use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_path("Cannot create a temporary file in", dir)?;
-    temp.write_all(bytes)
-        .with_path("Cannot write", temp.path())?;
-    temp.as_file()
-        .sync_all()
-        .with_path("Cannot flush", temp.path())?;
-    temp.persist(path)
-        .map_err(|error| error.error)
-        .with_path("Cannot replace", path)?;
-    sync_dir(dir)
-}
-
-/// Flushes a directory's entries to disk (after a rename or a new file in it).
-pub fn sync_dir(dir: &Path) -> Result<(), PathError> {
-    #[cfg(unix)]
-    {
-        std::fs::File::open(dir)
-            .and_then(|handle| handle.sync_all())
-            .with_path("Cannot flush directory", dir)?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary_file() -> Result<(), Box<dyn std::error::Error>>
-    {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("status.json");
-        atomic_write(&path, b"one")?;
-        atomic_write(&path, b"two")?;
-        assert_eq!(std::fs::read(&path)?, b"two");
-        let names: Vec<_> = std::fs::read_dir(dir.path())?
-            .map(|entry| entry.map(|entry| entry.file_name()))
-            .collect::<Result<_, _>>()?;
-        assert_eq!(names, vec![std::ffi::OsString::from("status.json")]);
-        let error = atomic_write(&dir.path().join("missing/x"), b"x").expect_err("no parent");
-        assert!(error.to_string().contains("missing"), "{error}");
-        Ok(())
-    }
-}
 
 /// Reads a whole file; `None` when it does not exist.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PathError> {
