@@ -104,6 +104,14 @@ fn git_executable() -> Result<&'static Path, GitError> {
         .ok_or(GitError::NotFound)
 }
 
+/// Checks that a `git` executable can be found, without running it.
+///
+/// Callers that are about to create files for git to work on call this first, so that a
+/// missing git leaves nothing behind.
+pub fn require_git() -> Result<(), GitError> {
+    git_executable().map(|_| ())
+}
+
 /// Searches the directories of the search path for an executable file called `name`.
 fn find_executable(name: &str) -> Option<PathBuf> {
     let search_path = std::env::var_os(PATH_VARIABLE)?;
