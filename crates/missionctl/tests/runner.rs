@@ -1,0 +1,42 @@
+//! The one integration-test binary of the `missionctl` crate: every file of `tests/` is a
+//! module listed here (see `every_test_file_is_in_the_mod_list`).
+
+mod common;
+mod test_help;
+mod test_json_envelope;
+mod test_status_reduce;
+
+use std::path::Path;
+
+#[test]
+fn every_test_file_is_in_the_mod_list() -> common::TestResult {
+    let runner = include_str!("runner.rs");
+    let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&tests_dir)? {
+        let path = entry?.path();
+        let module = if path.is_dir() && path.join("mod.rs").is_file() {
+            path.file_name()
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            path.file_stem()
+        } else {
+            continue;
+        };
+        let Some(module) = module.and_then(|name| name.to_str()) else {
+            anyhow::bail!(
+                "test file with a name that is not UTF-8: {}",
+                path.display()
+            );
+        };
+        if module == "runner" {
+            continue;
+        }
+        anyhow::ensure!(
+            runner.lines().any(|line| line == format!("mod {module};")),
+            "tests/{module} is not compiled: add `mod {module};` to tests/runner.rs"
+        );
+        checked += 1;
+    }
+    anyhow::ensure!(checked > 0, "no test modules found in {}", tests_dir.display());
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! Snapshots of the help texts, so that every change to them shows up in review.
+
+use crate::common::{TestEnv, TestResult};
+
+#[test]
+fn top_level_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["--help"]).success(), @r"
+    Run the execution state of Spec Kitty missions in a git repository
+
+    Usage: missionctl [OPTIONS] <COMMAND>
+
+    Commands:
+      status  Manage the status of a mission's work packages
+      help    Print this message or the help of the given subcommand(s)
+
+    Options:
+          --json     Print exactly one JSON document on stdout, on success and on every error
+      -h, --help     Print help
+      -V, --version  Print version
+    ");
+    Ok(())
+}
+
+#[test]
+fn status_reduce_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["status", "reduce", "--help"]).success(), @r"
+    Print the status.json Spec Kitty would write for a mission directory
+
+    Usage: missionctl status reduce [OPTIONS] <MISSION_DIR>
+
+    Arguments:
+      <MISSION_DIR>  The mission directory to read, such as `kitty-specs/<mission>`; no repository is needed
+
+    Options:
+          --json  Print exactly one JSON document on stdout, on success and on every error
+      -h, --help  Print help
+    ");
+    Ok(())
+}
