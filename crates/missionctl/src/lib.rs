@@ -2,10 +2,12 @@
 //! and renders the result as text for people or as one JSON document for programs.
 //!
 //! Everything user-facing lives here: the error model with its exit codes
-//! ([`command_error`]), the output rules ([`ui`]) and one file per
+//! ([`command_error`]), the output rules ([`ui`]), the wall clock ([`clock`]) and one file per
 //! subcommand under [`commands`]. It holds no domain logic of its own.
 
+mod board;
 mod cli;
+mod clock;
 mod command_error;
 mod commands;
 mod env_vars;

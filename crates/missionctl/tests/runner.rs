@@ -2,6 +2,7 @@
 //! module listed here (see `every_test_file_is_in_the_mod_list`).
 
 mod common;
+mod test_demo;
 mod test_help;
 mod test_json_envelope;
 mod test_status_reduce;
@@ -37,6 +38,10 @@ fn every_test_file_is_in_the_mod_list() -> common::TestResult {
         );
         checked += 1;
     }
-    anyhow::ensure!(checked > 0, "no test modules found in {}", tests_dir.display());
+    anyhow::ensure!(
+        checked > 0,
+        "no test modules found in {}",
+        tests_dir.display()
+    );
     Ok(())
 }

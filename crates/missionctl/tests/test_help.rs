@@ -11,6 +11,7 @@ fn top_level_help() -> TestResult {
     Usage: missionctl [OPTIONS] <COMMAND>
 
     Commands:
+      demo    Build a throwaway git repository and show what missionctl does with it
       status  Manage the status of a mission's work packages
       help    Print this message or the help of the given subcommand(s)
 
@@ -36,6 +37,22 @@ fn status_reduce_help() -> TestResult {
     Options:
           --json  Print exactly one JSON document on stdout, on success and on every error
       -h, --help  Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn demo_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["demo", "--help"]).success(), @r"
+    Build a throwaway git repository and show what missionctl does with it
+
+    Usage: missionctl demo [OPTIONS]
+
+    Options:
+          --dir <DIR>  Build the repository in this directory, which must not exist or must be empty
+          --json       Print exactly one JSON document on stdout, on success and on every error
+      -h, --help       Print help
     ");
     Ok(())
 }

@@ -12,7 +12,8 @@ fn usage_errors_are_one_json_document_with_exit_2() -> TestResult {
         &["--json", "bogus"],
         &["--json"],
         &["status", "--json"],
-        &["status", "reduce", "a", "b", "--json"],
+        &["--json", "demo", "--dir"],
+        &["demo", "--json", "extra"],
     ] {
         let output = env.run(args).code(2);
         let error = output.json_error()?;

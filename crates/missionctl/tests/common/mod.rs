@@ -4,6 +4,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -100,6 +101,22 @@ impl TestEnv {
         S: AsRef<OsStr>,
     {
         self.run_in(self.root.path(), args)
+    }
+
+    /// Runs `git` in `dir` under the same isolation and returns its stdout.
+    pub(crate) fn git(&self, dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+        let output = Command::new("git")
+            .env_clear()
+            .envs(self.variables())
+            .current_dir(dir)
+            .args(args)
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8(output.stdout)?)
     }
 }
 

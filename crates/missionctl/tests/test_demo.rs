@@ -1,0 +1,279 @@
+//! `missionctl demo`: a real git repository whose files agree with `status reduce`.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use missionctl_core::event::LogRow;
+use missionctl_core::event_log;
+
+use crate::common::{TestEnv, TestResult, fixtures_dir};
+
+const SAMPLE: &str = "mission-type-single-source-gate-wiring-01KXKHVZ";
+
+/// Returns the mission directories of a demo repository, sorted.
+fn missions(repo: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut dirs: Vec<_> = std::fs::read_dir(repo.join("kitty-specs"))?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<Result<_, _>>()?;
+    dirs.sort();
+    Ok(dirs)
+}
+
+#[test]
+fn builds_a_committed_repository_that_status_reduce_agrees_with() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = env.root().join("repo");
+    let output = env
+        .run([OsString::from("demo"), "--dir".into(), repo.clone().into()])
+        .success();
+    assert!(
+        output
+            .to_string()
+            .starts_with("missionctl demo: a throwaway git repository at $TEST_ENV/repo\n"),
+        "{output}"
+    );
+    assert!(
+        output
+            .stdout
+            .contains("refused (ILLEGAL_TRANSITION): Illegal transition: planned -> done"),
+        "{output}"
+    );
+    assert!(
+        output
+            .stdout
+            .contains("demo-operator   forced: Shipped in an earlier release"),
+        "{output}"
+    );
+    assert!(
+        output
+            .stdout
+            .contains("byte for byte the file Spec Kitty writes"),
+        "{output}"
+    );
+    assert!(
+        output
+            .stdout
+            .contains("planned  claimed  in_progress  for_review"),
+        "{output}"
+    );
+    assert_eq!(output.stderr, "");
+
+    let log = env.git(&repo, &["log", "--format=%an <%ae>|%cn <%ce>|%s"])?;
+    assert_eq!(
+        log,
+        "missionctl demo <demo@missionctl.invalid>|missionctl demo <demo@missionctl.invalid>|\
+         missionctl demo: a new mission and a Spec Kitty sample, reduced\n"
+    );
+    assert_eq!(env.git(&repo, &["status", "--porcelain"])?, "");
+    assert_eq!(env.git(&repo, &["branch", "--show-current"])?, "main\n");
+
+    let dirs = missions(&repo)?;
+    assert_eq!(dirs.len(), 2);
+    for dir in &dirs {
+        let committed = std::fs::read_to_string(dir.join("status.json"))?;
+        let fresh = env
+            .run([Path::new("status"), Path::new("reduce"), dir])
+            .success();
+        assert_eq!(fresh.stdout, committed, "{}", dir.display());
+        let tracked = env.git(&repo, &["ls-files", "--", &dir.display().to_string()])?;
+        assert_eq!(tracked.lines().count(), 3, "{tracked}");
+    }
+    let sample = repo.join("kitty-specs").join(SAMPLE);
+    assert_eq!(
+        std::fs::read(sample.join("status.json"))?,
+        std::fs::read(fixtures_dir().join(SAMPLE).join("expected.status.json"))?
+    );
+    Ok(())
+}
+
+#[test]
+fn the_demo_log_is_written_in_spec_kittys_row_format() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = env.root().join("repo");
+    env.run([OsString::from("demo"), "--dir".into(), repo.clone().into()])
+        .success();
+    let demo = missions(&repo)?
+        .into_iter()
+        .find(|dir| {
+            dir.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("demo-mission-"))
+        })
+        .ok_or_else(|| anyhow::anyhow!("no demo mission"))?;
+
+    let bytes = std::fs::read(demo.join("status.events.jsonl"))?;
+    let log = event_log::parse(&bytes);
+    assert!(log.errors.is_empty(), "{:?}", log.errors);
+    let text = String::from_utf8(bytes)?;
+    assert!(text.ends_with('\n'));
+    let mut previous_at = String::new();
+    for ((_, row), line) in log.rows.iter().zip(text.lines()) {
+        let LogRow::Transition(event) = row else {
+            anyhow::bail!("not a transition: {line}");
+        };
+        // Re-serializing a row gives back its exact bytes.
+        assert_eq!(event.to_json_line(), line);
+        // `datetime.now(UTC).isoformat()`: 2026-07-25T13:51:30.644518+00:00 (the fraction is
+        // left out only on a whole second).
+        let at = &event.at;
+        assert!(at.ends_with("+00:00") && at.as_bytes()[10] == b'T', "{at}");
+        assert!(at.len() == 32 || at.len() == 25, "{at}");
+        assert!(*at > previous_at, "{at} after {previous_at}");
+        previous_at = at.clone();
+        assert!(event_log::is_ulid(&event.event_id), "{}", event.event_id);
+    }
+    assert_eq!(log.rows.len(), 16);
+
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(demo.join("meta.json"))?)?;
+    let mission_id = meta["mission_id"].as_str().unwrap_or_default();
+    let name = demo
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    assert_eq!(name, format!("demo-mission-{}", &mission_id[..8]));
+    assert_eq!(meta["mission_slug"], name);
+    Ok(())
+}
+
+#[test]
+fn json_is_one_document_describing_the_repository() -> TestResult {
+    let env = TestEnv::new()?;
+    let output = env.run(["demo", "--json"]).success();
+    assert_eq!(output.stderr, "");
+    let document = output.json()?;
+    assert_eq!(document["ok"], true);
+    let data = &document["data"];
+
+    // Without --dir the repository is a new directory under TMPDIR, kept after the run.
+    let repo = Path::new(data["repo"].as_str().unwrap_or_default()).to_path_buf();
+    assert!(repo.starts_with(env.tmp()), "{}", repo.display());
+    assert!(repo.join(".git").is_dir());
+
+    let head = env.git(&repo, &["rev-parse", "HEAD"])?;
+    assert_eq!(data["commit"]["sha"].as_str(), Some(head.trim()));
+    assert_eq!(data["commit"]["branch"], "main");
+
+    let missions = data["missions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(missions.len(), 2);
+    let demo = &missions[0];
+    assert_eq!(demo["origin"], "demo");
+    let lanes: Vec<(String, String, String)> = demo["work_packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|wp| {
+            (
+                wp["id"].to_string(),
+                wp["lane"].to_string(),
+                wp["actor"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lanes,
+        [
+            ("\"WP01\"".into(), "\"done\"".into(), "\"claude\"".into()),
+            (
+                "\"WP02\"".into(),
+                "\"for_review\"".into(),
+                "\"codex\"".into()
+            ),
+            (
+                "\"WP03\"".into(),
+                "\"in_progress\"".into(),
+                "\"gemini\"".into()
+            ),
+            (
+                "\"WP04\"".into(),
+                "\"done\"".into(),
+                "\"demo-operator\"".into()
+            ),
+        ]
+    );
+    assert_eq!(demo["summary"]["done"], 2);
+    assert_eq!(demo["event_count"], 16);
+
+    let sample = &missions[1];
+    assert_eq!(sample["slug"], SAMPLE);
+    assert_eq!(sample["matches_spec_kitty"], true);
+    assert_eq!(sample["summary"]["approved"], 5);
+
+    assert_eq!(data["refused_move"]["code"], "ILLEGAL_TRANSITION");
+    assert_eq!(
+        data["refused_move"]["message"],
+        "Illegal transition: planned -> done"
+    );
+    assert_eq!(data["forced_move"]["actor"], "demo-operator");
+    assert_eq!(data["forced_move"]["force"], true);
+    assert_eq!(data["files"].as_array().map(Vec::len), Some(6));
+    Ok(())
+}
+
+#[test]
+fn refuses_a_directory_that_is_not_empty() -> TestResult {
+    let env = TestEnv::new()?;
+    let dir = env.root().join("busy");
+    std::fs::create_dir(&dir)?;
+    std::fs::write(dir.join("keep.txt"), "mine")?;
+    let output = env
+        .run([
+            OsString::from("--json"),
+            "demo".into(),
+            "--dir".into(),
+            dir.clone().into(),
+        ])
+        .code(1);
+    let error = output.json_error()?;
+    assert_eq!(error["code"], "DEMO_DIR_NOT_EMPTY");
+    assert_eq!(std::fs::read_to_string(dir.join("keep.txt"))?, "mine");
+    assert!(!dir.join(".git").exists());
+
+    let file = env.root().join("file");
+    std::fs::write(&file, "")?;
+    let output = env
+        .run([OsString::from("demo"), "--dir".into(), file.into()])
+        .code(1);
+    insta::assert_snapshot!(output, @r"
+    ------- stderr -------
+    error: `$TEST_ENV/file` exists and is not a directory
+    hint: Pass a directory that does not exist yet or is empty, or leave out `--dir` to use a new temporary directory
+    [exit status: 1]
+    ");
+    Ok(())
+}
+
+#[test]
+fn accepts_an_empty_directory() -> TestResult {
+    let env = TestEnv::new()?;
+    let dir = env.root().join("empty");
+    std::fs::create_dir(&dir)?;
+    env.run([OsString::from("demo"), "--dir".into(), dir.clone().into()])
+        .success();
+    assert_eq!(env.git(&dir, &["rev-list", "--count", "HEAD"])?, "1\n");
+    Ok(())
+}
+
+#[test]
+fn without_git_nothing_is_created() -> TestResult {
+    let env = TestEnv::new()?;
+    let empty_path = env.root().join("no-programs-here");
+    std::fs::create_dir(&empty_path)?;
+    let dir = env.root().join("never");
+    let output = env
+        .run_with(
+            env.root(),
+            [
+                OsString::from("--json"),
+                "demo".into(),
+                "--dir".into(),
+                dir.clone().into(),
+            ],
+            &[("PATH", empty_path.as_os_str())],
+        )
+        .code(1);
+    let error = output.json_error()?;
+    assert_eq!(error["code"], "GIT_NOT_FOUND");
+    assert_eq!(error["message"], "Cannot find `git` on PATH");
+    assert!(!dir.exists());
+    assert_eq!(std::fs::read_dir(env.tmp())?.count(), 0);
+    Ok(())
+}
