@@ -58,17 +58,91 @@ fn write_map(out: &mut String, map: &Map<String, Value>, style: Style, depth: us
         out.push_str("{}");
         return;
     }
-    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
     out.push('{');
-    for (index, (key, item)) in entries.into_iter().enumerate() {
+    // `Map` iterates in key order unless serde_json's `preserve_order` feature is on
+    // somewhere in the build; sort only then. Byte order of UTF-8 is code point order.
+    if map.keys().is_sorted() {
+        write_entries(out, map.iter(), style, depth);
+    } else {
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        write_entries(out, entries.into_iter(), style, depth);
+    }
+    close(out, style, depth);
+    out.push('}');
+}
+
+fn write_entries<'a>(
+    out: &mut String,
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    style: Style,
+    depth: usize,
+) {
+    for (index, (key, item)) in entries.enumerate() {
         separator(out, style, index == 0, depth + 1);
         write_str(out, key, style);
         out.push_str(": ");
         write_value(out, item, style, depth + 1);
     }
-    close(out, style, depth);
-    out.push('}');
+}
+
+/// Writes one JSON object entry by entry, with keys in the order the caller gives them.
+///
+/// The caller writes keys in sorted order; this is how `status.json` is written without
+/// building a [`Value`] tree first.
+#[derive(Debug)]
+pub struct ObjectWriter<'a> {
+    out: &'a mut String,
+    style: Style,
+    depth: usize,
+    empty: bool,
+}
+
+impl<'a> ObjectWriter<'a> {
+    /// Opens an object at nesting `depth` (0 for the top level).
+    pub fn new(out: &'a mut String, style: Style, depth: usize) -> ObjectWriter<'a> {
+        out.push('{');
+        ObjectWriter {
+            out,
+            style,
+            depth,
+            empty: true,
+        }
+    }
+
+    /// Writes the separator and `key`, and returns the buffer for the entry's value.
+    pub fn key(&mut self, key: &str) -> &mut String {
+        separator(self.out, self.style, self.empty, self.depth + 1);
+        self.empty = false;
+        write_str(self.out, key, self.style);
+        self.out.push_str(": ");
+        self.out
+    }
+
+    /// Writes `key` and a string value.
+    pub fn string(&mut self, key: &str, value: &str) {
+        let style = self.style;
+        write_str(self.key(key), value, style);
+    }
+
+    /// Writes `key` and a value.
+    pub fn value(&mut self, key: &str, value: &Value) {
+        let (style, depth) = (self.style, self.depth + 1);
+        write_value(self.key(key), value, style, depth);
+    }
+
+    /// Returns the depth a nested value of this object is written at.
+    pub fn inner_depth(&self) -> usize {
+        self.depth + 1
+    }
+
+    /// Closes the object.
+    pub fn finish(self) {
+        if !self.empty {
+            close(self.out, self.style, self.depth);
+        }
+        self.out.push('}');
+    }
 }
 
 fn separator(out: &mut String, style: Style, first: bool, depth: usize) {
@@ -104,33 +178,42 @@ fn newline_indent(out: &mut String, depth: usize) {
 pub fn write_str(out: &mut String, text: &str, style: Style) {
     out.push('"');
     let ascii_only = style == Style::Compact;
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (index, ch) in text.char_indices() {
-        let escape: Option<&str> = match ch {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            '\u{8}' => Some("\\b"),
-            '\u{c}' => Some("\\f"),
-            _ => None,
-        };
-        let needs_unicode = ch < ' ' || (ascii_only && ch > '~');
-        if escape.is_none() && !needs_unicode {
+    let mut index = 0;
+    // Scans bytes rather than chars: only ASCII bytes and, in the compact style, the first
+    // byte of a non-ASCII character need attention, so every slice below is on a char
+    // boundary.
+    while let Some(&byte) = bytes.get(index) {
+        let plain = byte >= b' ' && byte != b'"' && byte != b'\\' && !(ascii_only && byte > b'~');
+        if plain {
+            index += 1;
             continue;
         }
         out.push_str(&text[start..index]);
-        start = index + ch.len_utf8();
-        if let Some(escape) = escape {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            _ => "",
+        };
+        if !escape.is_empty() {
             out.push_str(escape);
+            index += 1;
         } else {
+            let ch = text[index..].chars().next().unwrap_or('\u{fffd}');
             let mut units = [0u16; 2];
             for unit in ch.encode_utf16(&mut units) {
                 // Writing to a String cannot fail.
                 let _ = write!(out, "\\u{unit:04x}");
             }
+            index += ch.len_utf8();
         }
+        start = index;
     }
     out.push_str(&text[start..]);
     out.push('"');
@@ -246,6 +329,44 @@ mod tests {
             to_string(&value, Style::Indented),
             "{\n  \"a\": \"é\\u0001\",\n  \"e\": {},\n  \"z\": {\n    \"y\": [\n      true,\n      false\n    ]\n  }\n}"
         );
+    }
+
+    /// The char-by-char escaper `write_str` replaced, kept as the oracle.
+    fn reference_write_str(text: &str, style: Style) -> String {
+        let mut out = String::from('"');
+        for ch in text.chars() {
+            match ch {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if c < ' ' || (style == Style::Compact && c > '~') => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        let _ = write!(out, "\\u{unit:04x}");
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn string_escaping_matches_the_reference(text in "(?s).{0,24}|[\\x00-\\x7f\"\\\\é\u{1f600}]{0,24}") {
+            for style in [Style::Compact, Style::Indented] {
+                let mut out = String::new();
+                write_str(&mut out, &text, style);
+                proptest::prop_assert_eq!(&out, &reference_write_str(&text, style));
+                let back: String = serde_json::from_str(&out).expect("valid JSON");
+                proptest::prop_assert_eq!(&back, &text);
+            }
+        }
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! the byte-exact serializer.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
 use crate::lane::Lane;
-use crate::pyjson::{self, Style};
+use crate::pyjson::{ObjectWriter, Style};
 
 /// The state of one work package in a snapshot.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,48 @@ impl WpState {
     /// Returns a string slot (`agent`, `role`, ...), if present and a string.
     pub fn slot_str(&self, key: &str) -> Option<&str> {
         self.slots.get(key).and_then(Value::as_str)
+    }
+
+    /// Writes the per-WP object of `status.json` (the bytes of [`WpState::to_value`]).
+    fn write_json(&self, out: &mut String, depth: usize) {
+        /// The fixed keys, in sorted order.
+        const FIXED: [&str; 5] = [
+            "actor",
+            "force_count",
+            "lane",
+            "last_event_id",
+            "last_transition_at",
+        ];
+        let mut object = ObjectWriter::new(out, Style::Indented, depth);
+        let mut slots = self.slots.iter().peekable();
+        for fixed in FIXED {
+            while let Some((key, value)) = slots.next_if(|(key, _)| key.as_str() <= fixed) {
+                object.value(key, value);
+            }
+            if self.slots.contains_key(fixed) {
+                // A slot of the same name replaces the fixed field, as in `to_value`.
+                continue;
+            }
+            match fixed {
+                "actor" => object.string(fixed, &self.actor),
+                "force_count" => {
+                    let _ = write!(object.key(fixed), "{}", self.force_count);
+                }
+                "lane" => object.string(fixed, self.lane.as_str()),
+                "last_event_id" => match &self.last_event_id {
+                    Some(id) => object.string(fixed, id),
+                    None => object.key(fixed).push_str("null"),
+                },
+                _ => match &self.last_transition_at {
+                    Some(at) => object.string(fixed, at),
+                    None => object.key(fixed).push_str("null"),
+                },
+            }
+        }
+        for (key, value) in slots {
+            object.value(key, value);
+        }
+        object.finish();
     }
 
     /// Returns the per-WP object as written in `status.json`.
@@ -195,9 +238,43 @@ impl StatusSnapshot {
     /// Returns the exact bytes Spec Kitty writes as `status.json`: sorted keys, two-space
     /// indentation, raw UTF-8 and one trailing newline.
     pub fn to_status_json(&self) -> String {
-        let mut text = pyjson::to_string(&self.to_value(), Style::Indented);
-        text.push('\n');
-        text
+        // Written directly rather than through `to_value`: building and dropping the value
+        // tree cost as much as writing it. Keys are written in sorted order.
+        let mut out = String::with_capacity(512 + 640 * self.work_packages.len());
+        let mut top = ObjectWriter::new(&mut out, Style::Indented, 0);
+        let _ = write!(top.key("event_count"), "{}", self.event_count);
+        match &self.last_event_id {
+            Some(id) => top.string("last_event_id", id),
+            None => top.key("last_event_id").push_str("null"),
+        }
+        top.string("materialized_at", &self.materialized_at);
+        top.string("mission_number", &self.mission_number);
+        top.string("mission_slug", &self.mission_slug);
+        top.string("mission_type", &self.mission_type);
+        if let Some(retrospective) = &self.retrospective {
+            top.value("retrospective", &retrospective.to_value());
+        }
+        let depth = top.inner_depth();
+        let mut summary: Vec<(&str, usize)> = self
+            .summary()
+            .into_iter()
+            .map(|(lane, count)| (lane.as_str(), count))
+            .collect();
+        summary.sort_unstable();
+        let mut object = ObjectWriter::new(top.key("summary"), Style::Indented, depth);
+        for (lane, count) in summary {
+            let _ = write!(object.key(lane), "{count}");
+        }
+        object.finish();
+        let mut object = ObjectWriter::new(top.key("work_packages"), Style::Indented, depth);
+        for (wp_id, state) in &self.work_packages {
+            let inner = object.inner_depth();
+            state.write_json(object.key(wp_id), inner);
+        }
+        object.finish();
+        top.finish();
+        out.push('\n');
+        out
     }
 }
 
@@ -281,6 +358,7 @@ fn digits_to_decimal(digits: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pyjson;
     use serde_json::json;
 
     #[test]
@@ -290,6 +368,72 @@ mod tests {
             snapshot.to_status_json(),
             "{\n  \"event_count\": 0,\n  \"last_event_id\": null,\n  \"materialized_at\": \"\",\n  \"mission_number\": \"\",\n  \"mission_slug\": \"\",\n  \"mission_type\": \"\",\n  \"summary\": {\n    \"approved\": 0,\n    \"blocked\": 0,\n    \"canceled\": 0,\n    \"claimed\": 0,\n    \"done\": 0,\n    \"for_review\": 0,\n    \"in_progress\": 0,\n    \"in_review\": 0,\n    \"planned\": 0\n  },\n  \"work_packages\": {}\n}\n"
         );
+    }
+
+    #[test]
+    fn direct_writer_matches_the_value_writer() {
+        let mut slots = BTreeMap::new();
+        slots.insert("agent".to_owned(), json!("claude"));
+        slots.insert("notes".to_owned(), json!(["é \"q\"\n", "b"]));
+        slots.insert("review_result".to_owned(), Value::Null);
+        slots.insert(
+            "subtasks".to_owned(),
+            json!({"T2": "done", "T1": "planned"}),
+        );
+        slots.insert("zz_unknown".to_owned(), json!({}));
+        let state = WpState {
+            lane: Lane::InReview,
+            actor: "codex".to_owned(),
+            last_transition_at: Some("2026-07-25T13:51:30Z".to_owned()),
+            last_event_id: None,
+            force_count: 2,
+            slots,
+        };
+        let mut colliding = state.clone();
+        colliding.slots.insert("lane".to_owned(), json!("shadowed"));
+        colliding.slots.insert("actor".to_owned(), Value::Null);
+        let snapshot = StatusSnapshot {
+            event_count: 3,
+            last_event_id: Some("01K".to_owned()),
+            materialized_at: "t".to_owned(),
+            mission_slug: "m".to_owned(),
+            work_packages: [
+                ("WP01".to_owned(), state),
+                ("WP02".to_owned(), colliding),
+                (
+                    "WP03".to_owned(),
+                    WpState {
+                        slots: BTreeMap::new(),
+                        ..snapshot_state()
+                    },
+                ),
+            ]
+            .into_iter()
+            .collect(),
+            retrospective: Some(RetrospectiveSummary {
+                status: "pending".to_owned(),
+                mode: None,
+                record_path: Some("r.yaml".to_owned()),
+                proposals_total: 2,
+                proposals_applied: 1,
+                proposals_rejected: 0,
+            }),
+            ..StatusSnapshot::default()
+        };
+        let mut expected = pyjson::to_string(&snapshot.to_value(), Style::Indented);
+        expected.push('\n');
+        assert_eq!(snapshot.to_status_json(), expected);
+    }
+
+    fn snapshot_state() -> WpState {
+        WpState {
+            lane: Lane::Uninitialized,
+            actor: String::new(),
+            last_transition_at: None,
+            last_event_id: None,
+            force_count: 0,
+            slots: BTreeMap::new(),
+        }
     }
 
     #[test]

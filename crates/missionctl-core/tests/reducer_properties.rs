@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use missionctl_core::Lane;
 use missionctl_core::event::{Actor, Annotation, StatusEvent};
 use missionctl_core::event_log::{self, EventLog};
+use missionctl_core::pyjson::{self, Style};
 use missionctl_core::reducer::{reduce, reduce_with_identity};
 use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::transition::ReviewResult;
@@ -625,6 +626,15 @@ proptest! {
         let retrospective = rows.iter().filter(|row| matches!(row, Row::Retrospective(_))).count();
         prop_assert_eq!(log.foreign().count(), expected_foreign + retrospective);
         prop_assert_eq!(original, reduce(&log).to_status_json());
+    }
+
+    /// The direct `status.json` writer agrees with writing the snapshot's value tree.
+    #[test]
+    fn status_json_matches_the_value_tree(rows in rows()) {
+        let snapshot = reduce(&parse_valid(&join(rows.iter().map(Row::text))));
+        let mut expected = pyjson::to_string(&snapshot.to_value(), Style::Indented);
+        expected.push('\n');
+        prop_assert_eq!(snapshot.to_status_json(), expected);
     }
 
     /// Every generated row reads back as the value it was written from.
