@@ -75,28 +75,39 @@ fn is_python_space(ch: char) -> bool {
 /// Parses the bytes of an event log. Never panics.
 pub fn parse(bytes: &[u8]) -> EventLog {
     let mut log = EventLog::default();
-    for (index, raw_line) in bytes.split(|byte| *byte == b'\n').enumerate() {
-        let line = index + 1;
-        let text = match std::str::from_utf8(raw_line) {
-            Ok(text) => text,
-            Err(error) => {
-                log.errors.push(RowError {
-                    line,
-                    message: format!("Invalid JSON on line {line}: invalid UTF-8 ({error})"),
-                });
-                continue;
+    // A log is valid UTF-8 as a whole almost always: check it once, and split with the
+    // `str` searcher. Otherwise check line by line so one bad line is one error.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            for (index, line) in text.split('\n').enumerate() {
+                parse_into(&mut log, line, index + 1);
             }
-        };
-        let text = text.trim_matches(is_python_space);
-        if text.is_empty() {
-            continue;
         }
-        match parse_line(text, line) {
-            Ok(row) => log.rows.push((line, row)),
-            Err(message) => log.errors.push(RowError { line, message }),
+        Err(_) => {
+            for (index, raw_line) in bytes.split(|byte| *byte == b'\n').enumerate() {
+                let line = index + 1;
+                match std::str::from_utf8(raw_line) {
+                    Ok(text) => parse_into(&mut log, text, line),
+                    Err(error) => log.errors.push(RowError {
+                        line,
+                        message: format!("Invalid JSON on line {line}: invalid UTF-8 ({error})"),
+                    }),
+                }
+            }
         }
     }
     log
+}
+
+fn parse_into(log: &mut EventLog, text: &str, line: usize) {
+    let text = text.trim_matches(is_python_space);
+    if text.is_empty() {
+        return;
+    }
+    match parse_line(text, line) {
+        Ok(row) => log.rows.push((line, row)),
+        Err(message) => log.errors.push(RowError { line, message }),
+    }
 }
 
 /// The keys the reader looks at, borrowed from the line. Each is `Some` when the key is
@@ -121,8 +132,8 @@ struct RawRow<'a> {
     at: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     event_id: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    evidence: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "present_value")]
+    evidence: Option<Value>,
     #[serde(borrow, default, deserialize_with = "present")]
     execution_mode: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
@@ -137,18 +148,18 @@ struct RawRow<'a> {
     mission_slug: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     feature_slug: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    policy_metadata: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "present_value")]
+    policy_metadata: Option<Value>,
     #[serde(borrow, default, deserialize_with = "present")]
     reason: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     review_ref: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    review_result: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "present_value")]
+    review_result: Option<Value>,
     #[serde(borrow, default, deserialize_with = "present")]
     wp_id: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    delta: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "present_value")]
+    delta: Option<Value>,
 }
 
 fn present<'de, D>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error>
@@ -156,6 +167,15 @@ where
     D: serde::Deserializer<'de>,
 {
     <&'de RawValue as Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// Like [`present`], for the nested objects the reader always decodes: parsing them in the
+/// same pass saves scanning their bytes twice.
+fn present_value<'de, D>(deserializer: D) -> Result<Option<Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Value::deserialize(deserializer).map(Some)
 }
 
 fn parse_line(text: &str, line: usize) -> Result<LogRow, String> {
@@ -167,7 +187,7 @@ fn parse_line(text: &str, line: usize) -> Result<LogRow, String> {
         None
     };
     match fast {
-        Some(raw) => classify(&raw, line),
+        Some(raw) => classify(raw, line),
         None => {
             // Not an object, invalid JSON, or an object with a repeated key. Python keeps the
             // last value of a repeated key; re-serializing the parsed value does the same.
@@ -181,7 +201,7 @@ fn parse_line(text: &str, line: usize) -> Result<LogRow, String> {
             let normalized = value.to_string();
             let raw: RawRow<'_> = serde_json::from_str(&normalized)
                 .map_err(|error| format!("Invalid JSON on line {line}: {error}"))?;
-            classify(&raw, line)
+            classify(raw, line)
         }
     }
 }
@@ -210,7 +230,7 @@ fn to_value(raw: &RawValue) -> Result<Value, String> {
     serde_json::from_str(raw.get()).map_err(|error| error.to_string())
 }
 
-fn classify(raw: &RawRow<'_>, line: usize) -> Result<LogRow, String> {
+fn classify(raw: RawRow<'_>, line: usize) -> Result<LogRow, String> {
     if let Some(kind) = raw.kind {
         let kind_text = as_string(kind);
         if kind_text.as_deref() == Some("annotation") {
@@ -291,6 +311,15 @@ fn optional_string(
 }
 
 fn decode_lane(field: Option<&RawValue>, name: &str, line: usize) -> Result<Lane, String> {
+    let raw = required(field, name, line)?.get();
+    // Lane names need no escapes: look the quoted text up without allocating.
+    if let Some(lane) = raw
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .and_then(Lane::from_wire)
+    {
+        return Ok(lane);
+    }
     let text = required_string(field, name, line)?;
     Lane::from_wire(&text)
         .ok_or_else(|| structure(line, format_args!("'{text}' is not a valid Lane")))
@@ -305,7 +334,7 @@ fn decode_actor(field: Option<&RawValue>, line: usize) -> Result<Actor, String> 
     Actor::from_value(&value).map_err(|error| structure(line, error))
 }
 
-fn decode_transition(raw: &RawRow<'_>, line: usize) -> Result<StatusEvent, String> {
+fn decode_transition(raw: RawRow<'_>, line: usize) -> Result<StatusEvent, String> {
     let event_id = required_string(raw.event_id, "event_id", line)?;
     let wp_id = required_string(raw.wp_id, "wp_id", line)?;
     let from_lane = decode_lane(raw.from_lane, "from_lane", line)?;
@@ -326,26 +355,19 @@ fn decode_transition(raw: &RawRow<'_>, line: usize) -> Result<StatusEvent, Strin
     let reason = optional_string(raw.reason, "reason", line)?;
     let review_ref = optional_string(raw.review_ref, "review_ref", line)?;
     let evidence = match raw.evidence {
-        Some(value) if !is_null(value) => {
-            let value = to_value(value).map_err(|error| structure(line, error))?;
+        Some(value) if !value.is_null() => {
             check_evidence(&value).map_err(|error| structure(line, error))?;
             Some(value)
         }
         _ => None,
     };
     let review_result = match raw.review_result {
-        Some(value) if !is_null(value) => Some(
-            decode_review_result(&to_value(value).map_err(|error| structure(line, error))?)
-                .map_err(|error| structure(line, error))?,
-        ),
-        _ => None,
-    };
-    let policy_metadata = match raw.policy_metadata {
-        Some(value) if !is_null(value) => {
-            Some(to_value(value).map_err(|error| structure(line, error))?)
+        Some(value) if !value.is_null() => {
+            Some(decode_review_result(&value).map_err(|error| structure(line, error))?)
         }
         _ => None,
     };
+    let policy_metadata = raw.policy_metadata.filter(|value| !value.is_null());
     Ok(StatusEvent {
         event_id,
         wp_id,
@@ -426,7 +448,7 @@ pub fn is_ulid(text: &str) -> bool {
         })
 }
 
-fn decode_annotation(raw: &RawRow<'_>, line: usize) -> Result<Annotation, String> {
+fn decode_annotation(raw: RawRow<'_>, line: usize) -> Result<Annotation, String> {
     let event_id = required_string(raw.event_id, "event_id", line)?;
     if !is_ulid(&event_id) {
         return Err(structure(
@@ -437,10 +459,10 @@ fn decode_annotation(raw: &RawRow<'_>, line: usize) -> Result<Annotation, String
     let wp_id = required_string(raw.wp_id, "wp_id", line)?;
     let at = required_string(raw.at, "at", line)?;
     let actor = decode_actor(raw.actor, line)?;
-    let delta = match to_value(required(raw.delta, "delta", line)?) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => return Err(structure(line, "field 'delta' must be an object")),
-        Err(error) => return Err(structure(line, error)),
+    let delta = match raw.delta {
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(structure(line, "field 'delta' must be an object")),
+        None => return Err(structure(line, "missing required field 'delta'")),
     };
     check_delta(&delta).map_err(|error| structure(line, error))?;
     Ok(Annotation {
