@@ -18,7 +18,9 @@ pub mod meta;
 pub mod pyjson;
 pub mod reducer;
 pub mod snapshot;
+pub mod timestamp;
 pub mod topology;
 pub mod transition;
+pub mod validate;
 
 pub use lane::Lane;

@@ -526,6 +526,83 @@ impl MissionMeta {
     }
 }
 
+/// The values `mission create` stores in a new mission's `meta.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMissionMeta<'a> {
+    /// The freshly minted mission id.
+    pub mission_id: &'a MissionId,
+    /// The mission directory name, `<human-slug>-<mid8>` (stored as `slug` and `mission_slug`).
+    pub dir_name: &'a str,
+    /// The display title.
+    pub friendly_name: &'a str,
+    /// The one-line purpose.
+    pub purpose_tldr: &'a str,
+    /// The purpose paragraph.
+    pub purpose_context: &'a str,
+    /// The mission type (`software-dev`, …).
+    pub mission_type: &'a str,
+    /// The branch the mission merges into.
+    pub target_branch: &'a str,
+    /// The creation time, in Python's `isoformat()` shape.
+    pub created_at: &'a str,
+    /// The topology, stored verbatim.
+    pub topology: MissionTopology,
+    /// The coordination branch, for `coord` and `lanes_with_coord`.
+    pub coordination_branch: Option<&'a str>,
+    /// Whether the mission was created PR-bound (`pr_bound: true` is written only then).
+    pub pr_bound: bool,
+}
+
+impl MissionMeta {
+    /// Returns the `meta.json` of a new mission: Spec Kitty's create-time field set
+    /// (`mission_id`, `mission_number: null`, `slug`, `mission_slug`, `friendly_name`,
+    /// `purpose_tldr`, `purpose_context`, `mission_type`, `target_branch`, `created_at`,
+    /// `pr_bound` when requested, `coordination_branch` when given, the stored `topology` and
+    /// `flattened: false`).
+    pub fn for_new_mission(fields: &NewMissionMeta<'_>) -> MissionMeta {
+        let mut meta = MissionMeta::default();
+        meta.set("mission_id", fields.mission_id.as_str());
+        meta.set("mission_number", Value::Null);
+        meta.set("slug", fields.dir_name);
+        meta.set("mission_slug", fields.dir_name);
+        meta.set("friendly_name", fields.friendly_name);
+        meta.set("purpose_tldr", fields.purpose_tldr);
+        meta.set("purpose_context", fields.purpose_context);
+        meta.set("mission_type", fields.mission_type);
+        meta.set("target_branch", fields.target_branch);
+        meta.set("created_at", fields.created_at);
+        if fields.pr_bound {
+            meta.set("pr_bound", true);
+        }
+        if let Some(branch) = fields.coordination_branch {
+            meta.set("coordination_branch", branch);
+        }
+        meta.set_topology(fields.topology);
+        meta.set("flattened", false);
+        meta
+    }
+}
+
+/// Returns the default display title of a human slug, as Python's `slug.replace("-", " ")
+/// .title()` gives it: `invoice-export` → `Invoice Export`.
+pub fn friendly_name_from_slug(slug: &str) -> String {
+    let mut title = String::with_capacity(slug.len());
+    let mut previous_cased = false;
+    for ch in slug.chars() {
+        let ch = if ch == '-' { ' ' } else { ch };
+        let cased = ch.is_alphabetic();
+        if cased && !previous_cased {
+            title.extend(ch.to_uppercase());
+        } else if cased {
+            title.extend(ch.to_lowercase());
+        } else {
+            title.push(ch);
+        }
+        previous_cased = cased;
+    }
+    title
+}
+
 /// Normalizes a stored `mission_number` the way Spec Kitty's reader does.
 ///
 /// Absent, `null`, `""` and blank strings are none; an integer is itself; a numeric string is
@@ -1001,6 +1078,34 @@ mod tests {
             .expect("coord topology");
         assert_eq!(outcome.removed_coordination_branch, None);
         assert_eq!(bare.stored_topology(), Some(MissionTopology::SingleBranch));
+    }
+
+    #[test]
+    fn a_new_mission_carries_the_create_time_fields() -> Result<(), MetaError> {
+        let id = MissionId::parse("01M0M9D8R83DDKSZ62QKGV3YW0").expect("ULID");
+        let meta = MissionMeta::for_new_mission(&NewMissionMeta {
+            mission_id: &id,
+            dir_name: "invoice-export-01M0M9D8",
+            friendly_name: "Invoice Export",
+            purpose_tldr: "Export invoices as CSV.",
+            purpose_context: "Finance needs CSV exports of invoices for month-end close.",
+            mission_type: "software-dev",
+            target_branch: "main",
+            created_at: "2026-08-22T08:29:15.913164+00:00",
+            topology: MissionTopology::Coord,
+            coordination_branch: Some("kitty/mission-invoice-export-01M0M9D8"),
+            pr_bound: true,
+        });
+        assert_eq!(meta.to_canonical_string(), COORD_EXAMPLE);
+        meta.validate("invoice-export-01M0M9D8")?;
+        Ok(())
+    }
+
+    #[test]
+    fn friendly_names_title_case_the_slug() {
+        assert_eq!(friendly_name_from_slug("invoice-export"), "Invoice Export");
+        assert_eq!(friendly_name_from_slug("v2api-fix"), "V2Api Fix");
+        assert_eq!(friendly_name_from_slug("123"), "123");
     }
 
     #[test]

@@ -183,6 +183,23 @@ pub fn read_topology(meta: &MissionMeta, lanes_json: LanesJsonState) -> MissionT
         .unwrap_or_else(|| derive_legacy_topology(meta, lanes_json))
 }
 
+/// Returns the topology `mission create` stores when none is asked for.
+///
+/// Spec Kitty's rule: `coord` when the mission is PR-bound, or when the branch checked out is
+/// the repository's primary branch, or when either branch is unknown; otherwise (a feature
+/// branch, not PR-bound) `single_branch`.
+pub fn default_create_topology(
+    pr_bound: bool,
+    current_branch: Option<&str>,
+    primary_branch: Option<&str>,
+) -> MissionTopology {
+    match (current_branch, primary_branch) {
+        _ if pr_bound => MissionTopology::Coord,
+        (Some(current), Some(primary)) if current != primary => MissionTopology::SingleBranch,
+        _ => MissionTopology::Coord,
+    }
+}
+
 /// The facts `migrate backfill-topology` needs from disk and git for one mission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BackfillFacts {
@@ -274,6 +291,34 @@ mod tests {
         match value {
             serde_json::Value::Object(map) => MissionMeta::from_map(map),
             other => panic!("test meta must be an object, got {other}"),
+        }
+    }
+
+    #[test]
+    fn create_defaults_follow_the_branch() {
+        let cases = [
+            (
+                true,
+                Some("feature/x"),
+                Some("main"),
+                MissionTopology::Coord,
+            ),
+            (
+                false,
+                Some("feature/x"),
+                Some("main"),
+                MissionTopology::SingleBranch,
+            ),
+            (false, Some("main"), Some("main"), MissionTopology::Coord),
+            (false, None, Some("main"), MissionTopology::Coord),
+            (false, Some("feature/x"), None, MissionTopology::Coord),
+        ];
+        for (pr_bound, current, primary, expected) in cases {
+            assert_eq!(
+                default_create_topology(pr_bound, current, primary),
+                expected,
+                "{pr_bound} {current:?} {primary:?}"
+            );
         }
     }
 

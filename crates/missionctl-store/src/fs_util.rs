@@ -32,7 +32,6 @@ impl<T> IoResultExt<T> for io::Result<T> {
     }
 }
 
-
 /// Reads a whole file; `None` when it does not exist.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PathError> {
     match std::fs::read(path) {
@@ -145,7 +144,14 @@ mod tests {
         let error = atomic_write(Path::new("/nonexistent-missionctl-dir/meta.json"), b"x")
             .expect_err("no such directory");
         assert_eq!(error.path, Path::new("/nonexistent-missionctl-dir"));
-        assert!(error.to_string().starts_with("Cannot create a temporary file in"));
-        assert_eq!(read_optional(Path::new("/nonexistent-missionctl-dir/x")).ok(), Some(None));
+        assert!(
+            error
+                .to_string()
+                .starts_with("Cannot create a temporary file in")
+        );
+        assert_eq!(
+            read_optional(Path::new("/nonexistent-missionctl-dir/x")).ok(),
+            Some(None)
+        );
     }
 }

@@ -5,6 +5,17 @@
 //! dashboard do that.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod fs_util;
 pub mod git;
+pub mod git_write;
+pub mod meta_store;
+pub mod mission_context;
+pub mod mission_create;
 pub mod mission_dir;
+pub mod mission_flatten;
+pub mod mission_index;
+pub mod repo;
+pub mod status;
+pub mod topology_backfill;
+pub mod work_package;

@@ -1,0 +1,225 @@
+//! The imperative shell of the execution-context resolver: reads the primary `meta.json`, hands
+//! the stored topology to the core's pure [`resolve_context_for_mission`], probes the
+//! coordination worktree only when the stored topology routes through coordination, and
+//! resolves the read and write surfaces to absolute paths.
+//!
+//! The probe is a few `stat`s plus, only when the coordination worktree is absent, one in-process
+//! ref lookup (local branch, then the remote-tracking refs). A coordination-less mission is
+//! never probed, so a stale `.worktrees/<mission>-coord/` husk cannot influence it.
+
+use std::path::{Path, PathBuf};
+
+use missionctl_core::context::{
+    ContextError, CoordinationProbe, ExecutionContext, MissionSubject, ProbeFacts,
+    ReadResolutionError, ReadSurface, resolve_context_for_mission,
+};
+use missionctl_core::meta::HandleRule;
+use missionctl_core::topology::{MissionTopology, read_topology};
+use serde::Serialize;
+
+use crate::meta_store::{MetaFileError, PrimaryMissionDir};
+use crate::mission_index::{LookupError, lanes_state_if_needed, resolve_handle};
+use crate::repo::Repo;
+
+/// A mission's execution context with its read and write surfaces resolved on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedMissionContext {
+    /// The mission directory name.
+    pub mission_slug: String,
+    /// Which lookup rule matched the handle.
+    pub handle_rule: HandleRule,
+    /// The primary checkout's root (absolute).
+    pub primary_root: PathBuf,
+    /// The stored topology, or the one derived for a mission without one.
+    pub topology: MissionTopology,
+    /// Whether `topology` is stored in `meta.json`.
+    pub topology_stored: bool,
+    /// Whether the mission once had a coordination branch that was dropped.
+    pub flattened: bool,
+    /// The pure execution context (paths relative to `primary_root`).
+    pub context: ExecutionContext,
+    /// The coordination probe; `None` when it was not run because the stored shape has no
+    /// coordination branch (a husk on disk is then never looked at).
+    pub probe: Option<CoordinationProbe>,
+    /// Where status reads go.
+    pub read_surface: ReadSurface,
+    /// The mission directory status is read from (absolute).
+    pub read_dir: PathBuf,
+    /// The mission directory status is written to (absolute): the coordination worktree's for a
+    /// coordination topology, even in the create-window before it is materialized.
+    pub write_dir: PathBuf,
+}
+
+/// Why a mission's context could not be resolved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// The handle does not name exactly one mission.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// The mission's `meta.json` cannot be used.
+    #[error(transparent)]
+    Meta(#[from] MetaFileError),
+    /// `meta.json` lacks what the resolver needs (a mission id, a target branch).
+    #[error("Mission `{mission_slug}`: {source}")]
+    Context {
+        /// The mission directory name.
+        mission_slug: String,
+        /// What is missing.
+        #[source]
+        source: ContextError,
+    },
+    /// The read surface cannot be resolved and the resolver fails closed.
+    #[error("Mission `{mission_slug}`: {source}")]
+    Read {
+        /// The mission directory name.
+        mission_slug: String,
+        /// The probe's finding.
+        probe: CoordinationProbe,
+        /// The coordination worktree (absolute).
+        coordination_worktree: Option<PathBuf>,
+        /// Why the read fails closed.
+        #[source]
+        source: ReadResolutionError,
+    },
+    /// An I/O error.
+    #[error(transparent)]
+    Io(#[from] crate::fs_util::PathError),
+}
+
+impl ResolveError {
+    /// Returns the stable error code (`COORDINATION_BRANCH_DELETED`,
+    /// `COORD_AUTHORITY_UNAVAILABLE`, `MISSION_AMBIGUOUS_SELECTOR`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ResolveError::Lookup(error) => error.code(),
+            ResolveError::Meta(error) => error.code(),
+            ResolveError::Context { source, .. } => source.code(),
+            ResolveError::Read { source, .. } => source.code(),
+            ResolveError::Io(_) => "IO_ERROR",
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            ResolveError::Lookup(error) => error.hint(),
+            ResolveError::Meta(error) => error.hint(),
+            ResolveError::Context { source, .. } => source.hint(),
+            ResolveError::Read {
+                probe: CoordinationProbe::Empty,
+                coordination_worktree: Some(worktree),
+                ..
+            } => format!(
+                "The coordination worktree `{}` exists but does not hold the mission directory; \
+                 check it out on the coordination branch, or remove it with `git worktree \
+                 remove {}` so it is created again on the next coordination write",
+                worktree.display(),
+                worktree.display()
+            ),
+            ResolveError::Read {
+                mission_slug,
+                source,
+                ..
+            } => match source {
+                ReadResolutionError::CoordinationBranchDeleted { .. } => format!(
+                    "If the mission was merged, run `missionctl mission flatten {mission_slug}` \
+                     to drop the coordination branch from its shape; otherwise restore the branch"
+                ),
+                other => other.hint(),
+            },
+            ResolveError::Io(_) => "Check the path's permissions".to_owned(),
+        }
+    }
+}
+
+/// Probes the coordination worktree and branch of a mission whose context declares one.
+///
+/// Returns `None` without touching the disk when the context has no coordination worktree (a
+/// coordination-less topology, or a coordination topology whose `meta.json` declares no
+/// branch). Otherwise: two `stat`s (the worktree root, the mission directory inside it) and,
+/// only when the root is absent, the branch-existence check (local, then every remote; an
+/// unreadable ref store counts as existing).
+pub fn probe_coordination(repo: &Repo, context: &ExecutionContext) -> Option<CoordinationProbe> {
+    let worktree = context.workspace.coord_worktree.as_deref()?;
+    let mission_dir = context.workspace.coord_mission_dir.as_deref()?;
+    let root = repo.primary_root();
+    let worktree_exists = root.join(worktree).exists();
+    let mission_dir_exists = worktree_exists && root.join(mission_dir).exists();
+    let branch = context.branch_ref.coordination_branch.as_deref();
+    let branch_exists = match (worktree_exists, branch) {
+        (false, Some(branch)) => repo.coordination_branch_exists(branch),
+        _ => true,
+    };
+    Some(CoordinationProbe::from_facts(ProbeFacts {
+        mid8_known: !context.identity.mid8().is_empty(),
+        worktree_exists,
+        mission_dir_exists,
+        branch_declared: branch.is_some(),
+        branch_exists,
+    }))
+}
+
+/// Resolves a handle to the mission's execution context and its read and write surfaces.
+///
+/// `meta.json` is read from the primary checkout only; the topology is the stored one (derived
+/// without persisting for a mission that has none). Fails closed with
+/// `COORDINATION_BRANCH_DELETED` when a coordination mission's worktree is absent and its branch
+/// is gone locally and from every remote, and with `COORD_AUTHORITY_UNAVAILABLE` when the
+/// coordination worktree exists without the mission directory. The create-window (branch
+/// present, worktree absent) reads the primary checkout.
+pub fn resolve_mission_context(
+    repo: &Repo,
+    handle: &str,
+) -> Result<ResolvedMissionContext, ResolveError> {
+    let resolved = resolve_handle(repo, handle)?;
+    resolve_dir_context(repo, &resolved.dir, resolved.rule)
+}
+
+/// Resolves the context of a mission directory already found (see [`resolve_mission_context`]).
+pub fn resolve_dir_context(
+    repo: &Repo,
+    dir: &PrimaryMissionDir,
+    handle_rule: HandleRule,
+) -> Result<ResolvedMissionContext, ResolveError> {
+    let mission_slug = dir.dir_name().to_owned();
+    let meta = dir.read_meta_required()?;
+    let lanes_json = lanes_state_if_needed(dir, &meta)?;
+    let topology = read_topology(&meta, lanes_json);
+    let subject = MissionSubject::from_meta(dir.dir_name(), &meta).map_err(|source| {
+        ResolveError::Context {
+            mission_slug: mission_slug.clone(),
+            source,
+        }
+    })?;
+    let context = resolve_context_for_mission(&subject, topology);
+    let probe = probe_coordination(repo, &context);
+    // Without a probe the context has no coordination branch, and the core reads the primary
+    // checkout without looking at the probe value.
+    let read = context
+        .resolve_status_read(probe.unwrap_or(CoordinationProbe::None))
+        .map_err(|source| ResolveError::Read {
+            mission_slug: mission_slug.clone(),
+            probe: probe.unwrap_or(CoordinationProbe::None),
+            coordination_worktree: absolute(repo, context.workspace.coord_worktree.as_deref()),
+            source,
+        })?;
+    let root = repo.primary_root();
+    Ok(ResolvedMissionContext {
+        mission_slug,
+        handle_rule,
+        primary_root: root.to_path_buf(),
+        topology,
+        topology_stored: meta.stored_topology().is_some(),
+        flattened: meta.flattened(),
+        read_surface: read.surface,
+        read_dir: root.join(&read.dir),
+        write_dir: root.join(&context.status_surface.status_write_dir),
+        probe,
+        context,
+    })
+}
+
+fn absolute(repo: &Repo, relative: Option<&Path>) -> Option<PathBuf> {
+    relative.map(|path| repo.primary_root().join(path))
+}

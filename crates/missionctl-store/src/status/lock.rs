@@ -1,0 +1,77 @@
+//! The per-mission status lock, shared with Spec Kitty.
+//!
+//! The lock is an exclusive `flock` on `<git-common-dir>/spec-kitty-locks/<slug>.status.lock`,
+//! the same file and primitive Spec Kitty's `filelock` uses, so the two tools exclude each
+//! other. The file is never deleted or replaced; the kernel releases the lock when the
+//! holder exits, even when it is killed.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::StatusWriteError;
+use crate::fs_util::PathError;
+
+/// The directory under the git common dir that holds the lock files.
+pub(crate) const LOCK_DIR: &str = "spec-kitty-locks";
+
+/// How long to sleep between two attempts to take a busy lock.
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// Returns the lock file of a mission.
+pub(crate) fn lock_path(git_common_dir: &Path, mission_slug: &str) -> PathBuf {
+    git_common_dir
+        .join(LOCK_DIR)
+        .join(format!("{mission_slug}.status.lock"))
+}
+
+/// A held status lock; dropping it releases the lock.
+#[derive(Debug)]
+pub(crate) struct StatusLock {
+    _file: File,
+}
+
+/// Takes the exclusive lock at `path`, waiting at most `timeout`.
+pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<StatusLock, StatusWriteError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| PathError {
+            action: "Cannot create",
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|source| PathError {
+            action: "Cannot open",
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(StatusLock { _file: file }),
+            Err(TryLockError::WouldBlock) => {
+                if started.elapsed() >= timeout {
+                    return Err(StatusWriteError::LockTimeout {
+                        path: path.to_path_buf(),
+                        waited: timeout,
+                    });
+                }
+                std::thread::sleep(POLL_INTERVAL);
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(PathError {
+                    action: "Cannot lock",
+                    path: path.to_path_buf(),
+                    source,
+                }
+                .into());
+            }
+        }
+    }
+}

@@ -1,0 +1,715 @@
+//! `MissionStatus`: the only door to a mission's status.
+//!
+//! Every status read and write goes through [`MissionStatus`]: it resolves where the
+//! mission's status lives once, when it is loaded, and fails closed when that place cannot be
+//! trusted. Writes validate the transition first, then apply it inside a
+//! `BookkeepingTransaction` (private to this module) that re-reads and re-validates under the
+//! mission's lock, appends crash-safely, rewrites `status.json` only when its bytes change,
+//! commits exactly those two files and rolls back byte for byte on failure.
+//!
+//! The public surface of this module is the facade and its value types; a test pins it
+//! (`tests/status_surface.rs`).
+
+mod lock;
+mod transaction;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use missionctl_core::event::{Actor, Annotation, LogRow, StatusEvent};
+use missionctl_core::event_log::{EventLog, decode_review_result};
+use missionctl_core::lane::{Lane, UnknownLane};
+use missionctl_core::reducer::reduce;
+use missionctl_core::snapshot::StatusSnapshot;
+use missionctl_core::transition::{
+    GuardContext, ReviewResult, TransitionRefusal, is_alias_collapse, validate_transition,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::fs_util::PathError;
+use crate::git::GitError;
+use crate::mission_context::resolve_mission_context;
+use crate::mission_dir::StatusReadError;
+use crate::repo::Repo;
+pub use missionctl_core::context::ReadSurface;
+use transaction::{BookkeepingTransaction, StatusPlacement};
+
+pub use missionctl_core::event::StatusEvent as Event;
+
+/// How long a write waits for another writer's lock before giving up.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The receipt of a committed status write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitReceipt {
+    /// The commit that holds the write (the current commit for a no-op).
+    pub commit_sha: String,
+    /// When the commit was made, in Spec Kitty's timestamp shape.
+    pub committed_at: String,
+    /// The short branch name the commit went to.
+    pub destination_ref: String,
+    /// The worktree the commit was made from.
+    pub worktree_root: PathBuf,
+    /// Every event id appended by the write, in order.
+    pub event_ids: Vec<String>,
+    /// True when there was nothing to commit.
+    pub is_noop: bool,
+}
+
+/// The current state of one work package, read through the aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveWPStatus {
+    /// The work package, e.g. `WP01`.
+    pub wp_id: String,
+    /// Its lane, from transitions only (`uninitialized` when it has none).
+    pub current_lane: Lane,
+    /// Its most recent transition in file order, if any.
+    pub last_event: Option<StatusEvent>,
+}
+
+/// A requested lane transition, as typed by a caller.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransitionRequest {
+    /// The work package, `WP` followed by at least two digits.
+    pub wp_id: String,
+    /// The target lane as typed (trimmed, case-folded, `doing` accepted).
+    pub to_lane: String,
+    /// Who makes the move.
+    pub actor: Option<String>,
+    /// Why (needed by force and by some guards).
+    pub reason: Option<String>,
+    /// Bypass the edge table and guards (needs actor and reason).
+    pub force: bool,
+    /// A reference to review feedback.
+    pub review_ref: Option<String>,
+    /// Done evidence, as a raw object (`{"review": {"reviewer", "verdict", "reference"}}`).
+    pub evidence: Option<Value>,
+    /// The structured review outcome, as a raw object.
+    pub review_result: Option<Value>,
+    /// A note recorded as an annotation in the same write.
+    pub note: Option<String>,
+    /// The lane the caller saw; the write is refused if the work package has moved since.
+    pub expected_from: Option<Lane>,
+    /// The workspace context for `claimed → in_progress` (defaults to the worktree).
+    pub workspace_context: Option<String>,
+}
+
+/// What a transition wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransitionOutcome {
+    /// The persisted event (`None` for an alias no-op such as `--to doing` while in progress).
+    pub event: Option<StatusEvent>,
+    /// The commit receipt.
+    pub receipt: CommitReceipt,
+    /// The snapshot after the write.
+    pub snapshot: StatusSnapshot,
+}
+
+/// Why a status write was refused or failed. Nothing is left written when this is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatusWriteError {
+    /// The state machine refuses the move.
+    #[error(transparent)]
+    Refused(#[from] TransitionRefusal),
+    /// The target lane is not a lane.
+    #[error(transparent)]
+    UnknownLane(#[from] UnknownLane),
+    /// The work package id is malformed.
+    #[error("Invalid work package id `{0}`: expected `WP` followed by at least two digits")]
+    InvalidWpId(String),
+    /// The evidence object lacks its review fields.
+    #[error(
+        "Moving to done requires evidence with review.reviewer review.verdict, and review.reference"
+    )]
+    InvalidEvidence,
+    /// The review result object is malformed.
+    #[error("Invalid review result: {0}")]
+    InvalidReviewResult(String),
+    /// The work package moved since the caller looked.
+    #[error("{wp_id} is in `{actual}`, not `{expected}`: it moved since you looked")]
+    StaleFromLane {
+        /// The work package.
+        wp_id: String,
+        /// The lane the caller expected.
+        expected: Lane,
+        /// The lane it is in now.
+        actual: Lane,
+    },
+    /// The destination branch is protected.
+    #[error("Refusing to commit status to protected branch `{branch}`")]
+    ProtectedBranch {
+        /// The protected branch.
+        branch: String,
+    },
+    /// The destination branch is not checked out where the status lives.
+    #[error(
+        "Status commits go to `{destination}`, but `{}` has {} checked out",
+        worktree.display(),
+        checked_out.as_deref().map_or_else(|| "a detached HEAD".to_owned(), |b| format!("`{b}`"))
+    )]
+    DestinationNotCheckedOut {
+        /// The worktree holding the status files.
+        worktree: PathBuf,
+        /// The branch the commit must go to.
+        destination: String,
+        /// What is checked out there instead.
+        checked_out: Option<String>,
+    },
+    /// Another writer held the lock for too long.
+    #[error("Timed out after {waited:?} acquiring the status lock `{}`", path.display())]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long the write waited.
+        waited: Duration,
+    },
+    /// The appended rows did not read back.
+    #[error("Event {event_id} was not found in the log after appending it")]
+    PersistenceVerification {
+        /// The missing event.
+        event_id: String,
+    },
+    /// The status could not be read.
+    #[error(transparent)]
+    Read(#[from] StatusReadError),
+    /// The commit failed; the files were restored.
+    #[error("Cannot commit the status change; the files were restored")]
+    Commit(#[source] GitError),
+    /// A work-package file could not be read.
+    #[error(transparent)]
+    WorkPackage(#[from] crate::work_package::WorkPackageFileError),
+    /// An I/O error.
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+impl StatusWriteError {
+    /// Returns the stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StatusWriteError::Refused(refusal) => refusal.code(),
+            StatusWriteError::UnknownLane(_) => "UNKNOWN_LANE",
+            StatusWriteError::InvalidWpId(_) => "INVALID_WP_ID",
+            StatusWriteError::InvalidEvidence => "INVALID_EVIDENCE",
+            StatusWriteError::InvalidReviewResult(_) => "INVALID_REVIEW_RESULT",
+            StatusWriteError::StaleFromLane { .. } => "STALE_FROM_LANE",
+            StatusWriteError::ProtectedBranch { .. } => "PROTECTED_BRANCH_REFUSED",
+            StatusWriteError::DestinationNotCheckedOut { .. } => "DESTINATION_REF_NOT_CHECKED_OUT",
+            StatusWriteError::LockTimeout { .. } => "BOOKKEEPING_LOCK_TIMEOUT",
+            StatusWriteError::PersistenceVerification { .. } => {
+                "STATUS_EVENT_PERSISTENCE_VERIFICATION_FAILED"
+            }
+            StatusWriteError::Read(error) => error.code(),
+            StatusWriteError::Commit(_) => "BOOKKEEPING_COMMIT_FAILED",
+            StatusWriteError::WorkPackage(error) => error.code(),
+            StatusWriteError::Io(_) => "IO_ERROR",
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            StatusWriteError::Refused(refusal) => refusal.hint(),
+            StatusWriteError::UnknownLane(_) => format!(
+                "Use one of: {}",
+                Lane::DISPLAY.map(Lane::as_str).join(", ")
+            ),
+            StatusWriteError::InvalidWpId(_) => "Pass an id such as `WP01`".to_owned(),
+            StatusWriteError::InvalidEvidence => "Pass `--evidence-json F` where F holds \
+                 {\"review\": {\"reviewer\": …, \"verdict\": \"approved\", \"reference\": …}}"
+                .to_owned(),
+            StatusWriteError::InvalidReviewResult(_) => "Pass `--review-result-json F` where F \
+                 holds {\"reviewer\": …, \"verdict\": \"approved\"|\"changes_requested\", \"reference\": …}"
+                .to_owned(),
+            StatusWriteError::StaleFromLane { .. } => {
+                "Look at the board again, then retry the move".to_owned()
+            }
+            StatusWriteError::ProtectedBranch { branch } => format!(
+                "Status is never committed to `{branch}`: work on a feature branch, or give the mission a coordination branch"
+            ),
+            StatusWriteError::DestinationNotCheckedOut { destination, worktree, .. } => format!(
+                "Check out `{destination}` in `{}` and retry",
+                worktree.display()
+            ),
+            StatusWriteError::LockTimeout { .. } => {
+                "Another writer holds the lock; retry when it is done".to_owned()
+            }
+            StatusWriteError::PersistenceVerification { .. } => {
+                "Run `missionctl status validate` to see what is wrong with the log".to_owned()
+            }
+            StatusWriteError::Read(error) => error.hint(),
+            StatusWriteError::Commit(error) => error.hint(),
+            StatusWriteError::WorkPackage(error) => error.hint(),
+            StatusWriteError::Io(_) => "Check the path's permissions".to_owned(),
+        }
+    }
+}
+
+/// Supplies the time and new event ids; the real one reads the system clock.
+pub trait EventSource {
+    /// Returns the current time as microseconds since the Unix epoch.
+    fn now_micros(&mut self) -> u64;
+    /// Returns a new, unique, uppercase ULID.
+    fn new_id(&mut self) -> String;
+}
+
+/// The system clock and random ULIDs.
+#[derive(Debug, Default)]
+pub struct SystemEventSource;
+
+impl EventSource for SystemEventSource {
+    fn now_micros(&mut self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+            })
+    }
+
+    fn new_id(&mut self) -> String {
+        ulid::Ulid::generate().to_string()
+    }
+}
+
+/// Returns true for `WP` followed by at least two digits.
+pub fn is_valid_wp_id(wp_id: &str) -> bool {
+    wp_id
+        .strip_prefix("WP")
+        .is_some_and(|digits| digits.len() >= 2 && digits.bytes().all(|byte| byte.is_ascii_digit()))
+}
+
+/// The aggregate root for one mission's status.
+#[derive(Debug, Clone)]
+pub struct MissionStatus {
+    mission_slug: String,
+    mission_id: Option<String>,
+    topology: String,
+    read_surface: ReadSurface,
+    read_dir: PathBuf,
+    primary_mission_dir: PathBuf,
+    placement: StatusPlacement,
+    meta: Option<Map<String, Value>>,
+    protected_branches: Vec<String>,
+}
+
+/// Why a mission's status could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatusLoadError {
+    /// The mission or the place its status lives cannot be resolved (fails closed).
+    #[error(transparent)]
+    Resolve(#[from] crate::mission_context::ResolveError),
+    /// `meta.json` cannot be read.
+    #[error(transparent)]
+    Read(#[from] StatusReadError),
+}
+
+impl StatusLoadError {
+    /// Returns the stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StatusLoadError::Resolve(error) => error.code(),
+            StatusLoadError::Read(error) => error.code(),
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            StatusLoadError::Resolve(error) => error.hint(),
+            StatusLoadError::Read(error) => error.hint(),
+        }
+    }
+}
+
+/// The branches status is never committed to unless the caller says otherwise.
+pub const DEFAULT_PROTECTED_BRANCHES: [&str; 2] = ["main", "master"];
+
+impl MissionStatus {
+    /// Resolves a mission's topology once and returns its status aggregate.
+    ///
+    /// Fails closed: a coordination mission whose branch is gone everywhere is
+    /// `COORDINATION_BRANCH_DELETED`; a coordination worktree without the mission directory is
+    /// `COORD_AUTHORITY_UNAVAILABLE`. Status commits never go to `protected_branches`.
+    pub fn load(
+        repo: &Repo,
+        handle: &str,
+        protected_branches: &[String],
+    ) -> Result<MissionStatus, StatusLoadError> {
+        let resolved = resolve_mission_context(repo, handle)?;
+        let primary_root = resolved.primary_root.clone();
+        let primary_mission_dir =
+            primary_root.join(&resolved.context.workspace.primary_mission_dir);
+        let meta = crate::mission_dir::read_meta_object(&primary_mission_dir)?;
+        let branches = &resolved.context.branch_ref;
+        let (worktree_root, materialize_branch) = match (
+            resolved.context.routes_through_coordination(),
+            &branches.coordination_branch,
+            &resolved.context.workspace.coord_worktree,
+        ) {
+            (true, Some(branch), Some(worktree)) => {
+                (primary_root.join(worktree), Some(branch.clone()))
+            }
+            _ => (primary_root.clone(), None),
+        };
+        let mission_id = resolved.context.identity.mission_id().as_str().to_owned();
+        Ok(MissionStatus {
+            placement: StatusPlacement {
+                worktree_root,
+                mission_dir: resolved.write_dir.clone(),
+                destination_ref: branches.destination_ref.ref_name.clone(),
+                lock_path: lock::lock_path(repo.common_dir(), &resolved.mission_slug),
+                materialize_branch,
+                primary_root,
+                primary_mission_dir: primary_mission_dir.clone(),
+            },
+            mission_id: Some(mission_id),
+            mission_slug: resolved.mission_slug,
+            topology: resolved.topology.as_str().to_owned(),
+            read_surface: resolved.read_surface,
+            read_dir: resolved.read_dir,
+            primary_mission_dir,
+            meta,
+            protected_branches: protected_branches.to_vec(),
+        })
+    }
+
+    /// Returns the mission's slug (its directory name).
+    pub fn mission_slug(&self) -> &str {
+        &self.mission_slug
+    }
+
+    /// Returns the mission's ULID, when it has one.
+    pub fn mission_id(&self) -> Option<&str> {
+        self.mission_id.as_deref()
+    }
+
+    /// Returns the first eight characters of the ULID, or `""`.
+    pub fn mid8(&self) -> &str {
+        self.mission_id
+            .as_deref()
+            .map_or("", |id| id.get(..8).unwrap_or(id))
+    }
+
+    /// Returns the stored (or derived) topology's wire value.
+    pub fn topology(&self) -> &str {
+        &self.topology
+    }
+
+    /// Returns where status is read from: the primary checkout or the coordination worktree.
+    pub fn read_surface(&self) -> ReadSurface {
+        self.read_surface
+    }
+
+    /// Returns the mission directory in the primary checkout (planning artifacts, meta.json).
+    pub fn primary_mission_dir(&self) -> &Path {
+        &self.primary_mission_dir
+    }
+
+    /// Returns the authoritative status directory.
+    pub fn read_dir(&self) -> &Path {
+        &self.read_dir
+    }
+
+    /// Returns the branch status commits go to.
+    pub fn destination_ref(&self) -> &str {
+        &self.placement.destination_ref
+    }
+
+    /// Reads the log from the authoritative directory (refusing a malformed line).
+    pub fn read_log(&self) -> Result<EventLog, StatusReadError> {
+        let log = match crate::mission_dir::read_event_log(&self.read_dir) {
+            Ok(log) => log,
+            Err(StatusReadError::LogMissing(_)) => EventLog::default(),
+            Err(error) => return Err(error),
+        };
+        if let Some(error) = log.errors.first() {
+            return Err(StatusReadError::LogInvalid {
+                path: self.read_dir.join(crate::mission_dir::EVENT_LOG_FILE),
+                line: error.line,
+                message: error.message.clone(),
+            });
+        }
+        Ok(log)
+    }
+
+    /// Returns the reduced snapshot (nothing written).
+    pub fn snapshot(&self) -> Result<StatusSnapshot, StatusReadError> {
+        let log = self.read_log()?;
+        missionctl_core::reducer::reduce_with_identity(&log, self.meta.as_ref()).map_err(|error| {
+            StatusReadError::MetaInvalid {
+                path: self.primary_mission_dir.join(crate::mission_dir::META_FILE),
+                message: error.to_string(),
+            }
+        })
+    }
+
+    /// Returns a work package's current lane and last event (a read, despite its name).
+    pub fn claim(&self, wp_id: &str) -> Result<ActiveWPStatus, StatusReadError> {
+        let log = self.read_log()?;
+        Ok(active_status(&log, wp_id))
+    }
+
+    /// Validates and applies a transition, then commits it. Nothing is left written when an
+    /// error is returned.
+    pub fn transition(
+        &self,
+        request: &TransitionRequest,
+        source: &mut dyn EventSource,
+    ) -> Result<TransitionOutcome, StatusWriteError> {
+        if !is_valid_wp_id(&request.wp_id) {
+            return Err(StatusWriteError::InvalidWpId(request.wp_id.clone()));
+        }
+        let (to_lane, _) = Lane::from_input(&request.to_lane)?;
+        let evidence = request.evidence.as_ref().map(parse_evidence).transpose()?;
+        let review_result = request
+            .review_result
+            .as_ref()
+            .map(|value| decode_review_result(value).map_err(StatusWriteError::InvalidReviewResult))
+            .transpose()?;
+
+        // Validate against what is on disk now, before taking the lock...
+        let current = self.claim(&request.wp_id)?;
+        self.check(
+            request,
+            current_writer_lane(current.current_lane),
+            to_lane,
+            &evidence,
+            &review_result,
+            None,
+        )?;
+
+        // ...then again under the lock, which is authoritative.
+        let mut transaction = BookkeepingTransaction::acquire(
+            self.placement.clone(),
+            self.meta.clone(),
+            &self.protected_branches,
+            LOCK_TIMEOUT,
+        )?;
+        let log = transaction.read_log()?;
+        let active = active_status(&log, &request.wp_id);
+        let from = current_writer_lane(active.current_lane);
+        if let Some(expected) = request.expected_from
+            && expected != from
+        {
+            return Err(StatusWriteError::StaleFromLane {
+                wp_id: request.wp_id.clone(),
+                expected,
+                actual: from,
+            });
+        }
+        let now = source.now_micros();
+        let at = missionctl_core::timestamp::isoformat_utc(now);
+        if is_alias_collapse(&request.to_lane, from) {
+            let snapshot = self.snapshot()?;
+            let receipt = transaction.commit(&commit_message(&request.wp_id), &at)?;
+            return Ok(TransitionOutcome {
+                event: None,
+                receipt,
+                snapshot,
+            });
+        }
+        self.check(
+            request,
+            from,
+            to_lane,
+            &evidence,
+            &review_result,
+            Some(&log),
+        )?;
+
+        let event = StatusEvent {
+            event_id: source.new_id(),
+            wp_id: request.wp_id.clone(),
+            from_lane: from,
+            to_lane,
+            at: at.clone(),
+            actor: Actor::Name(request.actor.clone().unwrap_or_default()),
+            force: request.force,
+            execution_mode: "worktree".to_owned(),
+            mission_slug: self.mission_slug.clone(),
+            mission_id: self.mission_id.clone(),
+            reason: request
+                .reason
+                .clone()
+                .filter(|reason| !reason.trim().is_empty()),
+            review_ref: request.review_ref.clone(),
+            evidence: request.evidence.clone().filter(|_| evidence.is_some()),
+            review_result,
+            policy_metadata: None,
+        };
+        let mut lines = vec![event.to_json_line()];
+        let mut ids = vec![event.event_id.clone()];
+        if let Some(note) = request.note.as_ref().filter(|note| !note.is_empty()) {
+            let mut delta = Map::new();
+            delta.insert("note".to_owned(), Value::String(note.clone()));
+            let annotation = Annotation {
+                event_id: source.new_id(),
+                wp_id: request.wp_id.clone(),
+                at: missionctl_core::timestamp::isoformat_utc(now.saturating_add(1)),
+                actor: event.actor.clone(),
+                delta,
+            };
+            lines.push(annotation.to_json_line());
+            ids.push(annotation.event_id.clone());
+        }
+        let snapshot = transaction.append(&lines, &ids)?;
+        let receipt = transaction.commit(&commit_message(&request.wp_id), &at)?;
+        Ok(TransitionOutcome {
+            event: Some(event),
+            receipt,
+            snapshot,
+        })
+    }
+
+    /// Rewrites `status.json` from the log when its bytes differ, under the lock, and commits
+    /// it (a no-op receipt when nothing changed).
+    pub fn materialize(
+        &self,
+        source: &mut dyn EventSource,
+    ) -> Result<(StatusSnapshot, CommitReceipt), StatusWriteError> {
+        let mut transaction = BookkeepingTransaction::acquire(
+            self.placement.clone(),
+            self.meta.clone(),
+            &self.protected_branches,
+            LOCK_TIMEOUT,
+        )?;
+        let snapshot = transaction.materialize_now()?;
+        let at = missionctl_core::timestamp::isoformat_utc(source.now_micros());
+        let receipt = transaction.commit("chore(missionctl): materialize status", &at)?;
+        Ok((snapshot, receipt))
+    }
+
+    /// Commits the status files if they differ from the destination's tip; a clean pair
+    /// gives a no-op receipt.
+    pub fn save(
+        &self,
+        operation: &str,
+        source: &mut dyn EventSource,
+    ) -> Result<CommitReceipt, StatusWriteError> {
+        let transaction = BookkeepingTransaction::acquire(
+            self.placement.clone(),
+            self.meta.clone(),
+            &self.protected_branches,
+            LOCK_TIMEOUT,
+        )?;
+        let at = missionctl_core::timestamp::isoformat_utc(source.now_micros());
+        transaction.commit(&format!("chore(missionctl): {operation}"), &at)
+    }
+
+    /// Builds the guard inputs and runs the state machine.
+    fn check(
+        &self,
+        request: &TransitionRequest,
+        from: Lane,
+        to: Lane,
+        evidence: &Option<missionctl_core::transition::DoneEvidence>,
+        review_result: &Option<ReviewResult>,
+        log: Option<&EventLog>,
+    ) -> Result<(), StatusWriteError> {
+        let guarded = from == Lane::InProgress && to == Lane::ForReview && !request.force;
+        let subtasks_complete = if guarded {
+            let roster =
+                crate::work_package::subtask_roster(&self.primary_mission_dir, &request.wp_id)?;
+            let done = match log {
+                Some(log) => subtasks_done(log, &request.wp_id),
+                None => subtasks_done(&self.read_log()?, &request.wp_id),
+            };
+            Some(roster.iter().all(|id| done.contains(id)))
+        } else {
+            None
+        };
+        let context = GuardContext {
+            actor: request.actor.clone(),
+            workspace_context: request.workspace_context.clone().or_else(|| {
+                Some(format!(
+                    "worktree:{}",
+                    self.placement.worktree_root.display()
+                ))
+            }),
+            subtasks_complete,
+            implementation_evidence_present: Some(true),
+            reason: request.reason.clone(),
+            review_ref: request.review_ref.clone(),
+            evidence: evidence.clone(),
+            force: request.force,
+            review_result: review_result.clone(),
+        };
+        validate_transition(from, to, &context)?;
+        Ok(())
+    }
+}
+
+fn commit_message(wp_id: &str) -> String {
+    format!("chore(missionctl): status transition {wp_id}")
+}
+
+/// The write side's view of a lane: no transitions means `genesis`.
+fn current_writer_lane(lane: Lane) -> Lane {
+    if lane == Lane::Uninitialized {
+        Lane::Genesis
+    } else {
+        lane
+    }
+}
+
+/// Returns the lane from transitions only and the last event of the work package in file
+/// order.
+fn active_status(log: &EventLog, wp_id: &str) -> ActiveWPStatus {
+    let transitions_only = EventLog {
+        rows: log
+            .rows
+            .iter()
+            .filter(|(_, row)| matches!(row, LogRow::Transition(event) if event.wp_id == wp_id))
+            .cloned()
+            .collect(),
+        errors: Vec::new(),
+    };
+    let snapshot = reduce(&transitions_only);
+    let current_lane = snapshot
+        .work_packages
+        .get(wp_id)
+        .map_or(Lane::Uninitialized, |state| state.lane);
+    let last_event = transitions_only.transitions().last().cloned();
+    ActiveWPStatus {
+        wp_id: wp_id.to_owned(),
+        current_lane,
+        last_event,
+    }
+}
+
+/// Returns the subtask ids whose reduced status is `done`.
+fn subtasks_done(log: &EventLog, wp_id: &str) -> Vec<String> {
+    let snapshot = reduce(log);
+    snapshot
+        .work_packages
+        .get(wp_id)
+        .and_then(|state| state.slots.get("subtasks"))
+        .and_then(Value::as_object)
+        .map(|subtasks| {
+            subtasks
+                .iter()
+                .filter(|(_, status)| status.as_str() == Some("done"))
+                .map(|(id, _)| id.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses raw done evidence, refusing one without non-blank review fields.
+fn parse_evidence(
+    value: &Value,
+) -> Result<missionctl_core::transition::DoneEvidence, StatusWriteError> {
+    let evidence: missionctl_core::transition::DoneEvidence =
+        serde_json::from_value(value.clone()).map_err(|_| StatusWriteError::InvalidEvidence)?;
+    let review = &evidence.review;
+    if [&review.reviewer, &review.verdict, &review.reference]
+        .iter()
+        .any(|field| field.trim().is_empty())
+    {
+        return Err(StatusWriteError::InvalidEvidence);
+    }
+    Ok(evidence)
+}

@@ -1,0 +1,231 @@
+//! Work-package files (`tasks/WPxx-<slug>.md`): finding them and reading their front matter.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::fs_util::PathError;
+
+/// Why a work-package file could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkPackageFileError {
+    /// More than one file matches the work package id.
+    #[error("Several files define {wp_id}: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))]
+    Ambiguous {
+        /// The work package.
+        wp_id: String,
+        /// The matching files.
+        files: Vec<PathBuf>,
+    },
+    /// The front matter is not valid YAML.
+    #[error("Invalid front matter in `{}`: {message}", path.display())]
+    InvalidFrontMatter {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An I/O error.
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+impl WorkPackageFileError {
+    /// Returns the stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WorkPackageFileError::Ambiguous { .. } => "WP_FILE_AMBIGUOUS",
+            WorkPackageFileError::InvalidFrontMatter { .. } => "WP_FRONTMATTER_INVALID",
+            WorkPackageFileError::Io(_) => "IO_ERROR",
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            WorkPackageFileError::Ambiguous { .. } => {
+                "Keep one `tasks/WPxx-*.md` file per work package".to_owned()
+            }
+            WorkPackageFileError::InvalidFrontMatter { .. } => {
+                "Fix the YAML between the `---` lines at the top of the file".to_owned()
+            }
+            WorkPackageFileError::Io(_) => "Check the path's permissions".to_owned(),
+        }
+    }
+}
+
+/// Returns the work package's file in `<mission_dir>/tasks/`: a Markdown file whose name
+/// starts with the id followed by `-`, `_` or `.` (case-insensitive), never `README`.
+pub fn find_wp_file(
+    mission_dir: &Path,
+    wp_id: &str,
+) -> Result<Option<PathBuf>, WorkPackageFileError> {
+    let tasks = mission_dir.join("tasks");
+    let entries = match std::fs::read_dir(&tasks) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(PathError {
+                action: "Cannot read",
+                path: tasks,
+                source,
+            }
+            .into());
+        }
+    };
+    let prefix = wp_id.to_ascii_lowercase();
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        if !name.ends_with(".md") || name.starts_with("readme") {
+            continue;
+        }
+        if let Some(rest) = name.strip_prefix(&prefix)
+            && (rest.starts_with('-') || rest.starts_with('_') || rest.starts_with('.'))
+        {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(WorkPackageFileError::Ambiguous {
+            wp_id: wp_id.to_owned(),
+            files: found,
+        }),
+    }
+}
+
+/// Returns the YAML front matter of a Markdown file (between the opening `---` line and the
+/// next `---` line), if it has one.
+pub fn front_matter(text: &str) -> Option<&str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            return Some(&rest[..offset]);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Returns the subtask roster of a work package: its front matter's `subtasks` ids, trimmed,
+/// de-duplicated, in order. A work package without a file or without subtasks has none.
+pub fn subtask_roster(
+    mission_dir: &Path,
+    wp_id: &str,
+) -> Result<Vec<String>, WorkPackageFileError> {
+    let Some(path) = find_wp_file(mission_dir, wp_id)? else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| PathError {
+        action: "Cannot read",
+        path: path.clone(),
+        source,
+    })?;
+    let Some(yaml) = front_matter(&text) else {
+        return Ok(Vec::new());
+    };
+    let value: Value =
+        serde_saphyr::from_str(yaml).map_err(|error| WorkPackageFileError::InvalidFrontMatter {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+    let mut roster: Vec<String> = Vec::new();
+    if let Some(items) = value.get("subtasks").and_then(Value::as_array) {
+        for item in items {
+            let id = match item {
+                Value::String(id) => id.trim().to_owned(),
+                Value::Object(map) => map
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                other => other.to_string(),
+            };
+            if !id.is_empty() && !roster.contains(&id) {
+                roster.push(id);
+            }
+        }
+    }
+    Ok(roster)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_file_and_reads_the_roster() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let tasks = dir.path().join("tasks");
+        std::fs::create_dir_all(&tasks)?;
+        std::fs::write(tasks.join("README.md"), "x")?;
+        std::fs::write(
+            tasks.join("WP01-first.md"),
+            "---\nwork_package_id: WP01\nsubtasks:\n- T001\n- ' T002 '\n- T001\n---\n# Body\n",
+        )?;
+        std::fs::write(tasks.join("WP010-other.md"), "---\nsubtasks: [T9]\n---\n")?;
+        assert_eq!(subtask_roster(dir.path(), "WP01")?, vec!["T001", "T002"]);
+        assert_eq!(subtask_roster(dir.path(), "WP02")?, Vec::<String>::new());
+        std::fs::write(tasks.join("wp01_copy.md"), "---\nsubtasks: []\n---\n")?;
+        let error = subtask_roster(dir.path(), "WP01").expect_err("two files");
+        assert_eq!(error.code(), "WP_FILE_AMBIGUOUS");
+        std::fs::write(tasks.join("WP03-bad.md"), "---\nsubtasks: [\n---\n")?;
+        let error = subtask_roster(dir.path(), "WP03").expect_err("bad yaml");
+        assert_eq!(error.code(), "WP_FRONTMATTER_INVALID");
+        Ok(())
+    }
+
+    #[test]
+    fn front_matter_needs_both_fences() {
+        assert_eq!(front_matter("---\na: 1\n---\nbody"), Some("a: 1\n"));
+        assert_eq!(front_matter("no front matter"), None);
+        assert_eq!(front_matter("---\na: 1\n"), None);
+    }
+}
+
+/// Returns the titles of a mission's work packages, keyed by id, from the front matter of
+/// `tasks/WP*.md` (`work_package_id` or the file name's `WPnn` prefix; `title`). Files
+/// without readable front matter are skipped: titles are presentation, never status.
+pub fn wp_titles(mission_dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut titles = std::collections::BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(mission_dir.join("tasks")) else {
+        return titles;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("WP") || !name.ends_with(".md") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let Some(value) =
+            front_matter(&text).and_then(|yaml| serde_saphyr::from_str::<Value>(yaml).ok())
+        else {
+            continue;
+        };
+        let id = value
+            .get("work_package_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                name.chars()
+                    .take(2)
+                    .chain(name.chars().skip(2).take_while(char::is_ascii_digit))
+                    .collect()
+            });
+        if let Some(title) = value.get("title").and_then(Value::as_str) {
+            titles.insert(id, title.to_owned());
+        }
+    }
+    titles
+}
