@@ -2,3 +2,9 @@
 
 /// Turns colour off when set to a non-empty value (<https://no-color.org>).
 pub(crate) const NO_COLOR: &str = "NO_COLOR";
+
+/// Comma-separated branches status and planning commits never go to (default: `main,master`).
+pub(crate) const MISSIONCTL_PROTECTED_BRANCHES: &str = "MISSIONCTL_PROTECTED_BRANCHES";
+
+/// The actor recorded on moves when `--actor` is not given.
+pub(crate) const MISSIONCTL_ACTOR: &str = "MISSIONCTL_ACTOR";

@@ -11,7 +11,9 @@ mod clock;
 mod command_error;
 mod commands;
 mod env_vars;
+mod store_errors;
 mod ui;
+mod workspace;
 
 use std::ffi::OsString;
 use std::panic::{self, AssertUnwindSafe};

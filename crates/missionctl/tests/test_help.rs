@@ -11,9 +11,14 @@ fn top_level_help() -> TestResult {
     Usage: missionctl [OPTIONS] <COMMAND>
 
     Commands:
-      demo    Build a throwaway git repository and show what missionctl does with it
-      status  Manage the status of a mission's work packages
-      help    Print this message or the help of the given subcommand(s)
+      board    Show the kanban board of one mission or of every mission
+      demo     Build a throwaway git repository and show what missionctl does with it
+      doctor   Report problems with missions, each with the command that fixes it
+      history  Show a mission's transitions and notes in order
+      init     Prepare a repository for missions
+      move     Move a work package to another lane
+      status   Manage the status of a mission's work packages
+      help     Print this message or the help of the given subcommand(s)
 
     Options:
           --json     Print exactly one JSON document on stdout, on success and on every error

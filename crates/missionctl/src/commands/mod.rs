@@ -1,6 +1,11 @@
 //! The subcommands, one file each; this module holds only the enum and the dispatch.
 
+mod board;
 mod demo;
+mod doctor;
+mod history;
+mod init;
+mod move_wp;
 mod status;
 
 use clap::Subcommand;
@@ -11,8 +16,18 @@ use crate::ui::Ui;
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Show the kanban board of one mission or of every mission
+    Board(board::BoardArgs),
     /// Build a throwaway git repository and show what missionctl does with it
     Demo(demo::DemoArgs),
+    /// Report problems with missions, each with the command that fixes it
+    Doctor(doctor::DoctorArgs),
+    /// Show a mission's transitions and notes in order
+    History(history::HistoryArgs),
+    /// Prepare a repository for missions
+    Init(init::InitArgs),
+    /// Move a work package to another lane
+    Move(move_wp::MoveArgs),
     /// Manage the status of a mission's work packages
     #[command(subcommand)]
     Status(status::StatusCommand),
@@ -21,7 +36,12 @@ pub(crate) enum Command {
 /// Runs a parsed command.
 pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError> {
     match command {
+        Command::Board(args) => board::cmd_board(ui, args),
         Command::Demo(args) => demo::cmd_demo(ui, args),
+        Command::Doctor(args) => doctor::cmd_doctor(ui, args),
+        Command::History(args) => history::cmd_history(ui, args),
+        Command::Init(args) => init::cmd_init(ui, args),
+        Command::Move(args) => move_wp::cmd_move(ui, args),
         Command::Status(command) => status::run_status_command(ui, command),
     }
 }

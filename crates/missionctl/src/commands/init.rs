@@ -1,0 +1,44 @@
+//! `missionctl init`: prepares a repository for missions (creates `kitty-specs/`); running it
+//! again changes nothing.
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::command_error::CliError;
+use crate::ui::Ui;
+use crate::workspace;
+
+/// Arguments of `missionctl init`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {}
+
+/// The `data` of `init --json`.
+#[derive(Debug, Serialize)]
+struct InitData {
+    repository: String,
+    kitty_specs: String,
+    created: bool,
+}
+
+/// Creates `kitty-specs/` at the primary checkout's root if it is missing.
+pub(crate) fn cmd_init(ui: &mut Ui, _args: &InitArgs) -> Result<(), CliError> {
+    let repo = workspace::discover_repo()?;
+    let dir = repo.kitty_specs_dir();
+    let created = !dir.is_dir();
+    if created {
+        std::fs::create_dir_all(&dir)
+            .map_err(|error| CliError::io(&format!("Cannot create `{}`", dir.display()), &error))?;
+    }
+    let data = InitData {
+        repository: repo.primary_root().display().to_string(),
+        kitty_specs: dir.display().to_string(),
+        created,
+    };
+    ui.emit(&data, || {
+        if data.created {
+            format!("Created {}\n", data.kitty_specs)
+        } else {
+            format!("{} already exists; nothing to do\n", data.kitty_specs)
+        }
+    })
+}

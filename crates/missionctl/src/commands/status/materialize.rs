@@ -1,0 +1,52 @@
+//! `missionctl status materialize --mission <handle>`: rewrites `status.json` from the log
+//! when its bytes differ, and commits it.
+
+use clap::Args;
+use missionctl_store::status::{CommitReceipt, SystemEventSource};
+use serde::Serialize;
+
+use crate::command_error::CliError;
+use crate::ui::Ui;
+use crate::workspace;
+
+/// Arguments of `missionctl status materialize`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusMaterializeArgs {
+    /// The mission: its ULID, mid8, directory name, slug or number
+    #[arg(long, value_name = "HANDLE")]
+    mission: String,
+}
+
+/// The `data` of `status materialize --json`.
+#[derive(Debug, Serialize)]
+struct MaterializeData {
+    mission_slug: String,
+    event_count: usize,
+    changed: bool,
+    receipt: CommitReceipt,
+}
+
+/// Rewrites and commits the snapshot.
+pub(crate) fn cmd_status_materialize(
+    ui: &mut Ui,
+    args: &StatusMaterializeArgs,
+) -> Result<(), CliError> {
+    let (_repo, status) = workspace::load_status(&args.mission)?;
+    let (snapshot, receipt) = status.materialize(&mut SystemEventSource)?;
+    let data = MaterializeData {
+        mission_slug: status.mission_slug().to_owned(),
+        event_count: snapshot.event_count,
+        changed: !receipt.is_noop,
+        receipt,
+    };
+    ui.emit(&data, || {
+        if data.changed {
+            format!(
+                "Rewrote status.json of {} ({} events) and committed it on {}\n",
+                data.mission_slug, data.event_count, data.receipt.destination_ref
+            )
+        } else {
+            format!("status.json of {} is up to date\n", data.mission_slug)
+        }
+    })
+}

@@ -1,0 +1,87 @@
+//! `missionctl status validate --mission <handle>`: the log's schema, legality and done
+//! evidence, and drift of `status.json`; any finding exits 1.
+
+use clap::Args;
+use missionctl_core::validate::{Finding, SnapshotOnDisk, validate};
+use missionctl_store::fs_util::read_optional;
+use missionctl_store::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::command_error::CliError;
+use crate::ui::Ui;
+use crate::workspace;
+
+/// Arguments of `missionctl status validate`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusValidateArgs {
+    /// The mission: its ULID, mid8, directory name, slug or number
+    #[arg(long, value_name = "HANDLE")]
+    mission: String,
+}
+
+/// The `data` of a clean `status validate --json`.
+#[derive(Debug, Serialize)]
+struct ValidateData {
+    mission_slug: String,
+    event_count: usize,
+    findings: Vec<Finding>,
+}
+
+/// Validates the mission's status and fails with `STATUS_VALIDATION_FAILED` on any finding.
+pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Result<(), CliError> {
+    let (_repo, status) = workspace::load_status(&args.mission)?;
+    let dir = status.read_dir().to_path_buf();
+    let log_exists = dir.join(EVENT_LOG_FILE).exists();
+    let log = status.read_log().map_err(|error| {
+        let inner = CliError::from(error);
+        CliError::user(
+            "STATUS_VALIDATION_FAILED",
+            format!(
+                "status.events.jsonl is corrupt: {}",
+                inner.message_with_sources()
+            ),
+        )
+        .with_hint(inner.hint.unwrap_or_default())
+    })?;
+    let fresh = status.snapshot()?;
+    let bytes = read_optional(&dir.join(SNAPSHOT_FILE))?;
+    let parsed: Option<Option<Value>> =
+        bytes.map(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+    let on_disk = match &parsed {
+        None => SnapshotOnDisk::Missing,
+        Some(None) => SnapshotOnDisk::Unreadable,
+        Some(Some(value)) => SnapshotOnDisk::Parsed(value),
+    };
+    let findings = validate(&log, &fresh, on_disk, log_exists);
+    if !findings.is_empty() {
+        let listed: Vec<String> = findings
+            .iter()
+            .map(|finding| format!("{}: {}", finding.code, finding.message))
+            .collect();
+        return Err(CliError::user(
+            "STATUS_VALIDATION_FAILED",
+            format!("{} finding(s): {}", findings.len(), listed.join("; ")),
+        )
+        .with_hint(
+            "Snapshot drift is fixed by `missionctl status materialize --mission <handle>`; \
+             log findings need a forced corrective move"
+                .to_owned(),
+        ));
+    }
+    let data = ValidateData {
+        mission_slug: status.mission_slug().to_owned(),
+        event_count: fresh.event_count,
+        findings,
+    };
+    ui.emit(&data, || {
+        if data.event_count == 0 {
+            "No events to validate.\n".to_owned()
+        } else {
+            format!(
+                "{}: {} events, no findings\n",
+                data.mission_slug, data.event_count
+            )
+        }
+    })
+}

@@ -1,0 +1,26 @@
+//! Sorting the store's errors into the CLI's error model: every store error carries a stable
+//! code and a hint, and all of them are user errors (exit 1).
+
+use crate::command_error::CliError;
+
+/// Implements `From<$error> for CliError` for errors that have `code()` and `hint()`.
+macro_rules! user_errors {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for CliError {
+            fn from(error: $error) -> CliError {
+                CliError::user(error.code(), error.to_string())
+                    .with_hint(error.hint())
+                    .with_sources_of(&error)
+            }
+        }
+    )*};
+}
+
+user_errors!(
+    missionctl_store::repo::RepoError,
+    missionctl_store::mission_context::ResolveError,
+    missionctl_store::mission_index::LookupError,
+    missionctl_store::status::StatusLoadError,
+    missionctl_store::status::StatusWriteError,
+    missionctl_store::work_package::WorkPackageFileError,
+);

@@ -1,0 +1,43 @@
+//! The *resolve* stage shared by commands that work in a repository: finding it from the
+//! current directory, the protected branches, and the mission's status aggregate.
+
+use missionctl_store::repo::Repo;
+use missionctl_store::status::{DEFAULT_PROTECTED_BRANCHES, MissionStatus};
+
+use crate::command_error::CliError;
+use crate::env_vars;
+
+/// Returns the repository that contains the current directory.
+pub(crate) fn discover_repo() -> Result<Repo, CliError> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| CliError::io("Cannot read the current directory", &error))?;
+    Ok(Repo::discover(&cwd)?)
+}
+
+/// Returns the branches commits never go to: `MISSIONCTL_PROTECTED_BRANCHES` (comma
+/// separated; empty means none), else `main` and `master`.
+pub(crate) fn protected_branches() -> Vec<String> {
+    match std::env::var(env_vars::MISSIONCTL_PROTECTED_BRANCHES) {
+        Ok(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|branch| !branch.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Err(_) => DEFAULT_PROTECTED_BRANCHES.map(str::to_owned).to_vec(),
+    }
+}
+
+/// Returns the actor for a move: the flag, else `MISSIONCTL_ACTOR`.
+pub(crate) fn actor(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var(env_vars::MISSIONCTL_ACTOR).ok())
+        .filter(|actor| !actor.trim().is_empty())
+}
+
+/// Loads a mission's status aggregate from the repository around the current directory.
+pub(crate) fn load_status(handle: &str) -> Result<(Repo, MissionStatus), CliError> {
+    let repo = discover_repo()?;
+    let status = MissionStatus::load(&repo, handle, &protected_branches())?;
+    Ok((repo, status))
+}
