@@ -158,40 +158,6 @@ pub fn subtask_roster(
     Ok(roster)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_file_and_reads_the_roster() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let tasks = dir.path().join("tasks");
-        std::fs::create_dir_all(&tasks)?;
-        std::fs::write(tasks.join("README.md"), "x")?;
-        std::fs::write(
-            tasks.join("WP01-first.md"),
-            "---\nwork_package_id: WP01\nsubtasks:\n- T001\n- ' T002 '\n- T001\n---\n# Body\n",
-        )?;
-        std::fs::write(tasks.join("WP010-other.md"), "---\nsubtasks: [T9]\n---\n")?;
-        assert_eq!(subtask_roster(dir.path(), "WP01")?, vec!["T001", "T002"]);
-        assert_eq!(subtask_roster(dir.path(), "WP02")?, Vec::<String>::new());
-        std::fs::write(tasks.join("wp01_copy.md"), "---\nsubtasks: []\n---\n")?;
-        let error = subtask_roster(dir.path(), "WP01").expect_err("two files");
-        assert_eq!(error.code(), "WP_FILE_AMBIGUOUS");
-        std::fs::write(tasks.join("WP03-bad.md"), "---\nsubtasks: [\n---\n")?;
-        let error = subtask_roster(dir.path(), "WP03").expect_err("bad yaml");
-        assert_eq!(error.code(), "WP_FRONTMATTER_INVALID");
-        Ok(())
-    }
-
-    #[test]
-    fn front_matter_needs_both_fences() {
-        assert_eq!(front_matter("---\na: 1\n---\nbody"), Some("a: 1\n"));
-        assert_eq!(front_matter("no front matter"), None);
-        assert_eq!(front_matter("---\na: 1\n"), None);
-    }
-}
-
 /// Returns the titles of a mission's work packages, keyed by id, from the front matter of
 /// `tasks/WP*.md` (`work_package_id` or the file name's `WPnn` prefix; `title`). Files
 /// without readable front matter are skipped: titles are presentation, never status.
@@ -228,4 +194,38 @@ pub fn wp_titles(mission_dir: &Path) -> std::collections::BTreeMap<String, Strin
         }
     }
     titles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_file_and_reads_the_roster() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let tasks = dir.path().join("tasks");
+        std::fs::create_dir_all(&tasks)?;
+        std::fs::write(tasks.join("README.md"), "x")?;
+        std::fs::write(
+            tasks.join("WP01-first.md"),
+            "---\nwork_package_id: WP01\nsubtasks:\n- T001\n- ' T002 '\n- T001\n---\n# Body\n",
+        )?;
+        std::fs::write(tasks.join("WP010-other.md"), "---\nsubtasks: [T9]\n---\n")?;
+        assert_eq!(subtask_roster(dir.path(), "WP01")?, vec!["T001", "T002"]);
+        assert_eq!(subtask_roster(dir.path(), "WP02")?, Vec::<String>::new());
+        std::fs::write(tasks.join("wp01_copy.md"), "---\nsubtasks: []\n---\n")?;
+        let error = subtask_roster(dir.path(), "WP01").expect_err("two files");
+        assert_eq!(error.code(), "WP_FILE_AMBIGUOUS");
+        std::fs::write(tasks.join("WP03-bad.md"), "---\nsubtasks: [\n---\n")?;
+        let error = subtask_roster(dir.path(), "WP03").expect_err("bad yaml");
+        assert_eq!(error.code(), "WP_FRONTMATTER_INVALID");
+        Ok(())
+    }
+
+    #[test]
+    fn front_matter_needs_both_fences() {
+        assert_eq!(front_matter("---\na: 1\n---\nbody"), Some("a: 1\n"));
+        assert_eq!(front_matter("no front matter"), None);
+        assert_eq!(front_matter("---\na: 1\n"), None);
+    }
 }
