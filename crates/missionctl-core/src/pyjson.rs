@@ -5,7 +5,9 @@
 //! - event-log rows: [`Style::Compact`], i.e. `json.dumps(obj, sort_keys=True)` with the
 //!   default separators `", "` and `": "` and `ensure_ascii=True`;
 //! - `status.json`: [`Style::Indented`], i.e. `json.dumps(obj, sort_keys=True, indent=2,
-//!   ensure_ascii=False)` with separators `","` and `": "`.
+//!   ensure_ascii=False)` with separators `","` and `": "`;
+//! - the runtime's `state.json` and `feature-runs.json`: [`Style::IndentedAscii`], i.e.
+//!   `json.dumps(obj, sort_keys=True, indent=2)` with the default `ensure_ascii=True`.
 //!
 //! Keys are always sorted by code point, whatever order the value's map keeps.
 
@@ -19,6 +21,8 @@ pub enum Style {
     Compact,
     /// Two-space indentation, `","` and `": "` separators, raw UTF-8.
     Indented,
+    /// Two-space indentation, `","` and `": "` separators, every non-ASCII character escaped.
+    IndentedAscii,
 }
 
 /// Returns the JSON text of `value` in the given style (no trailing newline).
@@ -152,7 +156,7 @@ fn separator(out: &mut String, style: Style, first: bool, depth: usize) {
                 out.push_str(", ");
             }
         }
-        Style::Indented => {
+        Style::Indented | Style::IndentedAscii => {
             if !first {
                 out.push(',');
             }
@@ -162,7 +166,7 @@ fn separator(out: &mut String, style: Style, first: bool, depth: usize) {
 }
 
 fn close(out: &mut String, style: Style, depth: usize) {
-    if style == Style::Indented {
+    if style != Style::Compact {
         newline_indent(out, depth);
     }
 }
@@ -177,7 +181,7 @@ fn newline_indent(out: &mut String, depth: usize) {
 /// Appends a JSON string literal, escaped as Python escapes it in the given style.
 pub fn write_str(out: &mut String, text: &str, style: Style) {
     out.push('"');
-    let ascii_only = style == Style::Compact;
+    let ascii_only = style != Style::Indented;
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut index = 0;
@@ -343,7 +347,7 @@ mod tests {
                 '\t' => out.push_str("\\t"),
                 '\u{8}' => out.push_str("\\b"),
                 '\u{c}' => out.push_str("\\f"),
-                c if c < ' ' || (style == Style::Compact && c > '~') => {
+                c if c < ' ' || (style != Style::Indented && c > '~') => {
                     let mut units = [0u16; 2];
                     for unit in c.encode_utf16(&mut units) {
                         let _ = write!(out, "\\u{unit:04x}");
@@ -359,7 +363,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn string_escaping_matches_the_reference(text in "(?s).{0,24}|[\\x00-\\x7f\"\\\\é\u{1f600}]{0,24}") {
-            for style in [Style::Compact, Style::Indented] {
+            for style in [Style::Compact, Style::Indented, Style::IndentedAscii] {
                 let mut out = String::new();
                 write_str(&mut out, &text, style);
                 proptest::prop_assert_eq!(&out, &reference_write_str(&text, style));
@@ -367,6 +371,15 @@ mod tests {
                 proptest::prop_assert_eq!(&back, &text);
             }
         }
+    }
+
+    #[test]
+    fn indented_ascii_style_escapes_like_python_defaults() {
+        let value = json!({"b": ["é"], "a": {}});
+        assert_eq!(
+            to_string(&value, Style::IndentedAscii),
+            "{\n  \"a\": {},\n  \"b\": [\n    \"\\u00e9\"\n  ]\n}"
+        );
     }
 
     #[test]
