@@ -5,6 +5,7 @@
 //! dashboard do that.
 #![forbid(unsafe_code)]
 
+pub mod action_context;
 pub mod clock;
 pub mod fs_util;
 pub mod git;
@@ -16,6 +17,7 @@ pub mod mission_dir;
 pub mod mission_flatten;
 pub mod mission_index;
 pub mod repo;
+pub mod runtime;
 pub mod status;
 pub mod topology_backfill;
 pub mod work_package;

@@ -8,6 +8,7 @@ mod mission_create;
 mod mission_flatten;
 mod mission_index;
 mod repo;
+mod runtime;
 mod topology_backfill;
 
 /// Fails when a test file under `tests/` is not listed above, so it cannot be skipped silently.

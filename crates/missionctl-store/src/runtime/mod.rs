@@ -1,0 +1,682 @@
+//! Mission runs: the runtime state behind `next`, under `.kittify/runtime/` of the primary
+//! checkout, in Spec Kitty's byte format.
+//!
+//! ```text
+//! .kittify/runtime/
+//!   feature-runs.json          mission directory name -> its current run (with mission_id)
+//!   feature-runs.lock          held by every write below
+//!   runs/<run_id>/
+//!     state.json               MissionRunSnapshot
+//!     run.events.jsonl         one event per line
+//!     mission_template_frozen.yaml
+//! ```
+//!
+//! Every write takes an exclusive lock on `feature-runs.lock` first (a `flock` through std's
+//! `File::try_lock`; the kernel drops it when the holder dies), then re-reads the index, so
+//! agents starting runs at the same time never lose an entry. Files are replaced atomically
+//! and events are appended. Reads take no lock and write nothing, not even the lock file.
+//!
+//! Only the `software-dev` mission template is built in; its bytes are Spec Kitty's own
+//! (MIT-licensed) `mission-runtime.yaml`, frozen into every run as Spec Kitty does.
+
+mod next;
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use missionctl_core::run::{
+    FeatureRunEntry, FeatureRunsIndex, MissionRunRef, MissionRunSnapshot, RunEvent, RunEventLog,
+    RunFileError, is_valid_run_id, run_id_from_random,
+};
+use missionctl_core::sha256::hex_digest;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::action_context::{
+    Action, ActionContext, ActionContextError, ActionRequest, RunFiles, RuntimeLayout,
+    resolve_action_context, resolve_runtime_layout,
+};
+use crate::clock::{Clock, isoformat};
+use crate::fs_util::{IoResultExt, PathError, atomic_write, read_optional};
+use crate::mission_index::resolve_handle;
+use crate::repo::Repo;
+
+pub use next::{NextOutcome, advance_next, query_next};
+
+/// The built-in `software-dev` runtime template (Spec Kitty's `mission-runtime.yaml`, v2.2.0).
+pub const BUILTIN_TEMPLATE: &[u8] = include_bytes!("software-dev.mission-runtime.yaml");
+
+/// The `template_path` recorded for runs started from [`BUILTIN_TEMPLATE`].
+pub const BUILTIN_TEMPLATE_PATH: &str = "missionctl:builtin/software-dev/mission-runtime.yaml";
+
+/// The only mission type whose runs missionctl plans.
+pub const SUPPORTED_MISSION_TYPE: &str = "software-dev";
+
+/// How long a write waits for another writer's runtime lock.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// A source of new run ids.
+pub trait RunIdSource {
+    /// Returns a new run id (32 lowercase hex digits).
+    fn mint(&self) -> String;
+}
+
+/// Mints random UUID4 run ids, as Spec Kitty does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomRunIds;
+
+impl RunIdSource for RandomRunIds {
+    fn mint(&self) -> String {
+        // Two ULIDs give 160 random bits; a UUID4 needs 122 of them.
+        let high = ulid::Ulid::generate().random();
+        let low = ulid::Ulid::generate().random();
+        run_id_from_random((high << 48) ^ low)
+    }
+}
+
+/// Always returns the same run id (for tests and reproducible demos).
+#[derive(Debug, Clone)]
+pub struct FixedRunId(pub String);
+
+impl RunIdSource for FixedRunId {
+    fn mint(&self) -> String {
+        self.0.clone()
+    }
+}
+
+/// The clock and run ids a write uses.
+#[derive(Clone, Copy)]
+pub struct RunOptions<'a> {
+    /// The time of events.
+    pub clock: &'a dyn Clock,
+    /// New run ids.
+    pub run_ids: &'a dyn RunIdSource,
+}
+
+impl std::fmt::Debug for RunOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions").finish_non_exhaustive()
+    }
+}
+
+/// Why a run could not be read, started or advanced.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The mission or the action's context cannot be resolved.
+    #[error(transparent)]
+    Context(#[from] ActionContextError),
+    /// The mission's type has no built-in runtime template.
+    #[error(
+        "Mission `{mission_slug}` is a `{mission_type}` mission; only `software-dev` runs are supported"
+    )]
+    UnsupportedMissionType {
+        /// The mission.
+        mission_slug: String,
+        /// Its type.
+        mission_type: String,
+    },
+    /// `feature-runs.json` is not a JSON object; it is never overwritten then.
+    #[error("Invalid feature-runs index `{}`: {source}", path.display())]
+    IndexInvalid {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: RunFileError,
+    },
+    /// A run's `state.json` cannot be read.
+    #[error("Invalid run state `{}`: {source}", path.display())]
+    StateInvalid {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: RunFileError,
+    },
+    /// The run id source gave an id that cannot name a directory.
+    #[error("Invalid run id `{0}`")]
+    InvalidRunId(String),
+    /// The new run's directory already exists.
+    #[error("Run directory `{}` already exists", .0.display())]
+    RunDirExists(PathBuf),
+    /// Another writer held the runtime lock for too long.
+    #[error("Timed out after {waited:?} acquiring the runtime lock `{}`", path.display())]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long the write waited.
+        waited: Duration,
+    },
+    /// Nothing matches the run selector.
+    #[error("No run found for `{0}`")]
+    RunNotFound(String),
+    /// An I/O error.
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+impl RunError {
+    /// Returns the stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RunError::Context(error) => error.code(),
+            RunError::UnsupportedMissionType { .. } => "MISSION_TYPE_UNSUPPORTED",
+            RunError::IndexInvalid { .. } => "FEATURE_RUNS_INVALID",
+            RunError::StateInvalid { .. } => "RUN_STATE_INVALID",
+            RunError::InvalidRunId(_) => "RUN_ID_INVALID",
+            RunError::RunDirExists(_) => "RUN_DIR_EXISTS",
+            RunError::LockTimeout { .. } => "RUNTIME_LOCK_TIMEOUT",
+            RunError::RunNotFound(_) => "RUN_NOT_FOUND",
+            RunError::Io(_) => "IO_ERROR",
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            RunError::Context(error) => error.hint(),
+            RunError::UnsupportedMissionType { .. } => {
+                "Drive this mission with Spec Kitty's `next`, which has its template".to_owned()
+            }
+            RunError::IndexInvalid { path, .. } => format!(
+                "Repair `{}` or delete it (runs are found again when they are next started)",
+                path.display()
+            ),
+            RunError::StateInvalid { path, .. } => format!(
+                "Repair `{}`, or delete its run directory to start a new run",
+                path.display()
+            ),
+            RunError::InvalidRunId(_) => {
+                "Run ids are 1 to 64 letters, digits, `-` or `_`".to_owned()
+            }
+            RunError::RunDirExists(_) => "Retry: the next run gets a new id".to_owned(),
+            RunError::LockTimeout { .. } => {
+                "Another agent is writing the runtime; retry when it is done".to_owned()
+            }
+            RunError::RunNotFound(_) => {
+                "Pass a run id from `missionctl run list`, or a mission handle whose run was started"
+                    .to_owned()
+            }
+            RunError::Io(_) => "Check the path's permissions".to_owned(),
+        }
+    }
+}
+
+/// A held runtime lock; dropping it releases the lock.
+#[derive(Debug)]
+struct RuntimeLock {
+    _file: File,
+}
+
+fn lock(layout: &RuntimeLayout) -> Result<RuntimeLock, RunError> {
+    std::fs::create_dir_all(&layout.runtime_dir).with_path("Cannot create", &layout.runtime_dir)?;
+    let path = layout.lock_file();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_path("Cannot open", &path)?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(RuntimeLock { _file: file }),
+            Err(TryLockError::WouldBlock) => {
+                if started.elapsed() >= LOCK_TIMEOUT {
+                    return Err(RunError::LockTimeout {
+                        path,
+                        waited: LOCK_TIMEOUT,
+                    });
+                }
+                std::thread::sleep(POLL_INTERVAL);
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(PathError {
+                    action: "Cannot lock",
+                    path,
+                    source,
+                }
+                .into());
+            }
+        }
+    }
+}
+
+/// Reads the index as Spec Kitty does: a missing or unreadable index is empty.
+pub fn read_index(layout: &RuntimeLayout) -> Result<FeatureRunsIndex, RunError> {
+    let path = layout.feature_runs();
+    Ok(read_optional(&path)?
+        .and_then(|bytes| FeatureRunsIndex::parse(&bytes).ok())
+        .unwrap_or_default())
+}
+
+/// Reads the index before rewriting it: an index that is not a JSON object is refused rather
+/// than overwritten.
+fn read_index_for_write(layout: &RuntimeLayout) -> Result<FeatureRunsIndex, RunError> {
+    let path = layout.feature_runs();
+    match read_optional(&path)? {
+        None => Ok(FeatureRunsIndex::default()),
+        Some(bytes) => FeatureRunsIndex::parse(&bytes)
+            .map_err(|source| RunError::IndexInvalid { path, source }),
+    }
+}
+
+/// A run, loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedRun {
+    /// The run's handle.
+    pub run: MissionRunRef,
+    /// Its snapshot.
+    pub snapshot: MissionRunSnapshot,
+    /// Its files.
+    pub files: RunFiles,
+}
+
+/// Returns the directory of an index entry's run, if it holds a `state.json`.
+///
+/// The run always lives under this repository's `runs/<run_id>`: a `run_dir` recorded on
+/// another machine, or pointing anywhere else, is never read or written.
+fn locate(layout: &RuntimeLayout, entry: &FeatureRunEntry) -> Option<RunFiles> {
+    if !is_valid_run_id(&entry.run_id) {
+        return None;
+    }
+    let files = RunFiles {
+        dir: layout.run_dir(&entry.run_id),
+    };
+    files.state().is_file().then_some(files)
+}
+
+fn load_run(files: RunFiles, mission_type: Option<&str>) -> Result<LoadedRun, RunError> {
+    let path = files.state();
+    let bytes = std::fs::read(&path).with_path("Cannot read", &path)?;
+    let snapshot = MissionRunSnapshot::parse(&bytes)
+        .map_err(|source| RunError::StateInvalid { path, source })?;
+    Ok(LoadedRun {
+        run: MissionRunRef {
+            run_id: snapshot.run_id.clone(),
+            run_dir: files.dir.display().to_string(),
+            mission_key: mission_type
+                .map(str::to_owned)
+                .unwrap_or_else(|| snapshot.mission_key.clone()),
+            mission_id: snapshot.mission_id.clone(),
+            mission_slug: snapshot.mission_slug.clone(),
+        },
+        snapshot,
+        files,
+    })
+}
+
+/// Returns a mission's current run, if the index has a valid one. Reads only.
+pub fn find_mission_run(
+    layout: &RuntimeLayout,
+    mission_slug: &str,
+) -> Result<Option<LoadedRun>, RunError> {
+    let index = read_index(layout)?;
+    let Some(entry) = index.entry(mission_slug) else {
+        return Ok(None);
+    };
+    match locate(layout, &entry) {
+        Some(files) => load_run(files, entry.mission_key.as_deref()).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn ensure_supported(context: &ActionContext) -> Result<(), RunError> {
+    if context.mission_type == SUPPORTED_MISSION_TYPE {
+        Ok(())
+    } else {
+        Err(RunError::UnsupportedMissionType {
+            mission_slug: context.mission_slug.clone(),
+            mission_type: context.mission_type.clone(),
+        })
+    }
+}
+
+/// Appends events to a run's log and flushes it.
+fn append_events(path: &Path, events: &[RunEvent]) -> Result<(), PathError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for event in events {
+        text.push_str(&event.to_json_line());
+        text.push('\n');
+    }
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_path("Cannot open", path)?;
+    file.write_all(text.as_bytes())
+        .with_path("Cannot append to", path)?;
+    file.sync_data().with_path("Cannot flush", path)
+}
+
+/// Starts a new run under the held lock and records it in `index` (written to disk).
+fn start_locked(
+    context: &ActionContext,
+    options: RunOptions<'_>,
+    index: &mut FeatureRunsIndex,
+) -> Result<LoadedRun, RunError> {
+    let layout = &context.runtime;
+    let run_id = options.run_ids.mint();
+    if !is_valid_run_id(&run_id) {
+        return Err(RunError::InvalidRunId(run_id));
+    }
+    let files = RunFiles {
+        dir: layout.run_dir(&run_id),
+    };
+    let runs_dir = layout.runs_dir();
+    std::fs::create_dir_all(&runs_dir).with_path("Cannot create", &runs_dir)?;
+    match std::fs::create_dir(&files.dir) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(RunError::RunDirExists(files.dir));
+        }
+        Err(source) => {
+            return Err(PathError {
+                action: "Cannot create",
+                path: files.dir,
+                source,
+            }
+            .into());
+        }
+    }
+    let written = write_new_run(context, options, &files, &run_id, index);
+    if written.is_err() {
+        // Leave no half-started run behind; the index was not rewritten.
+        let _ = std::fs::remove_dir_all(&files.dir);
+    }
+    written
+}
+
+fn write_new_run(
+    context: &ActionContext,
+    options: RunOptions<'_>,
+    files: &RunFiles,
+    run_id: &str,
+    index: &mut FeatureRunsIndex,
+) -> Result<LoadedRun, RunError> {
+    atomic_write(&files.frozen_template(), BUILTIN_TEMPLATE)?;
+    let snapshot = MissionRunSnapshot::new_run(
+        run_id,
+        SUPPORTED_MISSION_TYPE,
+        BUILTIN_TEMPLATE_PATH,
+        &hex_digest(BUILTIN_TEMPLATE),
+        Some(&context.mission_id),
+        &context.mission_slug,
+    );
+    atomic_write(&files.state(), snapshot.to_json_string().as_bytes())?;
+    let now = isoformat(options.clock.now());
+    append_events(
+        &files.events(),
+        &[RunEvent::mission_run_started(
+            run_id,
+            &context.mission_type,
+            &now,
+        )],
+    )?;
+    let run = MissionRunRef {
+        run_id: run_id.to_owned(),
+        run_dir: files.dir.display().to_string(),
+        mission_key: SUPPORTED_MISSION_TYPE.to_owned(),
+        mission_id: Some(context.mission_id.clone()),
+        mission_slug: Some(context.mission_slug.clone()),
+    };
+    index.insert(
+        &context.mission_slug,
+        &FeatureRunEntry::for_run(&run, &context.mission_type),
+    );
+    let index_path = context.runtime.feature_runs();
+    atomic_write(&index_path, index.to_json_string().as_bytes())?;
+    Ok(LoadedRun {
+        run,
+        snapshot,
+        files: files.clone(),
+    })
+}
+
+/// Returns the mission's current run, starting one when it has none (under the held lock).
+fn get_or_start_locked(
+    context: &ActionContext,
+    options: RunOptions<'_>,
+) -> Result<(LoadedRun, bool), RunError> {
+    let mut index = read_index_for_write(&context.runtime)?;
+    if let Some(entry) = index.entry(&context.mission_slug)
+        && let Some(files) = locate(&context.runtime, &entry)
+    {
+        return Ok((load_run(files, entry.mission_key.as_deref())?, false));
+    }
+    Ok((start_locked(context, options, &mut index)?, true))
+}
+
+/// Starts a new run of a mission and makes it the mission's current run.
+///
+/// The run's snapshot and reference carry the mission's ULID (from the primary `meta.json`)
+/// and its directory name; so does its `feature-runs.json` entry. Locked and atomic: runs
+/// started at the same time by other processes all stay in the index.
+pub fn start_mission_run(
+    context: &ActionContext,
+    options: RunOptions<'_>,
+) -> Result<MissionRunRef, RunError> {
+    ensure_supported(context)?;
+    let _lock = lock(&context.runtime)?;
+    let mut index = read_index_for_write(&context.runtime)?;
+    Ok(start_locked(context, options, &mut index)?.run)
+}
+
+/// Returns the mission's current run, starting one when it has none; `true` when started.
+pub fn get_or_start_run(
+    context: &ActionContext,
+    options: RunOptions<'_>,
+) -> Result<(LoadedRun, bool), RunError> {
+    ensure_supported(context)?;
+    let _lock = lock(&context.runtime)?;
+    get_or_start_locked(context, options)
+}
+
+/// Resolves a mission and returns its current run, starting one when it has none (`run start`).
+pub fn start_run_for_mission(
+    repo: &Repo,
+    handle: &str,
+    options: RunOptions<'_>,
+) -> Result<(LoadedRun, bool), RunError> {
+    let context = resolve_action_context(
+        repo,
+        &ActionRequest {
+            mission: handle,
+            action: Action::Status,
+            wp_id: None,
+            agent: None,
+        },
+    )?;
+    get_or_start_run(&context, options)
+}
+
+/// One run, as `run list` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// The mission directory name the index files it under (`None` for a run directory the
+    /// index does not name).
+    pub mission_slug: Option<String>,
+    /// The mission's ULID: from the index entry, else from the run's state.
+    pub mission_id: Option<String>,
+    /// The run id.
+    pub run_id: String,
+    /// The run directory.
+    pub run_dir: String,
+    /// The mission type recorded in the index.
+    pub mission_type: Option<String>,
+    /// Whether the index names this run.
+    pub indexed: bool,
+    /// The step handed out and not reported on yet.
+    pub issued_step_id: Option<String>,
+    /// The steps completed.
+    pub completed_steps: Vec<String>,
+    /// Why the run is blocked.
+    pub blocked_reason: Option<String>,
+    /// Why the run's state cannot be read (`None` when it can).
+    pub problem: Option<String>,
+}
+
+fn summarize(
+    mission_slug: Option<String>,
+    entry: Option<&FeatureRunEntry>,
+    run_id: &str,
+    files: Option<RunFiles>,
+    layout: &RuntimeLayout,
+) -> RunSummary {
+    let loaded = files.map(|files| load_run(files, None));
+    let (snapshot, problem) = match loaded {
+        Some(Ok(run)) => (Some(run.snapshot), None),
+        Some(Err(error)) => (None, Some(error.to_string())),
+        None => (
+            None,
+            Some("the run directory has no state.json in this repository".to_owned()),
+        ),
+    };
+    RunSummary {
+        mission_id: entry
+            .and_then(|entry| entry.mission_id.clone())
+            .or_else(|| snapshot.as_ref().and_then(|s| s.mission_id.clone())),
+        mission_slug: mission_slug
+            .or_else(|| snapshot.as_ref().and_then(|s| s.mission_slug.clone())),
+        run_id: run_id.to_owned(),
+        run_dir: layout.run_dir(run_id).display().to_string(),
+        mission_type: entry.and_then(|entry| entry.mission_type.clone()),
+        indexed: entry.is_some(),
+        issued_step_id: snapshot.as_ref().and_then(|s| s.issued_step_id.clone()),
+        completed_steps: snapshot
+            .as_ref()
+            .map(|s| s.completed_steps.clone())
+            .unwrap_or_default(),
+        blocked_reason: snapshot.as_ref().and_then(|s| s.blocked_reason.clone()),
+        problem,
+    }
+}
+
+/// Lists every run: the index's entries in mission order, then run directories the index does
+/// not name. Reads only.
+pub fn list_runs(repo: &Repo) -> Result<Vec<RunSummary>, RunError> {
+    let layout = resolve_runtime_layout(repo);
+    let index = read_index(&layout)?;
+    let mut runs = Vec::new();
+    let mut seen = Vec::new();
+    for (slug, entry) in index.entries() {
+        let files = locate(&layout, &entry);
+        seen.push(entry.run_id.clone());
+        runs.push(summarize(
+            Some(slug),
+            Some(&entry),
+            &entry.run_id,
+            files,
+            &layout,
+        ));
+    }
+    let runs_dir = layout.runs_dir();
+    let mut orphans: Vec<String> = match std::fs::read_dir(&runs_dir) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| is_valid_run_id(name) && !seen.contains(name))
+            .collect(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => {
+            return Err(PathError {
+                action: "Cannot read",
+                path: runs_dir,
+                source,
+            }
+            .into());
+        }
+    };
+    orphans.sort();
+    for run_id in orphans {
+        let files = RunFiles {
+            dir: layout.run_dir(&run_id),
+        };
+        let files = files.state().is_file().then_some(files);
+        runs.push(summarize(None, None, &run_id, files, &layout));
+    }
+    Ok(runs)
+}
+
+/// One run in full, as `run show` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunDetails {
+    /// The mission directory name the index files the run under, if it does.
+    pub mission_slug: Option<String>,
+    /// The run's handle.
+    pub run: MissionRunRef,
+    /// The run's index entry, if the index names it.
+    pub index_entry: Option<FeatureRunEntry>,
+    /// The run's `state.json`, as an object.
+    pub state: Value,
+    /// The run's events, in order.
+    pub events: Vec<RunEvent>,
+    /// Lines of `run.events.jsonl` that are not events (`"<line>: <why>"`).
+    pub event_errors: Vec<String>,
+}
+
+/// Shows a run, found by run id, by mission ULID through the index (the reverse lookup), or by
+/// any mission handle. Reads only.
+pub fn show_run(repo: &Repo, selector: &str) -> Result<RunDetails, RunError> {
+    let layout = resolve_runtime_layout(repo);
+    let index = read_index(&layout)?;
+    let by_run_id = || {
+        is_valid_run_id(selector)
+            .then(|| RunFiles {
+                dir: layout.run_dir(selector),
+            })
+            .filter(|files| files.state().is_file())
+            .map(|files| (index.find_by_run_id(selector), files))
+    };
+    let by_entry = |found: Option<(String, FeatureRunEntry)>| {
+        found.and_then(|(slug, entry)| {
+            locate(&layout, &entry).map(|files| (Some((slug, entry)), files))
+        })
+    };
+    let found = by_run_id()
+        .or_else(|| by_entry(index.find_by_mission_id(selector)))
+        .or_else(|| {
+            let slug = resolve_handle(repo, selector)
+                .ok()?
+                .dir
+                .dir_name()
+                .to_owned();
+            by_entry(index.entry(&slug).map(|entry| (slug, entry)))
+        });
+    let Some((indexed, files)) = found else {
+        return Err(RunError::RunNotFound(selector.to_owned()));
+    };
+    let (mission_slug, index_entry) = match indexed {
+        Some((slug, entry)) => (Some(slug), Some(entry)),
+        None => (None, None),
+    };
+    let loaded = load_run(
+        files,
+        index_entry
+            .as_ref()
+            .and_then(|entry| entry.mission_key.as_deref()),
+    )?;
+    let events_path = loaded.files.events();
+    let log = RunEventLog::parse(&read_optional(&events_path)?.unwrap_or_default());
+    Ok(RunDetails {
+        mission_slug: mission_slug.or_else(|| loaded.snapshot.mission_slug.clone()),
+        state: loaded.snapshot.to_value(),
+        run: loaded.run,
+        index_entry,
+        events: log.events,
+        event_errors: log
+            .errors
+            .iter()
+            .map(|(line, error)| format!("{line}: {error}"))
+            .collect(),
+    })
+}
