@@ -17,7 +17,9 @@ macro_rules! user_errors {
 }
 
 user_errors!(
+    missionctl_store::action_context::ActionContextError,
     missionctl_store::repo::RepoError,
+    missionctl_store::runtime::RunError,
     missionctl_store::mission_context::ResolveError,
     missionctl_store::mission_index::LookupError,
     missionctl_store::status::StatusLoadError,

@@ -5,6 +5,8 @@ mod common;
 mod test_demo;
 mod test_help;
 mod test_json_envelope;
+mod test_next;
+mod test_run;
 mod test_status_reduce;
 
 use std::path::Path;

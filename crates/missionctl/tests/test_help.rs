@@ -17,6 +17,8 @@ fn top_level_help() -> TestResult {
       history  Show a mission's transitions and notes in order
       init     Prepare a repository for missions
       move     Move a work package to another lane
+      next     Show a mission's next action, or report a step's result and take the next one
+      run      Manage the mission runs behind `next`
       status   Manage the status of a mission's work packages
       help     Print this message or the help of the given subcommand(s)
 
@@ -58,6 +60,45 @@ fn demo_help() -> TestResult {
           --dir <DIR>  Build the repository in this directory, which must not exist or must be empty
           --json       Print exactly one JSON document on stdout, on success and on every error
       -h, --help       Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn next_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["next", "--help"]).success(), @r"
+    Show a mission's next action, or report a step's result and take the next one
+
+    Usage: missionctl next [OPTIONS] --mission <HANDLE>
+
+    Options:
+          --json              Print exactly one JSON document on stdout, on success and on every error
+          --mission <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
+          --agent <AGENT>     The agent asking (default: `MISSIONCTL_ACTOR`); required with `--result`
+          --result <RESULT>   Report the result of the step you were given and take the next one (writes the run) [possible values: success, failure, blocked]
+      -h, --help              Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn run_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["run", "--help"]).success(), @r"
+    Manage the mission runs behind `next`
+
+    Usage: missionctl run [OPTIONS] <COMMAND>
+
+    Commands:
+      list   List the repository's mission runs
+      show   Show a run's state and events, by run id or by mission
+      start  Start a mission's run, or return the one it has
+      help   Print this message or the help of the given subcommand(s)
+
+    Options:
+          --json  Print exactly one JSON document on stdout, on success and on every error
+      -h, --help  Print help
     ");
     Ok(())
 }

@@ -6,6 +6,8 @@ mod doctor;
 mod history;
 mod init;
 mod move_wp;
+mod next;
+mod run;
 mod status;
 
 use clap::Subcommand;
@@ -28,6 +30,11 @@ pub(crate) enum Command {
     Init(init::InitArgs),
     /// Move a work package to another lane
     Move(move_wp::MoveArgs),
+    /// Show a mission's next action, or report a step's result and take the next one
+    Next(next::NextArgs),
+    /// Manage the mission runs behind `next`
+    #[command(subcommand)]
+    Run(run::RunCommand),
     /// Manage the status of a mission's work packages
     #[command(subcommand)]
     Status(status::StatusCommand),
@@ -42,6 +49,8 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::History(args) => history::cmd_history(ui, args),
         Command::Init(args) => init::cmd_init(ui, args),
         Command::Move(args) => move_wp::cmd_move(ui, args),
+        Command::Next(args) => next::cmd_next(ui, args),
+        Command::Run(command) => run::run_run_command(ui, command),
         Command::Status(command) => status::run_status_command(ui, command),
     }
 }
