@@ -11,6 +11,7 @@ mod clock;
 mod command_error;
 mod commands;
 mod env_vars;
+mod mission_view;
 mod store_errors;
 mod ui;
 mod workspace;

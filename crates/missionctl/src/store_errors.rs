@@ -21,6 +21,8 @@ user_errors!(
     missionctl_store::repo::RepoError,
     missionctl_store::runtime::RunError,
     missionctl_store::mission_context::ResolveError,
+    missionctl_store::mission_create::CreateError,
+    missionctl_store::mission_flatten::FlattenError,
     missionctl_store::mission_index::LookupError,
     missionctl_store::status::StatusLoadError,
     missionctl_store::status::StatusWriteError,

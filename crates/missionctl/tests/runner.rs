@@ -2,9 +2,11 @@
 //! module listed here (see `every_test_file_is_in_the_mod_list`).
 
 mod common;
+mod test_context;
 mod test_demo;
 mod test_help;
 mod test_json_envelope;
+mod test_mission;
 mod test_next;
 mod test_run;
 mod test_status_reduce;

@@ -12,10 +12,12 @@ fn top_level_help() -> TestResult {
 
     Commands:
       board    Show the kanban board of one mission or of every mission
+      context  Show where a mission's state lives: its execution context and read and write surfaces
       demo     Build a throwaway git repository and show what missionctl does with it
       doctor   Report problems with missions, each with the command that fixes it
       history  Show a mission's transitions and notes in order
       init     Prepare a repository for missions
+      mission  Manage missions: create, list, show and flatten
       move     Move a work package to another lane
       next     Show a mission's next action, or report a step's result and take the next one
       run      Manage the mission runs behind `next`
@@ -99,6 +101,69 @@ fn run_help() -> TestResult {
     Options:
           --json  Print exactly one JSON document on stdout, on success and on every error
       -h, --help  Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn mission_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["mission", "--help"]).success(), @r"
+    Manage missions: create, list, show and flatten
+
+    Usage: missionctl mission [OPTIONS] <COMMAND>
+
+    Commands:
+      create   Create a mission and commit it on the target branch
+      flatten  Drop the coordination branch from a mission's shape
+      list     List the missions of the repository
+      show     Show one mission
+      help     Print this message or the help of the given subcommand(s)
+
+    Options:
+          --json  Print exactly one JSON document on stdout, on success and on every error
+      -h, --help  Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn mission_create_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["mission", "create", "--help"]).success(), @r"
+    Create a mission and commit it on the target branch
+
+    Usage: missionctl mission create [OPTIONS] <SLUG>
+
+    Arguments:
+      <SLUG>  The mission's human slug, kebab-case, such as `invoice-export`
+
+    Options:
+          --json                    Print exactly one JSON document on stdout, on success and on every error
+          --topology <TOPOLOGY>     The mission's shape (default: `coord` on the primary branch or with `--pr-bound`, else `single_branch`) [possible values: single_branch, lanes, coord, lanes_with_coord]
+          --target-branch <BRANCH>  The branch to commit the mission on and merge it into (default: the current branch)
+          --friendly-name <NAME>    The display title (default: derived from the slug)
+          --mission-type <TYPE>     The mission type (default: `software-dev`)
+          --purpose-tldr <TEXT>     The mission's purpose in one line (default: the title)
+          --purpose-context <TEXT>  The mission's purpose in a paragraph (default: a sentence naming the target branch)
+          --pr-bound                Record the mission as bound to a pull request (`pr_bound: true`)
+      -h, --help                    Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn context_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["context", "--help"]).success(), @r"
+    Show where a mission's state lives: its execution context and read and write surfaces
+
+    Usage: missionctl context [OPTIONS] --mission <HANDLE>
+
+    Options:
+          --json              Print exactly one JSON document on stdout, on success and on every error
+          --mission <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
+      -h, --help              Print help
     ");
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! The subcommands, one file each; this module holds only the enum and the dispatch.
 
 mod board;
+mod context;
 mod demo;
 mod doctor;
 mod history;
 mod init;
+mod mission;
 mod move_wp;
 mod next;
 mod run;
@@ -20,6 +22,8 @@ use crate::ui::Ui;
 pub(crate) enum Command {
     /// Show the kanban board of one mission or of every mission
     Board(board::BoardArgs),
+    /// Show where a mission's state lives: its execution context and read and write surfaces
+    Context(context::ContextArgs),
     /// Build a throwaway git repository and show what missionctl does with it
     Demo(demo::DemoArgs),
     /// Report problems with missions, each with the command that fixes it
@@ -28,6 +32,9 @@ pub(crate) enum Command {
     History(history::HistoryArgs),
     /// Prepare a repository for missions
     Init(init::InitArgs),
+    /// Manage missions: create, list, show and flatten
+    #[command(subcommand)]
+    Mission(mission::MissionCommand),
     /// Move a work package to another lane
     Move(move_wp::MoveArgs),
     /// Show a mission's next action, or report a step's result and take the next one
@@ -44,10 +51,12 @@ pub(crate) enum Command {
 pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError> {
     match command {
         Command::Board(args) => board::cmd_board(ui, args),
+        Command::Context(args) => context::cmd_context(ui, args),
         Command::Demo(args) => demo::cmd_demo(ui, args),
         Command::Doctor(args) => doctor::cmd_doctor(ui, args),
         Command::History(args) => history::cmd_history(ui, args),
         Command::Init(args) => init::cmd_init(ui, args),
+        Command::Mission(command) => mission::run_mission_command(ui, command),
         Command::Move(args) => move_wp::cmd_move(ui, args),
         Command::Next(args) => next::cmd_next(ui, args),
         Command::Run(command) => run::run_run_command(ui, command),

@@ -9,6 +9,8 @@ use std::process::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub(crate) mod git_repo;
+
 /// The result type of the tests.
 pub(crate) type TestResult = anyhow::Result<()>;
 

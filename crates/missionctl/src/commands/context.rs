@@ -1,0 +1,27 @@
+//! `missionctl context --mission <handle>`: where a mission's state lives — its execution
+//! context with the five fragments, the coordination probe, and the resolved read and write
+//! surfaces. Fails closed (`COORDINATION_BRANCH_DELETED`, `COORD_AUTHORITY_UNAVAILABLE`)
+//! rather than guess a surface.
+
+use clap::Args;
+use missionctl_store::mission_context::resolve_mission_context;
+
+use crate::command_error::CliError;
+use crate::mission_view::{ContextData, render_context};
+use crate::ui::Ui;
+use crate::workspace;
+
+/// Arguments of `missionctl context`.
+#[derive(Debug, Args)]
+pub(crate) struct ContextArgs {
+    /// The mission: its ULID, mid8, directory name, slug or number
+    #[arg(long, value_name = "HANDLE")]
+    mission: String,
+}
+
+/// Resolves and prints a mission's execution context.
+pub(crate) fn cmd_context(ui: &mut Ui, args: &ContextArgs) -> Result<(), CliError> {
+    let repo = workspace::discover_repo()?;
+    let data = ContextData::new(resolve_mission_context(&repo, &args.mission)?);
+    ui.emit(&data, || render_context(&data))
+}

@@ -1,0 +1,55 @@
+//! `missionctl mission flatten <handle>`: drop the coordination branch from a mission's shape.
+//!
+//! Rewrites the primary `meta.json` (coordination-less topology stored, `coordination_branch`
+//! removed, `flattened: true`) and commits nothing; the branch and any coordination worktree,
+//! now a husk, are left alone.
+
+use clap::Args;
+use missionctl_store::mission_flatten::{FlattenedMission, flatten_mission};
+
+use crate::command_error::CliError;
+use crate::ui::Ui;
+use crate::workspace;
+
+/// Arguments of `missionctl mission flatten`.
+#[derive(Debug, Args)]
+pub(crate) struct MissionFlattenArgs {
+    /// The mission: its ULID, mid8, directory name, slug or number
+    #[arg(value_name = "HANDLE")]
+    handle: String,
+}
+
+fn render(flattened: &FlattenedMission) -> String {
+    let meta = flattened.meta_path.display();
+    let mut out = if flattened.changed {
+        let removed = flattened
+            .removed_coordination_branch
+            .as_deref()
+            .unwrap_or("-");
+        format!(
+            "Flattened `{}`: coordination branch `{removed}` dropped from its shape, topology \
+             now `{}`\n`{meta}` is rewritten and not committed: review it and commit it\n",
+            flattened.mission_slug, flattened.topology
+        )
+    } else {
+        format!(
+            "`{}` has no coordination branch (topology `{}`); nothing to flatten\n",
+            flattened.mission_slug, flattened.topology
+        )
+    };
+    if let Some(worktree) = &flattened.leftover_worktree {
+        out.push_str(&format!(
+            "`{}` is now a husk that nothing reads; remove it with `git worktree remove {}`\n",
+            worktree.display(),
+            worktree.display()
+        ));
+    }
+    out
+}
+
+/// Flattens a mission and says what changed.
+pub(crate) fn cmd_mission_flatten(ui: &mut Ui, args: &MissionFlattenArgs) -> Result<(), CliError> {
+    let repo = workspace::discover_repo()?;
+    let flattened = flatten_mission(&repo, &args.handle)?;
+    ui.emit(&flattened, || render(&flattened))
+}

@@ -1,0 +1,39 @@
+//! `missionctl mission show <handle>`: one mission, named by any handle.
+
+use clap::Args;
+use missionctl_core::meta::HandleRule;
+use missionctl_store::mission_index::{MissionSummary, resolve_handle, summarize};
+use serde::Serialize;
+
+use crate::command_error::CliError;
+use crate::mission_view::render_summary;
+use crate::ui::Ui;
+use crate::workspace;
+
+/// Arguments of `missionctl mission show`.
+#[derive(Debug, Args)]
+pub(crate) struct MissionShowArgs {
+    /// The mission: its ULID, mid8, directory name, slug or number
+    #[arg(value_name = "HANDLE")]
+    handle: String,
+}
+
+/// The `data` of `mission show --json`: the summary `mission list` gives, and how the handle
+/// matched.
+#[derive(Debug, Serialize)]
+struct ShowData {
+    #[serde(flatten)]
+    summary: MissionSummary,
+    handle_rule: HandleRule,
+}
+
+/// Shows one mission.
+pub(crate) fn cmd_mission_show(ui: &mut Ui, args: &MissionShowArgs) -> Result<(), CliError> {
+    let repo = workspace::discover_repo()?;
+    let resolved = resolve_handle(&repo, &args.handle)?;
+    let data = ShowData {
+        summary: summarize(&repo, &resolved.dir)?,
+        handle_rule: resolved.rule,
+    };
+    ui.emit(&data, || render_summary(&data.summary))
+}
