@@ -442,8 +442,7 @@ pub fn is_substantive_spec(text: &str) -> bool {
         match starts_with_requirement_id(item) {
             Some(end) => {
                 let rest = item[end..].trim_start_matches(['*', '_']);
-                rest.strip_prefix(':')
-                    .is_some_and(is_real_content)
+                rest.strip_prefix(':').is_some_and(is_real_content)
             }
             None => false,
         }
