@@ -26,5 +26,6 @@ user_errors!(
     missionctl_store::mission_index::LookupError,
     missionctl_store::status::StatusLoadError,
     missionctl_store::status::StatusWriteError,
+    missionctl_store::topology_backfill::BackfillError,
     missionctl_store::work_package::WorkPackageFileError,
 );

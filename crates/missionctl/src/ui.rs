@@ -54,11 +54,14 @@ struct SuccessEnvelope<'a> {
     data: &'a RawValue,
 }
 
-/// The failure envelope: `{"ok":false,"error":{"code","message","hint"}}`.
+/// The failure envelope: `{"ok":false,"error":{"code","message","hint"}}`, plus `data` when the
+/// command emitted a report before failing (`migrate backfill-topology` with a failed mission).
 #[derive(Serialize)]
 struct FailureEnvelope<'a> {
     ok: bool,
     error: ErrorBody<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a RawValue>,
 }
 
 #[derive(Serialize)]
@@ -97,6 +100,27 @@ impl Ui {
     /// Returns whether text written to stdout may carry colour.
     pub(crate) fn stdout_color(&self) -> bool {
         self.stdout_color
+    }
+
+    /// Returns whether a long command may show progress on stderr: only for people (never
+    /// with `--json`) and only when stderr is a terminal.
+    pub(crate) fn shows_progress(&self) -> bool {
+        self.mode == OutputMode::Human && io::stderr().is_terminal()
+    }
+
+    /// Writes a progress line on stderr, replacing the previous one (`\r`, then the line
+    /// cleared); `None` clears it. Does nothing unless [`Ui::shows_progress`]; a write error is
+    /// ignored, because progress is never worth failing a command for.
+    pub(crate) fn progress(&self, line: Option<&str>) {
+        if !self.shows_progress() {
+            return;
+        }
+        let mut stderr = io::stderr().lock();
+        let _ = match line {
+            Some(line) => write!(stderr, "\r\x1b[2K{line}"),
+            None => write!(stderr, "\r\x1b[2K"),
+        };
+        let _ = stderr.flush();
     }
 
     /// Emits the command's result.
@@ -148,6 +172,7 @@ impl Ui {
                     message: error.message_with_sources(),
                     hint: error.hint.as_deref(),
                 },
+                data: self.data.as_deref(),
             }),
             OutputMode::Human => self.print_error(&error),
         };

@@ -6,6 +6,7 @@ mod test_context;
 mod test_demo;
 mod test_help;
 mod test_json_envelope;
+mod test_migrate;
 mod test_mission;
 mod test_next;
 mod test_run;

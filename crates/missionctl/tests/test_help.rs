@@ -17,6 +17,7 @@ fn top_level_help() -> TestResult {
       doctor   Report problems with missions, each with the command that fixes it
       history  Show a mission's transitions and notes in order
       init     Prepare a repository for missions
+      migrate  Upgrade the missions of a repository
       mission  Manage missions: create, list, show and flatten
       move     Move a work package to another lane
       next     Show a mission's next action, or report a step's result and take the next one
@@ -164,6 +165,23 @@ fn context_help() -> TestResult {
           --json              Print exactly one JSON document on stdout, on success and on every error
           --mission <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
       -h, --help              Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn migrate_backfill_topology_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["migrate", "backfill-topology", "--help"]).success(), @r"
+    Store the topology of every mission whose meta.json has none
+
+    Usage: missionctl migrate backfill-topology [OPTIONS]
+
+    Options:
+          --dry-run             Report what would be written, and write nothing
+          --json                Print exactly one JSON document on stdout, on success and on every error
+          --mission <DIR_NAME>  Only the mission in this directory of `kitty-specs/` (its exact name)
+      -h, --help                Print help
     ");
     Ok(())
 }

@@ -6,6 +6,7 @@ mod demo;
 mod doctor;
 mod history;
 mod init;
+mod migrate;
 mod mission;
 mod move_wp;
 mod next;
@@ -32,6 +33,9 @@ pub(crate) enum Command {
     History(history::HistoryArgs),
     /// Prepare a repository for missions
     Init(init::InitArgs),
+    /// Upgrade the missions of a repository
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
     /// Manage missions: create, list, show and flatten
     #[command(subcommand)]
     Mission(mission::MissionCommand),
@@ -56,6 +60,7 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::Doctor(args) => doctor::cmd_doctor(ui, args),
         Command::History(args) => history::cmd_history(ui, args),
         Command::Init(args) => init::cmd_init(ui, args),
+        Command::Migrate(command) => migrate::run_migrate_command(ui, command),
         Command::Mission(command) => mission::run_mission_command(ui, command),
         Command::Move(args) => move_wp::cmd_move(ui, args),
         Command::Next(args) => next::cmd_next(ui, args),
