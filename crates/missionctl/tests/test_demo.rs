@@ -10,6 +10,15 @@ use crate::common::{TestEnv, TestResult, fixtures_dir};
 
 const SAMPLE: &str = "mission-type-single-source-gate-wiring-01KXKHVZ";
 
+/// Returns the directory name of `dir` when it is the demo's coordination mission (its status
+/// lives on the coordination branch), else `""`.
+fn coordination_slug(dir: &Path) -> String {
+    dir.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("invoice-export-"))
+        .unwrap_or_default()
+}
+
 /// Returns the mission directories of a demo repository, sorted.
 fn missions(repo: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut dirs: Vec<_> = std::fs::read_dir(repo.join("kitty-specs"))?
@@ -58,18 +67,26 @@ fn builds_a_committed_repository_that_status_reduce_agrees_with() -> TestResult 
     );
     assert_eq!(output.stderr, "");
 
-    let log = env.git(&repo, &["log", "--format=%an <%ae>|%cn <%ce>|%s"])?;
+    let log = env.git(&repo, &["log", "--format=%an <%ae>|%cn <%ce>|%s", "main"])?;
     assert_eq!(
         log,
         "missionctl demo <demo@missionctl.invalid>|missionctl demo <demo@missionctl.invalid>|\
          missionctl demo: a new mission and a Spec Kitty sample, reduced\n"
     );
     assert_eq!(env.git(&repo, &["status", "--porcelain"])?, "");
-    assert_eq!(env.git(&repo, &["branch", "--show-current"])?, "main\n");
+    assert_eq!(
+        env.git(&repo, &["branch", "--show-current"])?,
+        "feature/demo\n"
+    );
 
     let dirs = missions(&repo)?;
-    assert_eq!(dirs.len(), 2);
-    for dir in &dirs {
+    assert_eq!(dirs.len(), 3);
+    let reduced: Vec<_> = dirs
+        .iter()
+        .filter(|dir| coordination_slug(dir).is_empty())
+        .collect();
+    assert_eq!(reduced.len(), 2);
+    for dir in reduced {
         let committed = std::fs::read_to_string(dir.join("status.json"))?;
         let fresh = env
             .run([Path::new("status"), Path::new("reduce"), dir])
@@ -148,8 +165,8 @@ fn json_is_one_document_describing_the_repository() -> TestResult {
     assert!(repo.starts_with(env.tmp()), "{}", repo.display());
     assert!(repo.join(".git").is_dir());
 
-    let head = env.git(&repo, &["rev-parse", "HEAD"])?;
-    assert_eq!(data["commit"]["sha"].as_str(), Some(head.trim()));
+    let main = env.git(&repo, &["rev-parse", "main"])?;
+    assert_eq!(data["commit"]["sha"].as_str(), Some(main.trim()));
     assert_eq!(data["commit"]["branch"], "main");
 
     let missions = data["missions"].as_array().cloned().unwrap_or_default();
@@ -204,7 +221,88 @@ fn json_is_one_document_describing_the_repository() -> TestResult {
     );
     assert_eq!(data["forced_move"]["actor"], "demo-operator");
     assert_eq!(data["forced_move"]["force"], true);
-    assert_eq!(data["files"].as_array().map(Vec::len), Some(6));
+    assert_eq!(data["files"].as_array().map(Vec::len), Some(7));
+    Ok(())
+}
+
+#[test]
+fn creates_a_coordination_mission_and_commits_its_status_on_the_coordination_branch() -> TestResult
+{
+    let env = TestEnv::new()?;
+    let output = env.run(["demo", "--json"]).success();
+    let data = &output.json()?["data"];
+    let repo = Path::new(data["repo"].as_str().unwrap_or_default()).to_path_buf();
+    assert_eq!(data["feature_branch"], "feature/demo");
+
+    let coordination = &data["coordination_mission"];
+    let created = &coordination["created"];
+    let slug = created["mission_slug"].as_str().unwrap_or_default();
+    let branch = created["coordination_branch"].as_str().unwrap_or_default();
+    let mid8 = created["mid8"].as_str().unwrap_or_default();
+    assert_eq!(created["topology"], "lanes_with_coord");
+    assert_eq!(created["target_branch"], "feature/demo");
+    assert_eq!(slug, format!("invoice-export-{mid8}"));
+    assert_eq!(branch, format!("kitty/mission-invoice-export-{mid8}"));
+    // `mission create`'s commit is the tip of the feature branch, which is checked out.
+    assert_eq!(
+        created["commit"].as_str(),
+        Some(env.git(&repo, &["rev-parse", "feature/demo"])?.trim())
+    );
+    assert_eq!(
+        env.git(
+            &repo,
+            &["log", "-1", "--format=%an <%ae>|%s", "feature/demo"]
+        )?,
+        format!("missionctl demo <demo@missionctl.invalid>|Add scaffold for feature {slug}\n")
+    );
+
+    // In the create-window status is read from the primary checkout; after the moves, from the
+    // coordination worktree the first move materialized.
+    let before = &coordination["context_at_creation"];
+    assert_eq!(before["probe"], "unmaterialized");
+    assert_eq!(before["read_surface"], "primary");
+    let after = &coordination["context"];
+    let coordination_dir = repo
+        .join(".worktrees")
+        .join(format!("{slug}-coord"))
+        .join("kitty-specs")
+        .join(slug);
+    assert_eq!(after["probe"], "materialized");
+    assert_eq!(after["read_surface"], "coordination");
+    assert_eq!(after["coordination_branch"], branch);
+    assert_eq!(after["read_dir"], coordination_dir.display().to_string());
+    assert_eq!(after["write_dir"], coordination_dir.display().to_string());
+    assert_eq!(after["context"]["identity"]["mid8"], mid8);
+
+    // Every move was committed on the coordination branch; the feature branch has no events.
+    let moves = coordination["moves"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(moves.len(), 5);
+    for step in &moves {
+        assert_eq!(step["branch"], branch, "{step}");
+    }
+    assert_eq!(
+        moves.last().and_then(|step| step["commit"].as_str()),
+        Some(env.git(&repo, &["rev-parse", branch])?.trim())
+    );
+    assert_eq!(coordination["log_rows_on_coordination_branch"], 5);
+    assert_eq!(coordination["log_rows_on_target_branch"], 0);
+    assert_eq!(coordination["summary"]["claimed"], 1);
+    assert_eq!(coordination["summary"]["in_progress"], 1);
+    assert_eq!(
+        env.git(&repo, &["log", "-1", "--format=%an <%ae>", branch])?,
+        "missionctl demo <demo@missionctl.invalid>\n"
+    );
+
+    // The same answers through the commands, run in the demo repository.
+    let context = env.json_data(&repo, &["context", "--mission", slug])?;
+    assert_eq!(context["read_surface"], "coordination");
+    let list = env.json_data(&repo, &["mission", "list"])?;
+    assert_eq!(list, data["mission_list"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(3));
+    assert_eq!(env.git(&repo, &["status", "--porcelain"])?, "");
     Ok(())
 }
 
@@ -248,7 +346,7 @@ fn accepts_an_empty_directory() -> TestResult {
     std::fs::create_dir(&dir)?;
     env.run([OsString::from("demo"), "--dir".into(), dir.clone().into()])
         .success();
-    assert_eq!(env.git(&dir, &["rev-list", "--count", "HEAD"])?, "1\n");
+    assert_eq!(env.git(&dir, &["rev-list", "--count", "main"])?, "1\n");
     Ok(())
 }
 

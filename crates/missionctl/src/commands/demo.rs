@@ -1,7 +1,9 @@
 //! `missionctl demo`: builds a throwaway git repository and shows what the engine does at this
 //! stage — moves checked against Spec Kitty's transition rules and written as byte-compatible
 //! event rows, logs reduced to `status.json` (one of them a real Spec Kitty mission's), boards,
-//! and a commit.
+//! and a commit; then, on a feature branch, a coordination mission created the way `mission
+//! create` creates one, its resolved context before and after status moves committed on its
+//! coordination branch, and `mission list`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,12 +14,21 @@ use clap::Args;
 use missionctl_core::Lane;
 use missionctl_core::event::{Actor, StatusEvent};
 use missionctl_core::pyjson::{self, Style};
+use missionctl_core::topology::MissionTopology;
 use missionctl_core::transition::{
     DoneEvidence, GuardContext, ReviewApproval, ReviewResult, validate_transition,
 };
 use missionctl_store::fs_util::{IoResultExt, PathError, atomic_write};
 use missionctl_store::git::{git, require_git};
+use missionctl_store::git_write::CommitIdentity;
+use missionctl_store::mission_context::resolve_mission_context;
+use missionctl_store::mission_create::{
+    CreateMissionRequest, CreatedMission, DEFAULT_PROTECTED_BRANCHES,
+};
 use missionctl_store::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, reduce_mission_dir};
+use missionctl_store::mission_index::{MissionSummary, list_missions};
+use missionctl_store::repo::Repo;
+use missionctl_store::status::{MissionStatus, SystemEventSource, TransitionRequest};
 use serde::Serialize;
 use serde_json::{Value, json};
 use ulid::Generator;
@@ -25,6 +36,7 @@ use ulid::Generator;
 use crate::board::render_board;
 use crate::clock::Timestamp;
 use crate::command_error::CliError;
+use crate::mission_view::{ContextData, render_context, render_created, render_list};
 use crate::ui::Ui;
 
 /// Arguments of `missionctl demo`.
@@ -43,6 +55,41 @@ const BRANCH: &str = "main";
 
 /// The subject of the demo's commit.
 const COMMIT_SUBJECT: &str = "missionctl demo: a new mission and a Spec Kitty sample, reduced";
+
+/// The branch the coordination mission is planned on: `mission create` refuses the protected
+/// `main`, as planning happens on a feature branch.
+const FEATURE_BRANCH: &str = "feature/demo";
+
+/// The demo's commit identity, also stored in the repository's own configuration so that the
+/// status commits `MissionStatus` makes carry it too.
+const DEMO_NAME: &str = "missionctl demo";
+const DEMO_EMAIL: &str = "demo@missionctl.invalid";
+
+/// The human slug of the coordination mission.
+const COORDINATION_SLUG: &str = "invoice-export";
+
+/// What the demo's `.gitignore` holds: the worktrees missionctl and Spec Kitty create.
+const GITIGNORE: &str = ".worktrees/\n";
+
+/// The moves driven through `MissionStatus` on the coordination mission: work package, lane,
+/// actor, reason.
+const COORDINATION_MOVES: [(&str, Lane, &str, Option<&str>); 5] = [
+    (
+        "WP01",
+        Lane::Planned,
+        "finalize-tasks",
+        Some("canonical bootstrap"),
+    ),
+    (
+        "WP02",
+        Lane::Planned,
+        "finalize-tasks",
+        Some("canonical bootstrap"),
+    ),
+    ("WP01", Lane::Claimed, "claude", None),
+    ("WP01", Lane::InProgress, "claude", None),
+    ("WP02", Lane::Claimed, "codex", None),
+];
 
 /// Configuration for every git command of the demo: a fixed identity (never the user's),
 /// no signing prompt and no hooks from a global `core.hooksPath`.
@@ -252,6 +299,41 @@ struct CommitData {
     subject: &'static str,
 }
 
+/// A move driven through `MissionStatus`, with where it was committed.
+#[derive(Debug, Clone, Serialize)]
+struct StatusMoveData {
+    wp_id: String,
+    from: String,
+    to: String,
+    actor: String,
+    event_id: String,
+    /// The status commit.
+    commit: String,
+    /// The branch it was committed on.
+    branch: String,
+}
+
+/// The coordination mission: created by `mission create`'s code path, resolved, moved.
+#[derive(Debug, Clone, Serialize)]
+struct CoordinationData {
+    created: CreatedMission,
+    /// The context right after creation: the create-window, read from the primary checkout.
+    context_at_creation: ContextData,
+    /// The moves, in order.
+    moves: Vec<StatusMoveData>,
+    /// The context after the moves: the coordination worktree is materialized and read.
+    context: ContextData,
+    /// The number of work packages in each display lane.
+    summary: BTreeMap<&'static str, usize>,
+    work_packages: Vec<WorkPackageData>,
+    /// Rows of the mission's `status.events.jsonl` committed on the coordination branch.
+    log_rows_on_coordination_branch: usize,
+    /// Rows of the same file committed on the target branch (none: status is not there).
+    log_rows_on_target_branch: usize,
+    #[serde(skip)]
+    board: String,
+}
+
 /// The `data` of `demo --json`, and everything the text report shows.
 #[derive(Debug, Clone, Serialize)]
 struct DemoData {
@@ -265,6 +347,11 @@ struct DemoData {
     commit: CommitData,
     /// The files written, relative to the repository.
     files: Vec<String>,
+    /// The branch checked out at the end, where the coordination mission was created.
+    feature_branch: &'static str,
+    coordination_mission: CoordinationData,
+    /// What `mission list` shows at the end.
+    mission_list: Vec<MissionSummary>,
     #[serde(skip)]
     story: Vec<StoryLine>,
 }
@@ -327,13 +414,21 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
         }
     };
     git(&repo, ["init", "--quiet", "--initial-branch", BRANCH])?;
+    git(&repo, ["config", "user.name", DEMO_NAME])?;
+    git(&repo, ["config", "user.email", DEMO_EMAIL])?;
 
     let mut files = Vec::new();
+    write_file(
+        &repo,
+        Path::new(".gitignore"),
+        GITIGNORE.as_bytes(),
+        &mut files,
+    )?;
     let mut ids = IdMinter::new()?;
     let (demo_mission, story) = write_demo_mission(&repo, &mut ids, &mut files)?;
     let sample_mission = write_sample_mission(&repo, &mut files)?;
 
-    git(&repo, ["add", "--", MISSIONS_DIR])?;
+    git(&repo, ["add", "--", ".gitignore", MISSIONS_DIR])?;
     let commit_args =
         GIT_CONFIG
             .iter()
@@ -342,6 +437,11 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
     git(&repo, commit_args)?;
     let head = git(&repo, ["rev-parse", "HEAD"])?;
     let sha = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+
+    git(&repo, ["switch", "--quiet", "--create", FEATURE_BRANCH])?;
+    let store_repo = Repo::discover(&repo)?;
+    let coordination_mission = build_coordination_mission(&store_repo)?;
+    let mission_list = list_missions(&store_repo)?;
 
     let moves: Vec<MoveData> = story
         .iter()
@@ -374,8 +474,101 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
             subject: COMMIT_SUBJECT,
         },
         files,
+        feature_branch: FEATURE_BRANCH,
+        coordination_mission,
+        mission_list,
         story,
     })
+}
+
+/// Creates the coordination mission on the feature branch through `mission create`'s code
+/// path, resolves its context, drives [`COORDINATION_MOVES`] through `MissionStatus` (the
+/// first one materializes the coordination worktree) and resolves the context again.
+fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError> {
+    let protected = DEFAULT_PROTECTED_BRANCHES.map(str::to_owned);
+    let request = CreateMissionRequest {
+        slug: COORDINATION_SLUG.to_owned(),
+        topology: Some(MissionTopology::LanesWithCoord),
+        purpose_tldr: Some("Export invoices as CSV.".to_owned()),
+        purpose_context: Some(
+            "Finance needs CSV exports of invoices for month-end close.".to_owned(),
+        ),
+        ..CreateMissionRequest::default()
+    };
+    let identity = CommitIdentity {
+        name: DEMO_NAME.to_owned(),
+        email: DEMO_EMAIL.to_owned(),
+    };
+    let created = super::mission::create::create_with(repo, &request, &protected, Some(identity))?;
+    let handle = created.mission_slug.as_str();
+    let context_at_creation = ContextData::new(resolve_mission_context(repo, handle)?);
+
+    let mut moves = Vec::new();
+    for (wp_id, to, actor, reason) in COORDINATION_MOVES {
+        // Loaded for every move, as each `missionctl move` would: the first write
+        // materializes the coordination worktree and moves the read surface there.
+        let status = MissionStatus::load(repo, handle, &protected)?;
+        let request = TransitionRequest {
+            wp_id: wp_id.to_owned(),
+            to_lane: to.as_str().to_owned(),
+            actor: Some(actor.to_owned()),
+            reason: reason.map(str::to_owned),
+            ..TransitionRequest::default()
+        };
+        let outcome = status.transition(&request, &mut SystemEventSource)?;
+        let event = outcome.event.ok_or_else(|| {
+            CliError::internal(format!("The demo move {wp_id} -> {to} wrote no event"))
+        })?;
+        moves.push(StatusMoveData {
+            wp_id: wp_id.to_owned(),
+            from: event.from_lane.as_str().to_owned(),
+            to: event.to_lane.as_str().to_owned(),
+            actor: actor.to_owned(),
+            event_id: event.event_id,
+            commit: outcome.receipt.commit_sha,
+            branch: outcome.receipt.destination_ref,
+        });
+    }
+
+    let context = ContextData::new(resolve_mission_context(repo, handle)?);
+    let snapshot = MissionStatus::load(repo, handle, &protected)?.snapshot()?;
+    let log_path = format!("{MISSIONS_DIR}/{handle}/{EVENT_LOG_FILE}");
+    let coordination_branch = created.coordination_branch.as_deref().ok_or_else(|| {
+        CliError::internal("The demo's coordination mission has no coordination branch")
+    })?;
+    Ok(CoordinationData {
+        log_rows_on_coordination_branch: committed_lines(repo, coordination_branch, &log_path)?,
+        log_rows_on_target_branch: committed_lines(repo, &created.target_branch, &log_path)?,
+        context_at_creation,
+        moves,
+        context,
+        summary: snapshot
+            .summary()
+            .into_iter()
+            .map(|(lane, count)| (lane.as_str(), count))
+            .collect(),
+        work_packages: snapshot
+            .work_packages
+            .iter()
+            .map(|(id, state)| WorkPackageData {
+                id: id.clone(),
+                lane: state.lane.as_str(),
+                actor: state.actor.clone(),
+            })
+            .collect(),
+        board: render_board(&snapshot),
+        created,
+    })
+}
+
+/// Returns the number of lines of a file as committed on a branch.
+fn committed_lines(repo: &Repo, branch: &str, path: &str) -> Result<usize, CliError> {
+    let output = git(repo.primary_root(), ["show", &format!("{branch}:{path}")])?;
+    Ok(output
+        .stdout
+        .split(|byte| *byte == b'\n')
+        .filter(|line| !line.is_empty())
+        .count())
 }
 
 /// Mints strictly increasing timestamps and ULIDs that match them, from the wall clock.
@@ -707,9 +900,20 @@ fn write_report(out: &mut String, data: &DemoData) -> std::fmt::Result {
     for file in &data.files {
         writeln!(out, "   {file}")?;
     }
+    let number = data.missions.len() + 1;
+    write_coordination(out, number, data.feature_branch, &data.coordination_mission)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}. `missionctl mission list` on {}:",
+        number + 1,
+        data.feature_branch
+    )?;
+    writeln!(out)?;
+    write_indented(out, &render_list(&data.mission_list))?;
     writeln!(out)?;
     writeln!(out, "Look around:")?;
-    writeln!(out, "   git -C {} log --stat", data.repo)?;
+    writeln!(out, "   git -C {} log --stat --all", data.repo)?;
     if let Some(mission) = data.missions.first() {
         writeln!(
             out,
@@ -717,7 +921,98 @@ fn write_report(out: &mut String, data: &DemoData) -> std::fmt::Result {
             data.repo, mission.dir
         )?;
     }
+    let slug = &data.coordination_mission.created.mission_slug;
+    writeln!(out, "   cd {} && missionctl mission list", data.repo)?;
+    writeln!(
+        out,
+        "   cd {} && missionctl context --mission {slug}",
+        data.repo
+    )?;
+    writeln!(
+        out,
+        "   cd {} && missionctl board --mission {slug}",
+        data.repo
+    )?;
     Ok(())
+}
+
+/// Writes text indented by three spaces (blank lines stay empty).
+fn write_indented(out: &mut String, text: &str) -> std::fmt::Result {
+    for line in text.lines() {
+        if line.is_empty() {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "   {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the coordination mission's part of the report.
+fn write_coordination(
+    out: &mut String,
+    number: usize,
+    feature_branch: &str,
+    data: &CoordinationData,
+) -> std::fmt::Result {
+    let created = &data.created;
+    let branch = created.coordination_branch.as_deref().unwrap_or("-");
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{number}. A coordination mission on {feature_branch}, created by the code path of\n   \
+         `missionctl mission create {} --topology {}`",
+        created.human_slug, created.topology
+    )?;
+    writeln!(out)?;
+    write_indented(out, &render_created(created))?;
+    writeln!(out)?;
+    let before = &data.context_at_creation;
+    let probe = before.probe.map_or("-", |probe| probe.as_str());
+    writeln!(
+        out,
+        "   Right after creation its coordination worktree does not exist yet (probe: {probe}),\n   \
+         so status is read from the {} checkout: {}",
+        before.read_surface,
+        before.read_dir.display()
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "   Moves through MissionStatus, each committed on the branch the topology routes to:"
+    )?;
+    writeln!(out)?;
+    for step in &data.moves {
+        let lanes = format!("{} -> {}", step.from, step.to);
+        let short = step.commit.get(..12).unwrap_or(&step.commit);
+        writeln!(
+            out,
+            "   {}  {lanes:<27}{:<16}committed {short} on {}",
+            step.wp_id, step.actor, step.branch
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "   The first move materialized the coordination worktree; `missionctl context` now \
+         says:"
+    )?;
+    writeln!(out)?;
+    write_indented(out, &render_context(&data.context))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "   Its board, read from the {} checkout:",
+        data.context.read_surface
+    )?;
+    writeln!(out)?;
+    write_indented(out, &data.board)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "   {EVENT_LOG_FILE} holds {} rows on {branch} and {} on {}.",
+        data.log_rows_on_coordination_branch, data.log_rows_on_target_branch, created.target_branch
+    )
 }
 
 /// Writes the demo mission's moves, one per line, refusals and forced moves marked.
