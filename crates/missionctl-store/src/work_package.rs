@@ -2,6 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use missionctl_core::task_plan::WorkPackageEntry;
+use missionctl_core::work_package::{
+    FrontMatter, WorkPackageSummary, split_front_matter, summarize_front_matter,
+    work_package_id_from_file_name,
+};
 use serde_json::Value;
 
 use crate::fs_util::PathError;
@@ -26,6 +31,22 @@ pub enum WorkPackageFileError {
         /// What is wrong.
         message: String,
     },
+    /// The front matter cannot be read: not YAML, not a mapping, or a field of the wrong
+    /// type; the error names the line (in the file) and the field.
+    #[error("Invalid front matter in `{}`: {source}", path.display())]
+    FrontMatter {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        #[source]
+        source: missionctl_core::work_package::FrontMatterError,
+    },
+    /// A work-package file has no front matter (no `---` block at the top).
+    #[error("`{}` has no front matter", path.display())]
+    FrontMatterMissing {
+        /// The file.
+        path: PathBuf,
+    },
     /// An I/O error.
     #[error(transparent)]
     Io(#[from] PathError),
@@ -36,7 +57,9 @@ impl WorkPackageFileError {
     pub fn code(&self) -> &'static str {
         match self {
             WorkPackageFileError::Ambiguous { .. } => "WP_FILE_AMBIGUOUS",
-            WorkPackageFileError::InvalidFrontMatter { .. } => "WP_FRONTMATTER_INVALID",
+            WorkPackageFileError::InvalidFrontMatter { .. }
+            | WorkPackageFileError::FrontMatter { .. } => "WP_FRONTMATTER_INVALID",
+            WorkPackageFileError::FrontMatterMissing { .. } => "WP_FRONTMATTER_MISSING",
             WorkPackageFileError::Io(_) => "IO_ERROR",
         }
     }
@@ -47,8 +70,14 @@ impl WorkPackageFileError {
             WorkPackageFileError::Ambiguous { .. } => {
                 "Keep one `tasks/WPxx-*.md` file per work package".to_owned()
             }
-            WorkPackageFileError::InvalidFrontMatter { .. } => {
+            WorkPackageFileError::InvalidFrontMatter { .. }
+            | WorkPackageFileError::FrontMatter { .. } => {
                 "Fix the YAML between the `---` lines at the top of the file".to_owned()
+            }
+            WorkPackageFileError::FrontMatterMissing { .. } => {
+                "Start the file with a `---` line, the YAML front matter (`work_package_id`, \
+                 `title`, …), and another `---` line"
+                    .to_owned()
             }
             WorkPackageFileError::Io(_) => "Check the path's permissions".to_owned(),
         }
@@ -196,9 +225,207 @@ pub fn wp_titles(mission_dir: &Path) -> std::collections::BTreeMap<String, Strin
     titles
 }
 
+/// Returns the work-package files of a mission directory, sorted by name: the Markdown files
+/// of `tasks/` whose name starts with `WP` (never `README`).
+pub fn work_package_files(mission_dir: &Path) -> Result<Vec<PathBuf>, WorkPackageFileError> {
+    let tasks = mission_dir.join("tasks");
+    let entries = match std::fs::read_dir(&tasks) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(PathError {
+                action: "Cannot read",
+                path: tasks,
+                source,
+            }
+            .into());
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| PathError {
+            action: "Cannot read",
+            path: tasks.clone(),
+            source,
+        })?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("WP")
+            && name.ends_with(".md")
+            && entry.file_type().is_ok_and(|kind| kind.is_file())
+        {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read_text(path: &Path) -> Result<String, WorkPackageFileError> {
+    std::fs::read_to_string(path).map_err(|source| {
+        PathError {
+            action: "Cannot read",
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// Returns `tasks/<file name>`, the file's path relative to its mission directory.
+fn relative_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("tasks/{name}")
+}
+
+/// Reads and parses one work-package file: front matter (with lines counted from the top of
+/// the file) and body.
+pub fn load_work_package(path: &Path) -> Result<WorkPackageEntry, WorkPackageFileError> {
+    let text = read_text(path)?;
+    let split =
+        split_front_matter(&text).ok_or_else(|| WorkPackageFileError::FrontMatterMissing {
+            path: path.to_path_buf(),
+        })?;
+    let front =
+        FrontMatter::parse(split.yaml).map_err(|source| WorkPackageFileError::FrontMatter {
+            path: path.to_path_buf(),
+            source: source.shifted(split.yaml_line_offset),
+        })?;
+    Ok(WorkPackageEntry {
+        file: relative_name(path),
+        line_offset: split.yaml_line_offset,
+        front,
+        body: split.body.to_owned(),
+    })
+}
+
+/// Reads every work-package file of a mission directory (see [`work_package_files`]).
+/// The first unreadable file fails the whole read, naming its line and field.
+pub fn load_work_packages(
+    mission_dir: &Path,
+) -> Result<Vec<WorkPackageEntry>, WorkPackageFileError> {
+    work_package_files(mission_dir)?
+        .iter()
+        .map(|path| load_work_package(path))
+        .collect()
+}
+
+/// A work package's id, title and dependencies, read quickly (see
+/// [`summarize_front_matter`]), with its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkPackageHeader {
+    /// The id: `work_package_id`, else the file name's `WPnn` prefix.
+    pub wp_id: String,
+    /// `tasks/<file name>`.
+    pub file: String,
+    /// The id, title and dependencies as written.
+    pub summary: WorkPackageSummary,
+}
+
+/// Reads the id, title and dependencies of every work package of a mission directory.
+pub fn work_package_headers(
+    mission_dir: &Path,
+) -> Result<Vec<WorkPackageHeader>, WorkPackageFileError> {
+    work_package_files(mission_dir)?
+        .iter()
+        .map(|path| header(path))
+        .collect()
+}
+
+fn header(path: &Path) -> Result<WorkPackageHeader, WorkPackageFileError> {
+    let text = read_text(path)?;
+    let split =
+        split_front_matter(&text).ok_or_else(|| WorkPackageFileError::FrontMatterMissing {
+            path: path.to_path_buf(),
+        })?;
+    let summary =
+        summarize_front_matter(split.yaml).map_err(|source| WorkPackageFileError::FrontMatter {
+            path: path.to_path_buf(),
+            source: source.shifted(split.yaml_line_offset),
+        })?;
+    let file = relative_name(path);
+    let wp_id = summary
+        .work_package_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .or_else(|| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .and_then(work_package_id_from_file_name)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| file.clone());
+    Ok(WorkPackageHeader {
+        wp_id,
+        file,
+        summary,
+    })
+}
+
+/// Returns the dependencies of one work package, from its file's front matter; none when it
+/// has no file.
+pub fn work_package_dependencies(
+    mission_dir: &Path,
+    wp_id: &str,
+) -> Result<Vec<String>, WorkPackageFileError> {
+    match find_wp_file(mission_dir, wp_id)? {
+        Some(path) => Ok(header(&path)?.summary.dependencies),
+        None => Ok(Vec::new()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loading_names_the_file_line_and_field() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let tasks = dir.path().join("tasks");
+        std::fs::create_dir_all(&tasks)?;
+        std::fs::write(tasks.join("README.md"), "not a work package")?;
+        std::fs::write(
+            tasks.join("WP01-a.md"),
+            "---\nwork_package_id: WP01\ntitle: A\ndependencies: []\n---\nBody\n",
+        )?;
+        std::fs::write(
+            tasks.join("WP02-b.md"),
+            "---\ntitle: B\ndependencies: [WP01]\n---\n",
+        )?;
+        let entries = load_work_packages(dir.path())?;
+        assert_eq!(
+            entries.iter().map(WorkPackageEntry::id).collect::<Vec<_>>(),
+            ["WP01", "WP02"]
+        );
+        assert_eq!(entries[0].body, "Body\n");
+        let headers = work_package_headers(dir.path())?;
+        assert_eq!(headers[1].wp_id, "WP02");
+        assert_eq!(headers[1].summary.dependencies, ["WP01"]);
+        assert_eq!(work_package_dependencies(dir.path(), "WP02")?, ["WP01"]);
+        assert!(work_package_dependencies(dir.path(), "WP09")?.is_empty());
+
+        std::fs::write(
+            tasks.join("WP03-c.md"),
+            "---\ntitle: C\nowned_files: 7\n---\n",
+        )?;
+        let error = load_work_packages(dir.path()).expect_err("a number");
+        assert_eq!(error.code(), "WP_FRONTMATTER_INVALID");
+        assert!(
+            error.to_string().ends_with(
+                "WP03-c.md`: line 3, field `owned_files`: expected a list of strings, found a number"
+            ),
+            "{error}"
+        );
+        std::fs::write(tasks.join("WP03-c.md"), "no front matter\n")?;
+        let error = load_work_packages(dir.path()).expect_err("no front matter");
+        assert_eq!(error.code(), "WP_FRONTMATTER_MISSING");
+        Ok(())
+    }
 
     #[test]
     fn finds_the_file_and_reads_the_roster() -> Result<(), Box<dyn std::error::Error>> {

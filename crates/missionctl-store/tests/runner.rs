@@ -2,11 +2,13 @@
 
 mod common;
 
+mod lane_worktree;
 mod meta_store;
 mod mission_context;
 mod mission_create;
 mod mission_flatten;
 mod mission_index;
+mod planning;
 mod repo;
 mod runtime;
 mod topology_backfill;

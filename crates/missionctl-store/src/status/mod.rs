@@ -10,6 +10,7 @@
 //! The public surface of this module is the facade and its value types; a test pins it
 //! (`tests/status_surface.rs`).
 
+mod batch;
 mod lock;
 mod transaction;
 
@@ -35,7 +36,9 @@ use crate::repo::Repo;
 pub use missionctl_core::context::ReadSurface;
 use transaction::{BookkeepingTransaction, StatusPlacement};
 
+pub use batch::{BatchOutcome, SEED_ACTOR, SEED_REASON, StartOutcome, SubtaskOutcome};
 pub use missionctl_core::event::StatusEvent as Event;
+use missionctl_core::task_plan::{UnsatisfiedDependency, dependency_readiness};
 
 /// How long a write waits for another writer's lock before giving up.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -180,6 +183,49 @@ pub enum StatusWriteError {
     /// A work-package file could not be read.
     #[error(transparent)]
     WorkPackage(#[from] crate::work_package::WorkPackageFileError),
+    /// `planned → claimed` while a dependency is not `done` (the ready-work gate).
+    #[error(
+        "{wp_id} waits for {}: a work package is claimed only when every dependency is done",
+        unsatisfied.iter().map(|dep| format!("{} ({})", dep.wp_id, dep.lane)).collect::<Vec<_>>().join(", ")
+    )]
+    DependenciesNotReady {
+        /// The work package.
+        wp_id: String,
+        /// Its dependencies that are not `done`, with their lanes.
+        unsatisfied: Vec<UnsatisfiedDependency>,
+    },
+    /// The work package has no transition yet: `tasks finalize` has not seeded it.
+    #[error("{wp_id} is not finalized: it has no status yet")]
+    NotFinalized {
+        /// The work package.
+        wp_id: String,
+    },
+    /// Another actor holds the work package.
+    #[error("{wp_id} is already claimed for implementation by `{holder}`")]
+    ClaimConflict {
+        /// The work package.
+        wp_id: String,
+        /// Who holds it.
+        holder: String,
+    },
+    /// The work package is past implementation (in review, approved, done, …).
+    #[error("{wp_id} is in `{lane}`, so implementation cannot start")]
+    NotImplementable {
+        /// The work package.
+        wp_id: String,
+        /// Its lane.
+        lane: Lane,
+    },
+    /// A subtask id is not in the work package's roster.
+    #[error("{subtask} is not a subtask of {wp_id}")]
+    SubtaskUnknown {
+        /// The work package.
+        wp_id: String,
+        /// The id given.
+        subtask: String,
+        /// The roster (the front matter's `subtasks`).
+        roster: Vec<String>,
+    },
     /// An I/O error.
     #[error(transparent)]
     Io(#[from] PathError),
@@ -204,6 +250,11 @@ impl StatusWriteError {
             StatusWriteError::Read(error) => error.code(),
             StatusWriteError::Commit(_) => "BOOKKEEPING_COMMIT_FAILED",
             StatusWriteError::WorkPackage(error) => error.code(),
+            StatusWriteError::DependenciesNotReady { .. } => "DEPENDENCIES_NOT_READY",
+            StatusWriteError::NotFinalized { .. } => "WP_NOT_FINALIZED",
+            StatusWriteError::ClaimConflict { .. } => "WORK_PACKAGE_CLAIM_CONFLICT",
+            StatusWriteError::NotImplementable { .. } => "WP_NOT_IMPLEMENTABLE",
+            StatusWriteError::SubtaskUnknown { .. } => "SUBTASK_UNKNOWN",
             StatusWriteError::Io(_) => "IO_ERROR",
         }
     }
@@ -242,6 +293,28 @@ impl StatusWriteError {
             StatusWriteError::Read(error) => error.hint(),
             StatusWriteError::Commit(error) => error.hint(),
             StatusWriteError::WorkPackage(error) => error.hint(),
+            StatusWriteError::DependenciesNotReady { .. } => {
+                "Finish the dependencies first (`missionctl ready` lists the work that can start), \
+                 or pass `--force` with `--actor` and `--reason`"
+                    .to_owned()
+            }
+            StatusWriteError::NotFinalized { .. } => {
+                "Run `missionctl tasks finalize <mission>` to seed the work packages".to_owned()
+            }
+            StatusWriteError::ClaimConflict { holder, .. } => format!(
+                "Pass `--actor {holder}` to continue as its holder, or pick another work package \
+                 (`missionctl ready`)"
+            ),
+            StatusWriteError::NotImplementable { wp_id, .. } => format!(
+                "To rework {wp_id}, move it back with `missionctl move {wp_id} --to in_progress` \
+                 (with the review reference the rules ask for)"
+            ),
+            StatusWriteError::SubtaskUnknown { roster, .. } if roster.is_empty() => {
+                "The work package lists no `subtasks` in its front matter".to_owned()
+            }
+            StatusWriteError::SubtaskUnknown { roster, .. } => {
+                format!("Use one of: {}", roster.join(", "))
+            }
             StatusWriteError::Io(_) => "Check the path's permissions".to_owned(),
         }
     }
@@ -638,7 +711,39 @@ impl MissionStatus {
             review_result: review_result.clone(),
         };
         validate_transition(from, to, &context)?;
+        if from == Lane::Planned && to == Lane::Claimed && !request.force {
+            self.check_dependencies(&request.wp_id, log)?;
+        }
         Ok(())
+    }
+
+    /// The ready-work gate of `planned → claimed`: every dependency (from the work package's
+    /// front matter) must be `done`.
+    fn check_dependencies(
+        &self,
+        wp_id: &str,
+        log: Option<&EventLog>,
+    ) -> Result<(), StatusWriteError> {
+        let dependencies =
+            crate::work_package::work_package_dependencies(&self.primary_mission_dir, wp_id)?;
+        if dependencies.is_empty() {
+            return Ok(());
+        }
+        let snapshot = match log {
+            Some(log) => reduce(log),
+            None => reduce(&self.read_log()?),
+        };
+        let unsatisfied = dependency_readiness(dependencies.iter().map(String::as_str), |id| {
+            snapshot.work_packages.get(id).map(|state| state.lane)
+        });
+        if unsatisfied.is_empty() {
+            Ok(())
+        } else {
+            Err(StatusWriteError::DependenciesNotReady {
+                wp_id: wp_id.to_owned(),
+                unsatisfied,
+            })
+        }
     }
 }
 

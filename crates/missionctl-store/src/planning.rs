@@ -1,0 +1,295 @@
+//! The planning surface: where a mission's planning artifacts (`tasks/`, `lanes.json`,
+//! `tasks.md`, `spec.md`, …) are written and committed, and `is_committed`.
+//!
+//! Every planning write resolves its surface here, through the one seam of
+//! [`resolve_mission_context`]: the primary mission directory, committed to the mission's
+//! target branch, for every topology (a coordination branch never holds authoritative
+//! planning artifacts). The target branch must be the branch checked out in the primary
+//! checkout, and must not be protected; both are checked before anything is written.
+//!
+//! Commits take exactly the planning paths (`git commit --only`), so whatever else the user
+//! has staged stays staged and out of the commit.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use gix::bstr::ByteSlice;
+use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
+use missionctl_core::topology::MissionTopology;
+
+use crate::git::{GitError, git};
+use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
+use crate::repo::{Repo, RepoError};
+
+/// Why a planning write was refused or failed. Nothing is left written when it is returned
+/// before the commit.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanningError {
+    /// The mission cannot be resolved.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The repository cannot be read.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// The target branch is not checked out in the primary checkout.
+    #[error(
+        "Planning artifacts of `{mission_slug}` are committed to `{target_branch}`, but the primary checkout has {}",
+        checked_out.as_deref().map_or_else(|| "a detached HEAD".to_owned(), |branch| format!("`{branch}` checked out"))
+    )]
+    BranchNotCheckedOut {
+        /// The mission.
+        mission_slug: String,
+        /// The branch planning commits go to.
+        target_branch: String,
+        /// What is checked out instead.
+        checked_out: Option<String>,
+    },
+    /// The target branch is protected.
+    #[error("Refusing to commit planning artifacts to protected branch `{branch}`")]
+    ProtectedBranch {
+        /// The branch.
+        branch: String,
+    },
+    /// The commit failed; the working tree keeps the files.
+    #[error("Cannot commit the planning artifacts of `{mission_slug}`")]
+    Commit {
+        /// The mission.
+        mission_slug: String,
+        /// What git reported.
+        #[source]
+        source: GitError,
+    },
+    /// git failed while reading.
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+impl PlanningError {
+    /// Returns the stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlanningError::Resolve(error) => error.code(),
+            PlanningError::Repo(error) => error.code(),
+            PlanningError::BranchNotCheckedOut { .. } => "PLANNING_BRANCH_NOT_CHECKED_OUT",
+            PlanningError::ProtectedBranch { .. } => "PROTECTED_BRANCH_REFUSED",
+            PlanningError::Commit { .. } => "PLANNING_COMMIT_FAILED",
+            PlanningError::Git(error) => error.code(),
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            PlanningError::Resolve(error) => error.hint(),
+            PlanningError::Repo(error) => error.hint(),
+            PlanningError::BranchNotCheckedOut { target_branch, .. } => {
+                format!("Run `git switch {target_branch}` in the primary checkout, then retry")
+            }
+            PlanningError::ProtectedBranch { .. } => {
+                "Plan on a feature branch: create the mission with `--target-branch <branch>`"
+                    .to_owned()
+            }
+            PlanningError::Commit { source, .. } => source.hint(),
+            PlanningError::Git(error) => error.hint(),
+        }
+    }
+}
+
+/// Where a mission's planning artifacts live and are committed.
+#[derive(Debug, Clone)]
+pub struct PlanningSurface {
+    /// The mission's resolved context (the one seam).
+    pub mission: ResolvedMissionContext,
+    /// The primary mission directory (absolute).
+    pub mission_dir: PathBuf,
+    /// The mission directory relative to the repository root, with `/` separators.
+    pub mission_rel: String,
+    /// The branch planning commits go to: the mission's target branch.
+    pub branch: String,
+}
+
+impl PlanningSurface {
+    /// Resolves a mission's planning surface (reads only).
+    pub fn resolve(repo: &Repo, handle: &str) -> Result<PlanningSurface, PlanningError> {
+        let mission = resolve_mission_context(repo, handle)?;
+        let placement = &mission.context.artifact_placement;
+        let mission_dir = mission.primary_root.join(&placement.planning_dir);
+        let mission_rel = format!("{KITTY_SPECS_DIR}/{}", mission.mission_slug);
+        let branch = placement.planning_ref.as_str().to_owned();
+        Ok(PlanningSurface {
+            mission,
+            mission_dir,
+            mission_rel,
+            branch,
+        })
+    }
+
+    /// Returns the mission's directory name.
+    pub fn mission_slug(&self) -> &str {
+        &self.mission.mission_slug
+    }
+
+    /// Returns the stored topology.
+    pub fn topology(&self) -> MissionTopology {
+        self.mission.topology
+    }
+
+    /// Checks, without writing, that planning artifacts may be written and committed: the
+    /// target branch is checked out in the primary checkout and is not protected.
+    pub fn check_writable(
+        &self,
+        repo: &Repo,
+        protected_branches: &[String],
+    ) -> Result<(), PlanningError> {
+        if protected_branches
+            .iter()
+            .any(|branch| branch == &self.branch)
+        {
+            return Err(PlanningError::ProtectedBranch {
+                branch: self.branch.clone(),
+            });
+        }
+        let checked_out = repo.head()?.branch().map(str::to_owned);
+        if checked_out.as_deref() != Some(self.branch.as_str()) {
+            return Err(PlanningError::BranchNotCheckedOut {
+                mission_slug: self.mission_slug().to_owned(),
+                target_branch: self.branch.clone(),
+                checked_out,
+            });
+        }
+        Ok(())
+    }
+
+    /// Returns the repository-relative path of a file of the mission directory.
+    pub fn repo_path(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.mission_rel)
+    }
+
+    /// Returns which of `paths` (repository-relative) differ from the target branch's tip
+    /// (modified, added or untracked), in the order given.
+    pub fn dirty_paths(&self, paths: &[String]) -> Result<Vec<String>, PlanningError> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let root = &self.mission.primary_root;
+        let mut args: Vec<OsString> = vec![
+            "status".into(),
+            "--porcelain=v1".into(),
+            "-z".into(),
+            "--untracked-files=all".into(),
+            "--".into(),
+        ];
+        args.extend(paths.iter().map(OsString::from));
+        let output = git(root, &args)?;
+        let mut dirty: Vec<String> = Vec::new();
+        for record in output.stdout.split(|byte| *byte == 0) {
+            if record.len() > 3 {
+                dirty.push(record[3..].to_str_lossy().into_owned());
+            }
+        }
+        Ok(paths
+            .iter()
+            .filter(|path| {
+                dirty
+                    .iter()
+                    .any(|changed| changed == *path || changed.starts_with(&format!("{path}/")))
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// Commits exactly `paths` (repository-relative, already written to the primary
+    /// checkout) on the target branch, when any differs from its tip; returns the new commit,
+    /// or `None` when there was nothing to commit. Call [`PlanningSurface::check_writable`]
+    /// first.
+    pub fn commit(&self, paths: &[String], message: &str) -> Result<Option<String>, PlanningError> {
+        let dirty = self.dirty_paths(paths)?;
+        if dirty.is_empty() {
+            return Ok(None);
+        }
+        let root = &self.mission.primary_root;
+        let failed = |source| PlanningError::Commit {
+            mission_slug: self.mission_slug().to_owned(),
+            source,
+        };
+        let mut add: Vec<OsString> = vec!["add".into(), "--".into()];
+        add.extend(dirty.iter().map(OsString::from));
+        git(root, &add).map_err(failed)?;
+        let mut commit: Vec<OsString> = vec![
+            "-c".into(),
+            "commit.gpgsign=false".into(),
+            "-c".into(),
+            "core.hooksPath=/dev/null".into(),
+            "commit".into(),
+            "--quiet".into(),
+            "--no-verify".into(),
+            "--only".into(),
+            "-m".into(),
+            message.into(),
+            "--".into(),
+        ];
+        commit.extend(dirty.iter().map(OsString::from));
+        if let Err(error) = git(root, &commit) {
+            // Leave the index as it was for those paths: unstage what this call staged.
+            let mut reset: Vec<OsString> = vec!["reset".into(), "--quiet".into(), "--".into()];
+            reset.extend(dirty.iter().map(OsString::from));
+            let _ = git(root, &reset);
+            return Err(failed(error));
+        }
+        let head = git(root, ["rev-parse", "HEAD"]).map_err(failed)?;
+        Ok(Some(
+            String::from_utf8_lossy(&head.stdout).trim().to_owned(),
+        ))
+    }
+}
+
+/// Returns whether a file is committed, on a single surface: the checkout that holds it.
+///
+/// The file's path is made relative to the primary checkout; when it lies under
+/// `.worktrees/<name>/` and that worktree exists, the surface is that worktree and the path
+/// is the rest; otherwise the surface is the primary checkout. Committed means tracked in that
+/// surface's index and present in its `HEAD`. A file outside the repository is not committed.
+pub fn is_committed(repo: &Repo, file: &Path) -> Result<bool, PlanningError> {
+    let absolute = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        repo.primary_root().join(file)
+    };
+    let resolved = match (absolute.parent(), absolute.file_name()) {
+        (Some(parent), Some(name)) => match std::fs::canonicalize(parent) {
+            Ok(parent) => parent.join(name),
+            Err(_) => absolute.clone(),
+        },
+        _ => absolute.clone(),
+    };
+    let Ok(relative) = resolved.strip_prefix(repo.primary_root()) else {
+        return Ok(false);
+    };
+    let components: Vec<String> = relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let (surface, tree_path) = match components.as_slice() {
+        [worktrees, name, rest @ ..]
+            if worktrees == WORKTREES_DIR
+                && !rest.is_empty()
+                && repo.primary_root().join(WORKTREES_DIR).join(name).is_dir() =>
+        {
+            (
+                repo.primary_root().join(WORKTREES_DIR).join(name),
+                rest.join("/"),
+            )
+        }
+        _ => (repo.primary_root().to_path_buf(), components.join("/")),
+    };
+    if tree_path.is_empty() {
+        return Ok(false);
+    }
+    let tracked = git(&surface, ["ls-files", "--error-unmatch", "--", &tree_path]).is_ok();
+    if !tracked {
+        return Ok(false);
+    }
+    let in_head = git(&surface, ["cat-file", "-e", &format!("HEAD:{tree_path}")]).is_ok();
+    Ok(in_head)
+}

@@ -1,0 +1,409 @@
+//! The aggregate's multi-row writes: seeding finalized work packages, recording subtasks, and
+//! starting implementation. Each is one locked, committed transaction, like a single
+//! transition, and writes nothing when there is nothing to do.
+
+use missionctl_core::event::{Actor, Annotation, StatusEvent};
+use missionctl_core::event_log::EventLog;
+use missionctl_core::lane::Lane;
+use missionctl_core::reducer::reduce;
+use missionctl_core::snapshot::StatusSnapshot;
+use missionctl_core::timestamp::isoformat_utc;
+use missionctl_core::transition::{GuardContext, validate_transition};
+use missionctl_core::work_package::is_subtask_id;
+use serde_json::{Map, Value};
+
+use super::transaction::BookkeepingTransaction;
+use super::{
+    CommitReceipt, EventSource, LOCK_TIMEOUT, MissionStatus, StatusWriteError, TransitionRequest,
+    active_status, current_writer_lane, is_valid_wp_id,
+};
+
+/// The actor of the seed transitions, as Spec Kitty's `finalize-tasks` records it.
+pub const SEED_ACTOR: &str = "finalize-tasks";
+
+/// The reason of the seed transitions.
+pub const SEED_REASON: &str = "canonical bootstrap";
+
+/// Holders whose claim any actor may take over (Spec Kitty's placeholder identities).
+const PLACEHOLDER_HOLDERS: [&str; 2] = ["implement-command", "unknown"];
+
+/// What a batch wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOutcome {
+    /// The transitions appended, in order.
+    pub events: Vec<StatusEvent>,
+    /// The commit that holds them.
+    pub receipt: CommitReceipt,
+    /// The snapshot after the write.
+    pub snapshot: StatusSnapshot,
+}
+
+/// What recording subtasks did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubtaskOutcome {
+    /// The subtasks whose status changed (the others already had it).
+    pub changed: Vec<String>,
+    /// The annotation written; `None` when every subtask already had the status.
+    pub annotation: Option<Annotation>,
+    /// The commit; `None` when nothing was written.
+    pub receipt: Option<CommitReceipt>,
+}
+
+/// What starting implementation did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartOutcome {
+    /// The lane before.
+    pub from: Lane,
+    /// The transitions appended (none when the work package was already in progress).
+    pub events: Vec<StatusEvent>,
+    /// The commit; `None` when nothing was written.
+    pub receipt: Option<CommitReceipt>,
+}
+
+impl MissionStatus {
+    /// Seeds `genesis → planned` for each work package that has no transition yet (actor
+    /// `finalize-tasks`, reason `canonical bootstrap`), in one committed transaction.
+    ///
+    /// Never re-seeds: a work package with any transition is skipped. Returns `None` without
+    /// taking the lock or touching anything when every work package is seeded already.
+    pub fn seed_planned(
+        &self,
+        wp_ids: &[String],
+        source: &mut dyn EventSource,
+    ) -> Result<Option<BatchOutcome>, StatusWriteError> {
+        if let Some(bad) = wp_ids.iter().find(|id| !is_valid_wp_id(id)) {
+            return Err(StatusWriteError::InvalidWpId(bad.clone()));
+        }
+        if unseeded(&self.read_log()?, wp_ids).is_empty() {
+            return Ok(None);
+        }
+        let mut transaction = self.open_transaction()?;
+        let log = transaction.read_log()?;
+        let todo = unseeded(&log, wp_ids);
+        if todo.is_empty() {
+            return Ok(None);
+        }
+        let context = GuardContext {
+            actor: Some(SEED_ACTOR.to_owned()),
+            reason: Some(SEED_REASON.to_owned()),
+            ..GuardContext::default()
+        };
+        validate_transition(Lane::Genesis, Lane::Planned, &context)?;
+        let start = source.now_micros();
+        let mut events = Vec::with_capacity(todo.len());
+        for (offset, wp_id) in (0u64..).zip(&todo) {
+            events.push(self.event(
+                source.new_id(),
+                wp_id,
+                Lane::Genesis,
+                Lane::Planned,
+                isoformat_utc(start.saturating_add(offset)),
+                SEED_ACTOR,
+                Some(SEED_REASON.to_owned()),
+            ));
+        }
+        let lines: Vec<String> = events.iter().map(StatusEvent::to_json_line).collect();
+        let ids: Vec<String> = events.iter().map(|event| event.event_id.clone()).collect();
+        let snapshot = transaction.append(&lines, &ids)?;
+        let message = format!(
+            "chore(missionctl): status transition batch {}",
+            todo.join(", ")
+        );
+        let receipt = transaction.commit(&message, &isoformat_utc(start))?;
+        Ok(Some(BatchOutcome {
+            events,
+            receipt,
+            snapshot,
+        }))
+    }
+
+    /// Records the status of subtasks (normally `done`) as one Spec Kitty annotation row,
+    /// `{"delta": {"subtasks": {"T001": "done"}}, "kind": "annotation", …}`, committed.
+    ///
+    /// Every id must be in the work package's roster (its front matter's `subtasks`); the work
+    /// package must be finalized. Subtasks that already have the status are left alone, and
+    /// when all have it nothing is written.
+    pub fn record_subtasks(
+        &self,
+        wp_id: &str,
+        subtask_ids: &[String],
+        status: Lane,
+        actor: Option<&str>,
+        source: &mut dyn EventSource,
+    ) -> Result<SubtaskOutcome, StatusWriteError> {
+        if !is_valid_wp_id(wp_id) {
+            return Err(StatusWriteError::InvalidWpId(wp_id.to_owned()));
+        }
+        let roster = crate::work_package::subtask_roster(&self.primary_mission_dir, wp_id)?;
+        for id in subtask_ids {
+            if !is_subtask_id(id) || !roster.contains(id) {
+                return Err(StatusWriteError::SubtaskUnknown {
+                    wp_id: wp_id.to_owned(),
+                    subtask: id.clone(),
+                    roster,
+                });
+            }
+        }
+        let changed = |log: &EventLog| -> Vec<String> {
+            let snapshot = reduce(log);
+            let current = snapshot
+                .work_packages
+                .get(wp_id)
+                .and_then(|state| state.slots.get("subtasks"))
+                .and_then(Value::as_object);
+            let mut changed: Vec<String> = Vec::new();
+            for id in subtask_ids {
+                let has = current
+                    .and_then(|map| map.get(id))
+                    .and_then(Value::as_str)
+                    .is_some_and(|value| value == status.as_str());
+                if !has && !changed.contains(id) {
+                    changed.push(id.clone());
+                }
+            }
+            changed
+        };
+        let log = self.read_log()?;
+        if current_writer_lane(active_status(&log, wp_id).current_lane) == Lane::Genesis {
+            return Err(StatusWriteError::NotFinalized {
+                wp_id: wp_id.to_owned(),
+            });
+        }
+        if changed(&log).is_empty() {
+            return Ok(SubtaskOutcome {
+                changed: Vec::new(),
+                annotation: None,
+                receipt: None,
+            });
+        }
+        let mut transaction = self.open_transaction()?;
+        let log = transaction.read_log()?;
+        let todo = changed(&log);
+        if todo.is_empty() {
+            return Ok(SubtaskOutcome {
+                changed: Vec::new(),
+                annotation: None,
+                receipt: None,
+            });
+        }
+        let mut subtasks = Map::new();
+        for id in &todo {
+            subtasks.insert(id.clone(), Value::String(status.as_str().to_owned()));
+        }
+        let mut delta = Map::new();
+        delta.insert("subtasks".to_owned(), Value::Object(subtasks));
+        let now = source.now_micros();
+        let at = isoformat_utc(now);
+        let annotation = Annotation {
+            event_id: source.new_id(),
+            wp_id: wp_id.to_owned(),
+            at: at.clone(),
+            actor: Actor::Name(actor.unwrap_or_default().to_owned()),
+            delta,
+        };
+        transaction.append(
+            &[annotation.to_json_line()],
+            std::slice::from_ref(&annotation.event_id),
+        )?;
+        let receipt = transaction.commit(
+            &format!("chore(missionctl): inner-state annotation {wp_id}"),
+            &at,
+        )?;
+        Ok(SubtaskOutcome {
+            changed: todo,
+            annotation: Some(annotation),
+            receipt: Some(receipt),
+        })
+    }
+
+    /// Checks, without writing, that [`MissionStatus::start_implementation`] would succeed
+    /// now; returns the current lane and how many transitions it would write (0 when the
+    /// work package is already in progress for this actor).
+    pub fn check_start_implementation(
+        &self,
+        wp_id: &str,
+        actor: &str,
+        workspace_context: &str,
+    ) -> Result<(Lane, usize), StatusWriteError> {
+        if !is_valid_wp_id(wp_id) {
+            return Err(StatusWriteError::InvalidWpId(wp_id.to_owned()));
+        }
+        let log = self.read_log()?;
+        let (from, steps) = plan_start(&log, wp_id, actor)?;
+        for (step_from, step_to) in &steps {
+            let request = start_request(wp_id, actor, workspace_context, *step_to);
+            self.check(&request, *step_from, *step_to, &None, &None, Some(&log))?;
+        }
+        Ok((from, steps.len()))
+    }
+
+    /// Moves a work package to `in_progress` for `actor`, idempotently: from `planned` as two
+    /// transitions in one batch (`planned → claimed → in_progress`, the dependency gate
+    /// applying), from `claimed` as one, and from `in_progress` not at all when the actor may
+    /// hold it.
+    ///
+    /// Refuses a work package that is not finalized (`WP_NOT_FINALIZED`), one held by another
+    /// actor (`WORK_PACKAGE_CLAIM_CONFLICT`) and one past implementation
+    /// (`WP_NOT_IMPLEMENTABLE`).
+    pub fn start_implementation(
+        &self,
+        wp_id: &str,
+        actor: &str,
+        workspace_context: &str,
+        source: &mut dyn EventSource,
+    ) -> Result<StartOutcome, StatusWriteError> {
+        // Validate against what is on disk, then again under the lock.
+        let (from, count) = self.check_start_implementation(wp_id, actor, workspace_context)?;
+        if count == 0 {
+            return Ok(StartOutcome {
+                from,
+                events: Vec::new(),
+                receipt: None,
+            });
+        }
+        let mut transaction = self.open_transaction()?;
+        let log = transaction.read_log()?;
+        let (from, steps) = plan_start(&log, wp_id, actor)?;
+        if steps.is_empty() {
+            return Ok(StartOutcome {
+                from,
+                events: Vec::new(),
+                receipt: None,
+            });
+        }
+        let start = source.now_micros();
+        let mut events = Vec::with_capacity(steps.len());
+        for (offset, (step_from, step_to)) in (0u64..).zip(&steps) {
+            let request = start_request(wp_id, actor, workspace_context, *step_to);
+            self.check(&request, *step_from, *step_to, &None, &None, Some(&log))?;
+            events.push(self.event(
+                source.new_id(),
+                wp_id,
+                *step_from,
+                *step_to,
+                isoformat_utc(start.saturating_add(offset)),
+                actor,
+                None,
+            ));
+        }
+        let lines: Vec<String> = events.iter().map(StatusEvent::to_json_line).collect();
+        let ids: Vec<String> = events.iter().map(|event| event.event_id.clone()).collect();
+        transaction.append(&lines, &ids)?;
+        let message = if events.len() > 1 {
+            format!("chore(missionctl): status transition batch {wp_id}")
+        } else {
+            format!("chore(missionctl): status transition {wp_id}")
+        };
+        let receipt = transaction.commit(&message, &isoformat_utc(start))?;
+        Ok(StartOutcome {
+            from,
+            events,
+            receipt: Some(receipt),
+        })
+    }
+
+    fn open_transaction(&self) -> Result<BookkeepingTransaction, StatusWriteError> {
+        BookkeepingTransaction::acquire(
+            self.placement.clone(),
+            self.meta.clone(),
+            &self.protected_branches,
+            LOCK_TIMEOUT,
+        )
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the fields of one event row")]
+    fn event(
+        &self,
+        event_id: String,
+        wp_id: &str,
+        from: Lane,
+        to: Lane,
+        at: String,
+        actor: &str,
+        reason: Option<String>,
+    ) -> StatusEvent {
+        StatusEvent {
+            event_id,
+            wp_id: wp_id.to_owned(),
+            from_lane: from,
+            to_lane: to,
+            at,
+            actor: Actor::Name(actor.to_owned()),
+            force: false,
+            execution_mode: "worktree".to_owned(),
+            mission_slug: self.mission_slug.clone(),
+            mission_id: self.mission_id.clone(),
+            reason,
+            review_ref: None,
+            evidence: None,
+            review_result: None,
+            policy_metadata: None,
+        }
+    }
+}
+
+/// Returns the transition request of one step of starting implementation.
+fn start_request(wp_id: &str, actor: &str, workspace_context: &str, to: Lane) -> TransitionRequest {
+    TransitionRequest {
+        wp_id: wp_id.to_owned(),
+        to_lane: to.as_str().to_owned(),
+        actor: Some(actor.to_owned()).filter(|actor| !actor.trim().is_empty()),
+        workspace_context: Some(workspace_context.to_owned()),
+        ..TransitionRequest::default()
+    }
+}
+
+/// Returns the current lane and the steps to `in_progress`, refusing what cannot start.
+fn plan_start(
+    log: &EventLog,
+    wp_id: &str,
+    actor: &str,
+) -> Result<(Lane, Vec<(Lane, Lane)>), StatusWriteError> {
+    let from = current_writer_lane(active_status(log, wp_id).current_lane);
+    let holder = reduce(log)
+        .work_packages
+        .get(wp_id)
+        .map(|state| state.actor.clone())
+        .unwrap_or_default();
+    let compatible = holder.trim().is_empty()
+        || actor.trim().is_empty()
+        || holder == actor
+        || PLACEHOLDER_HOLDERS.contains(&holder.as_str());
+    let steps = match from {
+        Lane::Genesis | Lane::Uninitialized => {
+            return Err(StatusWriteError::NotFinalized {
+                wp_id: wp_id.to_owned(),
+            });
+        }
+        Lane::Planned => vec![
+            (Lane::Planned, Lane::Claimed),
+            (Lane::Claimed, Lane::InProgress),
+        ],
+        Lane::Claimed | Lane::InProgress if !compatible => {
+            return Err(StatusWriteError::ClaimConflict {
+                wp_id: wp_id.to_owned(),
+                holder,
+            });
+        }
+        Lane::Claimed => vec![(Lane::Claimed, Lane::InProgress)],
+        Lane::InProgress => Vec::new(),
+        other => {
+            return Err(StatusWriteError::NotImplementable {
+                wp_id: wp_id.to_owned(),
+                lane: other,
+            });
+        }
+    };
+    Ok((from, steps))
+}
+
+/// Returns the ids (in the order given, once each) that have no transition in the log.
+fn unseeded(log: &EventLog, wp_ids: &[String]) -> Vec<String> {
+    let mut todo: Vec<String> = Vec::new();
+    for id in wp_ids {
+        if !todo.contains(id) && active_status(log, id).current_lane == Lane::Uninitialized {
+            todo.push(id.clone());
+        }
+    }
+    todo
+}
