@@ -163,13 +163,25 @@ impl HandleError {
                 "Pass a mission id, mid8, directory name or slug, never a path".to_owned()
             }
             HandleError::Ambiguous { candidates, .. } => {
+                // A mid8 only helps when no other candidate shares it; otherwise offer the
+                // full ULID, which is unique.
+                let shares_mid8 = |mid8: &str| {
+                    candidates
+                        .iter()
+                        .filter(|other| other.mid8.as_deref() == Some(mid8))
+                        .count()
+                        > 1
+                };
                 let handles: Vec<String> = candidates
                     .iter()
-                    .map(|candidate| match &candidate.mid8 {
-                        Some(mid8) => {
+                    .map(|candidate| match (&candidate.mid8, &candidate.mission_id) {
+                        (Some(mid8), _) if !shares_mid8(mid8) => {
                             format!("`--mission {mid8}` or `--mission {}`", candidate.slug)
                         }
-                        None => format!("`--mission {}`", candidate.slug),
+                        (_, Some(id)) => {
+                            format!("`--mission {id}` or `--mission {}`", candidate.slug)
+                        }
+                        _ => format!("`--mission {}`", candidate.slug),
                     })
                     .collect();
                 format!("Re-run with a more specific handle: {}", handles.join(", "))
@@ -419,6 +431,28 @@ mod tests {
         let candidates = fixture();
         let error = match_handle("01M0M9D", &candidates).expect_err("7 chars");
         assert_eq!(error.code(), "MISSION_NOT_FOUND");
+    }
+
+    #[test]
+    fn a_shared_mid8_hint_offers_the_full_ulid() {
+        let candidates = vec![
+            MissionCandidate {
+                dir_name: "a-01KA0000".to_owned(),
+                has_meta: true,
+                mission_id: Some("01KA0000AAAAAAAAAAAAAAAAAA".to_owned()),
+            },
+            MissionCandidate {
+                dir_name: "b-01KA0000".to_owned(),
+                has_meta: true,
+                mission_id: Some("01KA0000BBBBBBBBBBBBBBBBBB".to_owned()),
+            },
+        ];
+        let error = match_handle("01KA0000", &candidates).expect_err("shared mid8");
+        assert_eq!(
+            error.hint(),
+            "Re-run with a more specific handle: `--mission 01KA0000AAAAAAAAAAAAAAAAAA` or \
+             `--mission a-01KA0000`, `--mission 01KA0000BBBBBBBBBBBBBBBBBB` or `--mission b-01KA0000`"
+        );
     }
 
     #[test]
