@@ -473,7 +473,11 @@ impl MissionStatus {
 
     /// Returns where status is read from: the primary checkout or the coordination worktree.
     pub fn read_surface(&self) -> ReadSurface {
-        self.read_surface
+        if self.current_read_dir() == self.read_dir {
+            self.read_surface
+        } else {
+            ReadSurface::Coordination
+        }
     }
 
     /// Returns the mission directory in the primary checkout (planning artifacts, meta.json).
@@ -481,9 +485,24 @@ impl MissionStatus {
         &self.primary_mission_dir
     }
 
+    /// Returns where reads go now: the load-time surface, unless this aggregate was loaded in
+    /// the create-window and a write has since materialized the coordination worktree, which
+    /// is then the authority.
+    fn current_read_dir(&self) -> &Path {
+        let written = &self.placement.mission_dir;
+        if self.placement.materialize_branch.is_some()
+            && written != &self.read_dir
+            && written.join(crate::mission_dir::EVENT_LOG_FILE).exists()
+        {
+            written
+        } else {
+            &self.read_dir
+        }
+    }
+
     /// Returns the authoritative status directory.
     pub fn read_dir(&self) -> &Path {
-        &self.read_dir
+        self.current_read_dir()
     }
 
     /// Returns the branch status commits go to.
@@ -493,14 +512,15 @@ impl MissionStatus {
 
     /// Reads the log from the authoritative directory (refusing a malformed line).
     pub fn read_log(&self) -> Result<EventLog, StatusReadError> {
-        let log = match crate::mission_dir::read_event_log(&self.read_dir) {
+        let dir = self.current_read_dir();
+        let log = match crate::mission_dir::read_event_log(dir) {
             Ok(log) => log,
             Err(StatusReadError::LogMissing(_)) => EventLog::default(),
             Err(error) => return Err(error),
         };
         if let Some(error) = log.errors.first() {
             return Err(StatusReadError::LogInvalid {
-                path: self.read_dir.join(crate::mission_dir::EVENT_LOG_FILE),
+                path: dir.join(crate::mission_dir::EVENT_LOG_FILE),
                 line: error.line,
                 message: error.message.clone(),
             });
