@@ -25,7 +25,7 @@ use missionctl_core::lanes_manifest::{
     ExecutionLane, LanesManifest, PLANNING_LANE_ID, lane_branch_name, lane_worktree_dir_name,
     mission_branch_name,
 };
-use missionctl_core::meta::KITTY_SPECS_DIR;
+use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
 use missionctl_core::topology::MissionTopology;
 use serde::Serialize;
 
@@ -569,6 +569,33 @@ fn ensure_lane_worktree(
     }
 }
 
+/// Keeps `.worktrees/` out of `git status` of the primary checkout: adds `/.worktrees/` to
+/// the repository's `info/exclude` (local to the clone, never committed) unless git already
+/// ignores it.
+fn exclude_worktrees_dir(repo: &Repo) -> Result<(), WorktreeError> {
+    let probe = format!("{WORKTREES_DIR}/");
+    if git(repo.primary_root(), ["check-ignore", "-q", probe.as_str()]).is_ok() {
+        return Ok(());
+    }
+    let path = repo.common_dir().join("info").join("exclude");
+    let mut text = fs_util::read_optional(&path)?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("/{WORKTREES_DIR}/\n"));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| PathError {
+            action: "Cannot create",
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    fs_util::atomic_write(&path, text.as_bytes())?;
+    Ok(())
+}
+
 /// Checks out an existing branch into a missing worktree: prunes a stale registration, adds
 /// the worktree, and hides the status files of a coordination mission.
 fn restore_worktree(
@@ -578,6 +605,7 @@ fn restore_worktree(
     sparse_for: Option<&ResolvedMissionContext>,
 ) -> Result<(), WorktreeError> {
     git(repo.primary_root(), ["worktree", "prune"])?;
+    exclude_worktrees_dir(repo)?;
     let mut args: Vec<OsString> = vec!["worktree".into(), "add".into(), "--quiet".into()];
     args.push(path.as_os_str().to_owned());
     args.push(branch.into());
@@ -646,13 +674,7 @@ fn create_lane(
             mission_branch.to_owned()
         }
     };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| PathError {
-            action: "Cannot create",
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
+    exclude_worktrees_dir(repo)?;
     let mut args: Vec<OsString> = vec![
         "worktree".into(),
         "add".into(),
