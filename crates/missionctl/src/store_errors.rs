@@ -18,6 +18,9 @@ macro_rules! user_errors {
 
 user_errors!(
     missionctl_store::action_context::ActionContextError,
+    missionctl_store::lane_worktree::WorktreeError,
+    missionctl_store::planning::PlanningError,
+    missionctl_store::ready::ReadyError,
     missionctl_store::repo::RepoError,
     missionctl_store::runtime::RunError,
     missionctl_store::mission_context::ResolveError,
@@ -26,6 +29,8 @@ user_errors!(
     missionctl_store::mission_index::LookupError,
     missionctl_store::status::StatusLoadError,
     missionctl_store::status::StatusWriteError,
+    missionctl_store::tasks_finalize::FinalizeError,
     missionctl_store::topology_backfill::BackfillError,
     missionctl_store::work_package::WorkPackageFileError,
+    missionctl_store::work_package_add::AddWorkPackageError,
 );

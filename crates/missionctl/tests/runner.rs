@@ -4,13 +4,16 @@
 mod common;
 mod test_context;
 mod test_demo;
+mod test_finalize;
 mod test_help;
+mod test_implement;
 mod test_json_envelope;
 mod test_migrate;
 mod test_mission;
 mod test_next;
 mod test_run;
 mod test_status_reduce;
+mod test_wp;
 
 use std::path::Path;
 

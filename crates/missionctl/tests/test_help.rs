@@ -11,19 +11,25 @@ fn top_level_help() -> TestResult {
     Usage: missionctl [OPTIONS] <COMMAND>
 
     Commands:
-      board    Show the kanban board of one mission or of every mission
-      context  Show where a mission's state lives: its execution context and read and write surfaces
-      demo     Build a throwaway git repository and show what missionctl does with it
-      doctor   Report problems with missions, each with the command that fixes it
-      history  Show a mission's transitions and notes in order
-      init     Prepare a repository for missions
-      migrate  Upgrade the missions of a repository
-      mission  Manage missions: create, list, show and flatten
-      move     Move a work package to another lane
-      next     Show a mission's next action, or report a step's result and take the next one
-      run      Manage the mission runs behind `next`
-      status   Manage the status of a mission's work packages
-      help     Print this message or the help of the given subcommand(s)
+      board      Show the kanban board of one mission or of every mission
+      context    Show where a mission's state lives: its execution context and read and write surfaces
+      demo       Build a throwaway git repository and show what missionctl does with it
+      doctor     Report problems with missions, each with the command that fixes it
+      history    Show a mission's transitions and notes in order
+      implement  Create or reuse a work package's lane worktree and move it to in_progress
+      init       Prepare a repository for missions
+      migrate    Upgrade the missions of a repository
+      mission    Manage missions: create, list, show and flatten
+      move       Move a work package to another lane
+      next       Show a mission's next action, or report a step's result and take the next one
+      ready      List the work packages that can start now: planned, every dependency done
+      run        Manage the mission runs behind `next`
+      status     Manage the status of a mission's work packages
+      subtask    Manage the subtasks of a work package
+      tasks      Manage a mission's work packages as one plan
+      worktree   Manage lane and coordination worktrees
+      wp         Manage a mission's work-package files
+      help       Print this message or the help of the given subcommand(s)
 
     Options:
           --json     Print exactly one JSON document on stdout, on success and on every error
@@ -182,6 +188,86 @@ fn migrate_backfill_topology_help() -> TestResult {
           --json                Print exactly one JSON document on stdout, on success and on every error
           --mission <DIR_NAME>  Only the mission in this directory of `kitty-specs/` (its exact name)
       -h, --help                Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn wp_add_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["wp", "add", "--help"]).success(), @r"
+    Write a new work-package file `tasks/WPxx-<slug>.md` on the planning surface
+
+    Usage: missionctl wp add [OPTIONS] --title <TITLE> <HANDLE> <WP>
+
+    Arguments:
+      <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
+      <WP>      The work package id, such as `WP01`
+
+    Options:
+          --json                   Print exactly one JSON document on stdout, on success and on every error
+          --title <TITLE>          The work package's title
+          --depends-on <WP>        A work package this one waits for (can be repeated)
+          --subtask <ID>           A subtask id such as `T001` (can be repeated)
+          --owned-file <GLOB>      A glob of files this work package may change, relative to the repository (can be repeated)
+          --requirement <REF>      A requirement it implements, such as `FR-001` (can be repeated)
+          --execution-mode <MODE>  Where its changes land: `code_change` (a lane worktree, the default) or `planning_artifact` (the primary checkout) [possible values: code_change, planning_artifact]
+      -h, --help                   Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn tasks_finalize_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["tasks", "finalize", "--help"]).success(), @r"
+    Check the work packages, seed new ones, compute lanes.json and commit the plan
+
+    Usage: missionctl tasks finalize [OPTIONS] <HANDLE>
+
+    Arguments:
+      <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
+
+    Options:
+          --json           Print exactly one JSON document on stdout, on success and on every error
+          --validate-only  Check and report what would be done; write nothing
+      -h, --help           Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn implement_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["implement", "--help"]).success(), @r"
+    Create or reuse a work package's lane worktree and move it to in_progress
+
+    Usage: missionctl implement [OPTIONS] --mission <HANDLE> <WP>
+
+    Arguments:
+      <WP>  The work package, such as `WP01`
+
+    Options:
+          --json              Print exactly one JSON document on stdout, on success and on every error
+          --mission <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
+          --actor <ACTOR>     Who implements it (default: `MISSIONCTL_ACTOR`)
+      -h, --help              Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn ready_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["ready", "--help"]).success(), @r"
+    List the work packages that can start now: planned, every dependency done
+
+    Usage: missionctl ready [OPTIONS]
+
+    Options:
+          --json              Print exactly one JSON document on stdout, on success and on every error
+          --mission <HANDLE>  Only this mission (default: every mission)
+      -h, --help              Print help
     ");
     Ok(())
 }

@@ -5,13 +5,19 @@ mod context;
 mod demo;
 mod doctor;
 mod history;
+mod implement;
 mod init;
 mod migrate;
 mod mission;
 mod move_wp;
 mod next;
+mod ready;
 mod run;
 mod status;
+mod subtask;
+mod tasks;
+mod worktree;
+mod wp;
 
 use clap::Subcommand;
 
@@ -31,6 +37,8 @@ pub(crate) enum Command {
     Doctor(doctor::DoctorArgs),
     /// Show a mission's transitions and notes in order
     History(history::HistoryArgs),
+    /// Create or reuse a work package's lane worktree and move it to in_progress
+    Implement(implement::ImplementArgs),
     /// Prepare a repository for missions
     Init(init::InitArgs),
     /// Upgrade the missions of a repository
@@ -43,12 +51,26 @@ pub(crate) enum Command {
     Move(move_wp::MoveArgs),
     /// Show a mission's next action, or report a step's result and take the next one
     Next(next::NextArgs),
+    /// List the work packages that can start now: planned, every dependency done
+    Ready(ready::ReadyArgs),
     /// Manage the mission runs behind `next`
     #[command(subcommand)]
     Run(run::RunCommand),
     /// Manage the status of a mission's work packages
     #[command(subcommand)]
     Status(status::StatusCommand),
+    /// Manage the subtasks of a work package
+    #[command(subcommand)]
+    Subtask(subtask::SubtaskCommand),
+    /// Manage a mission's work packages as one plan
+    #[command(subcommand)]
+    Tasks(tasks::TasksCommand),
+    /// Manage lane and coordination worktrees
+    #[command(subcommand)]
+    Worktree(worktree::WorktreeCommand),
+    /// Manage a mission's work-package files
+    #[command(subcommand)]
+    Wp(wp::WpCommand),
 }
 
 /// Runs a parsed command.
@@ -59,12 +81,18 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::Demo(args) => demo::cmd_demo(ui, args),
         Command::Doctor(args) => doctor::cmd_doctor(ui, args),
         Command::History(args) => history::cmd_history(ui, args),
+        Command::Implement(args) => implement::cmd_implement(ui, args),
         Command::Init(args) => init::cmd_init(ui, args),
         Command::Migrate(command) => migrate::run_migrate_command(ui, command),
         Command::Mission(command) => mission::run_mission_command(ui, command),
         Command::Move(args) => move_wp::cmd_move(ui, args),
         Command::Next(args) => next::cmd_next(ui, args),
+        Command::Ready(args) => ready::cmd_ready(ui, args),
         Command::Run(command) => run::run_run_command(ui, command),
         Command::Status(command) => status::run_status_command(ui, command),
+        Command::Subtask(command) => subtask::run_subtask_command(ui, command),
+        Command::Tasks(command) => tasks::run_tasks_command(ui, command),
+        Command::Worktree(command) => worktree::run_worktree_command(ui, command),
+        Command::Wp(command) => wp::run_wp_command(ui, command),
     }
 }

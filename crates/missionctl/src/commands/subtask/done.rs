@@ -1,0 +1,73 @@
+//! `missionctl subtask done <handle> <WP> <ID>…`: one committed annotation row.
+
+use clap::Args;
+use missionctl_core::lane::Lane;
+use missionctl_store::status::{CommitReceipt, SystemEventSource};
+use serde::Serialize;
+
+use crate::command_error::CliError;
+use crate::ui::Ui;
+use crate::workspace;
+
+/// Arguments of `missionctl subtask done`.
+#[derive(Debug, Args)]
+pub(crate) struct SubtaskDoneArgs {
+    /// The mission: its ULID, mid8, directory name, slug or number
+    #[arg(value_name = "HANDLE")]
+    handle: String,
+    /// The work package, such as `WP01`
+    #[arg(value_name = "WP")]
+    wp_id: String,
+    /// The subtasks, such as `T001 T002`
+    #[arg(value_name = "ID", required = true)]
+    subtask_ids: Vec<String>,
+    /// Who did them (default: `MISSIONCTL_ACTOR`)
+    #[arg(long, value_name = "ACTOR")]
+    actor: Option<String>,
+}
+
+/// The `data` of `subtask done --json`.
+#[derive(Debug, Serialize)]
+struct SubtaskDoneData {
+    mission_slug: String,
+    wp_id: String,
+    /// The subtasks recorded now (the others were already done).
+    recorded: Vec<String>,
+    /// The annotation row's id, when one was written.
+    event_id: Option<String>,
+    receipt: Option<CommitReceipt>,
+}
+
+/// Records the subtasks as done.
+pub(crate) fn cmd_subtask_done(ui: &mut Ui, args: &SubtaskDoneArgs) -> Result<(), CliError> {
+    let (_repo, status) = workspace::load_status(&args.handle)?;
+    let actor = workspace::actor(args.actor.as_deref());
+    let outcome = status.record_subtasks(
+        &args.wp_id,
+        &args.subtask_ids,
+        Lane::Done,
+        actor.as_deref(),
+        &mut SystemEventSource,
+    )?;
+    let data = SubtaskDoneData {
+        mission_slug: status.mission_slug().to_owned(),
+        wp_id: args.wp_id.clone(),
+        recorded: outcome.changed,
+        event_id: outcome.annotation.map(|annotation| annotation.event_id),
+        receipt: outcome.receipt,
+    };
+    ui.emit(&data, || match &data.receipt {
+        Some(receipt) => format!(
+            "{} {} done, committed {} on {}\n",
+            data.wp_id,
+            data.recorded.join(", "),
+            receipt.commit_sha.get(..12).unwrap_or(&receipt.commit_sha),
+            receipt.destination_ref
+        ),
+        None => format!(
+            "{} {} already done; nothing to do\n",
+            data.wp_id,
+            args.subtask_ids.join(", ")
+        ),
+    })
+}
