@@ -39,13 +39,17 @@ fn core_sources_use_no_io() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = Vec::new();
     visit(&src, &mut found);
-    assert!(found.is_empty(), "impure code in the core crate: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "impure code in the core crate: {found:#?}"
+    );
 }
 
 #[test]
 fn core_depends_on_no_io_crates() {
-    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .expect("manifest is readable");
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("manifest is readable");
     let dependencies = manifest
         .split("[dependencies]")
         .nth(1)
