@@ -143,6 +143,20 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    git_with_stdin(dir, args, Stdio::null())
+}
+
+/// Runs `git <args>` in `dir` like [`git`], with `stdin` as its standard input.
+///
+/// The status writer passes a duplicate of its lock file here: the child then shares the
+/// lock's open file description, so a lock taken with `flock` stays held until the child
+/// exits even when the parent is killed while git runs (see
+/// `docs/adr/0004-bookkeeping-transaction.md`). git never reads it.
+pub fn git_with_stdin<I, S>(dir: &Path, args: I, stdin: Stdio) -> Result<Output, GitError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let program = git_executable()?;
     let args: Vec<S> = args.into_iter().collect();
     let mut command = Command::new(program);
@@ -151,7 +165,7 @@ where
         .current_dir(dir)
         .env(LOCALE_VARIABLE, "C")
         .env(TERMINAL_PROMPT_VARIABLE, "0")
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for variable in REMOVED_VARIABLES {

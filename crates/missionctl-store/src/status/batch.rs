@@ -12,10 +12,9 @@ use missionctl_core::transition::{GuardContext, validate_transition};
 use missionctl_core::work_package::is_subtask_id;
 use serde_json::{Map, Value};
 
-use super::transaction::BookkeepingTransaction;
 use super::{
-    CommitReceipt, EventSource, LOCK_TIMEOUT, MissionStatus, StatusWriteError, TransitionRequest,
-    active_status, current_writer_lane, is_valid_wp_id,
+    CommitReceipt, EventSource, MissionStatus, StatusWriteError, TransitionRequest, active_status,
+    current_writer_lane, is_valid_wp_id, seconds,
 };
 
 /// The actor of the seed transitions, as Spec Kitty's `finalize-tasks` records it.
@@ -79,7 +78,7 @@ impl MissionStatus {
         }
         let mut transaction = self.open_transaction()?;
         let log = transaction.read_log()?;
-        let todo = unseeded(&log, wp_ids);
+        let todo = unseeded(log, wp_ids);
         if todo.is_empty() {
             return Ok(None);
         }
@@ -109,7 +108,7 @@ impl MissionStatus {
             "chore(missionctl): status transition batch {}",
             todo.join(", ")
         );
-        let receipt = transaction.commit(&message, &isoformat_utc(start))?;
+        let receipt = transaction.commit(&message, &isoformat_utc(start), seconds(start))?;
         Ok(Some(BatchOutcome {
             events,
             receipt,
@@ -178,7 +177,7 @@ impl MissionStatus {
         }
         let mut transaction = self.open_transaction()?;
         let log = transaction.read_log()?;
-        let todo = changed(&log);
+        let todo = changed(log);
         if todo.is_empty() {
             return Ok(SubtaskOutcome {
                 changed: Vec::new(),
@@ -208,6 +207,7 @@ impl MissionStatus {
         let receipt = transaction.commit(
             &format!("chore(missionctl): inner-state annotation {wp_id}"),
             &at,
+            seconds(now),
         )?;
         Ok(SubtaskOutcome {
             changed: todo,
@@ -232,7 +232,9 @@ impl MissionStatus {
         let (from, steps) = plan_start(&log, wp_id, actor)?;
         for (step_from, step_to) in &steps {
             let request = start_request(wp_id, actor, workspace_context, *step_to);
-            self.check(&request, *step_from, *step_to, &None, &None, Some(&log))?;
+            self.check(&request, *step_from, *step_to, &None, &None, &|| {
+                Ok(reduce(&log))
+            })?;
         }
         Ok((from, steps.len()))
     }
@@ -263,7 +265,7 @@ impl MissionStatus {
         }
         let mut transaction = self.open_transaction()?;
         let log = transaction.read_log()?;
-        let (from, steps) = plan_start(&log, wp_id, actor)?;
+        let (from, steps) = plan_start(log, wp_id, actor)?;
         if steps.is_empty() {
             return Ok(StartOutcome {
                 from,
@@ -275,7 +277,9 @@ impl MissionStatus {
         let mut events = Vec::with_capacity(steps.len());
         for (offset, (step_from, step_to)) in (0u64..).zip(&steps) {
             let request = start_request(wp_id, actor, workspace_context, *step_to);
-            self.check(&request, *step_from, *step_to, &None, &None, Some(&log))?;
+            self.check(&request, *step_from, *step_to, &None, &None, &|| {
+                Ok(reduce(log))
+            })?;
             events.push(self.event(
                 source.new_id(),
                 wp_id,
@@ -294,21 +298,12 @@ impl MissionStatus {
         } else {
             format!("chore(missionctl): status transition {wp_id}")
         };
-        let receipt = transaction.commit(&message, &isoformat_utc(start))?;
+        let receipt = transaction.commit(&message, &isoformat_utc(start), seconds(start))?;
         Ok(StartOutcome {
             from,
             events,
             receipt: Some(receipt),
         })
-    }
-
-    fn open_transaction(&self) -> Result<BookkeepingTransaction, StatusWriteError> {
-        BookkeepingTransaction::acquire(
-            self.placement.clone(),
-            self.meta.clone(),
-            &self.protected_branches,
-            LOCK_TIMEOUT,
-        )
     }
 
     #[expect(clippy::too_many_arguments, reason = "the fields of one event row")]

@@ -28,7 +28,25 @@ pub(crate) fn lock_path(git_common_dir: &Path, mission_slug: &str) -> PathBuf {
 /// A held status lock; dropping it releases the lock.
 #[derive(Debug)]
 pub(crate) struct StatusLock {
-    _file: File,
+    file: File,
+    path: PathBuf,
+}
+
+impl StatusLock {
+    /// Returns a duplicate of the locked file handle, to hand to a child process as its
+    /// standard input: the child then holds the same lock until it exits, even if this
+    /// process is killed first, so no other writer starts while a git child of a dead writer
+    /// is still updating refs or the index.
+    pub(crate) fn share(&self) -> Result<std::process::Stdio, PathError> {
+        self.file
+            .try_clone()
+            .map(std::process::Stdio::from)
+            .map_err(|source| PathError {
+                action: "Cannot duplicate the handle of",
+                path: self.path.clone(),
+                source,
+            })
+    }
 }
 
 /// Takes the exclusive lock at `path`, waiting at most `timeout`.
@@ -54,7 +72,12 @@ pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<StatusLock, Stat
     let started = Instant::now();
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(StatusLock { _file: file }),
+            Ok(()) => {
+                return Ok(StatusLock {
+                    file,
+                    path: path.to_path_buf(),
+                });
+            }
             Err(TryLockError::WouldBlock) => {
                 if started.elapsed() >= timeout {
                     return Err(StatusWriteError::LockTimeout {

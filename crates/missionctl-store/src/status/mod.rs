@@ -11,6 +11,7 @@
 //! (`tests/status_surface.rs`).
 
 mod batch;
+mod cache;
 mod lock;
 mod transaction;
 
@@ -109,6 +110,17 @@ pub struct TransitionOutcome {
     pub snapshot: StatusSnapshot,
 }
 
+/// What [`MissionStatus::materialize`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaterializeOutcome {
+    /// The snapshot reduced from the log.
+    pub snapshot: StatusSnapshot,
+    /// Whether `status.json` was rewritten (its bytes differed from the reduction).
+    pub rewritten: bool,
+    /// The commit receipt (a no-op when both files equal the destination's tip).
+    pub receipt: CommitReceipt,
+}
+
 /// Why a status write was refused or failed. Nothing is left written when this is returned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -180,6 +192,19 @@ pub enum StatusWriteError {
     /// The commit failed; the files were restored.
     #[error("Cannot commit the status change; the files were restored")]
     Commit(#[source] GitError),
+    /// The commit's objects could not be written, or the destination read; the files were
+    /// restored.
+    #[error("Cannot write the status commit; the files were restored")]
+    WriteObjects(#[source] crate::git_write::GitWriteError),
+    /// The write failed and not everything could be put back.
+    #[error("{cause}; and the rollback is incomplete: {}", problems.join("; "))]
+    RollbackIncomplete {
+        /// Why the write failed.
+        #[source]
+        cause: Box<StatusWriteError>,
+        /// What could not be restored.
+        problems: Vec<String>,
+    },
     /// A work-package file could not be read.
     #[error(transparent)]
     WorkPackage(#[from] crate::work_package::WorkPackageFileError),
@@ -248,7 +273,10 @@ impl StatusWriteError {
                 "STATUS_EVENT_PERSISTENCE_VERIFICATION_FAILED"
             }
             StatusWriteError::Read(error) => error.code(),
-            StatusWriteError::Commit(_) => "BOOKKEEPING_COMMIT_FAILED",
+            StatusWriteError::Commit(_) | StatusWriteError::WriteObjects(_) => {
+                "BOOKKEEPING_COMMIT_FAILED"
+            }
+            StatusWriteError::RollbackIncomplete { .. } => "BOOKKEEPING_ROLLBACK_INCOMPLETE",
             StatusWriteError::WorkPackage(error) => error.code(),
             StatusWriteError::DependenciesNotReady { .. } => "DEPENDENCIES_NOT_READY",
             StatusWriteError::NotFinalized { .. } => "WP_NOT_FINALIZED",
@@ -292,6 +320,12 @@ impl StatusWriteError {
             }
             StatusWriteError::Read(error) => error.hint(),
             StatusWriteError::Commit(error) => error.hint(),
+            StatusWriteError::WriteObjects(error) => error.hint(),
+            StatusWriteError::RollbackIncomplete { .. } => {
+                "Restore the files named above by hand (`git status` shows them), then run \
+                 `missionctl status validate`"
+                    .to_owned()
+            }
             StatusWriteError::WorkPackage(error) => error.hint(),
             StatusWriteError::DependenciesNotReady { .. } => {
                 "Finish the dependencies first (`missionctl ready` lists the work that can start), \
@@ -356,6 +390,7 @@ pub fn is_valid_wp_id(wp_id: &str) -> bool {
 /// The aggregate root for one mission's status.
 #[derive(Debug, Clone)]
 pub struct MissionStatus {
+    repo: Repo,
     mission_slug: String,
     mission_id: Option<String>,
     topology: String,
@@ -437,7 +472,10 @@ impl MissionStatus {
                 materialize_branch,
                 primary_root,
                 primary_mission_dir: primary_mission_dir.clone(),
+                info_exclude: repo.common_dir().join("info").join("exclude"),
+                cache_path: cache::cache_path(repo.common_dir(), &resolved.mission_slug),
             },
+            repo: repo.clone(),
             mission_id: Some(mission_id),
             mission_slug: resolved.mission_slug,
             topology: resolved.topology.as_str().to_owned(),
@@ -528,10 +566,48 @@ impl MissionStatus {
         Ok(log)
     }
 
-    /// Returns the reduced snapshot (nothing written).
+    /// Returns the reduced snapshot. Nothing is written but a cache entry under the git
+    /// common directory: a log unchanged since it was last reduced (same stamp) is not parsed
+    /// again.
     pub fn snapshot(&self) -> Result<StatusSnapshot, StatusReadError> {
-        let log = self.read_log()?;
-        missionctl_core::reducer::reduce_with_identity(&log, self.meta.as_ref()).map_err(|error| {
+        let log_path = self
+            .current_read_dir()
+            .join(crate::mission_dir::EVENT_LOG_FILE);
+        let stamp = cache::stamp(&log_path);
+        if let Some(stamp) = &stamp
+            && let Some(mut snapshot) = cache::load(&self.placement.cache_path, stamp)
+        {
+            self.fill_identity(&mut snapshot)?;
+            return Ok(snapshot);
+        }
+        let snapshot = self.reduce(&self.read_log()?)?;
+        // Cached only when the log did not change while it was read.
+        if let Some(stamp) = stamp
+            && cache::stamp(&log_path).as_ref() == Some(&stamp)
+        {
+            cache::store(&self.placement.cache_path, &stamp, &snapshot);
+        }
+        Ok(snapshot)
+    }
+
+    /// Fills a snapshot's identity fields from `meta.json`.
+    fn fill_identity(&self, snapshot: &mut StatusSnapshot) -> Result<(), StatusReadError> {
+        let identity = missionctl_core::snapshot::SnapshotIdentity::from_meta(
+            self.meta.as_ref(),
+            &snapshot.mission_slug,
+        )
+        .map_err(|error| StatusReadError::MetaInvalid {
+            path: self.primary_mission_dir.join(crate::mission_dir::META_FILE),
+            message: error.to_string(),
+        })?;
+        snapshot.mission_number = identity.mission_number;
+        snapshot.mission_type = identity.mission_type;
+        Ok(())
+    }
+
+    /// Reduces a log and fills the identity fields from `meta.json`.
+    fn reduce(&self, log: &EventLog) -> Result<StatusSnapshot, StatusReadError> {
+        missionctl_core::reducer::reduce_with_identity(log, self.meta.as_ref()).map_err(|error| {
             StatusReadError::MetaInvalid {
                 path: self.primary_mission_dir.join(crate::mission_dir::META_FILE),
                 message: error.to_string(),
@@ -563,26 +639,31 @@ impl MissionStatus {
             .map(|value| decode_review_result(value).map_err(StatusWriteError::InvalidReviewResult))
             .transpose()?;
 
-        // Validate against what is on disk now, before taking the lock...
-        let current = self.claim(&request.wp_id)?;
-        self.check(
-            request,
-            current_writer_lane(current.current_lane),
-            to_lane,
-            &evidence,
-            &review_result,
-            None,
-        )?;
+        // Validate against what is on disk now, before taking the lock (from the cached
+        // snapshot when it is fresh: a transition's lane is the same in the full reduction as
+        // in the transitions-only one, and a work package without transitions is `genesis`
+        // either way)...
+        let seen = self.snapshot()?;
+        let current = current_writer_lane(
+            seen.work_packages
+                .get(&request.wp_id)
+                .map_or(Lane::Uninitialized, |state| state.lane),
+        );
+        if !is_alias_collapse(&request.to_lane, current) {
+            self.check(
+                request,
+                current,
+                to_lane,
+                &evidence,
+                &review_result,
+                &|| Ok(seen.clone()),
+            )?;
+        }
 
         // ...then again under the lock, which is authoritative.
-        let mut transaction = BookkeepingTransaction::acquire(
-            self.placement.clone(),
-            self.meta.clone(),
-            &self.protected_branches,
-            LOCK_TIMEOUT,
-        )?;
+        let mut transaction = self.open_transaction()?;
         let log = transaction.read_log()?;
-        let active = active_status(&log, &request.wp_id);
+        let active = active_status(log, &request.wp_id);
         let from = current_writer_lane(active.current_lane);
         if let Some(expected) = request.expected_from
             && expected != from
@@ -596,22 +677,17 @@ impl MissionStatus {
         let now = source.now_micros();
         let at = missionctl_core::timestamp::isoformat_utc(now);
         if is_alias_collapse(&request.to_lane, from) {
-            let snapshot = self.snapshot()?;
-            let receipt = transaction.commit(&commit_message(&request.wp_id), &at)?;
+            let snapshot = self.reduce(transaction.read_log()?)?;
+            let receipt = transaction.noop_receipt(&at)?;
             return Ok(TransitionOutcome {
                 event: None,
                 receipt,
                 snapshot,
             });
         }
-        self.check(
-            request,
-            from,
-            to_lane,
-            &evidence,
-            &review_result,
-            Some(&log),
-        )?;
+        self.check(request, from, to_lane, &evidence, &review_result, &|| {
+            Ok(reduce(log))
+        })?;
 
         let event = StatusEvent {
             event_id: source.new_id(),
@@ -649,7 +725,7 @@ impl MissionStatus {
             ids.push(annotation.event_id.clone());
         }
         let snapshot = transaction.append(&lines, &ids)?;
-        let receipt = transaction.commit(&commit_message(&request.wp_id), &at)?;
+        let receipt = transaction.commit(&commit_message(&request.wp_id), &at, seconds(now))?;
         Ok(TransitionOutcome {
             event: Some(event),
             receipt,
@@ -658,21 +734,23 @@ impl MissionStatus {
     }
 
     /// Rewrites `status.json` from the log when its bytes differ, under the lock, and commits
-    /// it (a no-op receipt when nothing changed).
+    /// the two files when they differ from the destination's tip (a no-op receipt otherwise).
     pub fn materialize(
         &self,
         source: &mut dyn EventSource,
-    ) -> Result<(StatusSnapshot, CommitReceipt), StatusWriteError> {
-        let mut transaction = BookkeepingTransaction::acquire(
-            self.placement.clone(),
-            self.meta.clone(),
-            &self.protected_branches,
-            LOCK_TIMEOUT,
-        )?;
+    ) -> Result<MaterializeOutcome, StatusWriteError> {
+        let mut transaction = self.open_transaction()?;
         let snapshot = transaction.materialize_now()?;
-        let at = missionctl_core::timestamp::isoformat_utc(source.now_micros());
-        let receipt = transaction.commit("chore(missionctl): materialize status", &at)?;
-        Ok((snapshot, receipt))
+        let rewritten = transaction.snapshot_written();
+        let now = source.now_micros();
+        let at = missionctl_core::timestamp::isoformat_utc(now);
+        let receipt =
+            transaction.commit("chore(missionctl): materialize status", &at, seconds(now))?;
+        Ok(MaterializeOutcome {
+            snapshot,
+            rewritten,
+            receipt,
+        })
     }
 
     /// Commits the status files if they differ from the destination's tip; a clean pair
@@ -682,14 +760,25 @@ impl MissionStatus {
         operation: &str,
         source: &mut dyn EventSource,
     ) -> Result<CommitReceipt, StatusWriteError> {
-        let transaction = BookkeepingTransaction::acquire(
+        let transaction = self.open_transaction()?;
+        let now = source.now_micros();
+        let at = missionctl_core::timestamp::isoformat_utc(now);
+        transaction.commit(
+            &format!("chore(missionctl): {operation}"),
+            &at,
+            seconds(now),
+        )
+    }
+
+    /// Opens a transaction on this mission's status.
+    fn open_transaction(&self) -> Result<BookkeepingTransaction, StatusWriteError> {
+        BookkeepingTransaction::acquire(
             self.placement.clone(),
             self.meta.clone(),
+            self.repo.gix(),
             &self.protected_branches,
             LOCK_TIMEOUT,
-        )?;
-        let at = missionctl_core::timestamp::isoformat_utc(source.now_micros());
-        transaction.commit(&format!("chore(missionctl): {operation}"), &at)
+        )
     }
 
     /// Builds the guard inputs and runs the state machine.
@@ -700,16 +789,13 @@ impl MissionStatus {
         to: Lane,
         evidence: &Option<missionctl_core::transition::DoneEvidence>,
         review_result: &Option<ReviewResult>,
-        log: Option<&EventLog>,
+        snapshot: &dyn Fn() -> Result<StatusSnapshot, StatusWriteError>,
     ) -> Result<(), StatusWriteError> {
         let guarded = from == Lane::InProgress && to == Lane::ForReview && !request.force;
         let subtasks_complete = if guarded {
             let roster =
                 crate::work_package::subtask_roster(&self.primary_mission_dir, &request.wp_id)?;
-            let done = match log {
-                Some(log) => subtasks_done(log, &request.wp_id),
-                None => subtasks_done(&self.read_log()?, &request.wp_id),
-            };
+            let done = subtasks_done(&snapshot()?, &request.wp_id);
             Some(roster.iter().all(|id| done.contains(id)))
         } else {
             None
@@ -732,7 +818,7 @@ impl MissionStatus {
         };
         validate_transition(from, to, &context)?;
         if from == Lane::Planned && to == Lane::Claimed && !request.force {
-            self.check_dependencies(&request.wp_id, log)?;
+            self.check_dependencies(&request.wp_id, snapshot)?;
         }
         Ok(())
     }
@@ -742,17 +828,14 @@ impl MissionStatus {
     fn check_dependencies(
         &self,
         wp_id: &str,
-        log: Option<&EventLog>,
+        snapshot: &dyn Fn() -> Result<StatusSnapshot, StatusWriteError>,
     ) -> Result<(), StatusWriteError> {
         let dependencies =
             crate::work_package::work_package_dependencies(&self.primary_mission_dir, wp_id)?;
         if dependencies.is_empty() {
             return Ok(());
         }
-        let snapshot = match log {
-            Some(log) => reduce(log),
-            None => reduce(&self.read_log()?),
-        };
+        let snapshot = snapshot()?;
         let unsatisfied = dependency_readiness(dependencies.iter().map(String::as_str), |id| {
             snapshot.work_packages.get(id).map(|state| state.lane)
         });
@@ -765,6 +848,11 @@ impl MissionStatus {
             })
         }
     }
+}
+
+/// Returns whole seconds of a time in microseconds since the epoch.
+fn seconds(micros: u64) -> i64 {
+    i64::try_from(micros / 1_000_000).unwrap_or(i64::MAX)
 }
 
 fn commit_message(wp_id: &str) -> String {
@@ -806,8 +894,7 @@ fn active_status(log: &EventLog, wp_id: &str) -> ActiveWPStatus {
 }
 
 /// Returns the subtask ids whose reduced status is `done`.
-fn subtasks_done(log: &EventLog, wp_id: &str) -> Vec<String> {
-    let snapshot = reduce(log);
+fn subtasks_done(snapshot: &StatusSnapshot, wp_id: &str) -> Vec<String> {
     snapshot
         .work_packages
         .get(wp_id)

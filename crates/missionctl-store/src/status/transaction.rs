@@ -1,25 +1,51 @@
 //! `BookkeepingTransaction`: one locked, crash-safe, committed status write.
 //!
-//! Lifecycle: [`BookkeepingTransaction::acquire`] takes the mission's status lock and checks
-//! the destination; [`BookkeepingTransaction::read_log`] re-reads the log under the lock;
-//! [`BookkeepingTransaction::append`] appends rows atomically and rewrites `status.json` when
-//! its bytes change; [`BookkeepingTransaction::commit`] commits exactly those two files to the
-//! destination branch. Dropping a transaction that was not committed restores both files
+//! Lifecycle: [`BookkeepingTransaction::acquire`] takes the mission's status lock, checks the
+//! destination and records both files' bytes; [`BookkeepingTransaction::read_log`] parses the
+//! log as it stands under the lock; [`BookkeepingTransaction::append`] appends rows atomically,
+//! verifies them on disk and rewrites `status.json` when its bytes change;
+//! [`BookkeepingTransaction::commit`] commits exactly those two files to the destination
+//! branch. Any failure, and dropping a transaction that was not committed, restores both files
 //! byte for byte. Nothing outside this module can write status: the module is private to
 //! [`super`] (see `docs/adr/0004-bookkeeping-transaction.md`).
+//!
+//! # How the commit is made
+//!
+//! The commit is built from the destination branch's tip tree plus the two files' current
+//! bytes (objects written in process with gix), never from an index, so nothing else the user
+//! has staged or changed can slip into it. Then two git children run, each holding the status
+//! lock through a shared file handle (so a killed writer's child finishes before the next
+//! writer starts): `git update-ref` moves the branch with a compare-and-swap on the tip that
+//! was read, and `git update-index --add` records exactly the two paths in that worktree's
+//! index, so `git status` stays clean. If the index update fails, the branch is swapped back.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use gix::ObjectId;
+use missionctl_core::event::LogRow;
 use missionctl_core::event_log::{self, EventLog};
 use missionctl_core::reducer::reduce_with_identity;
 use missionctl_core::snapshot::StatusSnapshot;
+use serde::Deserialize;
 
 use super::lock::{self, StatusLock};
 use super::{CommitReceipt, StatusWriteError};
-use crate::fs_util::{self, PathError};
-use crate::git::git;
-use crate::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
+use crate::fs_util::{IoResultExt, PathError};
+use crate::git::{GitError, git_with_stdin};
+use crate::git_write::{CommitIdentity, tree_with_files};
+use crate::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, StatusReadError};
+
+/// The prefix of the temporary files the status writer creates next to the files it
+/// replaces. Only status writers, which hold the lock, create them, so a writer holding the
+/// lock may remove any it finds: they were left by a writer that was killed.
+const TEMP_PREFIX: &str = ".missionctl-status-";
+
+/// The identity of a status commit when git has none configured.
+const FALLBACK_IDENTITY: (&str, &str) = ("missionctl", "missionctl@localhost");
+
+/// The all-zero object id `git update-ref` takes for "the ref must not exist".
+const NO_COMMIT: &str = "0000000000000000000000000000000000000000";
 
 /// Where a mission's status is written and committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,32 +65,20 @@ pub(crate) struct StatusPlacement {
     pub(crate) primary_root: PathBuf,
     /// The mission directory in the primary checkout (seeds a new coordination worktree).
     pub(crate) primary_mission_dir: PathBuf,
+    /// The repository's `info/exclude` file, where `.worktrees/` is ignored when a
+    /// coordination worktree is created and nothing ignores it yet.
+    pub(crate) info_exclude: PathBuf,
+    /// The mission's snapshot cache (see [`super::cache`]).
+    pub(crate) cache_path: PathBuf,
 }
 
-/// Creates the coordination worktree on its branch, and seeds its mission directory from the
-/// primary checkout's log when the branch predates the mission (nothing is overwritten).
-fn materialize_worktree(placement: &StatusPlacement, branch: &str) -> Result<(), StatusWriteError> {
-    if !placement.worktree_root.exists() {
-        let mut args: Vec<std::ffi::OsString> =
-            vec!["worktree".into(), "add".into(), "--quiet".into()];
-        args.push(placement.worktree_root.as_os_str().to_owned());
-        args.push(branch.into());
-        git(&placement.primary_root, &args).map_err(StatusWriteError::Commit)?;
-    }
-    let log_path = placement.mission_dir.join(EVENT_LOG_FILE);
-    if !log_path.exists() {
-        std::fs::create_dir_all(&placement.mission_dir).map_err(|source| PathError {
-            action: "Cannot create",
-            path: placement.mission_dir.clone(),
-            source,
-        })?;
-        if let Some(bytes) =
-            fs_util::read_optional(&placement.primary_mission_dir.join(EVENT_LOG_FILE))?
-        {
-            fs_util::atomic_write(&log_path, &bytes)?;
-        }
-    }
-    Ok(())
+/// A coordination worktree this transaction created, undone on rollback.
+#[derive(Debug)]
+struct CreatedWorktree {
+    /// The `.worktrees/` directory, when the transaction created it too.
+    created_parent: Option<PathBuf>,
+    /// The bytes of `info/exclude` before the transaction added `.worktrees/` to it.
+    exclude_before: Option<Option<Vec<u8>>>,
 }
 
 /// An open transaction. See the module documentation.
@@ -72,18 +86,25 @@ fn materialize_worktree(placement: &StatusPlacement, branch: &str) -> Result<(),
 pub(crate) struct BookkeepingTransaction {
     placement: StatusPlacement,
     meta: Option<serde_json::Map<String, serde_json::Value>>,
+    repo: gix::Repository,
     /// The log's bytes before the transaction (`None`: the file did not exist).
     log_before: Option<Vec<u8>>,
     /// The snapshot's bytes before the transaction (`None`: the file did not exist).
     snapshot_before: Option<Vec<u8>>,
     /// The log's current bytes, as last read or written under the lock.
     log_now: Option<Vec<u8>>,
+    /// The snapshot's current bytes.
+    snapshot_now: Option<Vec<u8>>,
+    /// `log_now` parsed, once asked for.
+    parsed: Option<EventLog>,
     event_ids: Vec<String>,
+    /// A file was written (so rollback has something to restore).
     touched: bool,
-    /// The files were added to the index and not yet committed.
-    staged: bool,
+    /// `status.json` was rewritten.
+    snapshot_written: bool,
+    created_worktree: Option<CreatedWorktree>,
     finished: bool,
-    _lock: StatusLock,
+    lock: StatusLock,
 }
 
 /// Returns the branch checked out in a worktree, reading `HEAD` directly (no git process).
@@ -91,11 +112,7 @@ pub(crate) struct BookkeepingTransaction {
 pub(crate) fn checked_out_branch(worktree_root: &Path) -> Result<Option<String>, PathError> {
     let dot_git = worktree_root.join(".git");
     let git_dir = if dot_git.is_file() {
-        let pointer = std::fs::read_to_string(&dot_git).map_err(|source| PathError {
-            action: "Cannot read",
-            path: dot_git.clone(),
-            source,
-        })?;
+        let pointer = std::fs::read_to_string(&dot_git).with_path("Cannot read", &dot_git)?;
         let target = pointer.trim().trim_start_matches("gitdir:").trim();
         let target = Path::new(target);
         if target.is_absolute() {
@@ -107,23 +124,228 @@ pub(crate) fn checked_out_branch(worktree_root: &Path) -> Result<Option<String>,
         dot_git
     };
     let head_path = git_dir.join("HEAD");
-    let head = std::fs::read_to_string(&head_path).map_err(|source| PathError {
-        action: "Cannot read",
-        path: head_path,
-        source,
-    })?;
+    let head = std::fs::read_to_string(&head_path).with_path("Cannot read", &head_path)?;
     Ok(head
         .trim()
         .strip_prefix("ref: refs/heads/")
         .map(str::to_owned))
 }
 
+/// Whether a replaced file's bytes are flushed to disk before the rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    /// `fsync` the new bytes first: the log, the source of truth.
+    Yes,
+    /// Skip it: `status.json` is derived from the log and rewritten from it by
+    /// `status materialize`; the rename alone keeps it whole when a process is killed.
+    No,
+}
+
+/// Replaces `path` with `bytes` atomically (temporary file, optional `fsync`, rename), naming
+/// the temporary file with [`TEMP_PREFIX`]. The caller flushes the directory afterwards
+/// ([`crate::fs_util::sync_dir`]), once for all the files it replaced.
+fn write_atomically(path: &Path, bytes: &[u8], flush: Flush) -> Result<(), PathError> {
+    use std::io::Write;
+
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let existing = match std::fs::metadata(path) {
+        Ok(metadata) => Some(metadata.permissions()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(PathError {
+                action: "Cannot read the metadata of",
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut temp = builder
+        .tempfile_in(dir)
+        .with_path("Cannot create a temporary file in", dir)?;
+    temp.write_all(bytes)
+        .with_path("Cannot write", temp.path())?;
+    if let Some(permissions) = existing {
+        temp.as_file()
+            .set_permissions(permissions)
+            .with_path("Cannot set the permissions of", temp.path())?;
+    }
+    if flush == Flush::Yes {
+        temp.as_file()
+            .sync_all()
+            .with_path("Cannot flush", temp.path())?;
+    }
+    temp.persist(path).map_err(|error| PathError {
+        action: "Cannot replace",
+        path: path.to_path_buf(),
+        source: error.error,
+    })?;
+    Ok(())
+}
+
+/// Removes a file; a file that is already gone is fine.
+fn remove_if_present(path: &Path) -> Result<(), PathError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(PathError {
+            action: "Cannot remove",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Removes the temporary files a killed status writer left in `dir`.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Reads a file without following a symbolic link at its last component; `None` when it does
+/// not exist. A link is refused as Spec Kitty refuses it.
+fn read_log_file(path: &Path) -> Result<Option<Vec<u8>>, StatusWriteError> {
+    use std::io::Read;
+
+    match std::fs::symlink_metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(PathError {
+                action: "Cannot read",
+                path: path.to_path_buf(),
+                source,
+            }
+            .into());
+        }
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            return Err(StatusReadError::LogSymlink(path.to_path_buf()).into());
+        }
+        Ok(_) => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NOFOLLOW: i32 = 0o400_000;
+        options.custom_flags(O_NOFOLLOW);
+    }
+    let mut bytes = Vec::new();
+    match options
+        .open(path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+    {
+        Ok(_) => Ok(Some(bytes)),
+        // ELOOP: the file was replaced by a link after the check above.
+        Err(error) if error.raw_os_error() == Some(40) => {
+            Err(StatusReadError::LogSymlink(path.to_path_buf()).into())
+        }
+        Err(source) => Err(PathError {
+            action: "Cannot read",
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()),
+    }
+}
+
+/// The `event_id` of a log row, read without parsing the rest.
+#[derive(Deserialize)]
+struct RowId<'a> {
+    #[serde(borrow)]
+    event_id: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Returns `target` with the rows of `source` it lacks appended in their order (rows are the
+/// same when their `event_id` is; a row without one is compared by its bytes), or `None` when
+/// it lacks none. Existing bytes are kept as they are.
+fn union_rows(target: &[u8], source: &[u8]) -> Option<Vec<u8>> {
+    fn key(line: &[u8]) -> Option<Vec<u8>> {
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            return None;
+        }
+        match serde_json::from_slice::<RowId<'_>>(trimmed) {
+            Ok(RowId { event_id: Some(id) }) => Some([b"id:".as_slice(), id.as_bytes()].concat()),
+            _ => Some([b"raw:".as_slice(), trimmed].concat()),
+        }
+    }
+    let known: std::collections::HashSet<Vec<u8>> = target
+        .split(|byte| *byte == b'\n')
+        .filter_map(key)
+        .collect();
+    let mut missing = Vec::new();
+    for line in source.split(|byte| *byte == b'\n') {
+        if let Some(key) = key(line)
+            && !known.contains(&key)
+        {
+            missing.push(line.trim_ascii_end());
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let mut bytes = target.to_vec();
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    for line in missing {
+        bytes.extend_from_slice(line);
+        bytes.push(b'\n');
+    }
+    Some(bytes)
+}
+
+/// Returns where a coordination worktree is checked out before it is renamed into place:
+/// `.worktrees/.<name>.materializing`.
+fn staging_path(root: &Path) -> PathBuf {
+    let name = root
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    root.with_file_name(format!(".{name}.materializing"))
+}
+
+/// Returns true when `.gitignore` at the root or `info/exclude` already ignores `.worktrees/`.
+fn worktrees_ignored(primary_root: &Path, exclude: Option<&[u8]>) -> bool {
+    let gitignore = std::fs::read(primary_root.join(".gitignore")).unwrap_or_default();
+    [gitignore.as_slice(), exclude.unwrap_or_default()]
+        .into_iter()
+        .flat_map(|bytes| bytes.split(|byte| *byte == b'\n'))
+        .map(<[u8]>::trim_ascii)
+        .any(|line| {
+            matches!(
+                line,
+                b".worktrees" | b".worktrees/" | b"/.worktrees" | b"/.worktrees/"
+            )
+        })
+}
+
 impl BookkeepingTransaction {
     /// Takes the mission's status lock (waiting at most `timeout`), refuses a protected or
-    /// not-checked-out destination, and records the files' bytes for rollback.
+    /// not-checked-out destination, creates the coordination worktree on the first
+    /// coordination write, and records the files' bytes for rollback.
     pub(crate) fn acquire(
         placement: StatusPlacement,
         meta: Option<serde_json::Map<String, serde_json::Value>>,
+        repo: gix::Repository,
         protected_branches: &[String],
         timeout: Duration,
     ) -> Result<BookkeepingTransaction, StatusWriteError> {
@@ -136,10 +358,33 @@ impl BookkeepingTransaction {
             });
         }
         let lock = lock::acquire(&placement.lock_path, timeout)?;
+        let mut transaction = BookkeepingTransaction {
+            placement,
+            meta,
+            repo,
+            log_before: None,
+            snapshot_before: None,
+            log_now: None,
+            snapshot_now: None,
+            parsed: None,
+            event_ids: Vec::new(),
+            touched: false,
+            snapshot_written: false,
+            created_worktree: None,
+            finished: false,
+            lock,
+        };
+        // From here on, an error drops the transaction, which rolls back what it did.
+        transaction.prepare()?;
+        Ok(transaction)
+    }
+
+    fn prepare(&mut self) -> Result<(), StatusWriteError> {
+        let placement = self.placement.clone();
         if let Some(branch) = &placement.materialize_branch
-            && !placement.mission_dir.join(EVENT_LOG_FILE).exists()
+            && !placement.worktree_root.exists()
         {
-            materialize_worktree(&placement, branch)?;
+            self.create_worktree(branch)?;
         }
         let checked_out = checked_out_branch(&placement.worktree_root)?;
         if checked_out.as_deref() != Some(placement.destination_ref.as_str()) {
@@ -149,69 +394,188 @@ impl BookkeepingTransaction {
                 checked_out,
             });
         }
+        remove_stale_temporaries(&placement.mission_dir);
         let log_path = placement.mission_dir.join(EVENT_LOG_FILE);
-        if std::fs::symlink_metadata(&log_path).is_ok_and(|meta| meta.file_type().is_symlink()) {
-            return Err(crate::mission_dir::StatusReadError::LogSymlink(log_path).into());
+        self.log_before = read_log_file(&log_path)?;
+        self.snapshot_before =
+            crate::fs_util::read_optional(&placement.mission_dir.join(SNAPSHOT_FILE))?;
+        self.log_now = self.log_before.clone();
+        self.snapshot_now = self.snapshot_before.clone();
+
+        // A coordination worktree created now, or one whose mission directory has no log,
+        // takes over from the primary checkout, which was authoritative until now: carry over
+        // the rows it lacks so no event written in the create-window disappears.
+        let seeds = placement.materialize_branch.is_some()
+            && (self.created_worktree.is_some() || self.log_before.is_none())
+            && placement.primary_mission_dir != placement.mission_dir;
+        if seeds
+            && let Some(primary) =
+                read_log_file(&placement.primary_mission_dir.join(EVENT_LOG_FILE))?
+        {
+            let current = self.log_now.clone().unwrap_or_default();
+            let seeded = union_rows(&current, &primary)
+                .or_else(|| self.log_before.is_none().then(|| primary.clone()));
+            if let Some(bytes) = seeded {
+                std::fs::create_dir_all(&placement.mission_dir)
+                    .with_path("Cannot create", &placement.mission_dir)?;
+                self.touched = true;
+                write_atomically(&log_path, &bytes, Flush::Yes)?;
+                crate::fs_util::sync_dir(&placement.mission_dir)?;
+                self.log_now = Some(bytes);
+            }
         }
-        let log_before = fs_util::read_optional(&log_path)?;
-        let snapshot_before = fs_util::read_optional(&placement.mission_dir.join(SNAPSHOT_FILE))?;
-        Ok(BookkeepingTransaction {
-            log_now: log_before.clone(),
-            placement,
-            meta,
-            log_before,
-            snapshot_before,
-            event_ids: Vec::new(),
-            touched: false,
-            staged: false,
-            finished: false,
-            _lock: lock,
-        })
+        Ok(())
+    }
+
+    /// Checks the coordination branch out at the placement's worktree root, and makes sure
+    /// `.worktrees/` is ignored so the primary checkout stays clean.
+    fn create_worktree(&mut self, branch: &str) -> Result<(), StatusWriteError> {
+        let root = self.placement.worktree_root.clone();
+        let created_parent = root
+            .parent()
+            .filter(|parent| !parent.exists())
+            .map(Path::to_path_buf);
+        let exclude = crate::fs_util::read_optional(&self.placement.info_exclude)?;
+        let mut created = CreatedWorktree {
+            created_parent,
+            exclude_before: None,
+        };
+        if !worktrees_ignored(&self.placement.primary_root, exclude.as_deref()) {
+            let mut bytes = exclude.clone().unwrap_or_default();
+            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+                bytes.push(b'\n');
+            }
+            bytes.extend_from_slice(b"/.worktrees/\n");
+            if let Some(info) = self.placement.info_exclude.parent() {
+                std::fs::create_dir_all(info).with_path("Cannot create", info)?;
+            }
+            created.exclude_before = Some(exclude);
+            self.created_worktree = Some(created);
+            crate::fs_util::atomic_write(&self.placement.info_exclude, &bytes)?;
+        } else {
+            self.created_worktree = Some(created);
+        }
+        // Check out at a staging path, then rename into place: a reader resolving the
+        // mission meanwhile finds either no coordination worktree (and reads the primary
+        // checkout, still authoritative) or a complete one, never a half-populated one, which
+        // it would have to refuse as a husk.
+        let staging = staging_path(&root);
+        if staging.exists() {
+            // Left by a writer killed between the two steps.
+            if self
+                .git_in_primary(&[
+                    "worktree".into(),
+                    "remove".into(),
+                    "--force".into(),
+                    staging.as_os_str().to_owned(),
+                ])
+                .is_err()
+            {
+                std::fs::remove_dir_all(&staging).with_path("Cannot remove", &staging)?;
+            }
+        }
+        self.git_in_primary(&[
+            "worktree".into(),
+            "add".into(),
+            "--quiet".into(),
+            staging.as_os_str().to_owned(),
+            branch.into(),
+        ])
+        .map_err(StatusWriteError::Commit)?;
+        let moved = self.git_in_primary(&[
+            "worktree".into(),
+            "move".into(),
+            staging.as_os_str().to_owned(),
+            root.as_os_str().to_owned(),
+        ]);
+        if let Err(error) = moved {
+            let _ = self.git_in_primary(&[
+                "worktree".into(),
+                "remove".into(),
+                "--force".into(),
+                staging.as_os_str().to_owned(),
+            ]);
+            return Err(StatusWriteError::Commit(error));
+        }
+        Ok(())
+    }
+
+    /// Runs git in the primary checkout, holding the lock in the child too.
+    fn git_in_primary(
+        &self,
+        args: &[std::ffi::OsString],
+    ) -> Result<std::process::Output, GitError> {
+        let stdin = self.lock.share().map_err(|error| GitError::Spawn {
+            program: PathBuf::from("git"),
+            source: error.source,
+        })?;
+        git_with_stdin(&self.placement.primary_root, args, stdin)
     }
 
     /// Returns the log as it stands under the lock. A malformed line refuses the read.
-    pub(crate) fn read_log(&self) -> Result<EventLog, StatusWriteError> {
-        let log = event_log::parse(self.log_now.as_deref().unwrap_or_default());
-        if let Some(error) = log.errors.first() {
-            return Err(crate::mission_dir::StatusReadError::LogInvalid {
-                path: self.placement.mission_dir.join(EVENT_LOG_FILE),
-                line: error.line,
-                message: error.message.clone(),
+    pub(crate) fn read_log(&mut self) -> Result<&EventLog, StatusWriteError> {
+        let log = match self.parsed.take() {
+            Some(log) => log,
+            None => {
+                let log = event_log::parse(self.log_now.as_deref().unwrap_or_default());
+                if let Some(error) = log.errors.first() {
+                    return Err(StatusReadError::LogInvalid {
+                        path: self.placement.mission_dir.join(EVENT_LOG_FILE),
+                        line: error.line,
+                        message: error.message.clone(),
+                    }
+                    .into());
+                }
+                log
             }
-            .into());
-        }
-        Ok(log)
+        };
+        Ok(self.parsed.insert(log))
     }
 
-    /// Appends serialized rows (without newlines) atomically, then rewrites `status.json` if
-    /// its bytes change. `event_ids` are the ids of the appended rows, for the receipt.
+    /// Appends serialized rows (without newlines) atomically, verifies them on disk, then
+    /// rewrites `status.json` if its bytes change. `event_ids` are the ids of the appended
+    /// rows, for the receipt.
     pub(crate) fn append(
         &mut self,
         lines: &[String],
         event_ids: &[String],
     ) -> Result<StatusSnapshot, StatusWriteError> {
+        self.read_log()?;
         let mut bytes = self.log_now.clone().unwrap_or_default();
         if !bytes.is_empty() && !bytes.ends_with(b"\n") {
             bytes.push(b'\n');
         }
+        let prefix_len = bytes.len();
+        let prefix_lines = bytes.iter().filter(|byte| **byte == b'\n').count();
         for line in lines {
             bytes.extend_from_slice(line.as_bytes());
             bytes.push(b'\n');
         }
-        self.touched = true;
         let log_path = self.placement.mission_dir.join(EVENT_LOG_FILE);
-        fs_util::atomic_write(&log_path, &bytes)?;
-        self.log_now = Some(bytes);
+        self.touched = true;
+        write_atomically(&log_path, &bytes, Flush::Yes)?;
+        self.log_now = Some(bytes.clone());
 
-        // Verify: the log must read back whole with every new id present.
-        let log = self.read_log()?;
+        // Verify: the file must hold exactly what was written, and the new rows must read
+        // back (the rows before them were parsed under the lock already).
+        let first_id = || event_ids.first().cloned().unwrap_or_default();
+        let on_disk = read_log_file(&log_path)?;
+        if on_disk.as_deref() != Some(bytes.as_slice()) {
+            return Err(StatusWriteError::PersistenceVerification {
+                event_id: first_id(),
+            });
+        }
+        let tail = event_log::parse(&bytes[prefix_len..]);
+        if !tail.errors.is_empty() {
+            return Err(StatusWriteError::PersistenceVerification {
+                event_id: first_id(),
+            });
+        }
         for id in event_ids {
-            let present = log.rows.iter().any(|(_, row)| match row {
-                missionctl_core::event::LogRow::Transition(event) => &event.event_id == id,
-                missionctl_core::event::LogRow::Annotation(annotation) => {
-                    &annotation.event_id == id
-                }
-                missionctl_core::event::LogRow::Foreign(_) => false,
+            let present = tail.rows.iter().any(|(_, row)| match row {
+                LogRow::Transition(event) => &event.event_id == id,
+                LogRow::Annotation(annotation) => &annotation.event_id == id,
+                LogRow::Foreign(_) => false,
             });
             if !present {
                 return Err(StatusWriteError::PersistenceVerification {
@@ -219,173 +583,441 @@ impl BookkeepingTransaction {
                 });
             }
         }
+        let mut log = self.parsed.take().unwrap_or_default();
+        log.rows.extend(
+            tail.rows
+                .into_iter()
+                .map(|(line, row)| (line + prefix_lines, row)),
+        );
         self.event_ids.extend(event_ids.iter().cloned());
-        let snapshot = self.materialize(&log)?;
-        Ok(snapshot)
+        let snapshot = self.materialize(&log);
+        self.parsed = Some(log);
+        // One directory flush for both renames.
+        crate::fs_util::sync_dir(&self.placement.mission_dir)?;
+        snapshot
     }
 
     /// Rewrites `status.json` from the log as it stands under the lock.
     pub(crate) fn materialize_now(&mut self) -> Result<StatusSnapshot, StatusWriteError> {
-        let log = self.read_log()?;
-        self.touched = true;
-        self.materialize(&log)
+        self.read_log()?;
+        let log = self.parsed.take().unwrap_or_default();
+        let snapshot = self.materialize(&log);
+        self.parsed = Some(log);
+        if self.touched {
+            crate::fs_util::sync_dir(&self.placement.mission_dir)?;
+        }
+        snapshot
     }
 
-    fn materialize(&self, log: &EventLog) -> Result<StatusSnapshot, StatusWriteError> {
+    fn materialize(&mut self, log: &EventLog) -> Result<StatusSnapshot, StatusWriteError> {
         let snapshot = reduce_with_identity(log, self.meta.as_ref()).map_err(|error| {
-            crate::mission_dir::StatusReadError::MetaInvalid {
-                path: self
-                    .placement
-                    .mission_dir
-                    .join(crate::mission_dir::META_FILE),
+            StatusReadError::MetaInvalid {
+                path: self.placement.primary_mission_dir.join(META_FILE),
                 message: error.to_string(),
             }
         })?;
-        let bytes = snapshot.to_status_json();
-        let path = self.placement.mission_dir.join(SNAPSHOT_FILE);
-        let current = fs_util::read_optional(&path)?;
-        if current.as_deref() != Some(bytes.as_bytes()) {
-            fs_util::atomic_write(&path, bytes.as_bytes())?;
+        self.remember(&snapshot);
+        let bytes = snapshot.to_status_json().into_bytes();
+        if self.snapshot_now.as_deref() != Some(bytes.as_slice()) {
+            self.touched = true;
+            self.snapshot_written = true;
+            write_atomically(
+                &self.placement.mission_dir.join(SNAPSHOT_FILE),
+                &bytes,
+                Flush::No,
+            )?;
+            self.snapshot_now = Some(bytes);
         }
         Ok(snapshot)
     }
 
+    /// Caches the snapshot of the log as it is on disk now, while the lock keeps other status
+    /// writers out; only when the file's size and tail are those of the bytes reduced, so a
+    /// writer that ignores the lock cannot get a stale entry cached.
+    fn remember(&self, snapshot: &StatusSnapshot) {
+        let Some(bytes) = &self.log_now else {
+            return;
+        };
+        let path = self.placement.mission_dir.join(EVENT_LOG_FILE);
+        if let Some(stamp) = super::cache::stamp(&path)
+            && stamp.describes(bytes)
+        {
+            super::cache::store(&self.placement.cache_path, &stamp, snapshot);
+        }
+    }
+
+    /// Returns the repository-relative paths of the two files and their current bytes (a
+    /// file that does not exist is left out).
+    fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let relative = self
+            .placement
+            .mission_dir
+            .strip_prefix(&self.placement.worktree_root)
+            .unwrap_or(&self.placement.mission_dir);
+        let dir: Vec<String> = relative
+            .components()
+            .map(|component| component.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        [
+            (EVENT_LOG_FILE, &self.log_now),
+            (SNAPSHOT_FILE, &self.snapshot_now),
+        ]
+        .into_iter()
+        .filter_map(|(name, bytes)| {
+            let mut path = dir.clone();
+            path.push(name.to_owned());
+            bytes.as_ref().map(|bytes| (path.join("/"), bytes.clone()))
+        })
+        .collect()
+    }
+
+    /// Returns true when the transaction rewrote `status.json`.
+    pub(crate) fn snapshot_written(&self) -> bool {
+        self.snapshot_written
+    }
+
+    /// Returns the destination branch's tip, if the branch has a commit.
+    fn tip(&self) -> Result<Option<ObjectId>, StatusWriteError> {
+        let name = format!("refs/heads/{}", self.placement.destination_ref);
+        let gix_failed = |source: gix::Error| {
+            StatusWriteError::WriteObjects(crate::git_write::GitWriteError::Gix {
+                action: format!("read `{name}`"),
+                source,
+            })
+        };
+        let Some(mut reference) = self
+            .repo
+            .try_find_reference(name.as_str())
+            .map_err(|error| gix_failed(gix::Error::from_error(error)))?
+        else {
+            return Ok(None);
+        };
+        let id = reference
+            .peel_to_id()
+            .map_err(|error| gix_failed(gix::Error::from_error(error)))?;
+        Ok(Some(id.detach()))
+    }
+
+    /// Returns a receipt that commits nothing, pinned to the destination's tip.
+    pub(crate) fn noop_receipt(
+        mut self,
+        committed_at: &str,
+    ) -> Result<CommitReceipt, StatusWriteError> {
+        let tip = self.tip()?;
+        self.finished = true;
+        Ok(self.receipt(tip, committed_at, true))
+    }
+
+    fn receipt(
+        &self,
+        commit: Option<ObjectId>,
+        committed_at: &str,
+        is_noop: bool,
+    ) -> CommitReceipt {
+        CommitReceipt {
+            commit_sha: commit.map(|id| id.to_string()).unwrap_or_default(),
+            committed_at: committed_at.to_owned(),
+            destination_ref: self.placement.destination_ref.clone(),
+            worktree_root: self.placement.worktree_root.clone(),
+            event_ids: self.event_ids.clone(),
+            is_noop,
+        }
+    }
+
     /// Commits exactly the log and the snapshot to the destination branch, from the
     /// placement's worktree, leaving every other path of the user's index and worktree as it
-    /// was. A clean pair of files gives a no-op receipt pinned to the current commit. On
-    /// failure the files are restored byte for byte.
+    /// was. Files equal to the branch's tip give a no-op receipt pinned to it. On failure the
+    /// files (and the branch) are restored byte for byte.
     pub(crate) fn commit(
         mut self,
         message: &str,
         committed_at: &str,
+        commit_seconds: i64,
     ) -> Result<CommitReceipt, StatusWriteError> {
-        match self.try_commit(message, committed_at) {
+        match self.try_commit(message, committed_at, commit_seconds) {
             Ok(receipt) => {
                 self.finished = true;
                 Ok(receipt)
             }
             Err(error) => {
-                self.rollback();
+                let problems = self.rollback();
                 self.finished = true;
-                Err(error)
+                if problems.is_empty() {
+                    Err(error)
+                } else {
+                    Err(StatusWriteError::RollbackIncomplete {
+                        cause: Box::new(error),
+                        problems,
+                    })
+                }
             }
         }
-    }
-
-    fn relative_paths(&self) -> Vec<PathBuf> {
-        let relative = self
-            .placement
-            .mission_dir
-            .strip_prefix(&self.placement.worktree_root)
-            .unwrap_or(&self.placement.mission_dir)
-            .to_path_buf();
-        [EVENT_LOG_FILE, SNAPSHOT_FILE]
-            .into_iter()
-            .map(|name| relative.join(name))
-            .filter(|path| self.placement.worktree_root.join(path).exists())
-            .collect()
     }
 
     fn try_commit(
         &mut self,
         message: &str,
         committed_at: &str,
+        commit_seconds: i64,
     ) -> Result<CommitReceipt, StatusWriteError> {
         let root = self.placement.worktree_root.clone();
-        let paths = self.relative_paths();
-        let dirty = self.touched || {
-            let mut status_args: Vec<std::ffi::OsString> = vec![
-                "status".into(),
-                "--porcelain".into(),
-                "--untracked-files=all".into(),
-                "--".into(),
-            ];
-            status_args.extend(paths.iter().map(|path| path.as_os_str().to_owned()));
-            !git(&root, &status_args)
-                .map_err(StatusWriteError::Commit)?
-                .stdout
-                .is_empty()
+        let destination = self.placement.destination_ref.clone();
+        // The worktree must still have the destination checked out: the index updated below
+        // is that checkout's.
+        let checked_out = checked_out_branch(&root)?;
+        if checked_out.as_deref() != Some(destination.as_str()) {
+            return Err(StatusWriteError::DestinationNotCheckedOut {
+                worktree: root,
+                destination,
+                checked_out,
+            });
+        }
+        let files = self.files();
+        let tip = self.tip()?;
+        let write_failed = |action: &str| {
+            let action = action.to_owned();
+            move |source: gix::Error| {
+                StatusWriteError::WriteObjects(crate::git_write::GitWriteError::Gix {
+                    action,
+                    source,
+                })
+            }
         };
-        if dirty {
-            let mut add: Vec<std::ffi::OsString> = vec!["add".into(), "--".into()];
-            add.extend(paths.iter().map(|path| path.as_os_str().to_owned()));
-            self.staged = true;
-            git(&root, &add).map_err(StatusWriteError::Commit)?;
-            let mut commit: Vec<std::ffi::OsString> = vec![
-                "-c".into(),
-                "commit.gpgsign=false".into(),
-                "-c".into(),
-                "core.hooksPath=/dev/null".into(),
-                "commit".into(),
-                "--quiet".into(),
-                "--no-verify".into(),
-                "--only".into(),
-                "-m".into(),
-                message.into(),
-                "--".into(),
-            ];
-            commit.extend(paths.iter().map(|path| path.as_os_str().to_owned()));
-            git(&root, &commit).map_err(StatusWriteError::Commit)?;
-            self.staged = false;
+        let base_tree = match tip {
+            Some(tip) => self
+                .repo
+                .find_commit(tip)
+                .map_err(|error| gix::Error::from_error(error))
+                .and_then(|commit| commit.tree_id().map_err(gix::Error::from_error))
+                .map_err(write_failed("read the destination's tree"))?
+                .detach(),
+            None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
+        };
+        if !self.differs_from_tree(base_tree, &files)? {
+            return Ok(self.receipt(tip, committed_at, true));
         }
-        let head = git(&root, ["rev-parse", "HEAD"]).map_err(StatusWriteError::Commit)?;
-        let commit_sha = String::from_utf8_lossy(&head.stdout).trim().to_owned();
-        Ok(CommitReceipt {
-            commit_sha,
-            committed_at: committed_at.to_owned(),
-            destination_ref: self.placement.destination_ref.clone(),
-            worktree_root: root,
-            event_ids: self.event_ids.clone(),
-            is_noop: !dirty,
-        })
-    }
 
-    /// Restores the log and the snapshot to their bytes before the transaction. Each step is
-    /// independent, so one failure does not stop the other.
-    fn rollback(&mut self) {
-        if self.staged {
-            let mut reset: Vec<std::ffi::OsString> =
-                vec!["reset".into(), "--quiet".into(), "--".into()];
-            reset.extend(
-                self.relative_paths()
-                    .iter()
-                    .map(|path| path.as_os_str().to_owned()),
-            );
-            let _ = git(&self.placement.worktree_root, &reset);
-            self.staged = false;
-        }
-        if !self.touched {
-            return;
-        }
-        let dir = self.placement.mission_dir.clone();
-        for (name, before) in [
-            (EVENT_LOG_FILE, &self.log_before),
-            (SNAPSHOT_FILE, &self.snapshot_before),
-        ] {
-            let path = dir.join(name);
-            let _ = match before {
-                Some(bytes) => fs_util::atomic_write(&path, bytes),
-                None => std::fs::remove_file(&path).or_else(|error| {
-                    if error.kind() == std::io::ErrorKind::NotFound {
-                        Ok(())
-                    } else {
-                        Err(PathError {
-                            action: "Cannot remove",
-                            path: path.clone(),
-                            source: error,
-                        })
-                    }
+        let tree = tree_with_files(&self.repo, base_tree, &files)
+            .map_err(StatusWriteError::WriteObjects)?;
+        let signature = commit_signature(&self.repo, commit_seconds);
+        let commit = gix::objs::Commit {
+            tree,
+            parents: tip.into_iter().collect(),
+            author: signature.clone(),
+            committer: signature,
+            encoding: None,
+            message: message.into(),
+            extra_headers: Vec::new(),
+        };
+        let new = self
+            .repo
+            .write_object(&commit)
+            .map_err(|error| gix::Error::from_error(error))
+            .map_err(write_failed("write the status commit"))?
+            .detach();
+
+        let full_ref = format!("refs/heads/{destination}");
+        let old = tip.map_or_else(|| NO_COMMIT.to_owned(), |id| id.to_string());
+        let subject = message.lines().next().unwrap_or_default();
+        self.git(&[
+            "update-ref",
+            "-m",
+            &format!("commit: {subject}"),
+            &full_ref,
+            &new.to_string(),
+            &old,
+        ])
+        .map_err(StatusWriteError::Commit)?;
+
+        let mut add = vec!["update-index", "--add", "--"];
+        add.extend(files.iter().map(|(path, _)| path.as_str()));
+        if let Err(error) = self.git(&add) {
+            // Put the branch back where it was, so the commit disappears with the files.
+            let new_hex = new.to_string();
+            let undo = match tip {
+                Some(tip) => self.git(&[
+                    "update-ref",
+                    "-m",
+                    "missionctl: roll back a status commit",
+                    &full_ref,
+                    &tip.to_string(),
+                    &new_hex,
+                ]),
+                None => self.git(&["update-ref", "-d", &full_ref, &new_hex]),
+            };
+            return match undo {
+                Ok(_) => Err(StatusWriteError::Commit(error)),
+                Err(undo_error) => Err(StatusWriteError::RollbackIncomplete {
+                    cause: Box::new(StatusWriteError::Commit(error)),
+                    problems: vec![format!(
+                        "`{full_ref}` still points at the status commit {new_hex}: {undo_error}"
+                    )],
                 }),
             };
         }
-        self.touched = false;
+        Ok(self.receipt(Some(new), committed_at, false))
     }
+
+    /// Runs git in the placement's worktree, holding the lock in the child too.
+    fn git(&self, args: &[&str]) -> Result<std::process::Output, GitError> {
+        let stdin = self.lock.share().map_err(|error| GitError::Spawn {
+            program: PathBuf::from("git"),
+            source: error.source,
+        })?;
+        git_with_stdin(&self.placement.worktree_root, args, stdin)
+    }
+
+    /// Returns true when a file's bytes differ from its blob in `tree` (or it is not there).
+    fn differs_from_tree(
+        &self,
+        tree: ObjectId,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<bool, StatusWriteError> {
+        if files.is_empty() {
+            return Ok(false);
+        }
+        let failed = |source: gix::Error| {
+            StatusWriteError::WriteObjects(crate::git_write::GitWriteError::Gix {
+                action: "read the destination's tree".to_owned(),
+                source,
+            })
+        };
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(|error| failed(gix::Error::from_error(error)))?;
+        for (path, bytes) in files {
+            let blob = gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
+                .map_err(|error| failed(gix::Error::from_error(error)))?;
+            let entry = tree
+                .lookup_entry_by_path(path)
+                .map_err(|error| failed(gix::Error::from_error(error)))?;
+            if entry.is_none_or(|entry| entry.object_id() != blob) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Restores the log and the snapshot to their bytes before the transaction, and removes
+    /// a coordination worktree it created. Each step is independent, so one failure does not
+    /// stop the others; returns what could not be restored.
+    fn rollback(&mut self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.touched {
+            let dir = self.placement.mission_dir.clone();
+            for (name, before) in [
+                (EVENT_LOG_FILE, &self.log_before),
+                (SNAPSHOT_FILE, &self.snapshot_before),
+            ] {
+                let path = dir.join(name);
+                let outcome = match before {
+                    Some(bytes) => write_atomically(&path, bytes, Flush::Yes),
+                    None => remove_if_present(&path),
+                };
+                if let Err(error) = outcome {
+                    problems.push(error.to_string());
+                }
+            }
+            if let Err(error) = crate::fs_util::sync_dir(&dir) {
+                problems.push(error.to_string());
+            }
+            self.touched = false;
+        }
+        if let Some(created) = self.created_worktree.take() {
+            let root = self.placement.worktree_root.clone();
+            if root.exists() {
+                // Out of sight first (one rename), then removed.
+                let staging = staging_path(&root);
+                let target = match self.git_in_primary(&[
+                    "worktree".into(),
+                    "move".into(),
+                    root.as_os_str().to_owned(),
+                    staging.as_os_str().to_owned(),
+                ]) {
+                    Ok(_) => staging,
+                    Err(_) => root,
+                };
+                if let Err(error) = self.git_in_primary(&[
+                    "worktree".into(),
+                    "remove".into(),
+                    "--force".into(),
+                    target.as_os_str().to_owned(),
+                ]) {
+                    problems.push(error.to_string());
+                }
+            }
+            if let Some(parent) = created.created_parent {
+                let _ = std::fs::remove_dir(parent);
+            }
+            if let Some(before) = created.exclude_before {
+                let path = &self.placement.info_exclude;
+                let outcome = match before {
+                    Some(bytes) => crate::fs_util::atomic_write(path, &bytes),
+                    None => remove_if_present(path),
+                };
+                if let Err(error) = outcome {
+                    problems.push(error.to_string());
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// Returns the commit signature: git's configured identity (as `git commit` would use it),
+/// else a fixed one, at `seconds` since the epoch in UTC.
+fn commit_signature(repo: &gix::Repository, seconds: i64) -> gix::actor::Signature {
+    let configured = repo
+        .committer()
+        .and_then(Result::ok)
+        .map(|committer| {
+            (
+                committer.name.to_string().trim().to_owned(),
+                committer.email.to_string().trim().to_owned(),
+            )
+        })
+        .filter(|(name, email)| !name.is_empty() && !email.is_empty());
+    let (name, email) = configured.unwrap_or_else(|| {
+        (
+            FALLBACK_IDENTITY.0.to_owned(),
+            FALLBACK_IDENTITY.1.to_owned(),
+        )
+    });
+    crate::git_write::signature(&CommitIdentity { name, email }, seconds)
 }
 
 impl Drop for BookkeepingTransaction {
     fn drop(&mut self) {
         if !self.finished {
-            self.rollback();
+            let _ = self.rollback();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_appends_only_missing_rows_and_keeps_bytes() {
+        let target = b"{\"event_id\": \"A\", \"x\": 1}\n{\"event_id\": \"B\"}";
+        let source = b"{\"event_id\":\"A\"}\n\n{\"event_id\": \"C\"}\nnot json\n";
+        let merged = union_rows(target, source).expect("C and the raw line are missing");
+        assert_eq!(
+            merged,
+            b"{\"event_id\": \"A\", \"x\": 1}\n{\"event_id\": \"B\"}\n{\"event_id\": \"C\"}\nnot json\n"
+        );
+        assert_eq!(union_rows(&merged, source), None);
+        assert_eq!(union_rows(b"", b"").as_deref(), None);
+    }
+
+    #[test]
+    fn worktrees_ignore_rules_are_recognized() {
+        let dir = std::path::Path::new("/nonexistent-missionctl");
+        assert!(worktrees_ignored(dir, Some(b"# x\n/.worktrees/\n")));
+        assert!(worktrees_ignored(dir, Some(b".worktrees")));
+        assert!(!worktrees_ignored(dir, Some(b".worktrees-old/\n")));
+        assert!(!worktrees_ignored(dir, None));
     }
 }

@@ -22,6 +22,7 @@ pub(crate) struct StatusMaterializeArgs {
 struct MaterializeData {
     mission_slug: String,
     event_count: usize,
+    /// Whether `status.json` was rewritten.
     changed: bool,
     receipt: CommitReceipt,
 }
@@ -32,21 +33,26 @@ pub(crate) fn cmd_status_materialize(
     args: &StatusMaterializeArgs,
 ) -> Result<(), CliError> {
     let (_repo, status) = workspace::load_status(&args.mission)?;
-    let (snapshot, receipt) = status.materialize(&mut SystemEventSource)?;
+    let outcome = status.materialize(&mut SystemEventSource)?;
     let data = MaterializeData {
         mission_slug: status.mission_slug().to_owned(),
-        event_count: snapshot.event_count,
-        changed: !receipt.is_noop,
-        receipt,
+        event_count: outcome.snapshot.event_count,
+        changed: outcome.rewritten,
+        receipt: outcome.receipt,
     };
-    ui.emit(&data, || {
-        if data.changed {
-            format!(
-                "Rewrote status.json of {} ({} events) and committed it on {}\n",
-                data.mission_slug, data.event_count, data.receipt.destination_ref
-            )
-        } else {
-            format!("status.json of {} is up to date\n", data.mission_slug)
-        }
+    ui.emit(&data, || match (data.changed, data.receipt.is_noop) {
+        (true, false) => format!(
+            "Rewrote status.json of {} ({} events) and committed it on {}\n",
+            data.mission_slug, data.event_count, data.receipt.destination_ref
+        ),
+        (true, true) => format!(
+            "Rewrote status.json of {} ({} events); it matches {} already\n",
+            data.mission_slug, data.event_count, data.receipt.destination_ref
+        ),
+        (false, false) => format!(
+            "status.json of {} is up to date; committed the status files on {}\n",
+            data.mission_slug, data.receipt.destination_ref
+        ),
+        (false, true) => format!("status.json of {} is up to date\n", data.mission_slug),
     })
 }
