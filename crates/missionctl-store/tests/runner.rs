@@ -11,6 +11,7 @@ mod mission_index;
 mod planning;
 mod repo;
 mod runtime;
+mod status_surface;
 mod topology_backfill;
 
 /// Fails when a test file under `tests/` is not listed above, so it cannot be skipped silently.
