@@ -2,6 +2,7 @@
 //! module listed here (see `every_test_file_is_in_the_mod_list`).
 
 mod common;
+mod status_env;
 mod test_context;
 mod test_demo;
 mod test_finalize;
@@ -12,7 +13,12 @@ mod test_migrate;
 mod test_mission;
 mod test_next;
 mod test_run;
+mod test_status_bad_input;
+mod test_status_concurrency;
+mod test_status_crash;
+mod test_status_interop;
 mod test_status_reduce;
+mod test_status_topologies;
 mod test_wp;
 
 use std::path::Path;
