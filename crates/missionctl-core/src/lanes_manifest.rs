@@ -97,35 +97,67 @@ pub fn lane_worktree_dir_name(mission_dir: &str, lane_id: &str) -> String {
 /// Python's `fnmatch.fnmatch` on POSIX: `*` matches any run of characters (`/` included),
 /// `?` any one character, `[seq]` / `[!seq]` a character class (an unclosed `[` is literal).
 pub fn fnmatch(name: &str, pattern: &str) -> bool {
+    // The literal text before the first wildcard must begin the name: a cheap rejection of
+    // most pairs of owned-file globs, which share no directory.
+    let head = pattern
+        .bytes()
+        .position(|byte| matches!(byte, b'*' | b'?' | b'['))
+        .map_or(pattern, |wildcard| &pattern[..wildcard]);
+    if head.len() == pattern.len() {
+        return name == pattern;
+    }
+    if !name.starts_with(head) {
+        return false;
+    }
+    if name.is_ascii() && pattern.is_ascii() {
+        return fnmatch_units(name.as_bytes(), pattern.as_bytes());
+    }
     let name: Vec<char> = name.chars().collect();
     let pattern: Vec<char> = pattern.chars().collect();
-    fnmatch_chars(&name, &pattern)
+    fnmatch_units(&name, &pattern)
 }
 
-fn fnmatch_chars(name: &[char], pattern: &[char]) -> bool {
+/// A character of a name or pattern: a byte for ASCII text, a `char` otherwise.
+trait Unit: Copy + PartialEq + PartialOrd {
+    fn is(self, ascii: u8) -> bool;
+}
+
+impl Unit for u8 {
+    fn is(self, ascii: u8) -> bool {
+        self == ascii
+    }
+}
+
+impl Unit for char {
+    fn is(self, ascii: u8) -> bool {
+        self == char::from(ascii)
+    }
+}
+
+fn fnmatch_units<U: Unit>(name: &[U], pattern: &[U]) -> bool {
     // Iterative matcher with single-star backtracking: `*` is the only variable-length token.
     let (mut n, mut p) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
     while n < name.len() {
         match pattern.get(p) {
-            Some('*') => {
+            Some(&unit) if unit.is(b'*') => {
                 backtrack = Some((p, n));
                 p += 1;
                 continue;
             }
-            Some('?') => {
+            Some(&unit) if unit.is(b'?') => {
                 n += 1;
                 p += 1;
                 continue;
             }
-            Some('[') => {
+            Some(&unit) if unit.is(b'[') => {
                 if let Some((matched, next)) = match_class(pattern, p, name[n]) {
                     if matched {
                         n += 1;
                         p = next;
                         continue;
                     }
-                } else if name[n] == '[' {
+                } else if name[n].is(b'[') {
                     n += 1;
                     p += 1;
                     continue;
@@ -147,22 +179,22 @@ fn fnmatch_chars(name: &[char], pattern: &[char]) -> bool {
             None => return false,
         }
     }
-    pattern[p..].iter().all(|&ch| ch == '*')
+    pattern[p..].iter().all(|unit| unit.is(b'*'))
 }
 
 /// Matches `ch` against the class opening at `pattern[open]`; `None` when the bracket is not
 /// closed (then it is a literal `[`). Returns whether it matched and the index after `]`.
-fn match_class(pattern: &[char], open: usize, ch: char) -> Option<(bool, usize)> {
+fn match_class<U: Unit>(pattern: &[U], open: usize, ch: U) -> Option<(bool, usize)> {
     let mut index = open + 1;
-    let negated = pattern.get(index) == Some(&'!');
+    let negated = pattern.get(index).is_some_and(|unit| unit.is(b'!'));
     if negated {
         index += 1;
     }
     let first = index;
-    if pattern.get(index) == Some(&']') {
+    if pattern.get(index).is_some_and(|unit| unit.is(b']')) {
         index += 1;
     }
-    while pattern.get(index).is_some_and(|&c| c != ']') {
+    while pattern.get(index).is_some_and(|unit| !unit.is(b']')) {
         index += 1;
     }
     pattern.get(index)?;
@@ -170,7 +202,7 @@ fn match_class(pattern: &[char], open: usize, ch: char) -> Option<(bool, usize)>
     let mut matched = false;
     let mut i = 0;
     while i < members.len() {
-        if i + 2 < members.len() && members[i + 1] == '-' {
+        if i + 2 < members.len() && members[i + 1].is(b'-') {
             if members[i] <= ch && ch <= members[i + 2] {
                 matched = true;
             }
@@ -219,6 +251,49 @@ pub fn overlapping_globs<'a>(a: &'a [String], b: &'a [String]) -> Vec<(&'a str, 
         })
         .filter(|(glob_a, glob_b)| globs_overlap(glob_a, glob_b))
         .collect()
+}
+
+/// Returns the shorter of a glob's literal text before its first wildcard and its stem (the
+/// glob without one trailing wildcard): both are prefixes of the glob, so this one is a
+/// prefix of both.
+fn overlap_key(glob: &str) -> &str {
+    let head = glob
+        .bytes()
+        .position(|byte| matches!(byte, b'*' | b'?' | b'['))
+        .map_or(glob, |wildcard| &glob[..wildcard]);
+    let stem = glob_prefix(glob);
+    if head.len() <= stem.len() { head } else { stem }
+}
+
+/// Returns the pairs `(i, j)`, `i < j`, of work packages (given by their owned-file globs)
+/// whose globs *may* overlap, sorted; every pair [`globs_overlap`] accepts is among them.
+///
+/// Each glob gets a key: the shorter of its literal text before the first wildcard and its
+/// stem. Two globs can only overlap when one key is a prefix of the other: equal globs share
+/// it; when one stem is a prefix of the other, both keys are prefixes of the longer stem; and
+/// `fnmatch` of one glob against the other's stem needs that stem to begin with the glob's
+/// literal text, so again both keys are prefixes of that stem. Sorting the keys makes the work
+/// packages that share no directory cost nothing, instead of comparing every pair.
+pub fn overlap_candidates(globs: &[&[String]]) -> Vec<(usize, usize)> {
+    let mut heads: Vec<(&str, usize)> = globs
+        .iter()
+        .enumerate()
+        .flat_map(|(wp, list)| list.iter().map(move |glob| (overlap_key(glob), wp)))
+        .collect();
+    heads.sort_unstable();
+    let mut pairs = std::collections::BTreeSet::new();
+    for (position, (head, wp)) in heads.iter().enumerate() {
+        // Every head that starts with this one follows it in sorted order, contiguously.
+        for (other_head, other) in &heads[position + 1..] {
+            if !other_head.starts_with(head) {
+                break;
+            }
+            if other != wp {
+                pairs.insert(((*wp).min(*other), (*wp).max(*other)));
+            }
+        }
+    }
+    pairs.into_iter().collect()
 }
 
 /// One lane of `lanes.json`.
@@ -540,8 +615,9 @@ pub fn compute_lanes(input: &LanesInput) -> Result<LanesManifest, LaneComputatio
     // Rule 1: overlapping write scopes share a lane.
     let mut sets = UnionFind::new(code.len());
     let mut events = Vec::new();
-    for a in 0..code.len() {
-        for b in a + 1..code.len() {
+    let owned: Vec<&[String]> = code.iter().map(|wp| wp.owned_files.as_slice()).collect();
+    for (a, b) in overlap_candidates(&owned) {
+        {
             let pairs = overlapping_globs(&code[a].owned_files, &code[b].owned_files);
             if pairs.is_empty() {
                 continue;
@@ -1143,6 +1219,54 @@ mod tests {
         assert!(fnmatch("", "*"));
         assert!(!fnmatch("", "?"));
         assert!(fnmatch("src/x", "**"));
+        assert!(fnmatch("é/ü.py", "é/*.py"));
+        assert!(!fnmatch("x", "[é-ü]") && fnmatch("ö", "[é-ü]"));
+        assert!(fnmatch("src/a.py", "src/a.py") && !fnmatch("src/a.py", "src/b.py"));
+    }
+
+    #[test]
+    fn candidates_cover_every_overlap() {
+        let globs: Vec<Vec<String>> = [
+            vec!["src/a/**", "docs/x.md"],
+            vec!["src/a/b.py"],
+            vec!["src/ab.py"],
+            vec!["tests/**"],
+            vec!["**/*.md"],
+            vec!["src/*.py"],
+        ]
+        .iter()
+        .map(|list| list.iter().map(|glob| (*glob).to_owned()).collect())
+        .collect();
+        let slices: Vec<&[String]> = globs.iter().map(Vec::as_slice).collect();
+        let candidates = overlap_candidates(&slices);
+        for a in 0..globs.len() {
+            for b in a + 1..globs.len() {
+                if !overlapping_globs(&globs[a], &globs[b]).is_empty() {
+                    assert!(candidates.contains(&(a, b)), "({a}, {b}) missed");
+                }
+            }
+        }
+        assert!(!candidates.contains(&(0, 3)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn candidates_never_miss_an_overlap(
+            globs in proptest::collection::vec(
+                proptest::collection::vec("[ab/.*?\\[\\]]{0,6}", 1..3),
+                2..6,
+            )
+        ) {
+            let slices: Vec<&[String]> = globs.iter().map(Vec::as_slice).collect();
+            let candidates = overlap_candidates(&slices);
+            for a in 0..globs.len() {
+                for b in a + 1..globs.len() {
+                    if !overlapping_globs(&globs[a], &globs[b]).is_empty() {
+                        proptest::prop_assert!(candidates.contains(&(a, b)), "({}, {}) missed: {:?}", a, b, globs);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! A test (`tests/purity.rs`) keeps it that way.
 #![forbid(unsafe_code)]
 
+pub mod block_yaml;
 pub mod context;
 pub mod event;
 pub mod event_log;

@@ -18,7 +18,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::lane::Lane;
-use crate::lanes_manifest::{LaneWorkPackage, overlapping_globs};
+use crate::lanes_manifest::{LaneWorkPackage, overlap_candidates, overlapping_globs};
 use crate::work_package::{
     ExecutionMode, FrontMatter, is_subtask_id, is_work_package_id, work_package_id_from_file_name,
 };
@@ -417,20 +417,18 @@ pub fn validate_plan(entries: &[WorkPackageEntry]) -> PlanReport {
     }
 
     // Overlaps between code work packages that no dependency path orders.
-    let reach = reachability(&graph);
     let code: Vec<&WorkPackageEntry> = entries
         .iter()
         .filter(|entry| entry.front.mode() == Ok(ExecutionMode::CodeChange))
         .collect();
-    for (index, a) in code.iter().enumerate() {
-        for b in &code[index + 1..] {
+    let owned: Vec<&[String]> = code.iter().map(|entry| entry.front.owned_files()).collect();
+    let candidates = overlap_candidates(&owned);
+    if !candidates.is_empty() {
+        let reach = Reachability::of(&graph);
+        for (a, b) in candidates {
+            let (a, b) = (code[a], code[b]);
             let (id_a, id_b) = (a.id(), b.id());
-            if id_a == id_b {
-                continue;
-            }
-            let ordered = reach.get(id_a).is_some_and(|set| set.contains(id_b))
-                || reach.get(id_b).is_some_and(|set| set.contains(id_a));
-            if ordered {
+            if id_a == id_b || reach.ordered(id_a, id_b) {
                 continue;
             }
             let pairs = overlapping_globs(a.front.owned_files(), b.front.owned_files());
@@ -452,22 +450,56 @@ pub fn validate_plan(entries: &[WorkPackageEntry]) -> PlanReport {
     PlanReport { findings }
 }
 
-/// Returns, for each id, every id it depends on directly or not (cycles tolerated).
-fn reachability<'a>(
-    graph: &BTreeMap<&'a str, Vec<&'a str>>,
-) -> BTreeMap<&'a str, BTreeSet<&'a str>> {
-    let mut result = BTreeMap::new();
-    for start in graph.keys() {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<&str> = graph.get(start).cloned().unwrap_or_default();
-        while let Some(id) = stack.pop() {
-            if seen.insert(id) {
-                stack.extend(graph.get(id).into_iter().flatten().copied());
+/// Which work packages depend on which, directly or not (cycles tolerated), as one bit set
+/// per work package.
+struct Reachability<'a> {
+    index: BTreeMap<&'a str, usize>,
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl<'a> Reachability<'a> {
+    fn of(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Reachability<'a> {
+        let index: BTreeMap<&str, usize> = graph
+            .keys()
+            .enumerate()
+            .map(|(position, id)| (*id, position))
+            .collect();
+        let edges: Vec<Vec<usize>> = graph
+            .values()
+            .map(|deps| {
+                deps.iter()
+                    .filter_map(|dep| index.get(dep).copied())
+                    .collect()
+            })
+            .collect();
+        let words = index.len().div_ceil(64);
+        let mut bits = vec![0u64; words * index.len()];
+        let mut stack = Vec::new();
+        for start in 0..edges.len() {
+            let row = start * words;
+            stack.extend(edges[start].iter().copied());
+            while let Some(node) = stack.pop() {
+                let (word, bit) = (row + node / 64, 1u64 << (node % 64));
+                if bits[word] & bit == 0 {
+                    bits[word] |= bit;
+                    stack.extend(edges[node].iter().copied());
+                }
             }
         }
-        result.insert(*start, seen);
+        Reachability { index, words, bits }
     }
-    result
+
+    /// Returns true when `a` depends on `b` or `b` on `a`, directly or not.
+    fn ordered(&self, a: &str, b: &str) -> bool {
+        let (Some(&a), Some(&b)) = (self.index.get(a), self.index.get(b)) else {
+            return false;
+        };
+        let depends = |from: usize, to: usize| {
+            self.bits[from * self.words + to / 64] & (1u64 << (to % 64)) != 0
+        };
+        depends(a, b) || depends(b, a)
+    }
 }
 
 /// Returns the dependency cycles of a graph (id → dependencies), each once, rotated to start

@@ -164,6 +164,8 @@ impl FrontMatter {
         let key_lines = top_level_key_lines(yaml);
         let value: Value = if yaml.trim().is_empty() {
             Value::Object(serde_json::Map::new())
+        } else if let Some(map) = crate::block_yaml::parse_block_mapping(yaml) {
+            Value::Object(map)
         } else {
             serde_saphyr::from_str(yaml).map_err(|error| FrontMatterError {
                 line: error

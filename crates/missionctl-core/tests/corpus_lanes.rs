@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use missionctl_core::block_yaml::parse_block_mapping;
 use missionctl_core::lanes_manifest::{LanesInput, LanesManifest, compute_lanes};
 use missionctl_core::meta::MissionId;
 use missionctl_core::task_plan::WorkPackageEntry;
@@ -449,6 +450,7 @@ fn entries(dir: &Path) -> Vec<WorkPackageEntry> {
 #[test]
 fn every_front_matter_file_parses_without_panic() {
     let mut parsed = 0;
+    let mut block_style = 0;
     let mut failed = Vec::new();
     for root in roots() {
         for dir in mission_dirs(&root) {
@@ -460,6 +462,17 @@ fn every_front_matter_file_parses_without_panic() {
                 let Ok(text) = std::fs::read_to_string(&path) else {
                     continue;
                 };
+                if let Some(quick) = parse_block_mapping(&text) {
+                    block_style += 1;
+                    let full: serde_json::Value =
+                        serde_saphyr::from_str(&text).expect("the block subset is YAML");
+                    assert_eq!(
+                        serde_json::Value::Object(quick),
+                        full,
+                        "{}: the block reader disagrees with the YAML parser",
+                        path.display()
+                    );
+                }
                 match FrontMatter::parse(&text) {
                     Ok(front) => {
                         parsed += 1;
@@ -476,6 +489,7 @@ fn every_front_matter_file_parses_without_panic() {
         }
     }
     assert!(parsed > 100, "only {parsed} front-matter files found");
+    eprintln!("front matter: {parsed} parsed, {block_style} read by the block reader");
     assert!(
         failed.is_empty(),
         "front matter that does not parse:\n{}",
@@ -676,7 +690,10 @@ fn computed_lanes_equal_the_committed_ones() {
             .map(|(mission, _)| *mission)
             .filter(|mission| !explained.contains_key(*mission))
             .collect();
-        assert!(missing.is_empty(), "listed but not in the corpus: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "listed but not in the corpus: {missing:?}"
+        );
     }
     eprintln!(
         "lanes from front matter: {matched} missions match, {} explained",
