@@ -304,13 +304,49 @@ pub fn load_work_package(path: &Path) -> Result<WorkPackageEntry, WorkPackageFil
 
 /// Reads every work-package file of a mission directory (see [`work_package_files`]).
 /// The first unreadable file fails the whole read, naming its line and field.
+///
+/// Parsing YAML is the expensive part (tens of microseconds a file), so a mission with many
+/// work packages is read on a few threads; the result and the error reported (the first in
+/// file order) are the same as reading them one by one.
 pub fn load_work_packages(
     mission_dir: &Path,
 ) -> Result<Vec<WorkPackageEntry>, WorkPackageFileError> {
-    work_package_files(mission_dir)?
-        .iter()
-        .map(|path| load_work_package(path))
-        .collect()
+    /// Below this many files one thread is faster than starting more.
+    const PARALLEL_FROM: usize = 48;
+    let files = work_package_files(mission_dir)?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(4);
+    if files.len() < PARALLEL_FROM || threads < 2 {
+        return files.iter().map(|path| load_work_package(path)).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let results: Vec<Vec<Result<WorkPackageEntry, WorkPackageFileError>>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|paths| {
+                    scope.spawn(move || {
+                        paths
+                            .iter()
+                            .map(|path| load_work_package(path))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(files.chunks(chunk))
+                .map(|(handle, paths)| {
+                    handle.join().unwrap_or_else(|_| {
+                        // A reader thread panicked (a bug): read its files again here, so the
+                        // panic surfaces on this thread with its message.
+                        paths.iter().map(|path| load_work_package(path)).collect()
+                    })
+                })
+                .collect()
+        });
+    results.into_iter().flatten().collect()
 }
 
 /// A work package's id, title and dependencies, read quickly (see
