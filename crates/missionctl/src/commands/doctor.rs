@@ -161,7 +161,8 @@ fn check_mission(
         .filter(|finding| finding.code.starts_with("SNAPSHOT_"))
         .map(|finding| finding.message)
         .collect();
-    if !drift.is_empty() && log_exists {
+    let has_events = log.transitions().next().is_some() || log.annotations().next().is_some();
+    if !drift.is_empty() && log_exists && has_events {
         add(
             "MATERIALIZATION_DRIFT",
             "warning",

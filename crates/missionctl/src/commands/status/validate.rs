@@ -45,6 +45,16 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
         .with_hint(inner.hint.unwrap_or_default())
     })?;
     let fresh = status.snapshot()?;
+    // As Spec Kitty: a log without events has nothing to validate (a mission that was just
+    // created has an empty log and no `status.json` yet).
+    if log.transitions().next().is_none() && log.annotations().next().is_none() {
+        let data = ValidateData {
+            mission_slug: status.mission_slug().to_owned(),
+            event_count: 0,
+            findings: Vec::new(),
+        };
+        return ui.emit(&data, || "No events to validate.\n".to_owned());
+    }
     let bytes = read_optional(&dir.join(SNAPSHOT_FILE))?;
     let parsed: Option<Option<Value>> =
         bytes.map(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
