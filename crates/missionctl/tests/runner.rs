@@ -14,6 +14,7 @@ mod test_mission;
 mod test_next;
 mod test_run;
 mod test_status_bad_input;
+mod test_status_commands;
 mod test_status_concurrency;
 mod test_status_crash;
 mod test_status_interop;

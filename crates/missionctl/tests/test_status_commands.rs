@@ -1,0 +1,329 @@
+//! `init`, `board`, `history`, `status validate` and `doctor` around the status aggregate:
+//! readable output, reads that follow every write (missionctl's or another tool's), and a
+//! doctor whose every suggested fix is a missionctl command that, run as printed, fixes it.
+
+use std::ffi::OsStr;
+
+use missionctl_core::topology::MissionTopology;
+use serde_json::Value;
+
+use crate::common::{TestEnv, TestResult};
+use crate::status_env::{StatusRepo, assert_same_state, data};
+
+#[test]
+fn init_prepares_a_repository_once() -> TestResult {
+    let env = TestEnv::new()?;
+    let root = env.root().join("repo");
+    std::fs::create_dir(&root)?;
+    env.git(&root, &["init", "--quiet"])?;
+    let first = data(&env.run_in(&root, ["--json", "init"]).success())?;
+    assert_eq!(first["created"], true);
+    assert!(root.join("kitty-specs").is_dir());
+    let second = data(&env.run_in(&root, ["--json", "init"]).success())?;
+    assert_eq!(second["created"], false);
+    // From a subdirectory it prepares the primary checkout.
+    let third = data(
+        &env.run_in(&root.join("kitty-specs"), ["--json", "init"])
+            .success(),
+    )?;
+    assert_eq!(third["kitty_specs"], first["kitty_specs"]);
+    let text = env.run_in(&root, ["init"]).success();
+    assert!(
+        text.stdout.ends_with("already exists; nothing to do\n"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_board_is_readable_without_colour() -> TestResult {
+    let repo = StatusRepo::new(MissionTopology::Coord)?;
+    repo.add_wp_file("WP01", &[])?;
+    for (wp, lanes) in [
+        ("WP01", &["planned", "claimed", "in_progress"][..]),
+        ("WP02", &["planned"]),
+        ("WP03", &["planned", "blocked"]),
+    ] {
+        for lane in lanes {
+            repo.move_wp(wp, lane, &["--actor", "claude"]).success();
+        }
+    }
+    let output = repo
+        .env
+        .run_with(
+            &repo.root,
+            ["board", "--mission", &repo.slug],
+            &[("NO_COLOR", OsStr::new("1"))],
+        )
+        .success();
+    insta::assert_snapshot!(output, @r"
+    invoice-export-01M0M9D8 (coord, status read from the coordination checkout)
+
+    planned  claimed  in_progress  for_review  in_review  approved  done  blocked  canceled
+    -------  -------  -----------  ----------  ---------  --------  ----  -------  --------
+    WP02              WP01                                                WP03
+    3 work packages: 1 planned, 1 in_progress, 1 blocked
+    ");
+    assert!(output.stdout.is_ascii() && !output.stdout.contains('\u{1b}'));
+    let board = data(
+        &repo
+            .run(["--json", "board", "--mission", &repo.slug])
+            .success(),
+    )?;
+    assert_eq!(board["mission_id"], "01M0M9D8R83DDKSZ62QKGV3YW0");
+    assert_eq!(board["work_packages"][0]["title"], "Work package WP01");
+    assert_eq!(board["work_packages"][0]["actor"], "claude");
+    assert!(board["work_packages"][0]["last_transition_at"].is_string());
+    assert_eq!(board["summary"]["blocked"], 1);
+    Ok(())
+}
+
+#[test]
+fn the_board_follows_writes_by_other_tools() -> TestResult {
+    let repo = StatusRepo::new(MissionTopology::SingleBranch)?;
+    repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+    let lane = |repo: &StatusRepo| -> anyhow::Result<Value> {
+        let board = data(
+            &repo
+                .run(["--json", "board", "--mission", &repo.slug])
+                .success(),
+        )?;
+        Ok(board["work_packages"][0]["lane"].clone())
+    };
+    assert_eq!(lane(&repo)?, "planned");
+    assert_eq!(lane(&repo)?, "planned", "read again, from the cache");
+    // Spec Kitty's compatibility path appends in place (same inode, longer file).
+    let log = repo.status_dir().join("status.events.jsonl");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    let at = missionctl_core::timestamp::isoformat_utc(u64::try_from(now.as_micros())?);
+    let row = format!(
+        r#"{{"actor": "claude", "at": "{at}", "event_id": "01M0M9D8R83DDKSZ62QKGVZZZZ", "evidence": null, "execution_mode": "worktree", "force": false, "from_lane": "planned", "mission_id": "01M0M9D8R83DDKSZ62QKGV3YW0", "mission_slug": "invoice-export-01M0M9D8", "policy_metadata": null, "reason": null, "review_ref": null, "to_lane": "claimed", "wp_id": "WP01"}}"#
+    );
+    {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().append(true).open(&log)?;
+        file.write_all(format!("{row}\n").as_bytes())?;
+    }
+    assert_eq!(lane(&repo)?, "claimed");
+    // A rewrite of the same length in place (same inode, same size) is noticed too.
+    let bytes = std::fs::read(&log)?;
+    let text =
+        String::from_utf8(bytes)?.replace("\"to_lane\": \"claimed\"", "\"to_lane\": \"blocked\"");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()))?;
+    assert_eq!(lane(&repo)?, "blocked");
+    // The next move sees it too, and commits the appended row with its own.
+    repo.move_wp("WP01", "in_progress", &["--actor", "a"])
+        .success();
+    assert_eq!(lane(&repo)?, "in_progress");
+    repo.run(["--json", "status", "validate", "--mission", &repo.slug])
+        .success();
+    Ok(())
+}
+
+#[test]
+fn history_lists_transitions_and_notes_in_order() -> TestResult {
+    let repo = StatusRepo::new(MissionTopology::Lanes)?;
+    repo.move_wp("WP02", "planned", &["--actor", "finalize-tasks"])
+        .success();
+    repo.move_wp(
+        "WP01",
+        "planned",
+        &["--actor", "finalize-tasks", "--note", "ready"],
+    )
+    .success();
+    repo.move_wp(
+        "WP01",
+        "done",
+        &["--force", "--actor", "lead", "--reason", "done elsewhere"],
+    )
+    .success();
+    let all = data(
+        &repo
+            .run(["--json", "history", "--mission", &repo.slug])
+            .success(),
+    )?;
+    let rows: Vec<(String, String, String)> = all["events"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    (
+                        row["wp_id"].as_str().unwrap_or_default().to_owned(),
+                        row["kind"].as_str().unwrap_or_default().to_owned(),
+                        row["to_lane"].as_str().unwrap_or("-").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let expected = [
+        ("WP02", "transition", "planned"),
+        ("WP01", "transition", "planned"),
+        ("WP01", "annotation", "-"),
+        ("WP01", "transition", "done"),
+    ];
+    assert_eq!(
+        rows,
+        expected.map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+    );
+    let one = data(
+        &repo
+            .run(["--json", "history", "--mission", &repo.slug, "--wp", "WP01"])
+            .success(),
+    )?;
+    let events = one["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[1]["delta"]["note"], "ready");
+    assert_eq!(events[2]["force"], true);
+    assert_eq!(events[2]["reason"], "done elsewhere");
+    let text = repo
+        .run(["history", "--mission", &repo.slug, "--wp", "WP01"])
+        .success();
+    assert!(
+        text.stdout
+            .lines()
+            .nth(2)
+            .is_some_and(|line| line.contains("planned -> done (forced)  lead  done elsewhere")),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn validate_passes_a_fresh_mission_and_reports_drift() -> TestResult {
+    let repo = StatusRepo::new(MissionTopology::SingleBranch)?;
+    let fresh = repo
+        .run(["status", "validate", "--mission", &repo.slug])
+        .success();
+    assert_eq!(fresh.stdout, "No events to validate.\n");
+    repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+    repo.run(["--json", "status", "validate", "--mission", &repo.slug])
+        .success();
+    std::fs::write(repo.status_dir().join("status.json"), "{}\n")?;
+    let error = repo
+        .run(["--json", "status", "validate", "--mission", &repo.slug])
+        .code(1)
+        .json_error()?;
+    assert_eq!(error["code"], "STATUS_VALIDATION_FAILED");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SNAPSHOT_DRIFT")
+            || error["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("status.json"),
+        "{error}"
+    );
+    Ok(())
+}
+
+/// Splits a printed command line the way a shell would (double quotes only).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut started = false;
+    for ch in line.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                started = true;
+            }
+            ' ' if !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut current));
+                    started = false;
+                }
+            }
+            _ => {
+                current.push(ch);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(current);
+    }
+    words
+}
+
+/// Runs `doctor --json` (checking that it writes nothing) and returns its findings.
+fn doctor(repo: &StatusRepo) -> anyhow::Result<Vec<Value>> {
+    let before = repo.state()?;
+    let data = data(&repo.run(["--json", "doctor"]).success())?;
+    assert_same_state(&before, &repo.state()?, "doctor is read-only");
+    Ok(data["findings"].as_array().cloned().unwrap_or_default())
+}
+
+/// Runs the single finding's fix, as printed, and checks that doctor is then clean.
+fn apply_fix(repo: &StatusRepo, code: &str) -> anyhow::Result<()> {
+    let findings = doctor(repo)?;
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["code"], code);
+    assert!(findings[0]["severity"].is_string() && findings[0]["message"].is_string());
+    let fix = findings[0]["fix"]
+        .as_str()
+        .unwrap_or_default()
+        .replace("<you>", "doctor-test");
+    let words = shell_words(&fix);
+    assert_eq!(
+        words.first().map(String::as_str),
+        Some("missionctl"),
+        "{fix}"
+    );
+    repo.run(&words[1..]).success();
+    let after = doctor(repo)?;
+    assert!(after.is_empty(), "after `{fix}`: {after:?}");
+    Ok(())
+}
+
+#[test]
+fn every_doctor_finding_is_fixed_by_the_command_it_prints() -> TestResult {
+    // A snapshot that drifted from its log.
+    let repo = StatusRepo::new(MissionTopology::Coord)?;
+    assert!(doctor(&repo)?.is_empty(), "a fresh mission is healthy");
+    repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+    std::fs::write(repo.status_dir().join("status.json"), "{}\n")?;
+    apply_fix(&repo, "MATERIALIZATION_DRIFT")?;
+
+    // A claim left for weeks.
+    let log = repo.status_dir().join("status.events.jsonl");
+    let mut bytes = std::fs::read(&log)?;
+    bytes.extend_from_slice(br#"{"actor": "ghost", "at": "2020-01-01T00:00:00+00:00", "event_id": "01M0M9D8R83DDKSZ62QKGVAAAA", "evidence": null, "execution_mode": "worktree", "force": false, "from_lane": "genesis", "mission_id": "01M0M9D8R83DDKSZ62QKGV3YW0", "mission_slug": "invoice-export-01M0M9D8", "policy_metadata": null, "reason": null, "review_ref": null, "to_lane": "planned", "wp_id": "WP07"}
+{"actor": "ghost", "at": "2020-01-02T00:00:00+00:00", "event_id": "01M0M9D8R83DDKSZ62QKGVAAAB", "evidence": null, "execution_mode": "worktree", "force": false, "from_lane": "planned", "mission_id": "01M0M9D8R83DDKSZ62QKGV3YW0", "mission_slug": "invoice-export-01M0M9D8", "policy_metadata": null, "reason": null, "review_ref": null, "to_lane": "claimed", "wp_id": "WP07"}
+"#);
+    std::fs::write(&log, bytes)?;
+    repo.run(["--json", "status", "materialize", "--mission", &repo.slug])
+        .success();
+    apply_fix(&repo, "STALE_CLAIM")?;
+
+    // Work packages planned in files but never seeded.
+    let repo = StatusRepo::new(MissionTopology::SingleBranch)?;
+    repo.add_wp_file("WP01", &["T001"])?;
+    apply_fix(&repo, "UNINITIALIZED_STATUS")?;
+
+    // A coordination branch deleted after merge.
+    let repo = StatusRepo::new(MissionTopology::Coord)?;
+    repo.git(&["branch", "-D", &repo.status_branch()])?;
+    apply_fix(&repo, "COORDINATION_BRANCH_DELETED")?;
+    repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+
+    // A mission whose topology is not stored.
+    let repo = StatusRepo::new(MissionTopology::Lanes)?;
+    let meta_path = repo.primary_mission_dir().join("meta.json");
+    let mut meta: Value = serde_json::from_slice(&std::fs::read(&meta_path)?)?;
+    if let Some(object) = meta.as_object_mut() {
+        object.remove("topology");
+    }
+    std::fs::write(
+        &meta_path,
+        format!("{}\n", serde_json::to_string_pretty(&meta)?),
+    )?;
+    apply_fix(&repo, "TOPOLOGY_NOT_STORED")?;
+    Ok(())
+}
