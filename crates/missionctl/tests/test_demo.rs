@@ -19,6 +19,14 @@ fn coordination_slug(dir: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Returns the directory name of `dir` when it is the demo's lanes mission, else `""`.
+fn lanes_slug(dir: &Path) -> String {
+    dir.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("task-list-"))
+        .unwrap_or_default()
+}
+
 /// Returns the mission directories of a demo repository, sorted.
 fn missions(repo: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut dirs: Vec<_> = std::fs::read_dir(repo.join("kitty-specs"))?
@@ -80,10 +88,10 @@ fn builds_a_committed_repository_that_status_reduce_agrees_with() -> TestResult 
     );
 
     let dirs = missions(&repo)?;
-    assert_eq!(dirs.len(), 3);
+    assert_eq!(dirs.len(), 4);
     let reduced: Vec<_> = dirs
         .iter()
-        .filter(|dir| coordination_slug(dir).is_empty())
+        .filter(|dir| coordination_slug(dir).is_empty() && lanes_slug(dir).is_empty())
         .collect();
     assert_eq!(reduced.len(), 2);
     for dir in reduced {
@@ -243,16 +251,15 @@ fn creates_a_coordination_mission_and_commits_its_status_on_the_coordination_bra
     assert_eq!(created["target_branch"], "feature/demo");
     assert_eq!(slug, format!("invoice-export-{mid8}"));
     assert_eq!(branch, format!("kitty/mission-invoice-export-{mid8}"));
-    // `mission create`'s commit is the tip of the feature branch, which is checked out.
+    // `mission create`'s commit is on the feature branch, which is checked out (the lanes
+    // mission's commits follow it).
+    let commit = created["commit"].as_str().unwrap_or_default();
+    env.git(
+        &repo,
+        &["merge-base", "--is-ancestor", commit, "feature/demo"],
+    )?;
     assert_eq!(
-        created["commit"].as_str(),
-        Some(env.git(&repo, &["rev-parse", "feature/demo"])?.trim())
-    );
-    assert_eq!(
-        env.git(
-            &repo,
-            &["log", "-1", "--format=%an <%ae>|%s", "feature/demo"]
-        )?,
+        env.git(&repo, &["log", "-1", "--format=%an <%ae>|%s", commit])?,
         format!("missionctl demo <demo@missionctl.invalid>|Add scaffold for feature {slug}\n")
     );
 
@@ -301,7 +308,7 @@ fn creates_a_coordination_mission_and_commits_its_status_on_the_coordination_bra
     assert_eq!(context["read_surface"], "coordination");
     let list = env.json_data(&repo, &["mission", "list"])?;
     assert_eq!(list, data["mission_list"]);
-    assert_eq!(list.as_array().map(Vec::len), Some(3));
+    assert_eq!(list.as_array().map(Vec::len), Some(4));
     assert_eq!(env.git(&repo, &["status", "--porcelain"])?, "");
     Ok(())
 }
@@ -373,5 +380,66 @@ fn without_git_nothing_is_created() -> TestResult {
     assert_eq!(error["message"], "Cannot find `git` on PATH");
     assert!(!dir.exists());
     assert_eq!(std::fs::read_dir(env.tmp())?.count(), 0);
+    Ok(())
+}
+
+#[test]
+fn plans_and_works_a_lanes_mission_through_the_work_package_commands() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = env.root().join("repo");
+    let output = env
+        .run([
+            OsString::from("demo"),
+            "--dir".into(),
+            repo.clone().into(),
+            "--json".into(),
+        ])
+        .success();
+    let data = output.json()?["data"]["lanes_mission"].clone();
+    let slug = data["mission_slug"].as_str().unwrap_or_default().to_owned();
+    assert!(slug.starts_with("task-list-"), "{data}");
+    assert_eq!(data["seeded"], serde_json::json!(["WP01", "WP02", "WP03"]));
+    assert_eq!(data["ready_before"], serde_json::json!(["WP01"]));
+    assert_eq!(data["ready_after"], serde_json::json!(["WP02"]));
+    assert_eq!(data["subtasks"], serde_json::json!(["T001", "T002"]));
+    let moves: Vec<String> = data["moves"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|step| format!("{} -> {}", step["from"], step["to"]).replace('"', ""))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            "in_progress -> for_review",
+            "for_review -> in_review",
+            "in_review -> approved",
+            "approved -> done",
+        ]
+    );
+    // The work is on the lane branch; the status and the plan are on the feature branch.
+    let lane_branch = data["lane_branch"].as_str().unwrap_or_default();
+    let files = env.git(
+        &repo,
+        &["ls-tree", "-r", "--name-only", lane_branch, "--", "src"],
+    )?;
+    assert_eq!(files, "src/tasklist/store.py\n");
+    let board = env.run_in(&repo, ["board", "--mission", &slug]).success();
+    assert!(
+        board.stdout.contains("3 work packages: 2 planned, 1 done"),
+        "{board}"
+    );
+    let ready = env
+        .run_in(&repo, ["ready", "--mission", &slug, "--json"])
+        .success();
+    assert_eq!(
+        ready.json()?["data"]["missions"][0]["ready"][0]["wp_id"],
+        "WP02"
+    );
+    let again = env
+        .run_in(&repo, ["tasks", "finalize", &slug, "--json"])
+        .success();
+    assert_eq!(again.json()?["data"]["seeded"], serde_json::json!([]));
+    assert_eq!(env.git(&repo, &["status", "--porcelain"])?, "");
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! event rows, logs reduced to `status.json` (one of them a real Spec Kitty mission's), boards,
 //! and a commit; then, on a feature branch, a coordination mission created the way `mission
 //! create` creates one, its resolved context before and after status moves committed on its
-//! coordination branch, and `mission list`.
+//! coordination branch, and `mission list`; finally a lanes mission taken from `wp add`
+//! through `tasks finalize`, `ready`, `implement`, subtasks and review to `done`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -352,6 +353,8 @@ struct DemoData {
     coordination_mission: CoordinationData,
     /// What `mission list` shows at the end.
     mission_list: Vec<MissionSummary>,
+    /// The lanes mission, planned and worked through the work-package commands.
+    lanes_mission: LanesMissionData,
     #[serde(skip)]
     story: Vec<StoryLine>,
 }
@@ -441,6 +444,7 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
     git(&repo, ["switch", "--quiet", "--create", FEATURE_BRANCH])?;
     let store_repo = Repo::discover(&repo)?;
     let coordination_mission = build_coordination_mission(&store_repo)?;
+    let lanes_mission = build_lanes_mission(&store_repo)?;
     let mission_list = list_missions(&store_repo)?;
 
     let moves: Vec<MoveData> = story
@@ -477,6 +481,7 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
         feature_branch: FEATURE_BRANCH,
         coordination_mission,
         mission_list,
+        lanes_mission,
         story,
     })
 }
@@ -902,11 +907,12 @@ fn write_report(out: &mut String, data: &DemoData) -> std::fmt::Result {
     }
     let number = data.missions.len() + 1;
     write_coordination(out, number, data.feature_branch, &data.coordination_mission)?;
+    write_lanes_mission(out, number + 1, &data.lanes_mission)?;
     writeln!(out)?;
     writeln!(
         out,
         "{}. `missionctl mission list` on {}:",
-        number + 1,
+        number + 2,
         data.feature_branch
     )?;
     writeln!(out)?;
@@ -932,6 +938,11 @@ fn write_report(out: &mut String, data: &DemoData) -> std::fmt::Result {
         out,
         "   cd {} && missionctl board --mission {slug}",
         data.repo
+    )?;
+    writeln!(
+        out,
+        "   cd {} && missionctl ready && missionctl wp list {}",
+        data.repo, data.lanes_mission.mission_slug
     )?;
     Ok(())
 }
@@ -1040,6 +1051,282 @@ fn write_story(out: &mut String, story: &[StoryLine]) -> std::fmt::Result {
         }
     }
     Ok(())
+}
+
+/// The human slug of the lanes mission.
+const LANES_SLUG: &str = "task-list";
+
+/// A work package of the lanes mission: id, title, dependencies, subtasks, owned files.
+type DemoWorkPackage = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// The lanes mission's work packages.
+const LANES_WORK_PACKAGES: [DemoWorkPackage; 3] = [
+    (
+        "WP01",
+        "Storage layer",
+        &[],
+        &["T001", "T002"],
+        &["src/tasklist/store.py"],
+    ),
+    (
+        "WP02",
+        "Add and list",
+        &["WP01"],
+        &["T003"],
+        &["src/tasklist/cli.py"],
+    ),
+    (
+        "WP03",
+        "E2E test suite",
+        &["WP01", "WP02"],
+        &["T004"],
+        &["tests/test_tasklist.py"],
+    ),
+];
+
+/// The lanes mission: planned with `wp add` and `tasks finalize`, WP01 implemented in its lane
+/// worktree, its subtasks recorded, reviewed and done.
+#[derive(Debug, Clone, Serialize)]
+struct LanesMissionData {
+    mission_slug: String,
+    /// The files `wp add` wrote, relative to the repository.
+    work_package_files: Vec<String>,
+    /// What `tasks finalize` seeded.
+    seeded: Vec<String>,
+    /// The lanes of `lanes.json`: lane id and work packages.
+    lanes: Vec<(String, Vec<String>)>,
+    /// The planning commit.
+    planning_commit: Option<String>,
+    /// What `ready` listed before any work.
+    ready_before: Vec<String>,
+    /// Where `implement WP01` said to work.
+    workspace: String,
+    /// The lane branch.
+    lane_branch: String,
+    /// The subtasks recorded done.
+    subtasks: Vec<String>,
+    /// The review moves, in order.
+    moves: Vec<StatusMoveData>,
+    /// What `ready` listed once WP01 was done.
+    ready_after: Vec<String>,
+    #[serde(skip)]
+    board: String,
+}
+
+/// Plans and works the lanes mission through the code paths of `wp add`, `tasks finalize`,
+/// `ready`, `implement`, `subtask done` and `move`.
+fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
+    use missionctl_store::lane_worktree::implement;
+    use missionctl_store::ready::mission_readiness;
+    use missionctl_store::tasks_finalize::{FinalizeOptions, finalize_tasks};
+    use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
+
+    let protected = DEFAULT_PROTECTED_BRANCHES.map(str::to_owned);
+    let request = CreateMissionRequest {
+        slug: LANES_SLUG.to_owned(),
+        topology: Some(MissionTopology::Lanes),
+        purpose_tldr: Some("A tiny task list CLI.".to_owned()),
+        ..CreateMissionRequest::default()
+    };
+    let identity = CommitIdentity {
+        name: DEMO_NAME.to_owned(),
+        email: DEMO_EMAIL.to_owned(),
+    };
+    let created = super::mission::create::create_with(repo, &request, &protected, Some(identity))?;
+    let handle = created.mission_slug.as_str();
+    let strings = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect();
+    let mut work_package_files = Vec::new();
+    for (wp_id, title, dependencies, subtasks, owned) in LANES_WORK_PACKAGES {
+        let added = add_work_package(
+            repo,
+            handle,
+            &AddWorkPackage {
+                wp_id: wp_id.to_owned(),
+                title: title.to_owned(),
+                dependencies: strings(dependencies),
+                subtasks: strings(subtasks),
+                owned_files: strings(owned),
+                ..AddWorkPackage::default()
+            },
+            &protected,
+        )?;
+        work_package_files.push(added.repo_path);
+    }
+    let report = finalize_tasks(
+        repo,
+        handle,
+        &FinalizeOptions {
+            validate_only: false,
+            protected_branches: &protected,
+        },
+        &mut SystemEventSource,
+    )?;
+    let ready_ids = |status: &MissionStatus| -> Result<Vec<String>, CliError> {
+        Ok(mission_readiness(status)?
+            .ready
+            .into_iter()
+            .map(|wp| wp.wp_id)
+            .collect())
+    };
+    let ready_before = ready_ids(&MissionStatus::load(repo, handle, &protected)?)?;
+
+    let implemented = implement(
+        repo,
+        handle,
+        "WP01",
+        "claude",
+        &protected,
+        &mut SystemEventSource,
+    )?;
+    // The agent's work, committed on the lane branch in the lane worktree.
+    let source = implemented.workspace.join("src/tasklist/store.py");
+    if let Some(parent) = source.parent() {
+        std::fs::create_dir_all(parent).with_path("Cannot create", parent)?;
+    }
+    atomic_write(&source, b"def load():\n    return []\n")?;
+    git(
+        &implemented.workspace,
+        ["add", "--", "src/tasklist/store.py"],
+    )?;
+    let commit_args = GIT_CONFIG.iter().copied().chain([
+        "commit",
+        "--quiet",
+        "--message",
+        "feat(WP01): storage layer",
+    ]);
+    git(&implemented.workspace, commit_args)?;
+
+    let status = MissionStatus::load(repo, handle, &protected)?;
+    let subtasks = status
+        .record_subtasks(
+            "WP01",
+            &strings(&["T001", "T002"]),
+            Lane::Done,
+            Some("claude"),
+            &mut SystemEventSource,
+        )?
+        .changed;
+    let review = json!({"reviewer": "codex", "verdict": "approved", "reference": "review:WP01"});
+    let steps = [
+        (Lane::ForReview, "claude", None, None),
+        (Lane::InReview, "codex", None, None),
+        (Lane::Approved, "codex", Some(review.clone()), None),
+        (
+            Lane::Done,
+            "claude",
+            None,
+            Some(
+                json!({"review": {"reviewer": "codex", "verdict": "approved", "reference": "lane-approved:WP01"}}),
+            ),
+        ),
+    ];
+    let mut moves = Vec::new();
+    for (to, actor, review_result, evidence) in steps {
+        let outcome = status.transition(
+            &TransitionRequest {
+                wp_id: "WP01".to_owned(),
+                to_lane: to.as_str().to_owned(),
+                actor: Some(actor.to_owned()),
+                review_result,
+                evidence,
+                ..TransitionRequest::default()
+            },
+            &mut SystemEventSource,
+        )?;
+        let event = outcome.event.ok_or_else(|| {
+            CliError::internal(format!("The demo move WP01 -> {to} wrote no event"))
+        })?;
+        moves.push(StatusMoveData {
+            wp_id: "WP01".to_owned(),
+            from: event.from_lane.as_str().to_owned(),
+            to: event.to_lane.as_str().to_owned(),
+            actor: actor.to_owned(),
+            event_id: event.event_id,
+            commit: outcome.receipt.commit_sha,
+            branch: outcome.receipt.destination_ref,
+        });
+    }
+    let ready_after = ready_ids(&status)?;
+    let snapshot = status.snapshot()?;
+    Ok(LanesMissionData {
+        mission_slug: handle.to_owned(),
+        work_package_files,
+        seeded: report.seeded,
+        lanes: report
+            .lanes
+            .map(|lanes| {
+                lanes
+                    .lanes
+                    .into_iter()
+                    .map(|lane| (lane.lane_id, lane.wp_ids))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        planning_commit: report.planning_commit,
+        ready_before,
+        workspace: implemented.workspace.display().to_string(),
+        lane_branch: implemented.branch,
+        subtasks,
+        moves,
+        ready_after,
+        board: render_board(&snapshot),
+    })
+}
+
+/// Writes the lanes mission's part of the report.
+fn write_lanes_mission(
+    out: &mut String,
+    number: usize,
+    data: &LanesMissionData,
+) -> std::fmt::Result {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{number}. A lanes mission, {}, planned and worked through the code paths of\n   \
+         `wp add`, `tasks finalize`, `ready`, `implement`, `subtask done` and `move`",
+        data.mission_slug
+    )?;
+    writeln!(out)?;
+    for file in &data.work_package_files {
+        writeln!(out, "   wp add        wrote {file}")?;
+    }
+    let commit = data
+        .planning_commit
+        .as_deref()
+        .map_or("-", |sha| sha.get(..12).unwrap_or(sha));
+    writeln!(
+        out,
+        "   tasks finalize seeded {} (genesis -> planned) and committed the plan as {commit}; lanes:",
+        data.seeded.join(", ")
+    )?;
+    for (lane, wp_ids) in &data.lanes {
+        writeln!(out, "      {lane:<13} {}", wp_ids.join(", "))?;
+    }
+    writeln!(out, "   ready         {}", data.ready_before.join(", "))?;
+    writeln!(
+        out,
+        "   implement WP01 -> {} (branch {})",
+        data.workspace, data.lane_branch
+    )?;
+    writeln!(out, "   subtask done  WP01 {}", data.subtasks.join(" "))?;
+    for step in &data.moves {
+        let lanes = format!("{} -> {}", step.from, step.to);
+        let short = step.commit.get(..12).unwrap_or(&step.commit);
+        writeln!(
+            out,
+            "   move          {}  {lanes:<27}{:<8}committed {short} on {}",
+            step.wp_id, step.actor, step.branch
+        )?;
+    }
+    writeln!(out, "   ready         {}", data.ready_after.join(", "))?;
+    writeln!(out)?;
+    write_indented(out, &data.board)
 }
 
 #[cfg(test)]
