@@ -5,8 +5,9 @@
 //!   listed in [`NOT_WRITTEN_BY_SPEC_KITTY`];
 //! - `compute_lanes` over a mission's front matter gives the committed lanes, except for the
 //!   missions listed in [`LANES_NOT_FROM_FRONT_MATTER`], each with the reason it cannot;
-//! - over the peer run's work-package files (front matter and bodies), the computed
-//!   `lanes.json` equals Spec Kitty 3.2.7's byte for byte.
+//! - over the peer run's work-package files (front matter and bodies, vendored in
+//!   `tests/fixtures/peer-run-lanes`), the computed `lanes.json` equals Spec Kitty 3.2.7's byte
+//!   for byte.
 //!
 //! The vendored fixtures under `tests/fixtures/missions` always run; the full corpus runs when
 //! `MISSIONCTL_CONFORMANCE_DIR` is set or `../shared/conformance` exists beside the repository.
@@ -703,15 +704,13 @@ fn computed_lanes_equal_the_committed_ones() {
 
 #[test]
 fn the_peer_run_lanes_json_is_reproduced_byte_for_byte() {
-    let Some(base) = conformance_dir() else {
-        eprintln!("note: the peer run is not available; skipped");
-        return;
-    };
-    let run = base.join("peer-run-3.2.7");
-    let committed_bytes = std::fs::read(run.join("mission1-pre-merge-snapshot/lanes.json"))
-        .expect("the pre-merge lanes.json is readable");
+    // Vendored from `peer-run-3.2.7`: the pre-merge `lanes.json` and the four work-package
+    // files (front matter and bodies) it was computed from.
+    let run = workspace_root().join("tests/fixtures/peer-run-lanes");
+    let committed_bytes =
+        std::fs::read(run.join("lanes.json")).expect("the pre-merge lanes.json is readable");
     let committed = LanesManifest::parse(&committed_bytes).expect("lanes.json parses");
-    let tasks = run.join("task-list-01M803MD/tasks");
+    let tasks = run.join("tasks");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&tasks)
         .expect("tasks/ is readable")
         .map(|entry| entry.expect("directory entry").path())
