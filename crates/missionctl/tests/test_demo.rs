@@ -400,23 +400,53 @@ fn plans_and_works_a_lanes_mission_through_the_work_package_commands() -> TestRe
     assert!(slug.starts_with("task-list-"), "{data}");
     assert_eq!(data["seeded"], serde_json::json!(["WP01", "WP02", "WP03"]));
     assert_eq!(data["ready_before"], serde_json::json!(["WP01"]));
-    assert_eq!(data["ready_after"], serde_json::json!(["WP02"]));
-    assert_eq!(data["subtasks"], serde_json::json!(["T001", "T002"]));
+    assert_eq!(data["ready_after"], serde_json::json!([]));
+    assert_eq!(
+        data["subtasks"],
+        serde_json::json!(["WP01/T001", "WP01/T002", "WP02/T003", "WP03/T004"])
+    );
     let moves: Vec<String> = data["moves"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|step| format!("{} -> {}", step["from"], step["to"]).replace('"', ""))
+        .map(|step| {
+            format!("{} {} -> {}", step["wp_id"], step["from"], step["to"]).replace('"', "")
+        })
         .collect();
-    assert_eq!(
-        moves,
-        [
-            "in_progress -> for_review",
-            "for_review -> in_review",
-            "in_review -> approved",
-            "approved -> done",
-        ]
+    let expected: Vec<String> = ["WP01", "WP02", "WP03"]
+        .iter()
+        .flat_map(|wp| {
+            [
+                "in_progress -> for_review",
+                "for_review -> in_review",
+                "in_review -> approved",
+                "approved -> done",
+            ]
+            .map(|step| format!("{wp} {step}"))
+        })
+        .collect();
+    assert_eq!(moves, expected);
+    // `next` guides the mission from creation to done.
+    let answers: Vec<String> = data["next"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|answer| {
+            let state = answer["mission_state"].as_str().unwrap_or_default();
+            match answer["wp_id"].as_str() {
+                Some(wp) => format!("{state} {wp}"),
+                None => state.to_owned(),
+            }
+        })
+        .collect();
+    assert_eq!(answers.first().map(String::as_str), Some("specify"));
+    assert!(
+        answers.contains(&"implement WP01".to_owned()),
+        "{answers:?}"
     );
+    assert!(answers.contains(&"review WP03".to_owned()), "{answers:?}");
+    assert!(answers.contains(&"accept".to_owned()), "{answers:?}");
+    assert_eq!(answers.last().map(String::as_str), Some("done"));
     // The work is on the lane branch; the status and the plan are on the feature branch.
     let lane_branch = data["lane_branch"].as_str().unwrap_or_default();
     let files = env.git(
@@ -425,17 +455,7 @@ fn plans_and_works_a_lanes_mission_through_the_work_package_commands() -> TestRe
     )?;
     assert_eq!(files, "src/tasklist/store.py\n");
     let board = env.run_in(&repo, ["board", "--mission", &slug]).success();
-    assert!(
-        board.stdout.contains("3 work packages: 2 planned, 1 done"),
-        "{board}"
-    );
-    let ready = env
-        .run_in(&repo, ["ready", "--mission", &slug, "--json"])
-        .success();
-    assert_eq!(
-        ready.json()?["data"]["missions"][0]["ready"][0]["wp_id"],
-        "WP02"
-    );
+    assert!(board.stdout.contains("3 work packages: 3 done"), "{board}");
     let again = env
         .run_in(&repo, ["tasks", "finalize", &slug, "--json"])
         .success();

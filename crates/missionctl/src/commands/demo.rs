@@ -69,8 +69,9 @@ const DEMO_EMAIL: &str = "demo@missionctl.invalid";
 /// The human slug of the coordination mission.
 const COORDINATION_SLUG: &str = "invoice-export";
 
-/// What the demo's `.gitignore` holds: the worktrees missionctl and Spec Kitty create.
-const GITIGNORE: &str = ".worktrees/\n";
+/// What the demo's `.gitignore` holds: the worktrees and the run state missionctl and Spec
+/// Kitty create.
+const GITIGNORE: &str = ".worktrees/\n.kittify/runtime/\n";
 
 /// The moves driven through `MissionStatus` on the coordination mission: work package, lane,
 /// actor, reason.
@@ -1090,8 +1091,9 @@ const LANES_WORK_PACKAGES: [DemoWorkPackage; 3] = [
     ),
 ];
 
-/// The lanes mission: planned with `wp add` and `tasks finalize`, WP01 implemented in its lane
-/// worktree, its subtasks recorded, reviewed and done.
+/// The lanes mission: planned with `wp add` and `tasks finalize`, every work package implemented
+/// in its lane worktree, its subtasks recorded, reviewed and done, with `next` asked along the
+/// way and the run advanced through acceptance.
 #[derive(Debug, Clone, Serialize)]
 struct LanesMissionData {
     mission_slug: String,
@@ -1113,10 +1115,47 @@ struct LanesMissionData {
     subtasks: Vec<String>,
     /// The review moves, in order.
     moves: Vec<StatusMoveData>,
-    /// What `ready` listed once WP01 was done.
+    /// What `ready` listed once every work package was done.
     ready_after: Vec<String>,
+    /// What `next` answered at each point of the walk, from creation to done.
+    next: Vec<NextCheckpoint>,
     #[serde(skip)]
     board: String,
+}
+
+/// One answer of `next` during the demo's walk.
+#[derive(Debug, Clone, Serialize)]
+struct NextCheckpoint {
+    /// When it was asked.
+    after: String,
+    /// `query` (nothing written) or `advance` (the run moved on).
+    mode: &'static str,
+    /// The decided state (`specify`, `plan`, `tasks`, `implement`, `review`, `accept`, `done`).
+    mission_state: String,
+    /// The work package of an implement or review step.
+    wp_id: Option<String>,
+}
+
+/// The spec, plan and task list the demo writes so `next` moves past specify, plan and tasks.
+const LANES_SPEC: &str = "# Task list CLI\n\n## Requirements\n\n| ID | Title | Description |\n|----|----|----|\n| FR-001 | Add a task | The CLI adds a task to the list |\n| FR-002 | List tasks | The CLI lists the tasks |\n";
+const LANES_PLAN: &str = "# Plan\n\n## Technical Context\n\n**Language/Version**: Python 3.11\n**Storage**: a JSON file\n**Testing**: pytest\n";
+const LANES_TASKS: &str =
+    "# Tasks\n\n- WP01 Storage layer\n- WP02 Add and list\n- WP03 E2E test suite\n";
+
+/// Asks `next` without writing anything and records its answer.
+fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, CliError> {
+    let outcome = missionctl_store::runtime::query_next(
+        repo,
+        handle,
+        Some("claude"),
+        &missionctl_store::clock::SystemClock,
+    )?;
+    Ok(NextCheckpoint {
+        after: after.to_owned(),
+        mode: "query",
+        mission_state: outcome.next.mission_state.as_str().to_owned(),
+        wp_id: outcome.next.wp_id,
+    })
 }
 
 /// Plans and works the lanes mission through the code paths of `wp add`, `tasks finalize`,
@@ -1140,7 +1179,32 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
     };
     let created = super::mission::create::create_with(repo, &request, &protected, Some(identity))?;
     let handle = created.mission_slug.as_str();
-    let strings = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect();
+    let strings = |items: &[&str]| {
+        items
+            .iter()
+            .map(|item| (*item).to_owned())
+            .collect::<Vec<String>>()
+    };
+    let mut next = vec![ask_next(repo, handle, "mission create")?];
+    // The spec, plan and task list, committed on the planning branch.
+    let mission_dir = repo.kitty_specs_dir().join(handle);
+    for (name, text) in [
+        ("spec.md", LANES_SPEC),
+        ("plan.md", LANES_PLAN),
+        ("tasks.md", LANES_TASKS),
+    ] {
+        atomic_write(&mission_dir.join(name), text.as_bytes())?;
+    }
+    let planning = format!("{MISSIONS_DIR}/{handle}");
+    git(repo.primary_root(), ["add", "--", planning.as_str()])?;
+    let commit_args = GIT_CONFIG.iter().copied().chain([
+        "commit",
+        "--quiet",
+        "--message",
+        "spec, plan and tasks",
+    ]);
+    git(repo.primary_root(), commit_args)?;
+    next.push(ask_next(repo, handle, "spec, plan and tasks")?);
     let mut work_package_files = Vec::new();
     for (wp_id, title, dependencies, subtasks, owned) in LANES_WORK_PACKAGES {
         let added = add_work_package(
@@ -1175,83 +1239,117 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             .collect())
     };
     let ready_before = ready_ids(&MissionStatus::load(repo, handle, &protected)?)?;
+    next.push(ask_next(repo, handle, "tasks finalize")?);
 
-    let implemented = implement(
-        repo,
-        handle,
-        "WP01",
-        "claude",
-        &protected,
-        &mut SystemEventSource,
-    )?;
-    // The agent's work, committed on the lane branch in the lane worktree.
-    let source = implemented.workspace.join("src/tasklist/store.py");
-    if let Some(parent) = source.parent() {
-        std::fs::create_dir_all(parent).with_path("Cannot create", parent)?;
-    }
-    atomic_write(&source, b"def load():\n    return []\n")?;
-    git(
-        &implemented.workspace,
-        ["add", "--", "src/tasklist/store.py"],
-    )?;
-    let commit_args = GIT_CONFIG.iter().copied().chain([
-        "commit",
-        "--quiet",
-        "--message",
-        "feat(WP01): storage layer",
-    ]);
-    git(&implemented.workspace, commit_args)?;
-
-    let status = MissionStatus::load(repo, handle, &protected)?;
-    let subtasks = status
-        .record_subtasks(
-            "WP01",
-            &strings(&["T001", "T002"]),
-            Lane::Done,
-            Some("claude"),
-            &mut SystemEventSource,
-        )?
-        .changed;
-    let review = json!({"reviewer": "codex", "verdict": "approved", "reference": "review:WP01"});
-    let steps = [
-        (Lane::ForReview, "claude", None, None),
-        (Lane::InReview, "codex", None, None),
-        (Lane::Approved, "codex", Some(review.clone()), None),
-        (
-            Lane::Done,
-            "claude",
-            None,
-            Some(
-                json!({"review": {"reviewer": "codex", "verdict": "approved", "reference": "lane-approved:WP01"}}),
-            ),
-        ),
-    ];
+    let mut workspace = String::new();
+    let mut lane_branch = String::new();
+    let mut subtasks = Vec::new();
     let mut moves = Vec::new();
-    for (to, actor, review_result, evidence) in steps {
-        let outcome = status.transition(
-            &TransitionRequest {
-                wp_id: "WP01".to_owned(),
-                to_lane: to.as_str().to_owned(),
-                actor: Some(actor.to_owned()),
-                review_result,
-                evidence,
-                ..TransitionRequest::default()
-            },
+    for (wp_id, title, _, wp_subtasks, owned) in LANES_WORK_PACKAGES {
+        let implemented = implement(
+            repo,
+            handle,
+            wp_id,
+            "claude",
+            &protected,
             &mut SystemEventSource,
         )?;
-        let event = outcome.event.ok_or_else(|| {
-            CliError::internal(format!("The demo move WP01 -> {to} wrote no event"))
-        })?;
-        moves.push(StatusMoveData {
-            wp_id: "WP01".to_owned(),
-            from: event.from_lane.as_str().to_owned(),
-            to: event.to_lane.as_str().to_owned(),
-            actor: actor.to_owned(),
-            event_id: event.event_id,
-            commit: outcome.receipt.commit_sha,
-            branch: outcome.receipt.destination_ref,
-        });
+        // The agent's work, committed on the lane branch in the lane worktree.
+        let owned_file = owned.first().copied().unwrap_or("README.md");
+        let source = implemented.workspace.join(owned_file);
+        if let Some(parent) = source.parent() {
+            std::fs::create_dir_all(parent).with_path("Cannot create", parent)?;
+        }
+        atomic_write(&source, format!("# {wp_id}: {title}\n").as_bytes())?;
+        git(&implemented.workspace, ["add", "--", owned_file])?;
+        let message = format!("feat({wp_id}): {title}");
+        let commit_args =
+            GIT_CONFIG
+                .iter()
+                .copied()
+                .chain(["commit", "--quiet", "--message", message.as_str()]);
+        git(&implemented.workspace, commit_args)?;
+        if workspace.is_empty() {
+            workspace = implemented.workspace.display().to_string();
+            lane_branch = implemented.branch.clone();
+        }
+
+        let status = MissionStatus::load(repo, handle, &protected)?;
+        let recorded = status
+            .record_subtasks(
+                wp_id,
+                &strings(wp_subtasks),
+                Lane::Done,
+                Some("claude"),
+                &mut SystemEventSource,
+            )?
+            .changed;
+        subtasks.extend(recorded.into_iter().map(|id| format!("{wp_id}/{id}")));
+        let reference = format!("review:{wp_id}");
+        let review = json!({"reviewer": "codex", "verdict": "approved", "reference": reference});
+        let merged = format!("lane-approved:{wp_id}");
+        let evidence =
+            json!({"review": {"reviewer": "codex", "verdict": "approved", "reference": merged}});
+        let steps = [
+            (Lane::ForReview, "claude", None, None),
+            (Lane::InReview, "codex", None, None),
+            (Lane::Approved, "codex", Some(review), None),
+            (Lane::Done, "claude", None, Some(evidence)),
+        ];
+        for (to, actor, review_result, evidence) in steps {
+            let outcome = status.transition(
+                &TransitionRequest {
+                    wp_id: wp_id.to_owned(),
+                    to_lane: to.as_str().to_owned(),
+                    actor: Some(actor.to_owned()),
+                    review_result,
+                    evidence,
+                    ..TransitionRequest::default()
+                },
+                &mut SystemEventSource,
+            )?;
+            let event = outcome.event.ok_or_else(|| {
+                CliError::internal(format!("The demo move {wp_id} -> {to} wrote no event"))
+            })?;
+            moves.push(StatusMoveData {
+                wp_id: wp_id.to_owned(),
+                from: event.from_lane.as_str().to_owned(),
+                to: event.to_lane.as_str().to_owned(),
+                actor: actor.to_owned(),
+                event_id: event.event_id,
+                commit: outcome.receipt.commit_sha,
+                branch: outcome.receipt.destination_ref,
+            });
+            if to == Lane::ForReview {
+                next.push(ask_next(repo, handle, &format!("{wp_id} for_review"))?);
+            }
+        }
+        next.push(ask_next(repo, handle, &format!("{wp_id} done"))?);
     }
+    // Acceptance: the run is started and advanced through the accept step.
+    for _ in 0..2 {
+        let outcome = missionctl_store::runtime::advance_next(
+            repo,
+            handle,
+            "claude",
+            missionctl_core::next::StepResult::Success,
+            missionctl_store::runtime::RunOptions {
+                clock: &missionctl_store::clock::SystemClock,
+                run_ids: &missionctl_store::runtime::RandomRunIds,
+            },
+        )?;
+        next.push(NextCheckpoint {
+            after: "accept reported a success".to_owned(),
+            mode: "advance",
+            mission_state: outcome.next.mission_state.as_str().to_owned(),
+            wp_id: outcome.next.wp_id,
+        });
+        if outcome.next.mission_state.as_str() == "done" {
+            break;
+        }
+    }
+    next.push(ask_next(repo, handle, "the end")?);
+    let status = MissionStatus::load(repo, handle, &protected)?;
     let ready_after = ready_ids(&status)?;
     let snapshot = status.snapshot()?;
     Ok(LanesMissionData {
@@ -1270,11 +1368,12 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             .unwrap_or_default(),
         planning_commit: report.planning_commit,
         ready_before,
-        workspace: implemented.workspace.display().to_string(),
-        lane_branch: implemented.branch,
+        workspace,
+        lane_branch,
         subtasks,
         moves,
         ready_after,
+        next,
         board: render_board(&snapshot),
     })
 }
@@ -1289,7 +1388,7 @@ fn write_lanes_mission(
     writeln!(
         out,
         "{number}. A lanes mission, {}, planned and worked through the code paths of\n   \
-         `wp add`, `tasks finalize`, `ready`, `implement`, `subtask done` and `move`",
+         `wp add`, `tasks finalize`, `ready`, `implement`, `subtask done`, `move` and `next`",
         data.mission_slug
     )?;
     writeln!(out)?;
@@ -1325,6 +1424,19 @@ fn write_lanes_mission(
         )?;
     }
     writeln!(out, "   ready         {}", data.ready_after.join(", "))?;
+    writeln!(out)?;
+    writeln!(out, "   next, asked along the way:")?;
+    for checkpoint in &data.next {
+        let what = match &checkpoint.wp_id {
+            Some(wp_id) => format!("{} {wp_id}", checkpoint.mission_state),
+            None => checkpoint.mission_state.clone(),
+        };
+        writeln!(
+            out,
+            "      after {:<28} ({}) -> {what}",
+            checkpoint.after, checkpoint.mode
+        )?;
+    }
     writeln!(out)?;
     write_indented(out, &data.board)
 }
