@@ -128,7 +128,7 @@ pub(crate) fn store(cache: &Path, stamp: &Stamp, snapshot: &StatusSnapshot) {
     let Some(dir) = cache.parent() else {
         return;
     };
-    if std::fs::create_dir_all(dir).is_err() {
+    if !dir.is_dir() && std::fs::create_dir_all(dir).is_err() {
         return;
     }
     let Ok(mut temp) = tempfile::Builder::new()

@@ -16,7 +16,7 @@ use crate::fs_util::PathError;
 pub(crate) const LOCK_DIR: &str = "spec-kitty-locks";
 
 /// How long to sleep between two attempts to take a busy lock.
-const POLL_INTERVAL: Duration = Duration::from_millis(5);
+const POLL_INTERVAL: Duration = Duration::from_millis(2);
 
 /// Returns the lock file of a mission.
 pub(crate) fn lock_path(git_common_dir: &Path, mission_slug: &str) -> PathBuf {
@@ -51,7 +51,8 @@ impl StatusLock {
 
 /// Takes the exclusive lock at `path`, waiting at most `timeout`.
 pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<StatusLock, StatusWriteError> {
-    if let Some(parent) = path.parent() {
+    // `is_dir` first: `mkdir` of an existing directory costs a journal round trip.
+    if let Some(parent) = path.parent().filter(|parent| !parent.is_dir()) {
         std::fs::create_dir_all(parent).map_err(|source| PathError {
             action: "Cannot create",
             path: parent.to_path_buf(),

@@ -549,7 +549,24 @@ impl MissionStatus {
     }
 
     /// Reads the log from the authoritative directory (refusing a malformed line).
+    ///
+    /// A coordination mission whose worktree does not exist (the create-window, or a worktree
+    /// deleted by hand) is read as its next write will see it: the log committed on the
+    /// coordination branch with the rows of the primary checkout's log it lacks.
     pub fn read_log(&self) -> Result<EventLog, StatusReadError> {
+        if let Some(bytes) = self.unmaterialized_log()? {
+            let log = missionctl_core::event_log::parse(&bytes);
+            if let Some(error) = log.errors.first() {
+                return Err(StatusReadError::LogInvalid {
+                    path: self
+                        .primary_mission_dir
+                        .join(crate::mission_dir::EVENT_LOG_FILE),
+                    line: error.line,
+                    message: error.message.clone(),
+                });
+            }
+            return Ok(log);
+        }
         let dir = self.current_read_dir();
         let log = match crate::mission_dir::read_event_log(dir) {
             Ok(log) => log,
@@ -570,6 +587,9 @@ impl MissionStatus {
     /// common directory: a log unchanged since it was last reduced (same stamp) is not parsed
     /// again.
     pub fn snapshot(&self) -> Result<StatusSnapshot, StatusReadError> {
+        if self.coordination_unmaterialized() {
+            return self.reduce(&self.read_log()?);
+        }
         let log_path = self
             .current_read_dir()
             .join(crate::mission_dir::EVENT_LOG_FILE);
@@ -588,6 +608,44 @@ impl MissionStatus {
             cache::store(&self.placement.cache_path, &stamp, &snapshot);
         }
         Ok(snapshot)
+    }
+
+    /// Returns true for a coordination mission whose worktree does not exist now.
+    fn coordination_unmaterialized(&self) -> bool {
+        self.placement.materialize_branch.is_some() && !self.placement.worktree_root.exists()
+    }
+
+    /// Returns the log a coordination mission without a worktree has: the one committed on
+    /// its branch, with the primary checkout's rows it lacks appended (what materializing the
+    /// worktree writes); `None` for every other mission.
+    fn unmaterialized_log(&self) -> Result<Option<Vec<u8>>, StatusReadError> {
+        let Some(branch) = self
+            .placement
+            .materialize_branch
+            .as_deref()
+            .filter(|_| self.coordination_unmaterialized())
+        else {
+            return Ok(None);
+        };
+        let primary = transaction::read_log_file(
+            &self
+                .primary_mission_dir
+                .join(crate::mission_dir::EVENT_LOG_FILE),
+        )?;
+        let relative = self
+            .placement
+            .mission_dir
+            .strip_prefix(&self.placement.worktree_root)
+            .unwrap_or(&self.placement.mission_dir)
+            .join(crate::mission_dir::EVENT_LOG_FILE);
+        let committed = committed_file(&self.repo.gix(), branch, &relative);
+        Ok(Some(match (committed, primary) {
+            (Some(committed), Some(primary)) => {
+                transaction::union_rows(&committed, &primary).unwrap_or(committed)
+            }
+            (Some(bytes), None) | (None, Some(bytes)) => bytes,
+            (None, None) => Vec::new(),
+        }))
     }
 
     /// Fills a snapshot's identity fields from `meta.json`.
@@ -848,6 +906,19 @@ impl MissionStatus {
             })
         }
     }
+}
+
+/// Returns the bytes of a file committed on a branch's tip; `None` when the branch, the file or
+/// the repository cannot be read (the caller falls back to what the primary checkout has).
+fn committed_file(repo: &gix::Repository, branch: &str, path: &Path) -> Option<Vec<u8>> {
+    let mut reference = repo
+        .try_find_reference(format!("refs/heads/{branch}").as_str())
+        .ok()??;
+    let commit = reference.peel_to_commit().ok()?;
+    let tree = commit.tree().ok()?;
+    let entry = tree.lookup_entry_by_path(path).ok()??;
+    let object = entry.object().ok()?;
+    Some(object.data.clone())
 }
 
 /// Returns whole seconds of a time in microseconds since the epoch.

@@ -221,7 +221,7 @@ fn remove_stale_temporaries(dir: &Path) {
 
 /// Reads a file without following a symbolic link at its last component; `None` when it does
 /// not exist. A link is refused as Spec Kitty refuses it.
-fn read_log_file(path: &Path) -> Result<Option<Vec<u8>>, StatusWriteError> {
+pub(super) fn read_log_file(path: &Path) -> Result<Option<Vec<u8>>, StatusReadError> {
     use std::io::Read;
 
     match std::fs::symlink_metadata(path) {
@@ -235,7 +235,7 @@ fn read_log_file(path: &Path) -> Result<Option<Vec<u8>>, StatusWriteError> {
             .into());
         }
         Ok(metadata) if metadata.file_type().is_symlink() => {
-            return Err(StatusReadError::LogSymlink(path.to_path_buf()).into());
+            return Err(StatusReadError::LogSymlink(path.to_path_buf()));
         }
         Ok(_) => {}
     }
@@ -255,7 +255,7 @@ fn read_log_file(path: &Path) -> Result<Option<Vec<u8>>, StatusWriteError> {
         Ok(_) => Ok(Some(bytes)),
         // ELOOP: the file was replaced by a link after the check above.
         Err(error) if error.raw_os_error() == Some(40) => {
-            Err(StatusReadError::LogSymlink(path.to_path_buf()).into())
+            Err(StatusReadError::LogSymlink(path.to_path_buf()))
         }
         Err(source) => Err(PathError {
             action: "Cannot read",
@@ -276,7 +276,7 @@ struct RowId<'a> {
 /// Returns `target` with the rows of `source` it lacks appended in their order (rows are the
 /// same when their `event_id` is; a row without one is compared by its bytes), or `None` when
 /// it lacks none. Existing bytes are kept as they are.
-fn union_rows(target: &[u8], source: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn union_rows(target: &[u8], source: &[u8]) -> Option<Vec<u8>> {
     fn key(line: &[u8]) -> Option<Vec<u8>> {
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
@@ -313,14 +313,23 @@ fn union_rows(target: &[u8], source: &[u8]) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
+/// The directory, next to the coordination worktrees, where one is checked out before it is
+/// renamed into place.
+const STAGING_DIR: &str = ".materializing";
+
 /// Returns where a coordination worktree is checked out before it is renamed into place:
-/// `.worktrees/.<name>.materializing`.
+/// `.worktrees/.materializing/<name>` (the same base name, so git names its administrative
+/// directory as it would for the final path).
 fn staging_path(root: &Path) -> PathBuf {
-    let name = root
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    root.with_file_name(format!(".{name}.materializing"))
+    let name = root.file_name().unwrap_or_default();
+    root.with_file_name(STAGING_DIR).join(name)
+}
+
+/// Removes the staging directory of `staging` if nothing else is in it.
+fn remove_empty_parent(staging: &Path) {
+    if let Some(parent) = staging.parent() {
+        let _ = std::fs::remove_dir(parent);
+    }
 }
 
 /// Returns true when `.gitignore` at the root or `info/exclude` already ignores `.worktrees/`.
@@ -474,14 +483,20 @@ impl BookkeepingTransaction {
                 std::fs::remove_dir_all(&staging).with_path("Cannot remove", &staging)?;
             }
         }
-        self.git_in_primary(&[
+        let add: [std::ffi::OsString; 5] = [
             "worktree".into(),
             "add".into(),
             "--quiet".into(),
             staging.as_os_str().to_owned(),
             branch.into(),
-        ])
-        .map_err(StatusWriteError::Commit)?;
+        ];
+        if self.git_in_primary(&add).is_err() {
+            // A worktree deleted without `git worktree remove` still holds the branch: forget
+            // the registrations whose directory is gone, then try once more.
+            let _ = self.git_in_primary(&["worktree".into(), "prune".into()]);
+            self.git_in_primary(&add)
+                .map_err(StatusWriteError::Commit)?;
+        }
         let moved = self.git_in_primary(&[
             "worktree".into(),
             "move".into(),
@@ -495,8 +510,10 @@ impl BookkeepingTransaction {
                 "--force".into(),
                 staging.as_os_str().to_owned(),
             ]);
+            remove_empty_parent(&staging);
             return Err(StatusWriteError::Commit(error));
         }
+        remove_empty_parent(&staging);
         Ok(())
     }
 
@@ -887,12 +904,23 @@ impl BookkeepingTransaction {
             .find_tree(tree)
             .map_err(|error| failed(gix::Error::from_error(error)))?;
         for (path, bytes) in files {
+            let Some(entry) = tree
+                .lookup_entry_by_path(path)
+                .map_err(|error| failed(gix::Error::from_error(error)))?
+            else {
+                return Ok(true);
+            };
+            // The blob's size first: hashing a long log costs more than the rest of a write.
+            let header = self
+                .repo
+                .find_header(entry.object_id())
+                .map_err(|error| failed(gix::Error::from_error(error)))?;
+            if header.size() != u64::try_from(bytes.len()).unwrap_or(u64::MAX) {
+                return Ok(true);
+            }
             let blob = gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
                 .map_err(|error| failed(gix::Error::from_error(error)))?;
-            let entry = tree
-                .lookup_entry_by_path(path)
-                .map_err(|error| failed(gix::Error::from_error(error)))?;
-            if entry.is_none_or(|entry| entry.object_id() != blob) {
+            if entry.object_id() != blob {
                 return Ok(true);
             }
         }
@@ -926,27 +954,43 @@ impl BookkeepingTransaction {
         }
         if let Some(created) = self.created_worktree.take() {
             let root = self.placement.worktree_root.clone();
+            let staging = staging_path(&root);
+            let mut target = None;
             if root.exists() {
                 // Out of sight first (one rename), then removed.
-                let staging = staging_path(&root);
-                let target = match self.git_in_primary(&[
+                let moved = self.git_in_primary(&[
                     "worktree".into(),
                     "move".into(),
                     root.as_os_str().to_owned(),
                     staging.as_os_str().to_owned(),
-                ]) {
-                    Ok(_) => staging,
-                    Err(_) => root,
-                };
-                if let Err(error) = self.git_in_primary(&[
+                ]);
+                target = Some(if moved.is_ok() {
+                    staging.clone()
+                } else {
+                    root.clone()
+                });
+            } else if staging.exists() {
+                // The checkout itself failed half-way.
+                target = Some(staging.clone());
+            }
+            if let Some(target) = target {
+                let removed = self.git_in_primary(&[
                     "worktree".into(),
                     "remove".into(),
                     "--force".into(),
                     target.as_os_str().to_owned(),
-                ]) {
-                    problems.push(error.to_string());
+                ]);
+                if removed.is_err() && target == staging {
+                    let _ = std::fs::remove_dir_all(&staging);
+                }
+                if target.exists() {
+                    problems.push(format!(
+                        "the worktree `{}` is still there: remove it with `git worktree remove --force`",
+                        target.display()
+                    ));
                 }
             }
+            remove_empty_parent(&staging);
             if let Some(parent) = created.created_parent {
                 let _ = std::fs::remove_dir(parent);
             }
