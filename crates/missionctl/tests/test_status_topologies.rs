@@ -346,3 +346,47 @@ fn materialize_and_alias_moves_commit_nothing_when_nothing_changes() -> TestResu
     }
     Ok(())
 }
+
+#[test]
+fn a_deleted_coordination_worktree_is_read_from_its_branch_and_recreated() -> TestResult {
+    for topology in [MissionTopology::Coord, MissionTopology::LanesWithCoord] {
+        let repo = StatusRepo::new(topology)?;
+        let what = topology.as_str();
+        repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+        repo.move_wp("WP01", "claimed", &["--actor", "a"]).success();
+        let worktree = repo.coordination_worktree().unwrap_or_default();
+        // Deleted by hand, not with `git worktree remove`: the primary checkout's copy of the
+        // log is stale, the branch has every row.
+        std::fs::remove_dir_all(&worktree)?;
+        let board = data(
+            &repo
+                .run(["--json", "board", "--mission", &repo.slug])
+                .success(),
+        )?;
+        assert_eq!(board["work_packages"][0]["lane"], "claimed", "{what}");
+        let history = data(
+            &repo
+                .run(["--json", "history", "--mission", &repo.slug])
+                .success(),
+        )?;
+        assert_eq!(
+            history["events"].as_array().map(Vec::len),
+            Some(2),
+            "{what}"
+        );
+        // The next write checks the branch out again and goes on from there.
+        let moved = data(
+            &repo
+                .move_wp("WP01", "in_progress", &["--actor", "a"])
+                .success(),
+        )?;
+        assert_eq!(moved["from_lane"], "claimed", "{what}");
+        assert!(worktree.join(".git").is_file(), "{what}");
+        assert_eq!(repo.log_ids()?.len(), 3, "{what}");
+        assert_eq!(porcelain(&repo, &repo.root)?, "", "{what}");
+        assert_eq!(porcelain(&repo, &worktree)?, "", "{what}");
+        repo.run(["--json", "status", "validate", "--mission", &repo.slug])
+            .success();
+    }
+    Ok(())
+}
