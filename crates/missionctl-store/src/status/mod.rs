@@ -49,7 +49,8 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct CommitReceipt {
     /// The commit that holds the write (the current commit for a no-op).
     pub commit_sha: String,
-    /// When the commit was made, in Spec Kitty's timestamp shape.
+    /// When the commit was made (for a no-op, when the files were found unchanged), in Spec
+    /// Kitty's timestamp shape.
     pub committed_at: String,
     /// The short branch name the commit went to.
     pub destination_ref: String,
