@@ -9,7 +9,7 @@
 # Needs git and hyperfine (`apt-get install -y hyperfine`). Usage, from the repository root:
 #
 #   cargo build --release -p missionctl
-#   crates/missionctl/benches/status.sh [path/to/missionctl]
+#   docs/bench/status.sh [path/to/missionctl]
 set -euo pipefail
 
 missionctl="$(realpath "${1:-${CARGO_TARGET_DIR:-target}/release/missionctl}")"
