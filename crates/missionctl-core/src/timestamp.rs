@@ -70,4 +70,19 @@ mod tests {
             "2026-12-31T23:59:59.999999+00:00"
         );
     }
+
+    #[test]
+    fn every_day_round_trips_through_the_calendar() {
+        // Walk 200 years day by day and check the calendar never skips or repeats a day.
+        let mut previous = civil_from_days(0);
+        for days in 1..73_000 {
+            let (year, month, day) = civil_from_days(days);
+            let (last_year, last_month, last_day) = previous;
+            let next_day = (year, month, day) == (last_year, last_month, last_day + 1);
+            let next_month = day == 1 && (year, month) == (last_year, last_month + 1);
+            let next_year = (month, day) == (1, 1) && year == last_year + 1;
+            assert!(next_day || next_month || next_year, "{days}: {previous:?}");
+            previous = (year, month, day);
+        }
+    }
 }
