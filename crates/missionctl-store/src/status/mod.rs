@@ -173,6 +173,20 @@ pub enum StatusWriteError {
         /// What is checked out there instead.
         checked_out: Option<String>,
     },
+    /// The destination branch holds log rows its worktree lacks (it was moved without the
+    /// worktree); committing would drop them.
+    #[error(
+        "`{branch}` has status rows that `{}` lacks: the branch moved without its worktree",
+        worktree.display()
+    )]
+    BranchAhead {
+        /// The destination branch.
+        branch: String,
+        /// The worktree that has it checked out.
+        worktree: PathBuf,
+        /// The status files, relative to the worktree.
+        files: Vec<String>,
+    },
     /// Another writer held the lock for too long.
     #[error("Timed out after {waited:?} acquiring the status lock `{}`", path.display())]
     LockTimeout {
@@ -269,6 +283,7 @@ impl StatusWriteError {
             StatusWriteError::StaleFromLane { .. } => "STALE_FROM_LANE",
             StatusWriteError::ProtectedBranch { .. } => "PROTECTED_BRANCH_REFUSED",
             StatusWriteError::DestinationNotCheckedOut { .. } => "DESTINATION_REF_NOT_CHECKED_OUT",
+            StatusWriteError::BranchAhead { .. } => "DESTINATION_AHEAD_OF_WORKTREE",
             StatusWriteError::LockTimeout { .. } => "BOOKKEEPING_LOCK_TIMEOUT",
             StatusWriteError::PersistenceVerification { .. } => {
                 "STATUS_EVENT_PERSISTENCE_VERIFICATION_FAILED"
@@ -312,6 +327,14 @@ impl StatusWriteError {
             StatusWriteError::DestinationNotCheckedOut { destination, worktree, .. } => format!(
                 "Check out `{destination}` in `{}` and retry",
                 worktree.display()
+            ),
+            StatusWriteError::BranchAhead {
+                worktree, files, ..
+            } => format!(
+                "Take the branch's status files into the worktree (`git -C {} checkout HEAD -- {}`), \
+                 then retry",
+                worktree.display(),
+                files.join(" ")
             ),
             StatusWriteError::LockTimeout { .. } => {
                 "Another writer holds the lock; retry when it is done".to_owned()

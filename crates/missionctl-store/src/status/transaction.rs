@@ -810,6 +810,9 @@ impl BookkeepingTransaction {
                 .detach(),
             None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
         };
+        if tip.is_some() {
+            self.check_not_behind(base_tree)?;
+        }
         if !self.differs_from_tree(base_tree, &files)? {
             return Ok(self.receipt(tip, committed_at, true));
         }
@@ -882,6 +885,64 @@ impl BookkeepingTransaction {
             source: error.source,
         })?;
         git_with_stdin(&self.placement.worktree_root, args, stdin)
+    }
+
+    /// Refuses to commit when the destination's committed log is not a prefix of (or equal to)
+    /// the log this transaction started from: the branch then has rows the worktree never
+    /// saw, and committing the worktree's file would drop them. Rows appended on disk and not
+    /// committed yet (a killed writer's) are fine.
+    fn check_not_behind(&self, tree: ObjectId) -> Result<(), StatusWriteError> {
+        let failed = |source: gix::Error| {
+            StatusWriteError::WriteObjects(crate::git_write::GitWriteError::Gix {
+                action: "read the destination's log".to_owned(),
+                source,
+            })
+        };
+        let Some((path, _)) = self
+            .files()
+            .into_iter()
+            .find(|(path, _)| path.ends_with(EVENT_LOG_FILE))
+        else {
+            return Ok(());
+        };
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(|error| failed(gix::Error::from_error(error)))?;
+        let Some(entry) = tree
+            .lookup_entry_by_path(&path)
+            .map_err(|error| failed(gix::Error::from_error(error)))?
+        else {
+            return Ok(());
+        };
+        let before = self.log_before.as_deref().unwrap_or_default();
+        let size = self
+            .repo
+            .find_header(entry.object_id())
+            .map_err(|error| failed(gix::Error::from_error(error)))?
+            .size();
+        let before_size = u64::try_from(before.len()).unwrap_or(u64::MAX);
+        let contained = if size > before_size {
+            false
+        } else if size == before_size {
+            gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, before)
+                .map_err(|error| failed(gix::Error::from_error(error)))?
+                == entry.object_id()
+        } else {
+            let object = entry
+                .object()
+                .map_err(|error| failed(gix::Error::from_error(error)))?;
+            before.starts_with(&object.data)
+        };
+        if contained {
+            Ok(())
+        } else {
+            Err(StatusWriteError::BranchAhead {
+                branch: self.placement.destination_ref.clone(),
+                worktree: self.placement.worktree_root.clone(),
+                files: self.files().into_iter().map(|(path, _)| path).collect(),
+            })
+        }
     }
 
     /// Returns true when a file's bytes differ from its blob in `tree` (or it is not there).
