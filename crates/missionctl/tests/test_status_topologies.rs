@@ -390,3 +390,84 @@ fn a_deleted_coordination_worktree_is_read_from_its_branch_and_recreated() -> Te
     }
     Ok(())
 }
+
+/// Commits one more log row on the status branch with plumbing, as a tool that moves the branch
+/// without its worktree would.
+fn commit_behind_the_worktree(repo: &StatusRepo) -> anyhow::Result<()> {
+    let branch = repo.status_branch();
+    let path = format!("kitty-specs/{}/status.events.jsonl", repo.slug);
+    let mut log = repo.git(&["show", &format!("{branch}:{path}")])?;
+    log.push_str(r#"{"actor": "elsewhere", "at": "2026-01-01T00:00:00+00:00", "event_id": "01M0M9D8R83DDKSZ62QKGVEEEE", "evidence": null, "execution_mode": "worktree", "force": false, "from_lane": "genesis", "mission_id": "01M0M9D8R83DDKSZ62QKGV3YW0", "mission_slug": "invoice-export-01M0M9D8", "policy_metadata": null, "reason": null, "review_ref": null, "to_lane": "planned", "wp_id": "WP09"}"#);
+    log.push('\n');
+    let file = repo.env.tmp().join("elsewhere.jsonl");
+    std::fs::write(&file, log)?;
+    let index = repo.env.tmp().join("elsewhere.index");
+    let git = |args: &[&str]| -> anyhow::Result<String> {
+        let output = std::process::Command::new("git")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", repo.env.root().join("home"))
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_SYSTEM", "/dev/null")
+            .env("GIT_INDEX_FILE", &index)
+            .current_dir(&repo.root)
+            .args(args)
+            .output()?;
+        anyhow::ensure!(output.status.success(), "git {args:?}: {output:?}");
+        Ok(String::from_utf8(output.stdout)?.trim().to_owned())
+    };
+    let blob = git(&["hash-object", "-w", &file.display().to_string()])?;
+    git(&["read-tree", &branch])?;
+    git(&[
+        "update-index",
+        "--cacheinfo",
+        &format!("100644,{blob},{path}"),
+    ])?;
+    let tree = git(&["write-tree"])?;
+    let commit = git(&[
+        "commit-tree",
+        &tree,
+        "-p",
+        &branch,
+        "-m",
+        "status from elsewhere",
+    ])?;
+    git(&["update-ref", &format!("refs/heads/{branch}"), &commit])?;
+    Ok(())
+}
+
+#[test]
+fn a_branch_ahead_of_its_worktree_is_never_overwritten() -> TestResult {
+    for topology in [MissionTopology::SingleBranch, MissionTopology::Coord] {
+        let repo = StatusRepo::new(topology)?;
+        let what = topology.as_str();
+        repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+        commit_behind_the_worktree(&repo)?;
+        let before = repo.state()?;
+        let output = repo.move_wp("WP01", "claimed", &["--actor", "a"]).code(1);
+        assert_eq!(
+            output.json_error()?["code"],
+            "DESTINATION_AHEAD_OF_WORKTREE",
+            "{what}: {output}"
+        );
+        assert_same_state(&before, &repo.state()?, what);
+        // Brought up to its branch as the hint says, the worktree takes writes again, the other
+        // row kept.
+        let hint = output.json_error()?["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let command = hint
+            .split('`')
+            .nth(1)
+            .ok_or_else(|| anyhow::anyhow!("no command in {hint}"))?
+            .replace("$TEST_ENV", &repo.env.root().display().to_string());
+        let words: Vec<&str> = command.split(' ').collect();
+        assert_eq!(words[0], "git", "{command}");
+        repo.env.git(&repo.root, &words[1..])?;
+        repo.move_wp("WP01", "claimed", &["--actor", "a"]).success();
+        assert_eq!(repo.log_ids()?.len(), 3, "{what}");
+        assert_eq!(porcelain(&repo, &repo.status_worktree())?, "", "{what}");
+    }
+    Ok(())
+}
