@@ -465,9 +465,8 @@ impl BookkeepingTransaction {
             self.created_worktree = Some(created);
         }
         // Check out at a staging path, then rename into place: a reader resolving the
-        // mission meanwhile finds either no coordination worktree (and reads the primary
-        // checkout, still authoritative) or a complete one, never a half-populated one, which
-        // it would have to refuse as a husk.
+        // mission meanwhile finds either no coordination worktree (and reads the branch) or a
+        // complete one, never a half-populated one, which it would have to refuse as a husk.
         let staging = staging_path(&root);
         if staging.exists() {
             // Left by a writer killed between the two steps.
