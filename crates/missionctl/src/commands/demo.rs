@@ -15,6 +15,7 @@ use clap::Args;
 use missionctl_core::Lane;
 use missionctl_core::event::{Actor, StatusEvent};
 use missionctl_core::pyjson::{self, Style};
+use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::topology::MissionTopology;
 use missionctl_core::transition::{
     DoneEvidence, GuardContext, ReviewApproval, ReviewResult, validate_transition,
@@ -270,6 +271,28 @@ struct WorkPackageData {
     id: String,
     lane: &'static str,
     actor: String,
+}
+
+/// Returns the number of work packages in each display lane of a snapshot.
+fn lane_counts(snapshot: &StatusSnapshot) -> BTreeMap<&'static str, usize> {
+    snapshot
+        .summary()
+        .into_iter()
+        .map(|(lane, count)| (lane.as_str(), count))
+        .collect()
+}
+
+/// Returns the work packages of a snapshot as reported.
+fn work_package_rows(snapshot: &StatusSnapshot) -> Vec<WorkPackageData> {
+    snapshot
+        .work_packages
+        .iter()
+        .map(|(id, state)| WorkPackageData {
+            id: id.clone(),
+            lane: state.lane.as_str(),
+            actor: state.actor.clone(),
+        })
+        .collect()
 }
 
 /// A mission of the demo repository, as reported.
@@ -548,20 +571,8 @@ fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError>
         context_at_creation,
         moves,
         context,
-        summary: snapshot
-            .summary()
-            .into_iter()
-            .map(|(lane, count)| (lane.as_str(), count))
-            .collect(),
-        work_packages: snapshot
-            .work_packages
-            .iter()
-            .map(|(id, state)| WorkPackageData {
-                id: id.clone(),
-                lane: state.lane.as_str(),
-                actor: state.actor.clone(),
-            })
-            .collect(),
+        summary: lane_counts(&snapshot),
+        work_packages: work_package_rows(&snapshot),
         board: render_board(&snapshot),
         created,
     })
@@ -804,20 +815,8 @@ fn reduce_and_write_snapshot(
         origin,
         log_rows: reduced.log.rows.len(),
         event_count: snapshot.event_count,
-        summary: snapshot
-            .summary()
-            .into_iter()
-            .map(|(lane, count)| (lane.as_str(), count))
-            .collect(),
-        work_packages: snapshot
-            .work_packages
-            .iter()
-            .map(|(id, state)| WorkPackageData {
-                id: id.clone(),
-                lane: state.lane.as_str(),
-                actor: state.actor.clone(),
-            })
-            .collect(),
+        summary: lane_counts(snapshot),
+        work_packages: work_package_rows(snapshot),
         matches_spec_kitty: expected.map(|expected| status_json.as_bytes() == expected),
         board: render_board(snapshot),
     })
