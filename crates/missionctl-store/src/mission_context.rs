@@ -48,6 +48,10 @@ pub struct ResolvedMissionContext {
     /// The mission directory status is written to (absolute): the coordination worktree's for a
     /// coordination topology, even in the create-window before it is materialized.
     pub write_dir: PathBuf,
+    /// The primary checkout's `meta.json` object, as read for this resolution (callers need
+    /// not read it again).
+    #[serde(skip)]
+    pub meta: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Why a mission's context could not be resolved.
@@ -217,6 +221,7 @@ pub fn resolve_dir_context(
         write_dir: root.join(&context.status_surface.status_write_dir),
         probe,
         context,
+        meta: meta.into_map(),
     })
 }
 

@@ -474,7 +474,7 @@ impl MissionStatus {
         let primary_root = resolved.primary_root.clone();
         let primary_mission_dir =
             primary_root.join(&resolved.context.workspace.primary_mission_dir);
-        let meta = crate::mission_dir::read_meta_object(&primary_mission_dir)?;
+        let meta = Some(resolved.meta.clone());
         let branches = &resolved.context.branch_ref;
         let (worktree_root, materialize_branch) = match (
             resolved.context.routes_through_coordination(),
