@@ -4,9 +4,9 @@
 //!
 //! The model keeps the fields missionctl reads (`work_package_id`, `title`, `dependencies`,
 //! `subtasks`, `owned_files`, `requirement_refs`, `execution_mode`, …) typed, and every other
-//! key as parsed in [`FrontMatter::extra`]; nothing here ever rewrites an existing file, so
-//! unknown keys survive untouched on disk. Lane state is never read from front matter: the
-//! event log is the only authority.
+//! key as parsed in [`FrontMatter::extra`]. An existing file is only ever edited one field at a
+//! time, in place ([`set_requirement_refs`]), so unknown keys survive untouched on disk. Lane
+//! state is never read from front matter: the event log is the only authority.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -678,6 +678,149 @@ fn yaml_scalar(out: &mut String, value: &str) {
     }
 }
 
+/// Why a front-matter field could not be rewritten in place. The file is never half edited:
+/// the caller gets the new text or this error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrontMatterEditError {
+    /// The text has no front matter (no `---` block at the top).
+    #[error("The file has no front matter")]
+    Missing,
+    /// The front matter cannot be read.
+    #[error(transparent)]
+    Invalid(#[from] FrontMatterError),
+    /// The field is written in a way the line editor does not rewrite (a quoted key), or the
+    /// rewritten text would not read back as intended.
+    #[error("`{field}` cannot be rewritten in place: {reason}")]
+    Unsupported {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Returns the text of a work-package file with its `requirement_refs` set to `refs` and
+/// every other byte unchanged.
+///
+/// Only the lines of the field are replaced: the key line and the value lines that belong to
+/// it (indented lines, and `- item` lines at the key's column). A flow list
+/// (`requirement_refs: [FR-001]`) stays a flow list, a block list keeps its items'
+/// indentation, line endings (`\n` or `\r\n`) are kept, and an absent field is added at the
+/// end of the front matter. The result is parsed back: it must give exactly `refs` and leave
+/// every other field as it was, or nothing is returned but the error.
+pub fn set_requirement_refs(text: &str, refs: &[String]) -> Result<String, FrontMatterEditError> {
+    const KEY: &str = "requirement_refs";
+    let split = split_front_matter(text).ok_or(FrontMatterEditError::Missing)?;
+    let before = FrontMatter::parse(split.yaml)?;
+    // `split.yaml` is a slice of `text`: its offset is the length of what precedes it.
+    let yaml_start = split.yaml.as_ptr() as usize - text.as_ptr() as usize;
+    let lines: Vec<(usize, &str)> = split
+        .yaml
+        .split_inclusive('\n')
+        .scan(0, |offset, line| {
+            let start = *offset;
+            *offset += line.len();
+            Some((start, line))
+        })
+        .collect();
+    let newline = |line: &str| if line.ends_with("\r\n") { "\r\n" } else { "\n" };
+    let (start, end, replacement) = match before.line_of(KEY) {
+        Some(number) => {
+            let index = number - 1;
+            let (start, key_line) = lines[index];
+            let Some(inline) = key_line
+                .strip_prefix(KEY)
+                .and_then(|rest| rest.strip_prefix(':'))
+            else {
+                return Err(FrontMatterEditError::Unsupported {
+                    field: KEY,
+                    reason: "the key is not written plainly at the start of its line".to_owned(),
+                });
+            };
+            let mut last = index;
+            for (position, (_, line)) in lines.iter().enumerate().skip(index + 1) {
+                let content = line.trim_end();
+                if content.is_empty() {
+                    continue;
+                }
+                if line.starts_with([' ', '\t']) || content == "-" || line.starts_with("- ") {
+                    last = position;
+                } else {
+                    break;
+                }
+            }
+            let (end_offset, end_line) = lines[last];
+            let end = end_offset + end_line.len();
+            let indent: String = lines[index + 1..=last]
+                .iter()
+                .find_map(|(_, line)| {
+                    let trimmed = line.trim_start_matches([' ', '\t']);
+                    trimmed
+                        .starts_with('-')
+                        .then(|| line[..line.len() - trimmed.len()].to_owned())
+                })
+                .unwrap_or_default();
+            // `[]` is how an empty list is written; a filled one is written as a block.
+            let flow = inline.trim().starts_with('[') && inline.trim() != "[]";
+            let eol = newline(key_line);
+            (start, end, render_list(KEY, refs, flow, &indent, eol))
+        }
+        None => {
+            let eol = lines.first().map_or("\n", |(_, line)| newline(line));
+            let end = split.yaml.len();
+            (end, end, render_list(KEY, refs, false, "", eol))
+        }
+    };
+    let mut edited = String::with_capacity(text.len() + replacement.len());
+    edited.push_str(&text[..yaml_start + start]);
+    edited.push_str(&replacement);
+    edited.push_str(&text[yaml_start + end..]);
+
+    let unsupported = |reason: &str| FrontMatterEditError::Unsupported {
+        field: KEY,
+        reason: reason.to_owned(),
+    };
+    let after = split_front_matter(&edited)
+        .ok_or_else(|| unsupported("the front matter would be lost"))
+        .and_then(|split| {
+            FrontMatter::parse(split.yaml).map_err(|_| unsupported("the result is not YAML"))
+        })?;
+    let mut expected = before;
+    expected.requirement_refs = refs.to_vec();
+    let same = |front: &FrontMatter| serde_json::to_value(front).ok();
+    if after.requirement_refs != refs || same(&after) != same(&expected) {
+        return Err(unsupported("other fields would change"));
+    }
+    Ok(edited)
+}
+
+/// Returns `key` with a list value: `key: []`, a flow list, or a block list whose items are
+/// indented by `indent`.
+fn render_list(key: &str, items: &[String], flow: bool, indent: &str, eol: &str) -> String {
+    let mut out = String::new();
+    if items.is_empty() || flow {
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            let mut value = String::new();
+            yaml_scalar(&mut value, item);
+            values.push(value);
+        }
+        out.push_str(&format!("{key}: [{}]{eol}", values.join(", ")));
+        return out;
+    }
+    out.push_str(key);
+    out.push(':');
+    out.push_str(eol);
+    for item in items {
+        out.push_str(indent);
+        out.push_str("- ");
+        yaml_scalar(&mut out, item);
+        out.push_str(eol);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -815,6 +958,103 @@ mod tests {
                 Ok(WorkPackageSummary::from(&front))
             );
         }
+    }
+
+    /// Returns the text with its `requirement_refs` set, or panics with the error.
+    fn with_refs(text: &str, refs: &[&str]) -> String {
+        let refs: Vec<String> = refs.iter().map(|item| (*item).to_owned()).collect();
+        match set_requirement_refs(text, &refs) {
+            Ok(edited) => edited,
+            Err(error) => panic!("{error}: {text:?}"),
+        }
+    }
+
+    #[test]
+    fn requirement_refs_are_rewritten_in_place() {
+        // The peer run's layout: a block list at column 0 among other keys.
+        let peer = "---\nwork_package_id: WP01\ntitle: Storage layer\ndependencies: []\n\
+                    requirement_refs:\n- C-001\n- NFR-001\nplanning_base_branch: feature/x\n\
+                    history:\n- at: '2026-11-21T22:30:00Z'\n  actor: system\n---\n\n# Body\n";
+        let peer_added = peer.replace("- C-001\n- NFR-001\n", "- C-001\n- FR-001\n- NFR-001\n");
+        let indented =
+            "---\ntitle: x\nrequirement_refs:\n  - FR-001\n\nowned_files:\n  - a\n---\nbody";
+        let indented_added = indented.replace("  - FR-001\n", "  - FR-001\n  - FR-002\n");
+        let empty = "---\ntitle: x\nrequirement_refs: []\nsubtasks: []\n---\n";
+        let filled = "---\ntitle: x\nrequirement_refs:\n- FR-001\nsubtasks: []\n---\n";
+        let crlf = "\u{feff}---\r\ntitle: x\r\nrequirement_refs:\r\n- FR-001\r\n---\r\nbody\r\n";
+        let crlf_added = crlf.replace("- FR-001\r\n", "- FR-001\r\n- FR-002\r\n");
+        // (what, before, refs, after)
+        let cases: [(&str, &str, &[&str], &str); 9] = [
+            (
+                "only the field's lines change",
+                peer,
+                &["C-001", "FR-001", "NFR-001"],
+                &peer_added,
+            ),
+            (
+                "the same refs give the same bytes",
+                peer,
+                &["C-001", "NFR-001"],
+                peer,
+            ),
+            (
+                "items keep their indentation",
+                indented,
+                &["FR-001", "FR-002"],
+                &indented_added,
+            ),
+            (
+                "a flow list stays a flow list",
+                "---\nrequirement_refs: [FR-009, FR-010]\ntitle: x\n---\n",
+                &["FR-001"],
+                "---\nrequirement_refs: [FR-001]\ntitle: x\n---\n",
+            ),
+            ("`[]` becomes a block list", empty, &["FR-001"], filled),
+            ("clearing writes `[]`", filled, &[], empty),
+            (
+                "a multi-line flow list is replaced whole",
+                "---\nrequirement_refs: [FR-001,\n  FR-002]\ntitle: x\n---\n",
+                &["FR-003"],
+                "---\nrequirement_refs: [FR-003]\ntitle: x\n---\n",
+            ),
+            (
+                "an absent field is added at the end",
+                "---\ntitle: x\n---\nbody\n",
+                &["FR-001"],
+                "---\ntitle: x\nrequirement_refs:\n- FR-001\n---\nbody\n",
+            ),
+            (
+                "CRLF and a byte-order mark stay",
+                crlf,
+                &["FR-001", "FR-002"],
+                &crlf_added,
+            ),
+        ];
+        for (what, before, refs, after) in cases {
+            assert_eq!(with_refs(before, refs), after, "{what}");
+        }
+    }
+
+    #[test]
+    fn requirement_refs_are_not_rewritten_when_unsafe() {
+        let refs = vec!["FR-001".to_owned()];
+        assert_eq!(
+            set_requirement_refs("no front matter\n", &refs),
+            Err(FrontMatterEditError::Missing)
+        );
+        assert!(matches!(
+            set_requirement_refs("---\ntitle: [\n---\n", &refs),
+            Err(FrontMatterEditError::Invalid(_))
+        ));
+        assert!(matches!(
+            set_requirement_refs("---\n\"requirement_refs\": []\n---\n", &refs),
+            Err(FrontMatterEditError::Unsupported { .. })
+        ));
+        // A comment between the key and its items would leave items behind.
+        assert!(matches!(
+            set_requirement_refs("---\nrequirement_refs:\n# note\n- FR-002\n---\n", &refs),
+            Err(FrontMatterEditError::Unsupported { .. })
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Work-package front matter and `lanes.json` against real Spec Kitty missions.
 //!
 //! - every `tasks/*.frontmatter.yaml` parses (or fails with a located error) without a panic;
+//! - every one takes new `requirement_refs` in place (`map-requirements`), idempotently;
 //! - every `lanes.json` reads, and writes back byte for byte, except the hand-edited files
 //!   listed in [`NOT_WRITTEN_BY_SPEC_KITTY`];
 //! - `compute_lanes` over a mission's front matter gives the committed lanes, except for the
@@ -18,9 +19,11 @@ use std::path::{Path, PathBuf};
 use missionctl_core::block_yaml::parse_block_mapping;
 use missionctl_core::lanes_manifest::{LanesInput, LanesManifest, compute_lanes};
 use missionctl_core::meta::MissionId;
+use missionctl_core::requirement::{RequirementId, merge_refs};
 use missionctl_core::task_plan::WorkPackageEntry;
 use missionctl_core::work_package::{
-    FrontMatter, WorkPackageSummary, split_front_matter, summarize_front_matter,
+    FrontMatter, WorkPackageSummary, set_requirement_refs, split_front_matter,
+    summarize_front_matter,
 };
 
 /// `lanes.json` files that `json.dumps(indent=2)` did not write (edited by hand afterwards).
@@ -448,11 +451,9 @@ fn entries(dir: &Path) -> Vec<WorkPackageEntry> {
         .collect()
 }
 
-#[test]
-fn every_front_matter_file_parses_without_panic() {
-    let mut parsed = 0;
-    let mut block_style = 0;
-    let mut failed = Vec::new();
+/// Returns every readable `tasks/*` file of every mission, with its text.
+fn front_matter_files() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
     for root in roots() {
         for dir in mission_dirs(&root) {
             let Ok(read) = std::fs::read_dir(dir.join("tasks")) else {
@@ -460,33 +461,43 @@ fn every_front_matter_file_parses_without_panic() {
             };
             for entry in read {
                 let path = entry.expect("directory entry").path();
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                if let Some(quick) = parse_block_mapping(&text) {
-                    block_style += 1;
-                    let full: serde_json::Value =
-                        serde_saphyr::from_str(&text).expect("the block subset is YAML");
-                    assert_eq!(
-                        serde_json::Value::Object(quick),
-                        full,
-                        "{}: the block reader disagrees with the YAML parser",
-                        path.display()
-                    );
-                }
-                match FrontMatter::parse(&text) {
-                    Ok(front) => {
-                        parsed += 1;
-                        assert_eq!(
-                            summarize_front_matter(&text),
-                            Ok(WorkPackageSummary::from(&front)),
-                            "{}: the line scanner disagrees with the parser",
-                            path.display()
-                        );
-                    }
-                    Err(error) => failed.push(format!("{}: {error}", path.display())),
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    files.push((path, text));
                 }
             }
+        }
+    }
+    files
+}
+
+#[test]
+fn every_front_matter_file_parses_without_panic() {
+    let mut parsed = 0;
+    let mut block_style = 0;
+    let mut failed = Vec::new();
+    for (path, text) in front_matter_files() {
+        if let Some(quick) = parse_block_mapping(&text) {
+            block_style += 1;
+            let full: serde_json::Value =
+                serde_saphyr::from_str(&text).expect("the block subset is YAML");
+            assert_eq!(
+                serde_json::Value::Object(quick),
+                full,
+                "{}: the block reader disagrees with the YAML parser",
+                path.display()
+            );
+        }
+        match FrontMatter::parse(&text) {
+            Ok(front) => {
+                parsed += 1;
+                assert_eq!(
+                    summarize_front_matter(&text),
+                    Ok(WorkPackageSummary::from(&front)),
+                    "{}: the line scanner disagrees with the parser",
+                    path.display()
+                );
+            }
+            Err(error) => failed.push(format!("{}: {error}", path.display())),
         }
     }
     assert!(parsed > 100, "only {parsed} front-matter files found");
@@ -496,6 +507,33 @@ fn every_front_matter_file_parses_without_panic() {
         "front matter that does not parse:\n{}",
         failed.join("\n")
     );
+}
+
+#[test]
+fn every_front_matter_file_takes_new_requirement_refs_in_place() {
+    let added = [RequirementId::parse("FR-999").expect("an id")];
+    let mut edited = 0;
+    for (path, yaml) in front_matter_files() {
+        let Ok(front) = FrontMatter::parse(&yaml) else {
+            continue;
+        };
+        let text = format!("---\n{yaml}---\n\n# Body\n");
+        // A file with refs that are not ids takes the new list whole (`--replace`).
+        let refs: Vec<String> = merge_refs(&front.requirement_refs, &added, false)
+            .or_else(|_| merge_refs(&front.requirement_refs, &added, true))
+            .expect("replacing never fails")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let once = set_requirement_refs(&text, &refs)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        assert!(once.ends_with("---\n\n# Body\n"), "{}", path.display());
+        let twice = set_requirement_refs(&once, &refs)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        assert_eq!(once, twice, "{}: not idempotent", path.display());
+        edited += 1;
+    }
+    assert!(edited > 100, "only {edited} front-matter files edited");
 }
 
 #[test]
