@@ -31,5 +31,6 @@ pub mod topology;
 pub mod transition;
 pub mod validate;
 pub mod work_package;
+pub mod workspace_context;
 
 pub use lane::Lane;
