@@ -360,10 +360,13 @@ fn plan_start(
         .get(wp_id)
         .map(|state| state.actor.clone())
         .unwrap_or_default();
+    // A reviewer who sends the work package back to `in_progress` holds it by the snapshot,
+    // but the implementer resumes it: the latest implementing claim counts too.
     let compatible = holder.trim().is_empty()
         || actor.trim().is_empty()
         || holder == actor
-        || PLACEHOLDER_HOLDERS.contains(&holder.as_str());
+        || PLACEHOLDER_HOLDERS.contains(&holder.as_str())
+        || latest_implementer(log, wp_id).as_deref() == Some(actor);
     let steps = match from {
         Lane::Genesis | Lane::Uninitialized => {
             return Err(StatusWriteError::NotFinalized {
@@ -390,6 +393,31 @@ fn plan_start(
         }
     };
     Ok((from, steps))
+}
+
+/// Returns the actor of the work package's latest implementing claim, as Spec Kitty's
+/// `latest_implementer_actor` does: the newest transition in file order into `claimed` or
+/// `in_progress` that is not a reviewer's rework verdict (out of `for_review`, `in_review` or
+/// `approved` with a review reference or result) and not made by a placeholder actor.
+fn latest_implementer(log: &EventLog, wp_id: &str) -> Option<String> {
+    let is_rework_verdict = |event: &StatusEvent| {
+        matches!(
+            event.from_lane,
+            Lane::ForReview | Lane::InReview | Lane::Approved
+        ) && (event
+            .review_ref
+            .as_deref()
+            .is_some_and(|reference| !reference.is_empty())
+            || event.review_result.is_some())
+    };
+    let implementing = log
+        .transitions()
+        .filter(|event| event.wp_id == wp_id)
+        .filter(|event| matches!(event.to_lane, Lane::Claimed | Lane::InProgress))
+        .filter(|event| !is_rework_verdict(event))
+        .filter(|event| !PLACEHOLDER_HOLDERS.contains(&event.actor.projected()))
+        .last()?;
+    Some(implementing.actor.projected().to_owned()).filter(|actor| !actor.is_empty())
 }
 
 /// Returns the ids (in the order given, once each) that have no transition in the log.
