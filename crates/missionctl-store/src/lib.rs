@@ -26,3 +26,4 @@ pub mod tasks_finalize;
 pub mod topology_backfill;
 pub mod work_package;
 pub mod work_package_add;
+pub mod workspace_context;

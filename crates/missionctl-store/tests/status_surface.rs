@@ -240,7 +240,9 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
         event,
         receipt,
         snapshot,
+        released_workspace,
     } = status.transition(&request, &mut source)?;
+    assert_eq!(released_workspace, None);
     let event: Event = event.ok_or("an event")?;
     assert_eq!(
         (event.from_lane, event.to_lane),

@@ -109,6 +109,9 @@ pub struct TransitionOutcome {
     pub receipt: CommitReceipt,
     /// The snapshot after the write.
     pub snapshot: StatusSnapshot,
+    /// The lane workspace context file (`.kittify/workspaces/…json`) deleted because this
+    /// cancel left every work package of its lane done or canceled.
+    pub released_workspace: Option<PathBuf>,
 }
 
 /// What [`MissionStatus::materialize`] did.
@@ -765,6 +768,7 @@ impl MissionStatus {
                 event: None,
                 receipt,
                 snapshot,
+                released_workspace: None,
             });
         }
         self.check(request, from, to_lane, &evidence, &review_result, &|| {
@@ -808,11 +812,36 @@ impl MissionStatus {
         }
         let snapshot = transaction.append(&lines, &ids)?;
         let receipt = transaction.commit(&commit_message(&request.wp_id), &at, seconds(now))?;
+        let released_workspace = if to_lane == Lane::Canceled {
+            self.release_lane_workspace(&request.wp_id, &snapshot)
+        } else {
+            None
+        };
         Ok(TransitionOutcome {
             event: Some(event),
             receipt,
             snapshot,
+            released_workspace,
         })
+    }
+
+    /// After a committed cancel, deletes the lane's workspace context file when every work
+    /// package of the lane is now done or canceled, as Spec Kitty's transactional emit does.
+    /// The file is local, uncommitted state outside the transaction: it goes only once the
+    /// event is committed, and a failure to delete it does not undo the move (it is then not
+    /// reported as released).
+    fn release_lane_workspace(&self, wp_id: &str, snapshot: &StatusSnapshot) -> Option<PathBuf> {
+        let path = crate::workspace_context::terminal_lane_context(
+            &self.placement.primary_root,
+            &self.primary_mission_dir,
+            &self.mission_slug,
+            wp_id,
+            snapshot,
+        )?;
+        crate::workspace_context::remove_context(&path)
+            .ok()
+            .filter(|removed| *removed)
+            .map(|_| path)
     }
 
     /// Rewrites `status.json` from the log when its bytes differ, under the lock, and commits
