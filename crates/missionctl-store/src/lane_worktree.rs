@@ -11,22 +11,40 @@
 //! planning lane, and of the `single_branch` and `coord` topologies, work in the primary
 //! checkout.
 //!
+//! `implement --base <ref>` cuts a new lane from that ref instead; it is refused
+//! (`UNHONORABLE_BASE`, before anything is written) where Spec Kitty refuses it: a lane whose
+//! worktree or branch exists, a lane that depends on other lanes, and a base that shares no
+//! history with the planning commit of `lanes.json`.
+//!
+//! Each lane worktree has a workspace context file, `.kittify/workspaces/<mission-dir>-<lane>.json`
+//! (see [`crate::workspace_context`]), written when the lane is cut and updated when a later
+//! work package of the lane starts. A work package sent back by review is resumed in the
+//! lane's existing worktree. [`check_review_commits`] is Spec Kitty's gate that keeps a lane
+//! work package without a commit of its own out of review.
+//!
 //! A directory is never trusted because it exists: git's worktree registry
 //! (`git worktree list --porcelain`) must list it on the expected branch. A directory git does
 //! not know is a husk and is reported, never reused or deleted. A lane whose branch is gone
-//! while its worktree is registered, or after its work started, is an error: recreating it
-//! from the base would silently drop that work.
+//! while its worktree is registered, or after its work started (any work package of the lane
+//! ever went past `planned`), is an error: recreating it from the base would silently drop
+//! that work.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use missionctl_core::event_log::EventLog;
 use missionctl_core::lane::Lane;
 use missionctl_core::lanes_manifest::{
     ExecutionLane, LanesManifest, PLANNING_LANE_ID, lane_branch_name, lane_worktree_dir_name,
     mission_branch_name,
 };
 use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
+use missionctl_core::timestamp::isoformat_utc;
 use missionctl_core::topology::MissionTopology;
+use missionctl_core::workspace_context::{
+    CREATED_BY_IMPLEMENT, VCS_BACKEND_GIT, WORKSPACES_DIR, WorkspaceContext, lane_test_env,
+};
 use serde::Serialize;
 
 use crate::fs_util::{self, PathError};
@@ -38,6 +56,7 @@ use crate::mission_index::{LookupError, list_missions};
 use crate::repo::{Repo, RepoError};
 use crate::status::{CommitReceipt, EventSource, MissionStatus, StatusLoadError, StatusWriteError};
 use crate::work_package::{WorkPackageFileError, find_wp_file};
+use crate::workspace_context;
 
 /// Configuration for the merges `implement` makes: no signing prompt, no hooks.
 const MERGE_CONFIG: [&str; 4] = [
@@ -156,12 +175,77 @@ pub enum WorktreeError {
         #[source]
         source: Box<GitError>,
     },
+    /// An explicit `--base` names no commit.
+    #[error("--base `{base}` does not name a commit")]
+    BaseNotFound {
+        /// The base as given.
+        base: String,
+    },
+    /// An explicit `--base` that the lane's allocation route cannot honor (Spec Kitty's
+    /// `UnhonorableBaseError`).
+    #[error("Cannot honor --base `{base}` for {wp_id} ({} route): {detail}", route.as_str())]
+    UnhonorableBase {
+        /// Why: the route that cannot apply a base.
+        route: BaseRoute,
+        /// The work package.
+        wp_id: String,
+        /// The mission.
+        mission_slug: String,
+        /// The base as given.
+        base: String,
+        /// The route's explanation.
+        detail: String,
+    },
+    /// A lane work package has no commit of its own on its lane branch, so it cannot go to
+    /// review.
+    #[error(
+        "{wp_id} cannot move to for_review: no implementation commit on {lane_id} (`{branch}`) \
+         beyond `{base}`"
+    )]
+    NoImplementationCommit {
+        /// The work package.
+        wp_id: String,
+        /// Its lane.
+        lane_id: String,
+        /// The lane branch.
+        branch: String,
+        /// The ref the lane was cut from.
+        base: String,
+        /// The lane worktree.
+        workspace: PathBuf,
+    },
     /// A git command failed.
     #[error(transparent)]
     Git(#[from] GitError),
     /// An I/O error.
     #[error(transparent)]
     Io(#[from] PathError),
+}
+
+/// The allocation routes that cannot honor an explicit `--base` (Spec Kitty's route names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaseRoute {
+    /// The lane worktree exists: an existing lane cannot be re-parented.
+    Reuse,
+    /// The lane branch exists without its worktree: checking it out again cannot re-parent it.
+    CrashRecovery,
+    /// The lane depends on other lanes, whose tips it must merge.
+    DependencyLane,
+    /// The base shares no history with the planning commit of `lanes.json`.
+    DetachedBase,
+}
+
+impl BaseRoute {
+    /// Returns Spec Kitty's name of the route.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaseRoute::Reuse => "reuse",
+            BaseRoute::CrashRecovery => "crash_recovery",
+            BaseRoute::DependencyLane => "dependency_lane",
+            BaseRoute::DetachedBase => "detached_base",
+        }
+    }
 }
 
 impl WorktreeError {
@@ -184,6 +268,9 @@ impl WorktreeError {
             WorktreeError::LaneBranchMissing { .. } => "LANE_BRANCH_MISSING",
             WorktreeError::BaseMissing { .. } => "LANE_BASE_MISSING",
             WorktreeError::MergeConflict { .. } => "LANE_MERGE_CONFLICT",
+            WorktreeError::BaseNotFound { .. } => "BASE_REF_NOT_FOUND",
+            WorktreeError::UnhonorableBase { .. } => "UNHONORABLE_BASE",
+            WorktreeError::NoImplementationCommit { .. } => "NO_IMPLEMENTATION_COMMIT",
             WorktreeError::Git(error) => error.code(),
             WorktreeError::Io(_) => "IO_ERROR",
         }
@@ -241,6 +328,40 @@ impl WorktreeError {
                  the other by hand), then implement again"
                     .to_owned()
             }
+            WorktreeError::BaseNotFound { .. } => {
+                "Pass a branch, tag or commit of this repository (`git branch --list` shows the \
+                 branches)"
+                    .to_owned()
+            }
+            WorktreeError::UnhonorableBase {
+                route: BaseRoute::Reuse | BaseRoute::CrashRecovery,
+                wp_id,
+                mission_slug,
+                ..
+            } => format!(
+                "Run `missionctl implement {wp_id} --mission {mission_slug}` without `--base` to \
+                 continue the lane on its branch"
+            ),
+            WorktreeError::UnhonorableBase {
+                route: BaseRoute::DependencyLane,
+                wp_id,
+                mission_slug,
+                ..
+            } => format!(
+                "Run `missionctl implement {wp_id} --mission {mission_slug}` without `--base`: \
+                 the lane starts from the mission branch and merges the lanes it depends on"
+            ),
+            WorktreeError::UnhonorableBase {
+                route: BaseRoute::DetachedBase,
+                ..
+            } => "Pass a base that shares history with the planning commit (such as the \
+                  mission's target branch), or run without `--base`"
+                .to_owned(),
+            WorktreeError::NoImplementationCommit { workspace, .. } => format!(
+                "Commit the work in `{}` first, or pass `--force --actor <you> --reason <why>` \
+                 if there is genuinely nothing to commit",
+                workspace.display()
+            ),
             WorktreeError::Git(error) => error.hint(),
             WorktreeError::Io(_) => "Check the path's permissions".to_owned(),
         }
@@ -375,13 +496,32 @@ pub struct ImplementOutcome {
     pub event_ids: Vec<String>,
     /// The status commit, when one was made.
     pub receipt: Option<CommitReceipt>,
+    /// The lane's workspace context file (absolute), for a lane worktree.
+    pub context_file: Option<PathBuf>,
+    /// The per-lane test environment (`SPEC_KITTY_TEST_DB_NAME`), for a lane worktree.
+    pub lane_test_env: Option<BTreeMap<String, String>>,
+    /// What was asked but not applied (a `--base` for a work package of the primary checkout).
+    pub warnings: Vec<String>,
 }
 
-/// Creates or reuses a work package's workspace and moves it to `in_progress` for `actor`.
-/// See the [module](self) docs.
-///
-/// The status move is checked first (finalized, dependencies done, not held by another
-/// actor), so a refused move allocates nothing. Running it again changes nothing.
+/// What `implement` is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct ImplementRequest<'a> {
+    /// The mission handle.
+    pub handle: &'a str,
+    /// The work package.
+    pub wp_id: &'a str,
+    /// Who implements it.
+    pub actor: &'a str,
+    /// An explicit base for a lane branch created now (`--base`); refused where it cannot be
+    /// honored.
+    pub base: Option<&'a str>,
+    /// Branches status is never committed to.
+    pub protected_branches: &'a [String],
+}
+
+/// Creates or reuses a work package's workspace and moves it to `in_progress` for `actor`
+/// ([`implement_with`] without a base).
 pub fn implement(
     repo: &Repo,
     handle: &str,
@@ -390,8 +530,34 @@ pub fn implement(
     protected_branches: &[String],
     source: &mut dyn EventSource,
 ) -> Result<ImplementOutcome, WorktreeError> {
-    let mission = resolve_mission_context(repo, handle)?;
-    let status = MissionStatus::load(repo, &mission.mission_slug, protected_branches)?;
+    implement_with(
+        repo,
+        &ImplementRequest {
+            handle,
+            wp_id,
+            actor,
+            base: None,
+            protected_branches,
+        },
+        source,
+    )
+}
+
+/// Creates or reuses a work package's workspace, records the lane's workspace context, and
+/// moves the work package to `in_progress`. See the [module](self) docs.
+///
+/// The status move is checked first (finalized, dependencies done, not held by another
+/// actor), then the base, so a refused run allocates nothing and writes nothing. A work
+/// package sent back by review (to `planned`, or to `in_progress` by the reviewer) is resumed
+/// by its implementer in the lane's existing worktree. Running it again changes nothing.
+pub fn implement_with(
+    repo: &Repo,
+    request: &ImplementRequest<'_>,
+    source: &mut dyn EventSource,
+) -> Result<ImplementOutcome, WorktreeError> {
+    let wp_id = request.wp_id;
+    let mission = resolve_mission_context(repo, request.handle)?;
+    let status = MissionStatus::load(repo, &mission.mission_slug, request.protected_branches)?;
     let primary_dir = status.primary_mission_dir().to_path_buf();
     let wp_file =
         find_wp_file(&primary_dir, wp_id)?.ok_or_else(|| WorktreeError::UnknownWorkPackage {
@@ -425,36 +591,60 @@ pub fn implement(
     let workspace_context = format!("worktree:{}", workspace.display());
 
     // Refuse before allocating anything.
-    status.check_start_implementation(wp_id, actor, &workspace_context)?;
+    status.check_start_implementation(wp_id, request.actor, &workspace_context)?;
+    let base = request
+        .base
+        .map(|base| resolve_base(repo, base))
+        .transpose()?;
 
-    let (workspace_kind, branch, worktree, base, merged) = match (&lane, lane_path) {
+    let mut warnings = Vec::new();
+    let (workspace_kind, branch, allocation, context) = match (&lane, lane_path) {
         (Some((lanes, lane)), Some(path)) => {
-            let snapshot = status.snapshot()?;
-            let started = lane.wp_ids.iter().any(|id| {
-                snapshot
-                    .work_packages
-                    .get(id)
-                    .is_some_and(|state| !matches!(state.lane, Lane::Planned | Lane::Uninitialized))
-            });
-            let allocation = ensure_lane_worktree(repo, &mission, lanes, lane, &path, started)?;
+            let started = lane_started(&status.read_log()?, &lane.wp_ids);
+            let request = LaneRequest {
+                mission: &mission,
+                lanes,
+                lane,
+                path: &path,
+                started,
+                wp_id,
+                base: base.as_ref(),
+            };
+            let allocation = ensure_lane_worktree(repo, &request)?;
+            let context = record_lane_context(repo, &request, &allocation, &primary_dir, source)?;
             (
                 WorkspaceKind::LaneWorkspace,
-                allocation.branch,
-                allocation.action,
-                allocation.base,
-                allocation.merged,
+                allocation.branch.clone(),
+                allocation,
+                Some(context),
             )
         }
-        _ => (
-            WorkspaceKind::RepoRoot,
-            target_branch,
-            WorktreeAction::None,
-            None,
-            Vec::new(),
-        ),
+        _ => {
+            if let Some(base) = &base {
+                warnings.push(format!(
+                    "--base `{}` ignored: {wp_id} works in the primary checkout on `{target_branch}`",
+                    base.name
+                ));
+            }
+            (
+                WorkspaceKind::RepoRoot,
+                target_branch,
+                Allocation {
+                    branch: String::new(),
+                    action: WorktreeAction::None,
+                    base: None,
+                    base_commit: None,
+                    merged: Vec::new(),
+                },
+                None,
+            )
+        }
     };
 
-    let outcome = status.start_implementation(wp_id, actor, &workspace_context, source)?;
+    let outcome = status.start_implementation(wp_id, request.actor, &workspace_context, source)?;
+    let (context_file, lane_test_env) = context
+        .map(|(path, context)| (path, context.lane_test_env))
+        .unzip();
     Ok(ImplementOutcome {
         mission_slug: mission.mission_slug.clone(),
         wp_id: wp_id.to_owned(),
@@ -463,9 +653,9 @@ pub fn implement(
         workspace,
         workspace_kind,
         branch,
-        worktree,
-        base,
-        merged,
+        worktree: allocation.action,
+        base: allocation.base,
+        merged: allocation.merged,
         from_lane: outcome.from.as_str().to_owned(),
         to_lane: Lane::InProgress.as_str().to_owned(),
         event_ids: outcome
@@ -474,7 +664,143 @@ pub fn implement(
             .map(|event| event.event_id.clone())
             .collect(),
         receipt: outcome.receipt,
+        context_file,
+        lane_test_env: lane_test_env.flatten(),
+        warnings,
     })
+}
+
+/// An explicit base, resolved to a commit once so the lane is cut from what was checked.
+#[derive(Debug, Clone)]
+struct ResolvedBase {
+    /// The base as given.
+    name: String,
+    /// Its commit.
+    commit: String,
+}
+
+/// Resolves `--base` to a commit (`BASE_REF_NOT_FOUND` when it names none, or looks like an
+/// option).
+fn resolve_base(repo: &Repo, base: &str) -> Result<ResolvedBase, WorktreeError> {
+    let not_found = || WorktreeError::BaseNotFound {
+        base: base.to_owned(),
+    };
+    if base.trim().is_empty() || base.starts_with('-') {
+        return Err(not_found());
+    }
+    let peeled = format!("{base}^{{commit}}");
+    let output = git(
+        repo.primary_root(),
+        [
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            peeled.as_str(),
+        ],
+    )
+    .map_err(|_| not_found())?;
+    let commit = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if commit.is_empty() {
+        return Err(not_found());
+    }
+    Ok(ResolvedBase {
+        name: base.to_owned(),
+        commit,
+    })
+}
+
+/// Returns true when a work package of the lane ever went past `planned` (its history, not
+/// only its current lane: a work package sent back to `planned` by review has work on the
+/// lane branch).
+fn lane_started(log: &EventLog, wp_ids: &[String]) -> bool {
+    log.transitions().any(|event| {
+        wp_ids.contains(&event.wp_id)
+            && !matches!(
+                event.to_lane,
+                Lane::Planned | Lane::Canceled | Lane::Genesis | Lane::Uninitialized
+            )
+    })
+}
+
+/// Writes the lane's workspace context file: a new one for a lane cut now (or a lane without
+/// a valid one), otherwise the existing one with `wp_id`, `current_wp`, `dependencies` and
+/// `lane_wp_ids` brought up to date. Writes nothing when the bytes would not change.
+fn record_lane_context(
+    repo: &Repo,
+    request: &LaneRequest<'_>,
+    allocation: &Allocation,
+    primary_dir: &Path,
+    source: &mut dyn EventSource,
+) -> Result<(PathBuf, WorkspaceContext), WorktreeError> {
+    let mission = request.mission;
+    let lane = request.lane;
+    let path =
+        workspace_context::context_path(repo.primary_root(), &mission.mission_slug, &lane.lane_id);
+    let dependencies = crate::work_package::work_package_dependencies(primary_dir, request.wp_id)?;
+    let existing = workspace_context::read_context(&path)?
+        .filter(|_| allocation.action != WorktreeAction::Created);
+    let context = match existing {
+        Some(mut context) => {
+            context.wp_id = request.wp_id.to_owned();
+            context.current_wp = Some(request.wp_id.to_owned());
+            context.dependencies = dependencies;
+            // Spec Kitty keeps the lane's roster as it was when the lane was cut; a finalize
+            // since then may have changed it.
+            context.lane_wp_ids = lane.wp_ids.clone();
+            context
+        }
+        None => {
+            let base_branch = allocation
+                .base
+                .clone()
+                .unwrap_or_else(|| lane_parent(mission));
+            let base_commit = allocation
+                .base_commit
+                .clone()
+                .or_else(|| commit_of(repo, &base_branch));
+            let relative = request
+                .path
+                .strip_prefix(repo.primary_root())
+                .unwrap_or(request.path);
+            WorkspaceContext {
+                wp_id: request.wp_id.to_owned(),
+                mission_slug: mission.mission_slug.clone(),
+                worktree_path: relative.display().to_string(),
+                branch_name: allocation.branch.clone(),
+                base_branch,
+                base_commit,
+                dependencies,
+                created_at: isoformat_utc(source.now_micros()),
+                created_by: CREATED_BY_IMPLEMENT.to_owned(),
+                vcs_backend: VCS_BACKEND_GIT.to_owned(),
+                lane_id: lane.lane_id.clone(),
+                lane_wp_ids: lane.wp_ids.clone(),
+                current_wp: Some(request.wp_id.to_owned()),
+                lane_test_env: Some(lane_test_env(&mission.mission_slug, &lane.lane_id)),
+                extra: serde_json::Map::new(),
+            }
+        }
+    };
+    exclude_from_status(repo, WORKSPACES_DIR)?;
+    workspace_context::write_context(&path, &context)?;
+    Ok((path, context))
+}
+
+/// Returns the ref a lane is cut from without `--base`: the coordination branch for a
+/// coordination topology, else the mission branch.
+fn lane_parent(mission: &ResolvedMissionContext) -> String {
+    match &mission.context.branch_ref.coordination_branch {
+        Some(coordination) if mission.topology.routes_through_coordination() => {
+            coordination.clone()
+        }
+        _ => mission_branch(mission),
+    }
+}
+
+/// Returns the commit a ref names now, `None` when it names none.
+fn commit_of(repo: &Repo, reference: &str) -> Option<String> {
+    resolve_base(repo, reference).ok().map(|base| base.commit)
 }
 
 fn read_lanes(
@@ -502,19 +828,50 @@ fn mission_branch(mission: &ResolvedMissionContext) -> String {
 struct Allocation {
     branch: String,
     action: WorktreeAction,
+    /// The ref a lane cut now started from.
     base: Option<String>,
+    /// The commit it pointed at then.
+    base_commit: Option<String>,
     merged: Vec<String>,
+}
+
+/// One lane worktree to allocate for a work package.
+struct LaneRequest<'a> {
+    mission: &'a ResolvedMissionContext,
+    lanes: &'a LanesManifest,
+    lane: &'a ExecutionLane,
+    /// Where the worktree belongs.
+    path: &'a Path,
+    /// Whether work in the lane started (a lane to create would then drop it).
+    started: bool,
+    /// The work package being implemented.
+    wp_id: &'a str,
+    /// An explicit base for a lane cut now.
+    base: Option<&'a ResolvedBase>,
+}
+
+impl LaneRequest<'_> {
+    /// Refuses an explicit base on a route that cannot apply it.
+    fn refuse_base(&self, route: BaseRoute, detail: String) -> Result<(), WorktreeError> {
+        match self.base {
+            Some(base) => Err(WorktreeError::UnhonorableBase {
+                route,
+                wp_id: self.wp_id.to_owned(),
+                mission_slug: self.mission.mission_slug.clone(),
+                base: base.name.clone(),
+                detail,
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Returns a registered worktree on the lane's branch at `path`, creating or restoring it.
 fn ensure_lane_worktree(
     repo: &Repo,
-    mission: &ResolvedMissionContext,
-    lanes: &LanesManifest,
-    lane: &ExecutionLane,
-    path: &Path,
-    started: bool,
+    request: &LaneRequest<'_>,
 ) -> Result<Allocation, WorktreeError> {
+    let (mission, lane, path) = (request.mission, request.lane, request.path);
     let mission_branch = mission_branch(mission);
     let target = &mission.context.branch_ref.target_branch;
     let branch = lane_branch_name(&mission_branch, &lane.lane_id, target);
@@ -525,7 +882,14 @@ fn ensure_lane_worktree(
         branch: branch.clone(),
         action,
         base: None,
+        base_commit: None,
         merged: Vec::new(),
+    };
+    let existing_lane = || {
+        format!(
+            "{} already exists on `{branch}`, and an existing lane cannot be re-parented",
+            lane.lane_id
+        )
     };
     match presence(&registry, path) {
         Presence::Live { branch: actual } => {
@@ -544,12 +908,14 @@ fn ensure_lane_worktree(
                     registered: true,
                 });
             }
+            request.refuse_base(BaseRoute::Reuse, existing_lane())?;
             Ok(allocation(WorktreeAction::Reused))
         }
         Presence::Husk => Err(WorktreeError::Husk {
             path: path.to_path_buf(),
         }),
         Presence::Prunable { .. } | Presence::Absent if branch_exists => {
+            request.refuse_base(BaseRoute::CrashRecovery, existing_lane())?;
             restore_worktree(repo, path, &branch, sparse.then_some(mission))?;
             Ok(allocation(WorktreeAction::Restored))
         }
@@ -559,21 +925,21 @@ fn ensure_lane_worktree(
             path: path.to_path_buf(),
             registered: true,
         }),
-        Presence::Absent if started => Err(WorktreeError::LaneBranchMissing {
+        Presence::Absent if request.started => Err(WorktreeError::LaneBranchMissing {
             lane_id: lane.lane_id.clone(),
             branch,
             path: path.to_path_buf(),
             registered: false,
         }),
-        Presence::Absent => create_lane(repo, mission, lanes, lane, path, &branch, &mission_branch),
+        Presence::Absent => create_lane(repo, request, &branch, &mission_branch),
     }
 }
 
-/// Keeps `.worktrees/` out of `git status` of the primary checkout: adds `/.worktrees/` to
-/// the repository's `info/exclude` (local to the clone, never committed) unless git already
+/// Keeps a directory of the primary checkout out of its `git status`: adds `/<dir>/` to the
+/// repository's `info/exclude` (local to the clone, never committed) unless git already
 /// ignores it.
-fn exclude_worktrees_dir(repo: &Repo) -> Result<(), WorktreeError> {
-    let probe = format!("{WORKTREES_DIR}/");
+fn exclude_from_status(repo: &Repo, dir: &str) -> Result<(), WorktreeError> {
+    let probe = format!("{dir}/");
     if git(repo.primary_root(), ["check-ignore", "-q", probe.as_str()]).is_ok() {
         return Ok(());
     }
@@ -584,7 +950,7 @@ fn exclude_worktrees_dir(repo: &Repo) -> Result<(), WorktreeError> {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(&format!("/{WORKTREES_DIR}/\n"));
+    text.push_str(&format!("/{dir}/\n"));
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|source| PathError {
             action: "Cannot create",
@@ -605,7 +971,7 @@ fn restore_worktree(
     sparse_for: Option<&ResolvedMissionContext>,
 ) -> Result<(), WorktreeError> {
     git(repo.primary_root(), ["worktree", "prune"])?;
-    exclude_worktrees_dir(repo)?;
+    exclude_from_status(repo, WORKTREES_DIR)?;
     let mut args: Vec<OsString> = vec!["worktree".into(), "add".into(), "--quiet".into()];
     args.push(path.as_os_str().to_owned());
     args.push(branch.into());
@@ -637,44 +1003,75 @@ fn hide_status_files(path: &Path, mission: &ResolvedMissionContext) -> Result<()
     Ok(())
 }
 
-/// Creates a new lane branch and its worktree from the lane's base, then merges the planning
+/// Returns the ref and commit a new lane starts from: an explicit base when it can be
+/// honored (Spec Kitty's order of refusals: detached from the planning commit, then a lane
+/// with dependencies), else the coordination branch or the mission branch (created from the
+/// target branch when absent). Refuses before anything is written.
+fn lane_start(
+    repo: &Repo,
+    request: &LaneRequest<'_>,
+    mission_branch: &str,
+) -> Result<(String, String), WorktreeError> {
+    let (mission, lane) = (request.mission, request.lane);
+    if let Some(base) = request.base {
+        if let Some(sha) = &request.lanes.planning_commit_sha
+            && git(repo.primary_root(), ["merge-base", &base.commit, sha]).is_err()
+        {
+            request.refuse_base(
+                BaseRoute::DetachedBase,
+                format!(
+                    "it shares no history with the planning commit `{sha}` recorded in \
+                     lanes.json (or that commit is missing)"
+                ),
+            )?;
+        }
+        if !lane.depends_on_lanes.is_empty() {
+            request.refuse_base(
+                BaseRoute::DependencyLane,
+                format!(
+                    "{} depends on {}, whose work it starts from",
+                    lane.lane_id,
+                    lane.depends_on_lanes.join(", ")
+                ),
+            )?;
+        }
+        return Ok((base.name.clone(), base.commit.clone()));
+    }
+    let missing = |base: &str| WorktreeError::BaseMissing {
+        lane_id: lane.lane_id.clone(),
+        base: base.to_owned(),
+    };
+    let parent = lane_parent(mission);
+    if let Some(commit) = repo.branch_tip(&parent)? {
+        return Ok((parent, commit));
+    }
+    if mission.topology.routes_through_coordination() {
+        // The coordination branch holds the status: it is never recreated here.
+        return Err(missing(&parent));
+    }
+    let target = &mission.context.branch_ref.target_branch;
+    let tip = repo.branch_tip(target)?.ok_or_else(|| missing(target))?;
+    git(
+        repo.primary_root(),
+        ["branch", mission_branch, tip.as_str()],
+    )?;
+    Ok((mission_branch.to_owned(), tip))
+}
+
+/// Creates a new lane branch and its worktree from the lane's start, then merges the planning
 /// commit and the dependency lanes; undoes everything on a conflict.
 fn create_lane(
     repo: &Repo,
-    mission: &ResolvedMissionContext,
-    lanes: &LanesManifest,
-    lane: &ExecutionLane,
-    path: &Path,
+    request: &LaneRequest<'_>,
     branch: &str,
     mission_branch: &str,
 ) -> Result<Allocation, WorktreeError> {
+    let (mission, lanes, lane, path) = (request.mission, request.lanes, request.lane, request.path);
     let root = repo.primary_root();
     let target = &mission.context.branch_ref.target_branch;
     let sparse = mission.topology == MissionTopology::LanesWithCoord;
-    let base = match &mission.context.branch_ref.coordination_branch {
-        Some(coordination) if mission.topology.routes_through_coordination() => {
-            if !repo.local_branch_exists(coordination)? {
-                return Err(WorktreeError::BaseMissing {
-                    lane_id: lane.lane_id.clone(),
-                    base: coordination.clone(),
-                });
-            }
-            coordination.clone()
-        }
-        _ => {
-            if !repo.local_branch_exists(mission_branch)? {
-                let Some(tip) = repo.branch_tip(target)? else {
-                    return Err(WorktreeError::BaseMissing {
-                        lane_id: lane.lane_id.clone(),
-                        base: target.clone(),
-                    });
-                };
-                git(root, ["branch", mission_branch, tip.as_str()])?;
-            }
-            mission_branch.to_owned()
-        }
-    };
-    exclude_worktrees_dir(repo)?;
+    let (base, base_commit) = lane_start(repo, request, mission_branch)?;
+    exclude_from_status(repo, WORKTREES_DIR)?;
     let mut args: Vec<OsString> = vec![
         "worktree".into(),
         "add".into(),
@@ -683,7 +1080,7 @@ fn create_lane(
         branch.into(),
     ];
     args.push(path.as_os_str().to_owned());
-    args.push(base.as_str().into());
+    args.push(base_commit.as_str().into());
     git(root, &args)?;
     let undo = || {
         let _ = git(
@@ -749,8 +1146,163 @@ fn create_lane(
         branch: branch.to_owned(),
         action: WorktreeAction::Created,
         base: Some(base),
+        base_commit: Some(base_commit),
         merged,
     })
+}
+
+/// Refuses to send a lane work package to review when its lane branch has no commit of its
+/// own: Spec Kitty's `for_review` commit gate, which its CLI applies to `in_progress →
+/// for_review` unless forced.
+///
+/// The gate applies only to a work package of a lane worktree (a lane topology with
+/// `lanes.json`, not the planning lane). It counts the non-merge commits of the lane branch
+/// that are not reachable from the ref the lane was cut from (the `base_branch` and
+/// `base_commit` of its workspace context, else the coordination or mission branch), from the
+/// planning commit, or from the lanes it depends on. Spec Kitty counts `rev-list base..HEAD`,
+/// which also counts the merges `implement` itself makes when it cuts a lane; this gate does
+/// not, so a lane with only those merges is refused. A lane branch or base that cannot be read
+/// is refused too (fail closed).
+pub fn check_review_commits(
+    repo: &Repo,
+    status: &MissionStatus,
+    wp_id: &str,
+) -> Result<(), WorktreeError> {
+    let mission = resolve_mission_context(repo, status.mission_slug())?;
+    if !mission.topology.has_lanes() {
+        return Ok(());
+    }
+    let primary_dir = status.primary_mission_dir();
+    if !primary_dir.join(LANES_FILE_NAME).is_file() {
+        return Ok(());
+    }
+    let lanes = read_lanes(&mission, primary_dir)?;
+    let Some(lane) = lanes
+        .lane_for_wp(wp_id)
+        .filter(|lane| lane.lane_id != PLANNING_LANE_ID)
+    else {
+        return Ok(());
+    };
+    let mission_branch = mission_branch(&mission);
+    let target = &mission.context.branch_ref.target_branch;
+    let branch = lane_branch_name(&mission_branch, &lane.lane_id, target);
+    let context = workspace_context::read_context(&workspace_context::context_path(
+        repo.primary_root(),
+        &mission.mission_slug,
+        &lane.lane_id,
+    ))?;
+    let base = context.as_ref().map_or_else(
+        || lane_parent(&mission),
+        |context| context.base_branch.clone(),
+    );
+    let mut excluded: Vec<String> = [Some(base.clone()), context.and_then(|c| c.base_commit)]
+        .into_iter()
+        .flatten()
+        .filter_map(|reference| commit_of(repo, &reference))
+        .collect();
+    let base_known = !excluded.is_empty();
+    excluded.extend(
+        lanes
+            .planning_commit_sha
+            .iter()
+            .filter_map(|sha| commit_of(repo, sha)),
+    );
+    for dependency in lane
+        .depends_on_lanes
+        .iter()
+        .filter(|id| *id != PLANNING_LANE_ID)
+    {
+        excluded.extend(commit_of(
+            repo,
+            &lane_branch_name(&mission_branch, dependency, target),
+        ));
+    }
+    let own_commits = match (base_known, repo.branch_tip(&branch)?) {
+        (true, Some(tip)) => {
+            let mut args = vec![
+                "rev-list".to_owned(),
+                "--count".to_owned(),
+                "--no-merges".to_owned(),
+                tip,
+                "--not".to_owned(),
+            ];
+            args.extend(excluded);
+            let output = git(repo.primary_root(), &args)?;
+            String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0)
+        }
+        _ => 0,
+    };
+    if own_commits > 0 {
+        return Ok(());
+    }
+    Err(WorktreeError::NoImplementationCommit {
+        wp_id: wp_id.to_owned(),
+        lane_id: lane.lane_id.clone(),
+        branch,
+        base,
+        workspace: repo
+            .worktrees_dir()
+            .join(lane_worktree_dir_name(&mission.mission_slug, &lane.lane_id)),
+    })
+}
+
+/// A lane worktree directory of a mission found under `.worktrees/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LaneWorktreeDir {
+    /// The directory (absolute).
+    pub path: PathBuf,
+    /// Whether git's registry lists it (otherwise it is a husk).
+    pub registered: bool,
+}
+
+/// Returns the lane worktree directories `.worktrees/<mission-dir>-lane-<x>` of a mission that
+/// exist on disk, sorted (`doctor` reports them once every work package is done or canceled).
+pub fn lane_worktree_dirs(
+    repo: &Repo,
+    mission_dir: &str,
+) -> Result<Vec<LaneWorktreeDir>, WorktreeError> {
+    let root = repo.worktrees_dir();
+    let entries = match std::fs::read_dir(&root) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(WorktreeError::Io(PathError {
+                action: "Cannot list",
+                path: root,
+                source,
+            }));
+        }
+    };
+    let prefix = format!("{mission_dir}-lane-");
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| entry.path().is_dir())
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.strip_prefix(&prefix))
+                .is_some_and(|letters| {
+                    !letters.is_empty() && letters.bytes().all(|byte| byte.is_ascii_lowercase())
+                })
+        })
+        .map(|entry| entry.path())
+        .collect();
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    paths.sort();
+    let registry = worktree_registry(repo)?;
+    Ok(paths
+        .into_iter()
+        .map(|path| LaneWorktreeDir {
+            registered: matches!(presence(&registry, &path), Presence::Live { .. }),
+            path,
+        })
+        .collect())
 }
 
 /// What `worktree repair` found or did for one worktree.

@@ -123,6 +123,14 @@ impl Ui {
         let _ = stderr.flush();
     }
 
+    /// Writes `warning: <message>` on stderr for people; with `--json` the command reports its
+    /// warnings in its data instead. A write error is ignored, like progress.
+    pub(crate) fn warn(&self, message: &str) {
+        if self.mode == OutputMode::Human {
+            let _ = writeln!(io::stderr().lock(), "warning: {message}");
+        }
+    }
+
     /// Emits the command's result.
     ///
     /// With `--json`, `data` becomes the `data` of the success document printed when the

@@ -271,3 +271,4 @@ fn ready_help() -> TestResult {
     ");
     Ok(())
 }
+          --base <REF>        Cut a new lane branch from this ref instead of the mission or coordination branch (refused for an existing lane or a lane with dependencies)

@@ -1,10 +1,13 @@
-//! `missionctl implement <WP> --mission <handle>`: create or reuse the work package's lane
-//! worktree, move it to `in_progress`, and say where to work.
+//! `missionctl implement <WP> --mission <handle> [--base <ref>]`: create or reuse the work
+//! package's lane worktree, record the lane's workspace context, move it to `in_progress`, and
+//! say where to work.
 
 use std::fmt::Write as _;
 
 use clap::Args;
-use missionctl_store::lane_worktree::{ImplementOutcome, WorktreeAction, implement};
+use missionctl_store::lane_worktree::{
+    ImplementOutcome, ImplementRequest, WorktreeAction, implement_with,
+};
 use missionctl_store::status::SystemEventSource;
 
 use crate::command_error::CliError;
@@ -23,6 +26,10 @@ pub(crate) struct ImplementArgs {
     /// Who implements it (default: `MISSIONCTL_ACTOR`)
     #[arg(long, value_name = "ACTOR")]
     actor: Option<String>,
+    /// Cut a new lane branch from this ref instead of the mission or coordination branch
+    /// (refused for an existing lane or a lane with dependencies)
+    #[arg(long, value_name = "REF")]
+    base: Option<String>,
 }
 
 /// Starts (or resumes) the implementation of a work package.
@@ -35,19 +42,23 @@ pub(crate) fn cmd_implement(ui: &mut Ui, args: &ImplementArgs) -> Result<(), Cli
         .with_hint("Pass `--actor <name>` or set `MISSIONCTL_ACTOR`".to_owned())
     })?;
     let repo = workspace::discover_repo()?;
-    let outcome = implement(
-        &repo,
-        &args.mission,
-        &args.wp_id,
-        &actor,
-        &workspace::protected_branches(),
-        &mut SystemEventSource,
-    )?;
+    let protected = workspace::protected_branches();
+    let request = ImplementRequest {
+        handle: &args.mission,
+        wp_id: &args.wp_id,
+        actor: &actor,
+        base: args.base.as_deref(),
+        protected_branches: &protected,
+    };
+    let outcome = implement_with(&repo, &request, &mut SystemEventSource)?;
+    for warning in &outcome.warnings {
+        ui.warn(warning);
+    }
     let root = repo.primary_root().to_path_buf();
     ui.emit(&outcome, || render(&outcome, &actor, &root))
 }
 
-fn render(outcome: &ImplementOutcome, actor: &str, root: &std::path::Path) -> String {
+fn render<'a>(outcome: &'a ImplementOutcome, actor: &str, root: &std::path::Path) -> String {
     let mut text = String::new();
     if outcome.event_ids.is_empty() {
         let _ = writeln!(text, "{} is already in progress for {actor}", outcome.wp_id);
@@ -83,11 +94,14 @@ fn render(outcome: &ImplementOutcome, actor: &str, root: &std::path::Path) -> St
     for merged in &outcome.merged {
         let _ = writeln!(text, "         merged {merged}");
     }
-    let prompt = outcome
-        .wp_file
-        .strip_prefix(root)
-        .unwrap_or(&outcome.wp_file);
-    let _ = writeln!(text, "Prompt:  {}", prompt.display());
+    let relative = |path: &'a std::path::Path| path.strip_prefix(root).unwrap_or(path);
+    if let Some(context) = &outcome.context_file {
+        let _ = writeln!(text, "Context: {}", relative(context).display());
+    }
+    for (variable, value) in outcome.lane_test_env.iter().flatten() {
+        let _ = writeln!(text, "Env:     {variable}={value}");
+    }
+    let _ = writeln!(text, "Prompt:  {}", relative(&outcome.wp_file).display());
     let _ = writeln!(
         text,
         "Then:    missionctl subtask done {} {} <ID>…",
