@@ -4,6 +4,7 @@ use std::path::Path;
 
 use clap::Args;
 use missionctl_core::lane::Lane;
+use missionctl_store::lane_worktree::check_review_commits;
 use missionctl_store::status::{CommitReceipt, SystemEventSource, TransitionRequest};
 use serde::Serialize;
 use serde_json::Value;
@@ -61,6 +62,8 @@ struct MoveData {
     from_lane: Option<String>,
     to_lane: String,
     receipt: CommitReceipt,
+    /// The lane workspace context file deleted because the lane is now all done or canceled.
+    released_workspace: Option<std::path::PathBuf>,
 }
 
 /// Reads a JSON object given inline, from a file, or from stdin (`-`).
@@ -128,7 +131,19 @@ pub(crate) fn cmd_move(ui: &mut Ui, args: &MoveArgs) -> Result<(), CliError> {
         expected_from,
         workspace_context: None,
     };
-    let (_repo, status) = workspace::load_status(&args.mission)?;
+    let (repo, status) = workspace::load_status(&args.mission)?;
+    // Spec Kitty's CLI gate: a lane work package goes to review only with a commit of its own
+    // on the lane branch, unless forced. Other moves to `for_review` are left to the state
+    // machine, which refuses them with its own message.
+    let to_review = Lane::from_input(&args.to_lane).is_ok_and(|(lane, _)| lane == Lane::ForReview);
+    if to_review
+        && !args.force
+        && status
+            .claim(&args.wp_id)
+            .is_ok_and(|active| active.current_lane == Lane::InProgress)
+    {
+        check_review_commits(&repo, &status, &args.wp_id)?;
+    }
     // Execute.
     let outcome = status.transition(&request, &mut SystemEventSource)?;
     let data = MoveData {
@@ -145,17 +160,28 @@ pub(crate) fn cmd_move(ui: &mut Ui, args: &MoveArgs) -> Result<(), CliError> {
         ),
         event: outcome.event.as_ref().map(|event| event.to_value()),
         receipt: outcome.receipt,
+        released_workspace: outcome.released_workspace,
     };
     ui.emit(&data, || match &outcome.event {
-        Some(event) => format!(
-            "{} {} -> {} ({}), committed {} on {}\n",
-            event.wp_id,
-            event.from_lane,
-            event.to_lane,
-            event.event_id,
-            short(&data.receipt.commit_sha),
-            data.receipt.destination_ref
-        ),
+        Some(event) => {
+            let mut text = format!(
+                "{} {} -> {} ({}), committed {} on {}\n",
+                event.wp_id,
+                event.from_lane,
+                event.to_lane,
+                event.event_id,
+                short(&data.receipt.commit_sha),
+                data.receipt.destination_ref
+            );
+            if let Some(path) = &data.released_workspace {
+                let shown = path.strip_prefix(repo.primary_root()).unwrap_or(path);
+                text.push_str(&format!(
+                    "Every work package of its lane is done or canceled: removed {}\n",
+                    shown.display()
+                ));
+            }
+            text
+        }
         None => format!(
             "{} is already in {}; nothing to do\n",
             args.wp_id, args.to_lane
