@@ -7,6 +7,7 @@ use clap::Args;
 use missionctl_core::lane::Lane;
 use missionctl_core::validate::{SnapshotOnDisk, validate};
 use missionctl_store::fs_util::read_optional;
+use missionctl_store::lane_worktree::lane_worktree_dirs;
 use missionctl_store::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
 use missionctl_store::mission_index::{MissionSummary, list_missions, show_mission};
 use missionctl_store::status::MissionStatus;
@@ -172,6 +173,39 @@ fn check_mission(
                 summary.mission_slug
             ),
         );
+    }
+    let all_terminal = !fresh.work_packages.is_empty()
+        && fresh
+            .work_packages
+            .values()
+            .all(|state| state.lane.is_terminal());
+    if all_terminal && let Ok(dirs) = lane_worktree_dirs(&repo, &summary.mission_slug) {
+        for dir in dirs {
+            let shown = dir
+                .path
+                .strip_prefix(repo.primary_root())
+                .unwrap_or(&dir.path);
+            let (what, fix) = if dir.registered {
+                (
+                    "lane worktree",
+                    format!("git worktree remove {}", shown.display()),
+                )
+            } else {
+                (
+                    "directory (not a worktree git knows)",
+                    format!("rm -r {} (after looking inside)", shown.display()),
+                )
+            };
+            add(
+                "ORPHAN_WORKSPACE",
+                "warning",
+                format!(
+                    "Every work package is done or canceled, but the {what} `{}` remains",
+                    shown.display()
+                ),
+                fix,
+            );
+        }
     }
     let today = today();
     for (wp_id, state) in &fresh.work_packages {
