@@ -9,6 +9,7 @@ mod test_finalize;
 mod test_help;
 mod test_implement;
 mod test_json_envelope;
+mod test_lane_workspace;
 mod test_migrate;
 mod test_mission;
 mod test_next;
