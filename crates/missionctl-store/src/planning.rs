@@ -8,13 +8,18 @@
 //! checkout, and must not be protected; both are checked before anything is written.
 //!
 //! Commits take exactly the planning paths (`git commit --only`), so whatever else the user
-//! has staged stays staged and out of the commit.
+//! has staged stays staged and out of the commit. Every path is classified first
+//! ([`classify_artifact_path`]): only PRIMARY-kind artifacts of the mission directory are
+//! planning writes; a COORD-kind path (status files, decisions, matrices, traces, review
+//! cycles), an unknown one or one outside the mission directory is refused before anything
+//! is staged.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use gix::bstr::ByteSlice;
 use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
+use missionctl_core::planning_artifact::{ArtifactKind, classify_artifact_path};
 use missionctl_core::topology::MissionTopology;
 
 use crate::git::{GitError, git};
@@ -51,6 +56,31 @@ pub enum PlanningError {
         /// The branch.
         branch: String,
     },
+    /// The path is not inside the mission directory.
+    #[error("`{path}` is not inside the mission directory `{mission_dir}`")]
+    OutsideMission {
+        /// The path, as given.
+        path: String,
+        /// The mission directory, relative to the repository.
+        mission_dir: String,
+    },
+    /// The path is a coordination artifact, never a planning write.
+    #[error(
+        "`{path}` is a {kind} artifact (COORD partition): it is written where the mission's \
+         status lives, never committed as a planning artifact"
+    )]
+    CoordinationArtifact {
+        /// The path, relative to the repository.
+        path: String,
+        /// Its kind.
+        kind: ArtifactKind,
+    },
+    /// No artifact kind claims the path.
+    #[error("`{path}` is not a planning artifact of the mission")]
+    UnknownArtifact {
+        /// The path, relative to the repository.
+        path: String,
+    },
     /// The commit failed; the working tree keeps the files.
     #[error("Cannot commit the planning artifacts of `{mission_slug}`")]
     Commit {
@@ -73,6 +103,9 @@ impl PlanningError {
             PlanningError::Repo(error) => error.code(),
             PlanningError::BranchNotCheckedOut { .. } => "PLANNING_BRANCH_NOT_CHECKED_OUT",
             PlanningError::ProtectedBranch { .. } => "PROTECTED_BRANCH_REFUSED",
+            PlanningError::OutsideMission { .. } => "PLANNING_PATH_OUTSIDE_MISSION",
+            PlanningError::CoordinationArtifact { .. } => "COORDINATION_ARTIFACT_REFUSED",
+            PlanningError::UnknownArtifact { .. } => "PLANNING_ARTIFACT_UNKNOWN",
             PlanningError::Commit { .. } => "PLANNING_COMMIT_FAILED",
             PlanningError::Git(error) => error.code(),
         }
@@ -88,6 +121,27 @@ impl PlanningError {
             }
             PlanningError::ProtectedBranch { .. } => {
                 "Plan on a feature branch: create the mission with `--target-branch <branch>`"
+                    .to_owned()
+            }
+            PlanningError::OutsideMission { .. } => {
+                "Name files of the mission directory, relative to it (`spec.md`, \
+                 `checklists/requirements.md`)"
+                    .to_owned()
+            }
+            PlanningError::CoordinationArtifact { kind, .. } => match kind {
+                ArtifactKind::StatusState => {
+                    "Status is written by `missionctl move` and `tasks finalize`, each write \
+                     committed on its own"
+                        .to_owned()
+                }
+                _ => "Commit only planning artifacts: spec.md, plan.md, research.md, \
+                      data-model.md, tasks.md, checklists/, tasks/"
+                    .to_owned(),
+            },
+            PlanningError::UnknownArtifact { .. } => {
+                "Planning artifacts are spec.md, plan.md, research.md, data-model.md, tasks.md, \
+                 wps.yaml, checklists/, tasks/, lanes.json, meta.json, analysis-report.md and \
+                 retrospective.yaml; commit other files with git"
                     .to_owned()
             }
             PlanningError::Commit { source, .. } => source.hint(),
@@ -166,6 +220,31 @@ impl PlanningSurface {
         format!("{}/{relative}", self.mission_rel)
     }
 
+    /// Returns the kind of a repository-relative path of the mission directory, refusing a
+    /// path outside it, a path no kind claims and a COORD-kind path: only what this returns
+    /// `Ok` for is a planning write.
+    pub fn planning_kind(&self, path: &str) -> Result<ArtifactKind, PlanningError> {
+        let inside = path
+            .strip_prefix(&self.mission_rel)
+            .is_some_and(|rest| rest.starts_with('/'));
+        if !inside {
+            return Err(PlanningError::OutsideMission {
+                path: path.to_owned(),
+                mission_dir: self.mission_rel.clone(),
+            });
+        }
+        match classify_artifact_path(path, Some(self.mission_slug())) {
+            Some(kind) if kind.is_primary() => Ok(kind),
+            Some(kind) => Err(PlanningError::CoordinationArtifact {
+                path: path.to_owned(),
+                kind,
+            }),
+            None => Err(PlanningError::UnknownArtifact {
+                path: path.to_owned(),
+            }),
+        }
+    }
+
     /// Returns which of `paths` (repository-relative) differ from the target branch's tip
     /// (modified, added or untracked), in the order given.
     pub fn dirty_paths(&self, paths: &[String]) -> Result<Vec<String>, PlanningError> {
@@ -201,9 +280,13 @@ impl PlanningSurface {
 
     /// Commits exactly `paths` (repository-relative, already written to the primary
     /// checkout) on the target branch, when any differs from its tip; returns the new commit,
-    /// or `None` when there was nothing to commit. Call [`PlanningSurface::check_writable`]
-    /// first.
+    /// or `None` when there was nothing to commit. Every path must be a planning write
+    /// ([`PlanningSurface::planning_kind`]); otherwise nothing is staged. Call
+    /// [`PlanningSurface::check_writable`] first.
     pub fn commit(&self, paths: &[String], message: &str) -> Result<Option<String>, PlanningError> {
+        for path in paths {
+            self.planning_kind(path)?;
+        }
         let dirty = self.dirty_paths(paths)?;
         if dirty.is_empty() {
             return Ok(None);

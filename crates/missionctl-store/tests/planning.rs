@@ -4,7 +4,7 @@
 use missionctl_core::lane::Lane;
 use missionctl_core::lanes_manifest::LanesManifest;
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::planning::is_committed;
+use missionctl_store::planning::{PlanningSurface, is_committed};
 use missionctl_store::ready::mission_readiness;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{MissionStatus, SystemEventSource, TransitionRequest};
@@ -520,5 +520,47 @@ fn is_committed_looks_at_one_surface() -> TestResult {
         &repo,
         &test.path(".worktrees/side/only-here.txt")
     )?);
+    Ok(())
+}
+
+#[test]
+fn planning_commits_take_only_primary_artifacts_of_the_mission() -> TestResult {
+    let test = TestRepo::new()?;
+    let mission = planned_mission(&test, MissionTopology::LanesWithCoord, 1)?;
+    let repo = test.repo()?;
+    let surface = PlanningSurface::resolve(&repo, &mission)?;
+    test.write(&format!("kitty-specs/{mission}/status.json"), "{}\n")?;
+    test.write(&format!("kitty-specs/{mission}/notes.txt"), "x\n")?;
+    test.write("README.md", "changed\n")?;
+    let before = test.snapshot()?;
+    let wp = surface.repo_path("tasks/WP01-work-package-wp01.md");
+    for (path, code) in [
+        (
+            surface.repo_path("status.json"),
+            "COORDINATION_ARTIFACT_REFUSED",
+        ),
+        (
+            surface.repo_path("tasks/WP01/review-cycle-1.md"),
+            "COORDINATION_ARTIFACT_REFUSED",
+        ),
+        (surface.repo_path("notes.txt"), "PLANNING_ARTIFACT_UNKNOWN"),
+        ("README.md".to_owned(), "PLANNING_PATH_OUTSIDE_MISSION"),
+        (
+            format!("{}-other/spec.md", surface.mission_rel),
+            "PLANNING_PATH_OUTSIDE_MISSION",
+        ),
+    ] {
+        // A refused path refuses the whole commit, the planning paths with it.
+        let error = surface
+            .commit(&[wp.clone(), path.clone()], "refused")
+            .expect_err("refused");
+        assert_eq!(error.code(), code, "{path}");
+        assert_eq!(test.snapshot()?, before, "{path}: something was written");
+    }
+    assert_eq!(
+        surface.planning_kind(&wp)?,
+        missionctl_core::planning_artifact::ArtifactKind::WorkPackageTask
+    );
+    assert!(surface.commit(&[wp], "the work package")?.is_some());
     Ok(())
 }
