@@ -5,7 +5,11 @@
 //! Order of work, all checks first:
 //!
 //! 1. read every `tasks/WP*.md` of the primary mission directory and validate the plan
-//!    ([`validate_plan`]); an error stops here, nothing written;
+//!    ([`validate_plan`]); an error stops here, nothing written; then check the work
+//!    packages' `requirement_refs` against `spec.md` of the same directory — the surface
+//!    `map-requirements` writes them on — and report refs `spec.md` does not declare and
+//!    functional requirements no work package maps as warnings ([`requirement_findings`]
+//!    says why warnings);
 //! 2. compute the lanes (for a lane topology) and find the work packages without a
 //!    transition; with `--validate-only`, report and stop;
 //! 3. check the planning surface (target branch checked out, not protected);
@@ -23,6 +27,9 @@ use missionctl_core::lanes_manifest::{
     LaneComputationError, LanesInput, LanesManifest, compute_lanes,
 };
 use missionctl_core::meta::MissionId;
+use missionctl_core::requirement::{
+    DeclaredRequirements, RequirementCoverage, requirement_findings,
+};
 use missionctl_core::task_plan::{PlanFinding, PlanReport, WorkPackageEntry, validate_plan};
 use missionctl_core::timestamp::isoformat_utc;
 use missionctl_core::work_package::ExecutionMode;
@@ -79,8 +86,12 @@ pub struct FinalizeReport {
     pub validate_only: bool,
     /// The work packages, in file order.
     pub work_packages: Vec<FinalizedWorkPackage>,
-    /// The warnings (errors stop finalize before this report).
+    /// The warnings (errors stop finalize before this report): the plan's, then the
+    /// requirement findings.
     pub warnings: Vec<PlanFinding>,
+    /// How the work packages' `requirement_refs` cover the functional requirements of
+    /// `spec.md`; `None` when the mission has no `spec.md`.
+    pub requirement_coverage: Option<RequirementCoverage>,
     /// The lanes, for a lane topology.
     pub lanes: Option<LanesManifest>,
     /// Whether `lanes.json` was (or would be) written: absent, or its plan changed.
@@ -203,6 +214,15 @@ pub fn finalize_tasks(
             findings: plan.errors().cloned().collect(),
         });
     }
+    let mut warnings: Vec<PlanFinding> = plan.warnings().cloned().collect();
+    let requirement_coverage = match fs_util::read_optional(&surface.mission_dir.join("spec.md"))? {
+        Some(spec) => {
+            let declared = DeclaredRequirements::parse(&String::from_utf8_lossy(&spec));
+            warnings.extend(requirement_findings(&declared, &entries));
+            Some(RequirementCoverage::of(&declared, &entries))
+        }
+        None => None,
+    };
     let status = MissionStatus::load(repo, &mission_slug, options.protected_branches)?;
     let log = status.read_log().map_err(StatusWriteError::from)?;
     let ids: Vec<String> = entries.iter().map(|entry| entry.id().to_owned()).collect();
@@ -253,7 +273,8 @@ pub fn finalize_tasks(
         planning_branch: surface.branch.clone(),
         validate_only: options.validate_only,
         work_packages: Vec::new(),
-        warnings: plan.warnings().cloned().collect(),
+        warnings,
+        requirement_coverage,
         lanes: None,
         lanes_changed,
         seeded: seeded.clone(),
