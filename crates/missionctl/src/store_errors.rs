@@ -19,10 +19,12 @@ macro_rules! user_errors {
 user_errors!(
     missionctl_store::action_context::ActionContextError,
     missionctl_store::lane_worktree::WorktreeError,
+    missionctl_store::map_requirements::MapRequirementsError,
     missionctl_store::planning::PlanningError,
     missionctl_store::ready::ReadyError,
     missionctl_store::repo::RepoError,
     missionctl_store::runtime::RunError,
+    missionctl_store::spec_commit::SpecCommitError,
     missionctl_store::mission_context::ResolveError,
     missionctl_store::mission_create::CreateError,
     missionctl_store::mission_flatten::FlattenError,

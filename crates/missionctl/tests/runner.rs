@@ -13,6 +13,7 @@ mod test_lane_workspace;
 mod test_migrate;
 mod test_mission;
 mod test_next;
+mod test_planning;
 mod test_run;
 mod test_status_bad_input;
 mod test_status_commands;

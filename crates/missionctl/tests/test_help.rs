@@ -11,25 +11,27 @@ fn top_level_help() -> TestResult {
     Usage: missionctl [OPTIONS] <COMMAND>
 
     Commands:
-      board      Show the kanban board of one mission or of every mission
-      context    Show where a mission's state lives: its execution context and read and write surfaces
-      demo       Build a throwaway git repository and show what missionctl does with it
-      doctor     Report problems with missions, each with the command that fixes it
-      history    Show a mission's transitions and notes in order
-      implement  Create or reuse a work package's lane worktree and move it to in_progress
-      init       Prepare a repository for missions
-      migrate    Upgrade the missions of a repository
-      mission    Manage missions: create, list, show and flatten
-      move       Move a work package to another lane
-      next       Show a mission's next action, or report a step's result and take the next one
-      ready      List the work packages that can start now: planned, every dependency done
-      run        Manage the mission runs behind `next`
-      status     Manage the status of a mission's work packages
-      subtask    Manage the subtasks of a work package
-      tasks      Manage a mission's work packages as one plan
-      worktree   Manage lane and coordination worktrees
-      wp         Manage a mission's work-package files
-      help       Print this message or the help of the given subcommand(s)
+      board             Show the kanban board of one mission or of every mission
+      context           Show where a mission's state lives: its execution context and read and write surfaces
+      demo              Build a throwaway git repository and show what missionctl does with it
+      doctor            Report problems with missions, each with the command that fixes it
+      history           Show a mission's transitions and notes in order
+      implement         Create or reuse a work package's lane worktree and move it to in_progress
+      init              Prepare a repository for missions
+      map-requirements  Write the requirements a work package implements into its front matter and commit it
+      migrate           Upgrade the missions of a repository
+      mission           Manage missions: create, list, show and flatten
+      move              Move a work package to another lane
+      next              Show a mission's next action, or report a step's result and take the next one
+      ready             List the work packages that can start now: planned, every dependency done
+      run               Manage the mission runs behind `next`
+      spec-commit       Commit a mission's planning files (spec.md, plan.md, …) on its planning branch
+      status            Manage the status of a mission's work packages
+      subtask           Manage the subtasks of a work package
+      tasks             Manage a mission's work packages as one plan
+      worktree          Manage lane and coordination worktrees
+      wp                Manage a mission's work-package files
+      help              Print this message or the help of the given subcommand(s)
 
     Options:
           --json     Print exactly one JSON document on stdout, on success and on every error
@@ -53,6 +55,47 @@ fn status_reduce_help() -> TestResult {
     Options:
           --json  Print exactly one JSON document on stdout, on success and on every error
       -h, --help  Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn spec_commit_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["spec-commit", "--help"]).success(), @r"
+    Commit a mission's planning files (spec.md, plan.md, …) on its planning branch
+
+    Usage: missionctl spec-commit [OPTIONS] <HANDLE> [FILE]...
+
+    Arguments:
+      <HANDLE>   The mission: its ULID, mid8, directory name, slug or number
+      [FILE]...  A planning file to commit, relative to the mission directory (default: whichever of spec.md, plan.md, research.md, data-model.md, tasks.md and checklists/ changed)
+
+    Options:
+          --json               Print exactly one JSON document on stdout, on success and on every error
+      -m, --message <MESSAGE>  The commit message (default: `chore: planning artifacts for <mission>`)
+      -h, --help               Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn map_requirements_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["map-requirements", "--help"]).success(), @r"
+    Write the requirements a work package implements into its front matter and commit it
+
+    Usage: missionctl map-requirements [OPTIONS] --wp <WP> --refs <REFS> <HANDLE>
+
+    Arguments:
+      <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
+
+    Options:
+          --json         Print exactly one JSON document on stdout, on success and on every error
+          --wp <WP>      The work package, such as `WP01`
+          --refs <REFS>  Requirement ids declared in spec.md, comma separated (can be repeated)
+          --replace      Set the work package's refs to these instead of adding to them
+      -h, --help         Print help
     ");
     Ok(())
 }
@@ -251,6 +294,7 @@ fn implement_help() -> TestResult {
           --json              Print exactly one JSON document on stdout, on success and on every error
           --mission <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
           --actor <ACTOR>     Who implements it (default: `MISSIONCTL_ACTOR`)
+          --base <REF>        Cut a new lane branch from this ref instead of the mission or coordination branch (refused for an existing lane or a lane with dependencies)
       -h, --help              Print help
     ");
     Ok(())
@@ -271,4 +315,3 @@ fn ready_help() -> TestResult {
     ");
     Ok(())
 }
-          --base <REF>        Cut a new lane branch from this ref instead of the mission or coordination branch (refused for an existing lane or a lane with dependencies)

@@ -7,12 +7,14 @@ mod doctor;
 mod history;
 mod implement;
 mod init;
+mod map_requirements;
 mod migrate;
 mod mission;
 mod move_wp;
 mod next;
 mod ready;
 mod run;
+mod spec_commit;
 mod status;
 mod subtask;
 mod tasks;
@@ -41,6 +43,8 @@ pub(crate) enum Command {
     Implement(implement::ImplementArgs),
     /// Prepare a repository for missions
     Init(init::InitArgs),
+    /// Write the requirements a work package implements into its front matter and commit it
+    MapRequirements(map_requirements::MapRequirementsArgs),
     /// Upgrade the missions of a repository
     #[command(subcommand)]
     Migrate(migrate::MigrateCommand),
@@ -56,6 +60,8 @@ pub(crate) enum Command {
     /// Manage the mission runs behind `next`
     #[command(subcommand)]
     Run(run::RunCommand),
+    /// Commit a mission's planning files (spec.md, plan.md, …) on its planning branch
+    SpecCommit(spec_commit::SpecCommitArgs),
     /// Manage the status of a mission's work packages
     #[command(subcommand)]
     Status(status::StatusCommand),
@@ -83,12 +89,14 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::History(args) => history::cmd_history(ui, args),
         Command::Implement(args) => implement::cmd_implement(ui, args),
         Command::Init(args) => init::cmd_init(ui, args),
+        Command::MapRequirements(args) => map_requirements::cmd_map_requirements(ui, args),
         Command::Migrate(command) => migrate::run_migrate_command(ui, command),
         Command::Mission(command) => mission::run_mission_command(ui, command),
         Command::Move(args) => move_wp::cmd_move(ui, args),
         Command::Next(args) => next::cmd_next(ui, args),
         Command::Ready(args) => ready::cmd_ready(ui, args),
         Command::Run(command) => run::run_run_command(ui, command),
+        Command::SpecCommit(args) => spec_commit::cmd_spec_commit(ui, args),
         Command::Status(command) => status::run_status_command(ui, command),
         Command::Subtask(command) => subtask::run_subtask_command(ui, command),
         Command::Tasks(command) => tasks::run_tasks_command(ui, command),

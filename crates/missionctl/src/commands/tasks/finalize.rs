@@ -149,6 +149,13 @@ fn render(report: &FinalizeReport) -> String {
             );
         }
     }
+    if let Some(coverage) = &report.requirement_coverage {
+        let _ = writeln!(
+            text,
+            "Requirements: {}/{} functional requirements mapped to work packages",
+            coverage.mapped_functional, coverage.total_functional
+        );
+    }
     for warning in &report.warnings {
         let _ = writeln!(text, "warning: {warning}");
     }

@@ -1,0 +1,73 @@
+//! `missionctl spec-commit <handle> [FILE…] [--message M]`: commits a mission's planning files
+//! on its planning surface.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+use missionctl_store::spec_commit::{SpecCommitOptions, SpecCommitReport, spec_commit};
+
+use crate::command_error::CliError;
+use crate::ui::Ui;
+use crate::workspace;
+
+/// Arguments of `missionctl spec-commit`.
+#[derive(Debug, Args)]
+pub(crate) struct SpecCommitArgs {
+    /// The mission: its ULID, mid8, directory name, slug or number
+    #[arg(value_name = "HANDLE")]
+    handle: String,
+    /// A planning file to commit, relative to the mission directory (default: whichever of
+    /// spec.md, plan.md, research.md, data-model.md, tasks.md and checklists/ changed)
+    #[arg(value_name = "FILE")]
+    files: Vec<String>,
+    /// The commit message (default: `chore: planning artifacts for <mission>`)
+    #[arg(long, short = 'm', value_name = "MESSAGE")]
+    message: Option<String>,
+}
+
+/// Commits the mission's planning files and reports what was committed and skipped.
+pub(crate) fn cmd_spec_commit(ui: &mut Ui, args: &SpecCommitArgs) -> Result<(), CliError> {
+    let repo = workspace::discover_repo()?;
+    let protected = workspace::protected_branches();
+    let report = spec_commit(
+        &repo,
+        &args.handle,
+        &SpecCommitOptions {
+            files: &args.files,
+            message: args.message.as_deref(),
+            protected_branches: &protected,
+        },
+    )?;
+    ui.emit(&report, || render(&report))
+}
+
+fn render(report: &SpecCommitReport) -> String {
+    let mut text = String::new();
+    match &report.commit {
+        Some(sha) => {
+            let _ = writeln!(
+                text,
+                "Committed {} planning file{} of `{}` on `{}` as {}",
+                report.committed.len(),
+                if report.committed.len() == 1 { "" } else { "s" },
+                report.mission_slug,
+                report.planning_branch,
+                sha.get(..12).unwrap_or(sha)
+            );
+            for path in &report.committed {
+                let _ = writeln!(text, "  {path}");
+            }
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "Nothing to commit: the planning files of `{}` match `{}`",
+                report.mission_slug, report.planning_branch
+            );
+        }
+    }
+    for skipped in &report.skipped {
+        let _ = writeln!(text, "skipped {}: {}", skipped.path, skipped.reason);
+    }
+    text
+}
