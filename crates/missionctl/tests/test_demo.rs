@@ -399,6 +399,39 @@ fn plans_and_works_a_lanes_mission_through_the_work_package_commands() -> TestRe
     let slug = data["mission_slug"].as_str().unwrap_or_default().to_owned();
     assert!(slug.starts_with("task-list-"), "{data}");
     assert_eq!(data["seeded"], serde_json::json!(["WP01", "WP02", "WP03"]));
+    // The spec and plan went through `spec-commit`, the refs through `map-requirements`, both
+    // on the feature branch, before `tasks finalize`.
+    let dir = format!("kitty-specs/{slug}");
+    assert_eq!(
+        data["spec_files"],
+        serde_json::json!([
+            format!("{dir}/spec.md"),
+            format!("{dir}/plan.md"),
+            format!("{dir}/tasks.md")
+        ])
+    );
+    let mut planning_commits = vec![data["spec_commit"].as_str().unwrap_or_default()];
+    for (mapped, (wp_id, refs)) in data["requirement_refs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip([("WP01", vec!["FR-001"]), ("WP02", vec!["FR-001", "FR-002"])])
+    {
+        assert_eq!(mapped["wp_id"], wp_id);
+        assert_eq!(mapped["requirement_refs"], serde_json::json!(refs));
+        planning_commits.push(mapped["commit"].as_str().unwrap_or_default());
+    }
+    assert_eq!(planning_commits.len(), 3);
+    for commit in planning_commits {
+        env.git(
+            &repo,
+            &["merge-base", "--is-ancestor", commit, "feature/demo"],
+        )?;
+    }
+    assert_eq!(
+        data["requirement_coverage"],
+        serde_json::json!({"total_functional": 2, "mapped_functional": 2, "unmapped_functional": []})
+    );
     assert_eq!(data["ready_before"], serde_json::json!(["WP01"]));
     assert_eq!(data["ready_after"], serde_json::json!([]));
     assert_eq!(

@@ -15,6 +15,7 @@ use clap::Args;
 use missionctl_core::Lane;
 use missionctl_core::event::{Actor, StatusEvent};
 use missionctl_core::pyjson::{self, Style};
+use missionctl_core::requirement::RequirementCoverage;
 use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::topology::MissionTopology;
 use missionctl_core::transition::{
@@ -1090,14 +1091,26 @@ const LANES_WORK_PACKAGES: [DemoWorkPackage; 3] = [
     ),
 ];
 
+/// The requirements each work package of the lanes mission implements (`map-requirements`).
+const LANES_REQUIREMENTS: [(&str, &[&str]); 2] =
+    [("WP01", &["FR-001"]), ("WP02", &["FR-001", "FR-002"])];
+
 /// The lanes mission: planned with `wp add` and `tasks finalize`, every work package implemented
 /// in its lane worktree, its subtasks recorded, reviewed and done, with `next` asked along the
 /// way and the run advanced through acceptance.
 #[derive(Debug, Clone, Serialize)]
 struct LanesMissionData {
     mission_slug: String,
+    /// The planning files `spec-commit` committed, relative to the repository.
+    spec_files: Vec<String>,
+    /// Their commit.
+    spec_commit: Option<String>,
     /// The files `wp add` wrote, relative to the repository.
     work_package_files: Vec<String>,
+    /// The requirements `map-requirements` wrote, per work package.
+    requirement_refs: Vec<MappedRequirements>,
+    /// How they cover the spec's functional requirements.
+    requirement_coverage: RequirementCoverage,
     /// What `tasks finalize` seeded.
     seeded: Vec<String>,
     /// The lanes of `lanes.json`: lane id and work packages.
@@ -1120,6 +1133,15 @@ struct LanesMissionData {
     next: Vec<NextCheckpoint>,
     #[serde(skip)]
     board: String,
+}
+
+/// The refs `map-requirements` wrote into one work package.
+#[derive(Debug, Clone, Serialize)]
+struct MappedRequirements {
+    wp_id: String,
+    requirement_refs: Vec<String>,
+    /// The commit of the work-package file.
+    commit: Option<String>,
 }
 
 /// One answer of `next` during the demo's walk.
@@ -1161,7 +1183,9 @@ fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, Cl
 /// `ready`, `implement`, `subtask done` and `move`.
 fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
     use missionctl_store::lane_worktree::implement;
+    use missionctl_store::map_requirements::{MapRequirementsRequest, map_requirements};
     use missionctl_store::ready::mission_readiness;
+    use missionctl_store::spec_commit::{SpecCommitOptions, spec_commit};
     use missionctl_store::tasks_finalize::{FinalizeOptions, finalize_tasks};
     use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
 
@@ -1194,15 +1218,15 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
     ] {
         atomic_write(&mission_dir.join(name), text.as_bytes())?;
     }
-    let planning = format!("{MISSIONS_DIR}/{handle}");
-    git(repo.primary_root(), ["add", "--", planning.as_str()])?;
-    let commit_args = GIT_CONFIG.iter().copied().chain([
-        "commit",
-        "--quiet",
-        "--message",
-        "spec, plan and tasks",
-    ]);
-    git(repo.primary_root(), commit_args)?;
+    let spec = spec_commit(
+        repo,
+        handle,
+        &SpecCommitOptions {
+            files: &[],
+            message: None,
+            protected_branches: &protected,
+        },
+    )?;
     next.push(ask_next(repo, handle, "spec, plan and tasks")?);
     let mut work_package_files = Vec::new();
     for (wp_id, title, dependencies, subtasks, owned) in LANES_WORK_PACKAGES {
@@ -1220,6 +1244,30 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             &protected,
         )?;
         work_package_files.push(added.repo_path);
+    }
+    let mut requirement_refs = Vec::new();
+    let mut requirement_coverage = RequirementCoverage::default();
+    for (wp_id, refs) in LANES_REQUIREMENTS {
+        let mapped = map_requirements(
+            repo,
+            handle,
+            &MapRequirementsRequest {
+                wp_id: wp_id.to_owned(),
+                refs: strings(refs),
+                replace: false,
+            },
+            &protected,
+        )?;
+        requirement_refs.push(MappedRequirements {
+            wp_id: mapped.wp_id,
+            requirement_refs: mapped
+                .requirement_refs
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            commit: mapped.commit,
+        });
+        requirement_coverage = mapped.coverage;
     }
     let report = finalize_tasks(
         repo,
@@ -1353,7 +1401,11 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
     let snapshot = status.snapshot()?;
     Ok(LanesMissionData {
         mission_slug: handle.to_owned(),
+        spec_files: spec.committed,
+        spec_commit: spec.commit,
         work_package_files,
+        requirement_refs,
+        requirement_coverage,
         seeded: report.seeded,
         lanes: report
             .lanes
@@ -1387,17 +1439,44 @@ fn write_lanes_mission(
     writeln!(
         out,
         "{number}. A lanes mission, {}, planned and worked through the code paths of\n   \
-         `wp add`, `tasks finalize`, `ready`, `implement`, `subtask done`, `move` and `next`",
+         `spec-commit`, `wp add`, `map-requirements`, `tasks finalize`, `ready`, `implement`,\n   \
+         `subtask done`, `move` and `next`",
         data.mission_slug
     )?;
     writeln!(out)?;
+    fn short(commit: Option<&str>) -> &str {
+        commit.map_or("-", |sha| sha.get(..12).unwrap_or(sha))
+    }
+    let names: Vec<&str> = data
+        .spec_files
+        .iter()
+        .map(|path| path.rsplit('/').next().unwrap_or(path))
+        .collect();
+    writeln!(
+        out,
+        "   spec-commit   committed {} as {}",
+        names.join(", "),
+        short(data.spec_commit.as_deref())
+    )?;
     for file in &data.work_package_files {
         writeln!(out, "   wp add        wrote {file}")?;
     }
-    let commit = data
-        .planning_commit
-        .as_deref()
-        .map_or("-", |sha| sha.get(..12).unwrap_or(sha));
+    for mapped in &data.requirement_refs {
+        writeln!(
+            out,
+            "   map-requirements {} {}, committed {}",
+            mapped.wp_id,
+            mapped.requirement_refs.join(", "),
+            short(mapped.commit.as_deref())
+        )?;
+    }
+    let coverage = &data.requirement_coverage;
+    writeln!(
+        out,
+        "                 {}/{} functional requirements mapped",
+        coverage.mapped_functional, coverage.total_functional
+    )?;
+    let commit = short(data.planning_commit.as_deref());
     writeln!(
         out,
         "   tasks finalize seeded {} (genesis -> planned) and committed the plan as {commit}; lanes:",
