@@ -516,7 +516,10 @@ fn map_requirements_edits_only_the_refs_and_finalize_reads_them_from_the_same_su
         );
         assert_eq!(kitty_branches(&env, &repo)?, coordination, "{topology}");
         let wp_rel = format!("kitty-specs/{slug}/tasks/WP01-storage-layer.md");
-        assert_eq!(commit_files(&env, &repo, &commit)?, std::slice::from_ref(&wp_rel));
+        assert_eq!(
+            commit_files(&env, &repo, &commit)?,
+            std::slice::from_ref(&wp_rel)
+        );
         assert_eq!(
             std::fs::read_to_string(repo.join(&wp_rel))?,
             WP01.replacen(
