@@ -17,6 +17,10 @@ use missionctl_core::event::{Actor, Annotation, StatusEvent};
 use missionctl_core::event_log;
 use missionctl_core::reducer::reduce_with_identity;
 
+// The allocator the `missionctl` binary uses (ADR 0005).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One mission held in memory: its log and its `meta.json` bytes.
 struct Mission {
     log: Vec<u8>,
@@ -200,6 +204,7 @@ fn synthetic_mission(rows: usize) -> Vec<u8> {
                     review_result: None,
                     policy_metadata: claim.then(|| {
                         json!({"agent": "claude", "shell_pid": 3905187, "shell_pid_created_at": "1784987482.57"})
+                            .into()
                     }),
                 }
                 .to_json_line()

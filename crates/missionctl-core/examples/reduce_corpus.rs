@@ -21,6 +21,10 @@ use serde_json::{Map, Value};
 use missionctl_core::event_log;
 use missionctl_core::reducer::reduce_with_identity;
 
+// The allocator the `missionctl` binary uses (ADR 0005).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One mission held in memory: its log and its `meta.json` bytes.
 type Mission = (Vec<u8>, Option<Vec<u8>>);
 

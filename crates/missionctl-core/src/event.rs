@@ -6,6 +6,7 @@
 //! decides; see [`crate::event_log`]). Encoding ([`StatusEvent::to_json_line`],
 //! [`Annotation::to_json_line`]) reproduces Spec Kitty's writer byte for byte.
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::lane::Lane;
@@ -204,8 +205,54 @@ pub struct StatusEvent {
     pub evidence: Option<Value>,
     /// The structured review outcome, when present and not null.
     pub review_result: Option<ReviewResult>,
-    /// Free-form metadata (claim sidecar, merge phase, ...).
-    pub policy_metadata: Option<Value>,
+    /// Free-form metadata (claim sidecar, merge phase, pre-review gate, ...), kept as
+    /// written: only the claim's three slots are ever read, so the rest is not decoded.
+    pub policy_metadata: Option<RawJson>,
+}
+
+/// A JSON value kept as the text it was read from (checked to be valid JSON), decoded only
+/// when it is read.
+///
+/// Large free-form objects of the log (`policy_metadata`) are almost never read: keeping
+/// them as text saves building and freeing a value tree for every row. Two `RawJson` are
+/// equal when their decoded values are.
+#[derive(Debug, Clone)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// Keeps a checked JSON text.
+    pub fn from_raw(raw: &RawValue) -> RawJson {
+        RawJson(raw.to_owned())
+    }
+
+    /// Returns the JSON text as written.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Decodes the value.
+    pub fn to_value(&self) -> Value {
+        // The text was checked when it was read (or written from a value): decoding it
+        // again cannot fail; `null` is the total answer if it ever did.
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl From<Value> for RawJson {
+    fn from(value: Value) -> RawJson {
+        let text = value.to_string();
+        match RawValue::from_string(text) {
+            Ok(raw) => RawJson(raw),
+            // A value always serializes to valid JSON; `null` keeps this total.
+            Err(_) => RawJson(RawValue::NULL.to_owned()),
+        }
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.get() == other.get() || self.to_value() == other.to_value()
+    }
 }
 
 impl StatusEvent {
@@ -247,7 +294,9 @@ impl StatusEvent {
         );
         map.insert(
             "policy_metadata".to_owned(),
-            self.policy_metadata.clone().unwrap_or(Value::Null),
+            self.policy_metadata
+                .as_ref()
+                .map_or(Value::Null, RawJson::to_value),
         );
         map.insert("reason".to_owned(), optional_string(self.reason.as_deref()));
         map.insert(

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::event::{Actor, Annotation, ForeignKind, ForeignRow, LogRow, StatusEvent};
+use crate::event::{Actor, Annotation, ForeignKind, ForeignRow, LogRow, RawJson, StatusEvent};
 use crate::lane::Lane;
 use crate::transition::ReviewResult;
 
@@ -79,11 +79,14 @@ pub fn parse(bytes: &[u8]) -> EventLog {
     // `str` searcher. Otherwise check line by line so one bad line is one error.
     match std::str::from_utf8(bytes) {
         Ok(text) => {
-            // Rows are large: sizing the vector once saves copying them as it grows.
-            let lines: Vec<&str> = text.split('\n').collect();
-            log.rows.reserve_exact(lines.len());
-            for (index, line) in lines.into_iter().enumerate() {
-                parse_into(&mut log, line, index + 1);
+            // Rows are large: sizing the vector once saves copying them as it grows. A
+            // newline is ASCII, so every cut is on a char boundary.
+            let ends: Vec<usize> = memchr::memchr_iter(b'\n', bytes).collect();
+            log.rows.reserve_exact(ends.len() + 1);
+            let mut start = 0;
+            for (index, end) in ends.into_iter().chain([text.len()]).enumerate() {
+                parse_into(&mut log, text.get(start..end).unwrap_or(""), index + 1);
+                start = end + 1;
             }
         }
         Err(_) => {
@@ -151,8 +154,8 @@ struct RawRow<'a> {
     mission_slug: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     feature_slug: Option<&'a RawValue>,
-    #[serde(default, deserialize_with = "present_value")]
-    policy_metadata: Option<Value>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    policy_metadata: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     reason: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
@@ -216,7 +219,8 @@ fn structure(line: usize, detail: impl std::fmt::Display) -> String {
 /// Decodes a raw JSON string, borrowing nothing (small strings, one allocation).
 fn as_string(raw: &RawValue) -> Option<String> {
     let text = raw.get();
-    if text.len() >= 2 && text.starts_with('"') && !text.contains('\\') {
+    if text.len() >= 2 && text.starts_with('"') && memchr::memchr(b'\\', text.as_bytes()).is_none()
+    {
         return Some(text[1..text.len() - 1].to_owned());
     }
     if !text.starts_with('"') {
@@ -370,7 +374,10 @@ fn decode_transition(raw: RawRow<'_>, line: usize) -> Result<StatusEvent, String
         }
         _ => None,
     };
-    let policy_metadata = raw.policy_metadata.filter(|value| !value.is_null());
+    let policy_metadata = raw
+        .policy_metadata
+        .filter(|value| !is_null(value))
+        .map(RawJson::from_raw);
     Ok(StatusEvent {
         event_id,
         wp_id,

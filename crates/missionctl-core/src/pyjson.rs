@@ -178,10 +178,33 @@ fn newline_indent(out: &mut String, depth: usize) {
     }
 }
 
+/// The bytes [`write_str`] must escape: control characters, `"` and `\\`, and with
+/// `ensure_ascii` every byte above `~` (the first byte of a character is escaped whole; the
+/// others are skipped with it).
+const fn special_bytes(ascii_only: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = byte < 0x20
+            || byte == b'"' as usize
+            || byte == b'\\' as usize
+            || (ascii_only && byte > b'~' as usize);
+        byte += 1;
+    }
+    table
+}
+
+static SPECIAL_ASCII: [bool; 256] = special_bytes(true);
+static SPECIAL_UNICODE: [bool; 256] = special_bytes(false);
+
 /// Appends a JSON string literal, escaped as Python escapes it in the given style.
 pub fn write_str(out: &mut String, text: &str, style: Style) {
     out.push('"');
-    let ascii_only = style != Style::Indented;
+    let special = if style == Style::Indented {
+        &SPECIAL_UNICODE
+    } else {
+        &SPECIAL_ASCII
+    };
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut index = 0;
@@ -189,8 +212,7 @@ pub fn write_str(out: &mut String, text: &str, style: Style) {
     // byte of a non-ASCII character need attention, so every slice below is on a char
     // boundary.
     while let Some(&byte) = bytes.get(index) {
-        let plain = byte >= b' ' && byte != b'"' && byte != b'\\' && !(ascii_only && byte > b'~');
-        if plain {
+        if !special[usize::from(byte)] {
             index += 1;
             continue;
         }

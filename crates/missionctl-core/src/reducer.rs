@@ -158,7 +158,7 @@ struct Fold<'a> {
     last: &'a StatusEvent,
     force_count: u64,
     /// The claim sidecar's `shell_pid`, `shell_pid_created_at` and `agent`.
-    claim: [Option<&'a Value>; 3],
+    claim: [Option<Value>; 3],
     /// `None` while the key is absent; `Some(None)` for an explicit null.
     review_result: Option<Option<&'a ReviewResult>>,
 }
@@ -171,7 +171,7 @@ impl<'a> Fold<'a> {
         Fold {
             last: event,
             force_count: 0,
-            claim: [None; 3],
+            claim: [None, None, None],
             review_result: None,
         }
     }
@@ -179,10 +179,11 @@ impl<'a> Fold<'a> {
     fn apply(&mut self, event: &'a StatusEvent) {
         if event.from_lane == Lane::Planned
             && event.to_lane == Lane::Claimed
-            && let Some(Value::Object(metadata)) = &event.policy_metadata
+            && let Some(metadata) = &event.policy_metadata
+            && let Value::Object(mut metadata) = metadata.to_value()
         {
             for (slot, key) in self.claim.iter_mut().zip(CLAIM_SLOTS) {
-                let value = metadata.get(key).filter(|value| {
+                let value = metadata.remove(key).filter(|value| {
                     if key == "agent" {
                         is_truthy(value)
                     } else {
@@ -207,7 +208,7 @@ impl<'a> Fold<'a> {
         let mut slots = BTreeMap::new();
         for (value, key) in self.claim.into_iter().zip(CLAIM_SLOTS) {
             if let Some(value) = value {
-                slots.insert(key.to_owned(), value.clone());
+                slots.insert(key.to_owned(), value);
             }
         }
         if let Some(review_result) = self.review_result {

@@ -207,7 +207,7 @@ fn transition() -> impl Strategy<Value = TransitionSpec> {
                 review_ref,
                 evidence,
                 review_result,
-                policy_metadata,
+                policy_metadata: policy_metadata.map(Into::into),
             },
             salt,
         },
@@ -837,7 +837,7 @@ fn forward_after_rollback_at_a_later_at_applies() {
 fn annotation_beats_the_claim_sidecar_whatever_the_timestamps() {
     let mut claim = event("01B", "WP01", Lane::Planned, Lane::Claimed, T3);
     claim.policy_metadata =
-        Some(json!({"agent": "claude", "shell_pid": 11, "shell_pid_created_at": "1.5"}));
+        Some(json!({"agent": "claude", "shell_pid": 11, "shell_pid_created_at": "1.5"}).into());
     let earlier = note(
         "01KYCT5TN29304H3AB74SDQ96B",
         "WP01",
@@ -857,7 +857,7 @@ fn annotation_beats_the_claim_sidecar_whatever_the_timestamps() {
     assert_eq!(slot(&snapshot, "WP01", "agent"), Some(json!("claude")));
     let mut falsy = event("01B", "WP02", Lane::Planned, Lane::Claimed, T3);
     falsy.policy_metadata =
-        Some(json!({"agent": "", "shell_pid": 0, "shell_pid_created_at": null}));
+        Some(json!({"agent": "", "shell_pid": 0, "shell_pid_created_at": null}).into());
     let snapshot = reduce_lines(vec![Line::event(falsy)]);
     assert_eq!(slot(&snapshot, "WP02", "agent"), None);
     assert_eq!(slot(&snapshot, "WP02", "shell_pid"), Some(json!(0)));
@@ -869,7 +869,7 @@ fn annotation_beats_the_claim_sidecar_whatever_the_timestamps() {
         (Lane::Planned, Lane::InProgress),
     ] {
         let mut other = event("01B", "WP03", from_lane, to_lane, T3);
-        other.policy_metadata = Some(json!({"agent": "claude", "shell_pid": 5}));
+        other.policy_metadata = Some(json!({"agent": "claude", "shell_pid": 5}).into());
         let snapshot = reduce_lines(vec![Line::event(other)]);
         assert_eq!(slot(&snapshot, "WP03", "agent"), None);
     }
@@ -904,7 +904,7 @@ fn an_empty_string_never_erases_a_slot() {
 fn release_runtime_claim_clears_the_claim_before_the_same_delta_applies() {
     let mut claim = event("01B", "WP01", Lane::Planned, Lane::Claimed, T1);
     claim.policy_metadata =
-        Some(json!({"agent": "claude", "shell_pid": 11, "shell_pid_created_at": "1.5"}));
+        Some(json!({"agent": "claude", "shell_pid": 11, "shell_pid_created_at": "1.5"}).into());
     let snapshot = reduce_lines(vec![
         Line::event(claim.clone()),
         Line::note(note(
