@@ -40,13 +40,13 @@ use missionctl_core::lanes_manifest::{
     mission_branch_name,
 };
 use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
-use missionctl_core::timestamp::isoformat_utc;
 use missionctl_core::topology::MissionTopology;
 use missionctl_core::workspace_context::{
     CREATED_BY_IMPLEMENT, VCS_BACKEND_GIT, WORKSPACES_DIR, WorkspaceContext, lane_test_env,
 };
 use serde::Serialize;
 
+use crate::clock::{Clock, isoformat};
 use crate::fs_util::{self, PathError};
 use crate::git::{GitError, git};
 use crate::meta_store::LANES_FILE_NAME;
@@ -54,7 +54,7 @@ use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_missi
 use crate::mission_dir::StatusReadError;
 use crate::mission_index::{LookupError, list_missions};
 use crate::repo::{Repo, RepoError};
-use crate::status::{CommitReceipt, EventSource, MissionStatus, StatusLoadError, StatusWriteError};
+use crate::status::{CommitReceipt, MissionStatus, StatusLoadError, StatusWriteError};
 use crate::work_package::{WorkPackageFileError, find_wp_file};
 use crate::workspace_context;
 
@@ -528,7 +528,7 @@ pub fn implement(
     wp_id: &str,
     actor: &str,
     protected_branches: &[String],
-    source: &mut dyn EventSource,
+    clock: &dyn Clock,
 ) -> Result<ImplementOutcome, WorktreeError> {
     implement_with(
         repo,
@@ -539,7 +539,7 @@ pub fn implement(
             base: None,
             protected_branches,
         },
-        source,
+        clock,
     )
 }
 
@@ -553,7 +553,7 @@ pub fn implement(
 pub fn implement_with(
     repo: &Repo,
     request: &ImplementRequest<'_>,
-    source: &mut dyn EventSource,
+    clock: &dyn Clock,
 ) -> Result<ImplementOutcome, WorktreeError> {
     let wp_id = request.wp_id;
     let mission = resolve_mission_context(repo, request.handle)?;
@@ -611,7 +611,7 @@ pub fn implement_with(
                 base: base.as_ref(),
             };
             let allocation = ensure_lane_worktree(repo, &request)?;
-            let context = record_lane_context(repo, &request, &allocation, &primary_dir, source)?;
+            let context = record_lane_context(repo, &request, &allocation, &primary_dir, clock)?;
             (
                 WorkspaceKind::LaneWorkspace,
                 allocation.branch.clone(),
@@ -641,7 +641,7 @@ pub fn implement_with(
         }
     };
 
-    let outcome = status.start_implementation(wp_id, request.actor, &workspace_context, source)?;
+    let outcome = status.start_implementation(wp_id, request.actor, &workspace_context, clock)?;
     let (context_file, lane_test_env) = context
         .map(|(path, context)| (path, context.lane_test_env))
         .unzip();
@@ -731,7 +731,7 @@ fn record_lane_context(
     request: &LaneRequest<'_>,
     allocation: &Allocation,
     primary_dir: &Path,
-    source: &mut dyn EventSource,
+    clock: &dyn Clock,
 ) -> Result<(PathBuf, WorkspaceContext), WorktreeError> {
     let mission = request.mission;
     let lane = request.lane;
@@ -771,7 +771,7 @@ fn record_lane_context(
                 base_branch,
                 base_commit,
                 dependencies,
-                created_at: isoformat_utc(source.now_micros()),
+                created_at: isoformat(clock.now()),
                 created_by: CREATED_BY_IMPLEMENT.to_owned(),
                 vcs_backend: VCS_BACKEND_GIT.to_owned(),
                 lane_id: lane.lane_id.clone(),

@@ -40,7 +40,7 @@ use serde::Serialize;
 
 use gix::bstr::ByteSlice;
 
-use crate::clock::{Clock, MissionIdSource, isoformat};
+use crate::clock::{Clock, isoformat};
 use crate::fs_util::{IoResultExt, PathError};
 use crate::git_write::{
     CommitIdentity, GitWriteError, Journal, add_to_index, branch_ref, signature, swap_ref,
@@ -97,13 +97,10 @@ pub enum CreateStep {
     UpdateIndex,
 }
 
-/// How to create: the injected clock and id source, the protected branches and the commit
-/// identity.
+/// How to create: the injected clock, the protected branches and the commit identity.
 pub struct CreateOptions<'a> {
-    /// The clock (`created_at`, the ULID's time, the commit time).
+    /// The time and the mission id (`created_at`, the mission id and its time, the commit time).
     pub clock: &'a dyn Clock,
-    /// Where the mission id comes from.
-    pub ids: &'a dyn MissionIdSource,
     /// Target branches that are refused (see [`DEFAULT_PROTECTED_BRANCHES`]).
     pub protected_branches: &'a [String],
     /// The commit's author and committer; `None`: `user.name` and `user.email` from the
@@ -512,7 +509,7 @@ fn plan(
     };
 
     let now = options.clock.now();
-    let mission_id = options.ids.mint(now);
+    let mission_id = options.clock.new_mission_id(now);
     let dir_name = mission_dir_name(&request.slug, mission_id.mid8());
     let mission_rel = format!("{KITTY_SPECS_DIR}/{dir_name}");
     let mission_dir = repo.kitty_specs_dir().join(&dir_name);

@@ -31,15 +31,15 @@ use missionctl_core::requirement::{
     DeclaredRequirements, RequirementCoverage, requirement_findings,
 };
 use missionctl_core::task_plan::{PlanFinding, PlanReport, WorkPackageEntry, validate_plan};
-use missionctl_core::timestamp::isoformat_utc;
 use missionctl_core::work_package::ExecutionMode;
 use serde::Serialize;
 
+use crate::clock::{Clock, isoformat};
 use crate::fs_util::{self, PathError};
 use crate::meta_store::LANES_FILE_NAME;
 use crate::planning::{PlanningError, PlanningSurface};
 use crate::repo::Repo;
-use crate::status::{CommitReceipt, EventSource, MissionStatus, StatusLoadError, StatusWriteError};
+use crate::status::{CommitReceipt, MissionStatus, StatusLoadError, StatusWriteError};
 use crate::work_package::{WorkPackageFileError, load_work_packages};
 
 /// The other planning files finalize commits when they exist (Spec Kitty's list).
@@ -199,7 +199,7 @@ pub fn finalize_tasks(
     repo: &Repo,
     handle: &str,
     options: &FinalizeOptions<'_>,
-    source: &mut dyn EventSource,
+    clock: &dyn Clock,
 ) -> Result<FinalizeReport, FinalizeError> {
     let surface = PlanningSurface::resolve(repo, handle)?;
     let mission_slug = surface.mission_slug().to_owned();
@@ -245,7 +245,7 @@ pub fn finalize_tasks(
             .map_err(PlanningError::from)?)
     };
     let mut lanes = if has_lanes {
-        Some(lanes_for(&surface, &entries, source, target_tip()?)?)
+        Some(lanes_for(&surface, &entries, clock, target_tip()?)?)
     } else {
         None
     };
@@ -298,7 +298,7 @@ pub fn finalize_tasks(
     }
 
     surface.check_writable(repo, options.protected_branches)?;
-    if let Some(outcome) = status.seed_planned(&ids, source)? {
+    if let Some(outcome) = status.seed_planned(&ids, clock)? {
         report.seeded = outcome
             .events
             .iter()
@@ -310,7 +310,7 @@ pub fn finalize_tasks(
     }
     if lanes_changed {
         // The planning commit Spec Kitty records: the target branch's tip after the seed.
-        let computed = lanes_for(&surface, &entries, source, target_tip()?)?;
+        let computed = lanes_for(&surface, &entries, clock, target_tip()?)?;
         fs_util::atomic_write(&lanes_path, computed.to_json().as_bytes())?;
         lanes = Some(computed);
     } else if has_lanes {
@@ -328,7 +328,7 @@ pub fn finalize_tasks(
 fn lanes_for(
     surface: &PlanningSurface,
     entries: &[WorkPackageEntry],
-    source: &mut dyn EventSource,
+    clock: &dyn Clock,
     planning_commit_sha: Option<String>,
 ) -> Result<LanesManifest, FinalizeError> {
     let identity = &surface.mission.context.identity;
@@ -336,7 +336,7 @@ fn lanes_for(
         mission_slug: surface.mission_slug().to_owned(),
         mission_id: MissionId::parse(identity.mission_id().as_str()).ok(),
         target_branch: surface.branch.clone(),
-        computed_at: isoformat_utc(source.now_micros()),
+        computed_at: isoformat(clock.now()),
         planning_commit_sha,
         work_packages: entries.iter().map(WorkPackageEntry::lane_input).collect(),
     })?)

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use missionctl_core::lane::Lane;
 use missionctl_core::topology::MissionTopology;
+use missionctl_store::clock::SystemClock;
 use missionctl_store::lane_worktree::{
     ImplementOutcome, RepairOutcome, WorkspaceKind, WorktreeAction, implement, repair_worktrees,
     worktree_registry,
 };
 use missionctl_store::repo::Repo;
-use missionctl_store::status::{MissionStatus, SystemEventSource, TransitionRequest};
+use missionctl_store::status::{MissionStatus, TransitionRequest};
 use missionctl_store::tasks_finalize::{FinalizeOptions, finalize_tasks};
 
 use crate::common::{TestRepo, TestResult, protected};
@@ -32,7 +33,7 @@ fn finalized(
             validate_only: false,
             protected_branches: &protected,
         },
-        &mut SystemEventSource,
+        &SystemClock,
     )?;
     Ok(mission)
 }
@@ -42,14 +43,7 @@ fn run(
     mission: &str,
     wp_id: &str,
 ) -> Result<ImplementOutcome, missionctl_store::lane_worktree::WorktreeError> {
-    implement(
-        repo,
-        mission,
-        wp_id,
-        "claude",
-        &protected(),
-        &mut SystemEventSource,
-    )
+    implement(repo, mission, wp_id, "claude", &protected(), &SystemClock)
 }
 
 fn lane_of(repo: &Repo, mission: &str, wp_id: &str) -> Result<Lane, Box<dyn std::error::Error>> {
@@ -167,7 +161,7 @@ fn a_dependent_lane_starts_from_its_dependencies() -> TestResult {
             validate_only: false,
             protected_branches: &protected,
         },
-        &mut SystemEventSource,
+        &SystemClock,
     )?;
     let first = run(&repo, &mission, "WP01")?;
     let lane_a = first.workspace.clone();
@@ -186,7 +180,7 @@ fn a_dependent_lane_starts_from_its_dependencies() -> TestResult {
             force: true,
             ..TransitionRequest::default()
         },
-        &mut SystemEventSource,
+        &SystemClock,
     )?;
     let third = run(&repo, &mission, "WP03")?;
     assert_eq!(third.lane_id.as_deref(), Some("lane-b"));

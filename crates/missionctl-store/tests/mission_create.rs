@@ -297,12 +297,11 @@ fn refusals_before_any_write() -> TestResult {
 
     // Creating from a linked worktree is refused.
     let linked = missionctl_store::repo::Repo::discover(&repo.path(".worktrees/side"))?;
-    let clock = missionctl_store::clock::FixedClock::from_unix_micros(crate::common::NOW_MICROS);
-    let ids = missionctl_store::clock::FixedMissionId(mission_id(1));
+    let clock = missionctl_store::clock::FixedClock::from_unix_micros(crate::common::NOW_MICROS)
+        .with_mission_id(mission_id(1));
     let protected = crate::common::protected();
     let options = missionctl_store::mission_create::CreateOptions {
         clock: &clock,
-        ids: &ids,
         protected_branches: &protected,
         identity: Some(crate::common::identity()),
         fail_after: None,

@@ -4,10 +4,11 @@
 use missionctl_core::lane::Lane;
 use missionctl_core::lanes_manifest::LanesManifest;
 use missionctl_core::topology::MissionTopology;
+use missionctl_store::clock::SystemClock;
 use missionctl_store::planning::{PlanningSurface, is_committed};
 use missionctl_store::ready::mission_readiness;
 use missionctl_store::repo::Repo;
-use missionctl_store::status::{MissionStatus, SystemEventSource, TransitionRequest};
+use missionctl_store::status::{MissionStatus, TransitionRequest};
 use missionctl_store::tasks_finalize::{FinalizeOptions, FinalizeReport, finalize_tasks};
 use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
 
@@ -85,7 +86,7 @@ fn finalize(
             validate_only,
             protected_branches: &protected,
         },
-        &mut SystemEventSource,
+        &SystemClock,
     )?)
 }
 
@@ -324,7 +325,7 @@ fn finalize_refuses_bad_plans_and_writes_nothing() -> TestResult {
                     validate_only,
                     protected_branches: &protected,
                 },
-                &mut SystemEventSource,
+                &SystemClock,
             )
             .expect_err("a bad plan");
             let expected_code = if code == "WP_FRONTMATTER_INVALID" {
@@ -359,7 +360,7 @@ fn finalize_refuses_a_protected_or_absent_planning_branch() -> TestResult {
             validate_only: false,
             protected_branches: &protected,
         },
-        &mut SystemEventSource,
+        &SystemClock,
     )
     .expect_err("protected");
     assert_eq!(error.code(), "PROTECTED_BRANCH_REFUSED");
@@ -404,7 +405,7 @@ fn ready_work_and_its_gate() -> TestResult {
     };
     let before = test.snapshot()?;
     let error = status
-        .transition(&claim("WP02", false), &mut SystemEventSource)
+        .transition(&claim("WP02", false), &SystemClock)
         .expect_err("WP01 is not done");
     assert_eq!(error.code(), "DEPENDENCIES_NOT_READY");
     assert_eq!(
@@ -412,8 +413,8 @@ fn ready_work_and_its_gate() -> TestResult {
         "WP02 waits for WP01 (planned): a work package is claimed only when every dependency is done"
     );
     assert_eq!(test.snapshot()?, before);
-    status.transition(&claim("WP02", true), &mut SystemEventSource)?;
-    status.transition(&claim("WP03", false), &mut SystemEventSource)?;
+    status.transition(&claim("WP02", true), &SystemClock)?;
+    status.transition(&claim("WP03", false), &SystemClock)?;
     let ready: Vec<String> = mission_readiness(&status)?
         .ready
         .into_iter()
@@ -431,16 +432,10 @@ fn subtasks_are_annotations_and_unlock_review() -> TestResult {
     finalize(&repo, &mission, false)?;
     let status = MissionStatus::load(&repo, &mission, &protected())?;
     let error = status
-        .record_subtasks(
-            "WP01",
-            &strings(&["T001"]),
-            Lane::Done,
-            None,
-            &mut SystemEventSource,
-        )
+        .record_subtasks("WP01", &strings(&["T001"]), Lane::Done, None, &SystemClock)
         .err();
     assert!(error.is_none(), "{error:?}");
-    status.start_implementation("WP01", "claude", "worktree:x", &mut SystemEventSource)?;
+    status.start_implementation("WP01", "claude", "worktree:x", &SystemClock)?;
     let review = TransitionRequest {
         wp_id: "WP01".to_owned(),
         to_lane: "for_review".to_owned(),
@@ -448,7 +443,7 @@ fn subtasks_are_annotations_and_unlock_review() -> TestResult {
         ..TransitionRequest::default()
     };
     let error = status
-        .transition(&review, &mut SystemEventSource)
+        .transition(&review, &SystemClock)
         .expect_err("T002 is not done");
     assert!(
         error.to_string().contains("requires completed subtasks"),
@@ -460,7 +455,7 @@ fn subtasks_are_annotations_and_unlock_review() -> TestResult {
         &strings(&["T001", "T002"]),
         Lane::Done,
         Some("claude"),
-        &mut SystemEventSource,
+        &SystemClock,
     )?;
     assert_eq!(outcome.changed, strings(&["T002"]));
     let row = outcome.annotation.expect("written").to_json_line();
@@ -476,22 +471,16 @@ fn subtasks_are_annotations_and_unlock_review() -> TestResult {
         &strings(&["T001", "T002"]),
         Lane::Done,
         Some("claude"),
-        &mut SystemEventSource,
+        &SystemClock,
     )?;
     assert!(again.receipt.is_none());
     assert_eq!(test.snapshot()?, settled);
 
     let error = status
-        .record_subtasks(
-            "WP01",
-            &strings(&["T003"]),
-            Lane::Done,
-            None,
-            &mut SystemEventSource,
-        )
+        .record_subtasks("WP01", &strings(&["T003"]), Lane::Done, None, &SystemClock)
         .expect_err("T003 belongs to WP02");
     assert_eq!(error.code(), "SUBTASK_UNKNOWN");
-    status.transition(&review, &mut SystemEventSource)?;
+    status.transition(&review, &SystemClock)?;
     Ok(())
 }
 

@@ -10,12 +10,12 @@ use missionctl_core::topology::MissionTopology;
 use missionctl_store::action_context::{
     Action, ActionRequest, ResolutionKind, resolve_action_context,
 };
-use missionctl_store::clock::FixedClock;
+use missionctl_store::clock::{FixedClock, SystemClock};
 use missionctl_store::runtime::{
     RunIdSource, RunOptions, advance_next, find_mission_run, list_runs, query_next, show_run,
     start_mission_run,
 };
-use missionctl_store::status::{MissionStatus, SystemEventSource, TransitionRequest};
+use missionctl_store::status::{MissionStatus, TransitionRequest};
 
 use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
 
@@ -70,7 +70,7 @@ fn force_move(repo: &TestRepo, slug: &str, wp_id: &str, to: &str) -> TestResult 
             force: true,
             ..TransitionRequest::default()
         },
-        &mut SystemEventSource,
+        &SystemClock,
     )?;
     Ok(())
 }

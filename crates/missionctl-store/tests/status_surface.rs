@@ -11,25 +11,25 @@ use missionctl_core::event_log::EventLog;
 use missionctl_core::lane::Lane;
 use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::topology::MissionTopology;
+use missionctl_store::clock::{Clock, FixedClock};
 use missionctl_store::mission_dir::StatusReadError;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{
-    ActiveWPStatus, CommitReceipt, DEFAULT_PROTECTED_BRANCHES, Event, EventSource, LOCK_TIMEOUT,
+    ActiveWPStatus, CommitReceipt, DEFAULT_PROTECTED_BRANCHES, Event, LOCK_TIMEOUT,
     MaterializeOutcome, MissionStatus, ReadSurface, StatusLoadError, StatusWriteError,
-    SystemEventSource, TransitionOutcome, TransitionRequest, is_valid_wp_id,
+    TransitionOutcome, TransitionRequest, is_valid_wp_id,
 };
 
 use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
 
 /// The public items of `status/mod.rs`, sorted: changing the surface means changing this list
 /// (and `docs/adr/0004-bookkeeping-transaction.md`).
-const SURFACE: [&str; 24] = [
+const SURFACE: [&str; 22] = [
     "ActiveWPStatus",
     "BatchOutcome",
     "CommitReceipt",
     "DEFAULT_PROTECTED_BRANCHES",
     "Event",
-    "EventSource",
     "LOCK_TIMEOUT",
     "MaterializeOutcome",
     "MissionStatus",
@@ -40,7 +40,6 @@ const SURFACE: [&str; 24] = [
     "StatusLoadError",
     "StatusWriteError",
     "SubtaskOutcome",
-    "SystemEventSource",
     "TransitionOutcome",
     "TransitionRequest",
     "batch",
@@ -141,24 +140,6 @@ fn the_public_surface_is_the_facade_and_its_values() {
     }
 }
 
-/// A fixed clock and counter ids.
-struct FixedSource {
-    micros: u64,
-    next: u32,
-}
-
-impl EventSource for FixedSource {
-    fn now_micros(&mut self) -> u64 {
-        self.micros += 1_000;
-        self.micros
-    }
-
-    fn new_id(&mut self) -> String {
-        self.next += 1;
-        format!("01M0M9D8R83DDKSZ62QKGV{:04}", self.next)
-    }
-}
-
 #[test]
 fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
     // Signatures, as function pointers.
@@ -169,17 +150,12 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
     let _: fn(
         &MissionStatus,
         &TransitionRequest,
-        &mut dyn EventSource,
+        &dyn Clock,
     ) -> Result<TransitionOutcome, StatusWriteError> = MissionStatus::transition;
-    let _: fn(
-        &MissionStatus,
-        &str,
-        &mut dyn EventSource,
-    ) -> Result<CommitReceipt, StatusWriteError> = MissionStatus::save;
-    let _: fn(
-        &MissionStatus,
-        &mut dyn EventSource,
-    ) -> Result<MaterializeOutcome, StatusWriteError> = MissionStatus::materialize;
+    let _: fn(&MissionStatus, &str, &dyn Clock) -> Result<CommitReceipt, StatusWriteError> =
+        MissionStatus::save;
+    let _: fn(&MissionStatus, &dyn Clock) -> Result<MaterializeOutcome, StatusWriteError> =
+        MissionStatus::materialize;
     let _: fn(&MissionStatus) -> Result<StatusSnapshot, StatusReadError> = MissionStatus::snapshot;
     let _: fn(&MissionStatus) -> Result<EventLog, StatusReadError> = MissionStatus::read_log;
     let _: fn(&MissionStatus) -> &str = MissionStatus::mission_slug;
@@ -197,7 +173,6 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
     let _: fn(&str) -> bool = is_valid_wp_id;
     let _: std::time::Duration = LOCK_TIMEOUT;
     assert_eq!(DEFAULT_PROTECTED_BRANCHES, ["main", "master"]);
-    let _: SystemEventSource = SystemEventSource;
 
     // The facade, end to end on a coordination mission.
     let repo = TestRepo::new()?;
@@ -219,10 +194,7 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
     assert!(status.read_dir().ends_with(&created.mission_slug));
     assert_eq!(status.primary_mission_dir(), created.mission_dir);
 
-    let mut source = FixedSource {
-        micros: NOW_MICROS,
-        next: 0,
-    };
+    let clock = FixedClock::from_unix_micros(NOW_MICROS);
     let request = TransitionRequest {
         wp_id: "WP01".to_owned(),
         to_lane: "planned".to_owned(),
@@ -241,7 +213,7 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
         receipt,
         snapshot,
         released_workspace,
-    } = status.transition(&request, &mut source)?;
+    } = status.transition(&request, &clock)?;
     assert_eq!(released_workspace, None);
     let event: Event = event.ok_or("an event")?;
     assert_eq!(
@@ -281,10 +253,10 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
         snapshot: materialized,
         rewritten,
         receipt,
-    } = status.materialize(&mut source)?;
+    } = status.materialize(&clock)?;
     assert_eq!(materialized, snapshot);
     assert!(!rewritten && receipt.is_noop);
-    assert!(status.save("nothing to save", &mut source)?.is_noop);
+    assert!(status.save("nothing to save", &clock)?.is_noop);
 
     let refused = status
         .transition(
@@ -293,7 +265,7 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
                 to_lane: "claimed".to_owned(),
                 ..TransitionRequest::default()
             },
-            &mut source,
+            &clock,
         )
         .expect_err("a malformed id");
     assert_eq!(refused.code(), "INVALID_WP_ID");

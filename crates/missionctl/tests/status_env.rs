@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use missionctl_core::meta::MissionId;
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::clock::{FixedClock, FixedMissionId};
+use missionctl_store::clock::FixedClock;
 use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_create::{CreateMissionRequest, CreateOptions, create_mission};
 use missionctl_store::repo::Repo;
@@ -72,12 +72,11 @@ impl StatusRepo {
     /// Creates a mission with the fixed id and clock, as `mission create` does.
     fn create_mission(&self, slug: &str) -> anyhow::Result<()> {
         let repo = Repo::discover(&self.root)?;
-        let clock = FixedClock::from_unix_micros(CREATED_MICROS);
-        let ids = FixedMissionId(MissionId::parse(MISSION_ID)?);
+        let clock = FixedClock::from_unix_micros(CREATED_MICROS)
+            .with_mission_id(MissionId::parse(MISSION_ID)?);
         let protected = vec!["main".to_owned(), "master".to_owned()];
         let options = CreateOptions {
             clock: &clock,
-            ids: &ids,
             protected_branches: &protected,
             identity: Some(CommitIdentity {
                 name: "Test Author".to_owned(),

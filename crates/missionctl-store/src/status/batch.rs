@@ -13,9 +13,10 @@ use missionctl_core::work_package::is_subtask_id;
 use serde_json::{Map, Value};
 
 use super::{
-    CommitReceipt, EventSource, MissionStatus, StatusWriteError, TransitionRequest, active_status,
+    CommitReceipt, MissionStatus, StatusWriteError, TransitionRequest, active_status,
     current_writer_lane, is_valid_wp_id, seconds,
 };
+use crate::clock::{Clock, unix_micros};
 
 /// The actor of the seed transitions, as Spec Kitty's `finalize-tasks` records it.
 pub const SEED_ACTOR: &str = "finalize-tasks";
@@ -68,7 +69,7 @@ impl MissionStatus {
     pub fn seed_planned(
         &self,
         wp_ids: &[String],
-        source: &mut dyn EventSource,
+        clock: &dyn Clock,
     ) -> Result<Option<BatchOutcome>, StatusWriteError> {
         if let Some(bad) = wp_ids.iter().find(|id| !is_valid_wp_id(id)) {
             return Err(StatusWriteError::InvalidWpId(bad.clone()));
@@ -88,11 +89,11 @@ impl MissionStatus {
             ..GuardContext::default()
         };
         validate_transition(Lane::Genesis, Lane::Planned, &context)?;
-        let start = source.now_micros();
+        let start = unix_micros(clock.now());
         let mut events = Vec::with_capacity(todo.len());
         for (offset, wp_id) in (0u64..).zip(&todo) {
             events.push(self.event(
-                source.new_id(),
+                clock.new_event_id(),
                 wp_id,
                 Lane::Genesis,
                 Lane::Planned,
@@ -128,7 +129,7 @@ impl MissionStatus {
         subtask_ids: &[String],
         status: Lane,
         actor: Option<&str>,
-        source: &mut dyn EventSource,
+        clock: &dyn Clock,
     ) -> Result<SubtaskOutcome, StatusWriteError> {
         if !is_valid_wp_id(wp_id) {
             return Err(StatusWriteError::InvalidWpId(wp_id.to_owned()));
@@ -191,10 +192,10 @@ impl MissionStatus {
         }
         let mut delta = Map::new();
         delta.insert("subtasks".to_owned(), Value::Object(subtasks));
-        let now = source.now_micros();
+        let now = unix_micros(clock.now());
         let at = isoformat_utc(now);
         let annotation = Annotation {
-            event_id: source.new_id(),
+            event_id: clock.new_event_id(),
             wp_id: wp_id.to_owned(),
             at: at.clone(),
             actor: Actor::Name(actor.unwrap_or_default().to_owned()),
@@ -252,7 +253,7 @@ impl MissionStatus {
         wp_id: &str,
         actor: &str,
         workspace_context: &str,
-        source: &mut dyn EventSource,
+        clock: &dyn Clock,
     ) -> Result<StartOutcome, StatusWriteError> {
         // Validate against what is on disk, then again under the lock.
         let (from, count) = self.check_start_implementation(wp_id, actor, workspace_context)?;
@@ -273,7 +274,7 @@ impl MissionStatus {
                 receipt: None,
             });
         }
-        let start = source.now_micros();
+        let start = unix_micros(clock.now());
         let mut events = Vec::with_capacity(steps.len());
         for (offset, (step_from, step_to)) in (0u64..).zip(&steps) {
             let request = start_request(wp_id, actor, workspace_context, *step_to);
@@ -281,7 +282,7 @@ impl MissionStatus {
                 Ok(reduce(log))
             })?;
             events.push(self.event(
-                source.new_id(),
+                clock.new_event_id(),
                 wp_id,
                 *step_from,
                 *step_to,

@@ -16,7 +16,7 @@ mod lock;
 mod transaction;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use missionctl_core::event::{Actor, Annotation, LogRow, StatusEvent};
 use missionctl_core::event_log::{EventLog, decode_review_result};
@@ -29,6 +29,7 @@ use missionctl_core::transition::{
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::clock::{Clock, unix_micros};
 use crate::fs_util::PathError;
 use crate::git::GitError;
 use crate::mission_context::resolve_mission_context;
@@ -381,32 +382,6 @@ impl StatusWriteError {
     }
 }
 
-/// Supplies the time and new event ids; the real one reads the system clock.
-pub trait EventSource {
-    /// Returns the current time as microseconds since the Unix epoch.
-    fn now_micros(&mut self) -> u64;
-    /// Returns a new, unique, uppercase ULID.
-    fn new_id(&mut self) -> String;
-}
-
-/// The system clock and random ULIDs.
-#[derive(Debug, Default)]
-pub struct SystemEventSource;
-
-impl EventSource for SystemEventSource {
-    fn now_micros(&mut self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
-            })
-    }
-
-    fn new_id(&mut self) -> String {
-        ulid::Ulid::generate().to_string()
-    }
-}
-
 /// Returns true for `WP` followed by at least two digits.
 pub fn is_valid_wp_id(wp_id: &str) -> bool {
     wp_id
@@ -711,7 +686,7 @@ impl MissionStatus {
     pub fn transition(
         &self,
         request: &TransitionRequest,
-        source: &mut dyn EventSource,
+        clock: &dyn Clock,
     ) -> Result<TransitionOutcome, StatusWriteError> {
         if !is_valid_wp_id(&request.wp_id) {
             return Err(StatusWriteError::InvalidWpId(request.wp_id.clone()));
@@ -759,7 +734,7 @@ impl MissionStatus {
                 actual: from,
             });
         }
-        let now = source.now_micros();
+        let now = unix_micros(clock.now());
         let at = missionctl_core::timestamp::isoformat_utc(now);
         if is_alias_collapse(&request.to_lane, from) {
             let snapshot = self.reduce(transaction.read_log()?)?;
@@ -776,7 +751,7 @@ impl MissionStatus {
         })?;
 
         let event = StatusEvent {
-            event_id: source.new_id(),
+            event_id: clock.new_event_id(),
             wp_id: request.wp_id.clone(),
             from_lane: from,
             to_lane,
@@ -801,7 +776,7 @@ impl MissionStatus {
             let mut delta = Map::new();
             delta.insert("note".to_owned(), Value::String(note.clone()));
             let annotation = Annotation {
-                event_id: source.new_id(),
+                event_id: clock.new_event_id(),
                 wp_id: request.wp_id.clone(),
                 at: missionctl_core::timestamp::isoformat_utc(now.saturating_add(1)),
                 actor: event.actor.clone(),
@@ -846,14 +821,11 @@ impl MissionStatus {
 
     /// Rewrites `status.json` from the log when its bytes differ, under the lock, and commits
     /// the two files when they differ from the destination's tip (a no-op receipt otherwise).
-    pub fn materialize(
-        &self,
-        source: &mut dyn EventSource,
-    ) -> Result<MaterializeOutcome, StatusWriteError> {
+    pub fn materialize(&self, clock: &dyn Clock) -> Result<MaterializeOutcome, StatusWriteError> {
         let mut transaction = self.open_transaction()?;
         let snapshot = transaction.materialize_now()?;
         let rewritten = transaction.snapshot_written();
-        let now = source.now_micros();
+        let now = unix_micros(clock.now());
         let at = missionctl_core::timestamp::isoformat_utc(now);
         let receipt =
             transaction.commit("chore(missionctl): materialize status", &at, seconds(now))?;
@@ -869,10 +841,10 @@ impl MissionStatus {
     pub fn save(
         &self,
         operation: &str,
-        source: &mut dyn EventSource,
+        clock: &dyn Clock,
     ) -> Result<CommitReceipt, StatusWriteError> {
         let transaction = self.open_transaction()?;
-        let now = source.now_micros();
+        let now = unix_micros(clock.now());
         let at = missionctl_core::timestamp::isoformat_utc(now);
         transaction.commit(
             &format!("chore(missionctl): {operation}"),

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use missionctl_core::meta::MissionId;
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::clock::{FixedClock, FixedMissionId};
+use missionctl_store::clock::FixedClock;
 use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_create::{
     CreateMissionRequest, CreateOptions, CreateStep, CreatedMission, create_mission,
@@ -132,12 +132,10 @@ impl TestRepo {
         fail_after: Option<CreateStep>,
     ) -> Result<CreatedMission, missionctl_store::mission_create::CreateError> {
         let repo = Repo::discover(&self.root).expect("test repository is discoverable");
-        let clock = FixedClock::from_unix_micros(NOW_MICROS);
-        let ids = FixedMissionId(mission_id(n));
+        let clock = FixedClock::from_unix_micros(NOW_MICROS).with_mission_id(mission_id(n));
         let protected = protected();
         let options = CreateOptions {
             clock: &clock,
-            ids: &ids,
             protected_branches: &protected,
             identity: Some(identity()),
             fail_after,

@@ -21,6 +21,7 @@ use missionctl_core::topology::MissionTopology;
 use missionctl_core::transition::{
     DoneEvidence, GuardContext, ReviewApproval, ReviewResult, validate_transition,
 };
+use missionctl_store::clock::SystemClock;
 use missionctl_store::fs_util::{IoResultExt, PathError, atomic_write};
 use missionctl_store::git::{git, require_git};
 use missionctl_store::git_write::CommitIdentity;
@@ -31,7 +32,7 @@ use missionctl_store::mission_create::{
 use missionctl_store::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, reduce_mission_dir};
 use missionctl_store::mission_index::{MissionSummary, list_missions};
 use missionctl_store::repo::Repo;
-use missionctl_store::status::{MissionStatus, SystemEventSource, TransitionRequest};
+use missionctl_store::status::{MissionStatus, TransitionRequest};
 use serde::Serialize;
 use serde_json::{Value, json};
 use ulid::Generator;
@@ -545,7 +546,7 @@ fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError>
             reason: reason.map(str::to_owned),
             ..TransitionRequest::default()
         };
-        let outcome = status.transition(&request, &mut SystemEventSource)?;
+        let outcome = status.transition(&request, &SystemClock)?;
         let event = outcome.event.ok_or_else(|| {
             CliError::internal(format!("The demo move {wp_id} -> {to} wrote no event"))
         })?;
@@ -1165,12 +1166,8 @@ const LANES_TASKS: &str =
 
 /// Asks `next` without writing anything and records its answer.
 fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, CliError> {
-    let outcome = missionctl_store::runtime::query_next(
-        repo,
-        handle,
-        Some("claude"),
-        &missionctl_store::clock::SystemClock,
-    )?;
+    let outcome =
+        missionctl_store::runtime::query_next(repo, handle, Some("claude"), &SystemClock)?;
     Ok(NextCheckpoint {
         after: after.to_owned(),
         mode: "query",
@@ -1276,7 +1273,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             validate_only: false,
             protected_branches: &protected,
         },
-        &mut SystemEventSource,
+        &SystemClock,
     )?;
     let ready_ids = |status: &MissionStatus| -> Result<Vec<String>, CliError> {
         Ok(mission_readiness(status)?
@@ -1293,14 +1290,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
     let mut subtasks = Vec::new();
     let mut moves = Vec::new();
     for (wp_id, title, _, wp_subtasks, owned) in LANES_WORK_PACKAGES {
-        let implemented = implement(
-            repo,
-            handle,
-            wp_id,
-            "claude",
-            &protected,
-            &mut SystemEventSource,
-        )?;
+        let implemented = implement(repo, handle, wp_id, "claude", &protected, &SystemClock)?;
         // The agent's work, committed on the lane branch in the lane worktree.
         let owned_file = owned.first().copied().unwrap_or("README.md");
         let source = implemented.workspace.join(owned_file);
@@ -1328,7 +1318,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
                 &strings(wp_subtasks),
                 Lane::Done,
                 Some("claude"),
-                &mut SystemEventSource,
+                &SystemClock,
             )?
             .changed;
         subtasks.extend(recorded.into_iter().map(|id| format!("{wp_id}/{id}")));
@@ -1353,7 +1343,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
                     evidence,
                     ..TransitionRequest::default()
                 },
-                &mut SystemEventSource,
+                &SystemClock,
             )?;
             let event = outcome.event.ok_or_else(|| {
                 CliError::internal(format!("The demo move {wp_id} -> {to} wrote no event"))
@@ -1381,7 +1371,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             "claude",
             missionctl_core::next::StepResult::Success,
             missionctl_store::runtime::RunOptions {
-                clock: &missionctl_store::clock::SystemClock,
+                clock: &SystemClock,
                 run_ids: &missionctl_store::runtime::RandomRunIds,
             },
         )?;

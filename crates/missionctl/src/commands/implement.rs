@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use clap::Args;
+use missionctl_store::clock::SystemClock;
 use missionctl_store::lane_worktree::{
     ImplementOutcome, ImplementRequest, WorktreeAction, implement_with,
 };
-use missionctl_store::status::SystemEventSource;
 
 use crate::command_error::CliError;
 use crate::ui::Ui;
@@ -50,7 +50,7 @@ pub(crate) fn cmd_implement(ui: &mut Ui, args: &ImplementArgs) -> Result<(), Cli
         base: args.base.as_deref(),
         protected_branches: &protected,
     };
-    let outcome = implement_with(&repo, &request, &mut SystemEventSource)?;
+    let outcome = implement_with(&repo, &request, &SystemClock)?;
     for warning in &outcome.warnings {
         ui.warn(warning);
     }

@@ -4,8 +4,9 @@ use std::path::Path;
 
 use clap::Args;
 use missionctl_core::lane::Lane;
+use missionctl_store::clock::SystemClock;
 use missionctl_store::lane_worktree::check_review_commits;
-use missionctl_store::status::{CommitReceipt, SystemEventSource, TransitionRequest};
+use missionctl_store::status::{CommitReceipt, TransitionRequest};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -145,7 +146,7 @@ pub(crate) fn cmd_move(ui: &mut Ui, args: &MoveArgs) -> Result<(), CliError> {
         check_review_commits(&repo, &status, &args.wp_id)?;
     }
     // Execute.
-    let outcome = status.transition(&request, &mut SystemEventSource)?;
+    let outcome = status.transition(&request, &SystemClock)?;
     let data = MoveData {
         mission_slug: status.mission_slug().to_owned(),
         wp_id: args.wp_id.clone(),

@@ -5,7 +5,7 @@ use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use missionctl_core::meta::check_human_slug;
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::clock::{RandomMissionIds, SystemClock};
+use missionctl_store::clock::SystemClock;
 use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_create::{
     CreateError, CreateMissionRequest, CreateOptions, CreatedMission, create_mission,
@@ -65,7 +65,6 @@ pub(crate) fn create_with(
 ) -> Result<CreatedMission, CliError> {
     let options = CreateOptions {
         clock: &SystemClock,
-        ids: &RandomMissionIds,
         protected_branches,
         identity,
         fail_after: None,

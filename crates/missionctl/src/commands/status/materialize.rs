@@ -2,7 +2,8 @@
 //! when its bytes differ, and commits it.
 
 use clap::Args;
-use missionctl_store::status::{CommitReceipt, SystemEventSource};
+use missionctl_store::clock::SystemClock;
+use missionctl_store::status::CommitReceipt;
 use serde::Serialize;
 
 use crate::command_error::CliError;
@@ -33,7 +34,7 @@ pub(crate) fn cmd_status_materialize(
     args: &StatusMaterializeArgs,
 ) -> Result<(), CliError> {
     let (_repo, status) = workspace::load_status(&args.mission)?;
-    let outcome = status.materialize(&mut SystemEventSource)?;
+    let outcome = status.materialize(&SystemClock)?;
     let data = MaterializeData {
         mission_slug: status.mission_slug().to_owned(),
         event_count: outcome.snapshot.event_count,

@@ -2,7 +2,8 @@
 
 use clap::Args;
 use missionctl_core::lane::Lane;
-use missionctl_store::status::{CommitReceipt, SystemEventSource};
+use missionctl_store::clock::SystemClock;
+use missionctl_store::status::CommitReceipt;
 use serde::Serialize;
 
 use crate::command_error::CliError;
@@ -47,7 +48,7 @@ pub(crate) fn cmd_subtask_done(ui: &mut Ui, args: &SubtaskDoneArgs) -> Result<()
         &args.subtask_ids,
         Lane::Done,
         actor.as_deref(),
-        &mut SystemEventSource,
+        &SystemClock,
     )?;
     let data = SubtaskDoneData {
         mission_slug: status.mission_slug().to_owned(),

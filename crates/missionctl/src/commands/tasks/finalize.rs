@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use missionctl_store::status::SystemEventSource;
+use missionctl_store::clock::SystemClock;
 use missionctl_store::tasks_finalize::{
     FinalizeError, FinalizeOptions, FinalizeReport, finalize_tasks,
 };
@@ -39,7 +39,7 @@ pub(crate) fn cmd_tasks_finalize(ui: &mut Ui, args: &TasksFinalizeArgs) -> Resul
         validate_only: args.validate_only,
         protected_branches: &protected,
     };
-    let report = match finalize_tasks(&repo, &args.handle, &options, &mut SystemEventSource) {
+    let report = match finalize_tasks(&repo, &args.handle, &options, &SystemClock) {
         Ok(report) => report,
         Err(FinalizeError::Invalid {
             mission_slug,
