@@ -240,7 +240,18 @@ impl MissionMeta {
 
     /// Parses `meta.json` text whose top level must be an object.
     pub fn parse_str(text: &str) -> Result<MissionMeta, MetaError> {
-        let value: Value = serde_json::from_str(text).map_err(|error| MetaError::Malformed {
+        MissionMeta::parse_json_object(text.as_bytes())
+    }
+
+    /// Parses JSON bytes whose top level must be an object: the one parse and check behind
+    /// every `meta.json` reader.
+    ///
+    /// Unlike [`MissionMeta::parse`], it does not check for a byte-order mark or for UTF-8
+    /// first; the JSON decoder refuses both, with its own message. The only errors are
+    /// [`MetaError::Malformed`] (with the decoder's message as `reason`) and
+    /// [`MetaError::NotAnObject`].
+    pub fn parse_json_object(bytes: &[u8]) -> Result<MissionMeta, MetaError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|error| MetaError::Malformed {
             reason: error.to_string(),
         })?;
         match value {
@@ -824,6 +835,30 @@ mod tests {
             "Expected JSON object, got list"
         );
         assert!(MissionMeta::parse_bom_tolerant(b"\xEF\xBB\xBF{}").is_ok());
+    }
+
+    #[test]
+    fn the_json_object_parse_agrees_with_parse_on_utf8_without_a_bom() {
+        for bytes in [
+            &b"{\"mission_type\": \"software-dev\"}"[..],
+            b"",
+            b"{",
+            b"{\"a\": 1,}",
+            b"[1, 2]",
+            b"null",
+        ] {
+            assert_eq!(
+                MissionMeta::parse_json_object(bytes),
+                MissionMeta::parse(bytes),
+                "{bytes:?}"
+            );
+        }
+        // The byte-order mark and UTF-8 are left to the JSON decoder.
+        for bytes in [&b"\xEF\xBB\xBF{}"[..], b"{\"a\": \"\xff\"}"] {
+            let error = MissionMeta::parse_json_object(bytes).expect_err("refused");
+            assert!(matches!(error, MetaError::Malformed { .. }), "{error}");
+            assert!(MissionMeta::parse(bytes).is_err());
+        }
     }
 
     #[test]

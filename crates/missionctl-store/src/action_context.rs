@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::fs_util::{PathError, read_optional};
 use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
-use crate::mission_dir::{StatusReadError, read_meta_object};
+use crate::mission_dir::StatusReadError;
 use crate::repo::Repo;
 use crate::status::{MissionStatus, StatusLoadError, is_valid_wp_id};
 use crate::work_package::{WorkPackageFileError, find_wp_file, front_matter};
@@ -338,15 +338,10 @@ pub fn resolve_action_context(
     let primary_mission_dir = mission
         .primary_root
         .join(&mission.context.workspace.primary_mission_dir);
-    let meta = read_meta_object(&primary_mission_dir).map_err(|source| {
-        ActionContextError::StatusUnreadable {
-            mission_slug: mission.mission_slug.clone(),
-            source,
-        }
-    })?;
-    let mission_type = meta
-        .as_ref()
-        .and_then(|meta| meta.get("mission_type"))
+    // `meta.json` as the resolver read it, through the primary checkout's reader.
+    let mission_type = mission
+        .meta
+        .get("mission_type")
         .and_then(Value::as_str)
         .filter(|value| !value.trim().is_empty())
         .unwrap_or("software-dev")
@@ -648,12 +643,10 @@ pub fn mission_facts(
         }
     }
     work_packages.sort_by(|a, b| a.wp_id.cmp(&b.wp_id));
-    let meta = read_meta_object(dir).map_err(|source| read_error(&context.mission, source))?;
-    let accepted = meta.as_ref().is_some_and(|meta| {
-        ["accepted_at", "accept_commit"]
-            .iter()
-            .any(|key| meta.get(*key).is_some_and(|value| !value.is_null()))
-    });
+    let meta = &context.mission.meta;
+    let accepted = ["accepted_at", "accept_commit"]
+        .iter()
+        .any(|key| meta.get(*key).is_some_and(|value| !value.is_null()));
     Ok(MissionFacts {
         spec: text("spec.md")?,
         plan: text("plan.md")?,

@@ -6,11 +6,12 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use missionctl_core::event_log::{self, EventLog};
+use missionctl_core::meta::{MetaError, MissionMeta};
 use missionctl_core::reducer::reduce_with_identity;
 use missionctl_core::snapshot::StatusSnapshot;
 use serde_json::{Map, Value};
 
-use crate::fs_util::PathError;
+use crate::fs_util::{PathError, read_optional};
 
 /// The file name of the event log inside a mission directory.
 pub const EVENT_LOG_FILE: &str = "status.events.jsonl";
@@ -122,31 +123,27 @@ fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
 }
 
 /// Reads and parses `meta.json` in `dir`; `None` when the file does not exist.
-pub fn read_meta_object(dir: &Path) -> Result<Option<Map<String, Value>>, StatusReadError> {
+///
+/// The reader of a mission directory given by path, anchored on no repository (`status
+/// reduce`); everything anchored on a repository reads through
+/// [`PrimaryMissionDir::read_meta`](crate::meta_store::PrimaryMissionDir::read_meta). Both parse
+/// with [`MissionMeta::parse_json_object`]; this one reports its own code,
+/// `META_JSON_INVALID`, and leaves the byte-order mark and UTF-8 to the JSON decoder.
+fn read_meta_object(dir: &Path) -> Result<Option<Map<String, Value>>, StatusReadError> {
     let path = dir.join(META_FILE);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => {
-            return Err(PathError {
-                action: "Cannot read",
-                path,
-                source: error,
-            }
-            .into());
-        }
+    let Some(bytes) = read_optional(&path)? else {
+        return Ok(None);
     };
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(Some(map)),
-        Ok(_) => Err(StatusReadError::MetaInvalid {
+    MissionMeta::parse_json_object(&bytes)
+        .map(|meta| Some(meta.into_map()))
+        .map_err(|error| StatusReadError::MetaInvalid {
             path,
-            message: "expected a JSON object".to_owned(),
-        }),
-        Err(error) => Err(StatusReadError::MetaInvalid {
-            path,
-            message: error.to_string(),
-        }),
-    }
+            message: match error {
+                MetaError::NotAnObject { .. } => "expected a JSON object".to_owned(),
+                MetaError::Malformed { reason } => reason,
+                other => other.to_string(),
+            },
+        })
 }
 
 /// Reads the event log of `dir` (refusing a symbolic link) and parses it.
