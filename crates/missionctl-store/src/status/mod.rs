@@ -411,9 +411,6 @@ pub enum StatusLoadError {
     /// The mission or the place its status lives cannot be resolved (fails closed).
     #[error(transparent)]
     Resolve(#[from] crate::mission_context::ResolveError),
-    /// `meta.json` cannot be read.
-    #[error(transparent)]
-    Read(#[from] StatusReadError),
 }
 
 impl StatusLoadError {
@@ -421,7 +418,6 @@ impl StatusLoadError {
     pub fn code(&self) -> &'static str {
         match self {
             StatusLoadError::Resolve(error) => error.code(),
-            StatusLoadError::Read(error) => error.code(),
         }
     }
 
@@ -429,7 +425,6 @@ impl StatusLoadError {
     pub fn hint(&self) -> String {
         match self {
             StatusLoadError::Resolve(error) => error.hint(),
-            StatusLoadError::Read(error) => error.hint(),
         }
     }
 }
