@@ -10,6 +10,7 @@ use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use missionctl_core::meta::MissionId;
+use missionctl_core::run::run_id_from_random;
 use missionctl_core::timestamp::isoformat_utc;
 
 /// A source of the current time and of new ids.
@@ -22,6 +23,9 @@ pub trait Clock {
 
     /// Returns a new mission id for a mission created at `created_at`.
     fn new_mission_id(&self, created_at: SystemTime) -> MissionId;
+
+    /// Returns a new run id: a UUID4 in Spec Kitty's spelling (32 lowercase hex digits).
+    fn new_run_id(&self) -> String;
 }
 
 /// The system's wall clock and random ULIDs.
@@ -40,6 +44,13 @@ impl Clock for SystemClock {
     /// Mints a random ULID whose time part is the creation time.
     fn new_mission_id(&self, created_at: SystemTime) -> MissionId {
         mission_id(ulid::Ulid::from_datetime(created_at))
+    }
+
+    fn new_run_id(&self) -> String {
+        // Two ULIDs give 160 random bits; a UUID4 needs 122 of them.
+        let high = ulid::Ulid::generate().random();
+        let low = ulid::Ulid::generate().random();
+        run_id_from_random((high << 48) ^ low)
     }
 }
 
@@ -102,6 +113,11 @@ impl Clock for FixedClock {
             None => mission_id(self.next_ulid(created_at)),
         }
     }
+
+    /// Returns the UUID4 whose random bits are the count of ids minted so far.
+    fn new_run_id(&self) -> String {
+        run_id_from_random(self.next_ulid(self.at).random())
+    }
 }
 
 /// Returns a ULID as a mission id.
@@ -154,5 +170,18 @@ mod tests {
         let clock = clock.with_mission_id(given.clone());
         assert_eq!(clock.new_mission_id(clock.now()), given);
         assert_eq!(clock.new_mission_id(clock.now()), given);
+    }
+
+    #[test]
+    fn run_ids_are_new_uuid4s_on_both_clocks() {
+        let fixed = FixedClock::from_unix_micros(1_784_987_490_644_518);
+        for clock in [&fixed as &dyn Clock, &SystemClock] {
+            let (first, second) = (clock.new_run_id(), clock.new_run_id());
+            assert_ne!(first, second);
+            for id in [&first, &second] {
+                assert!(missionctl_core::run::is_valid_run_id(id), "{id}");
+                assert_eq!(id.as_bytes()[12], b'4', "UUID version 4: {id}");
+            }
+        }
     }
 }

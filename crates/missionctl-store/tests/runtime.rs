@@ -2,8 +2,6 @@
 //! the index is found from both sides, query mode writes nothing on any topology, and query and
 //! advance resolve the same context for every action.
 
-use std::cell::Cell;
-
 use missionctl_core::next::{MissionState, PlanKind, StepResult};
 use missionctl_core::run::{FeatureRunsIndex, MissionRunSnapshot};
 use missionctl_core::topology::MissionTopology;
@@ -12,23 +10,11 @@ use missionctl_store::action_context::{
 };
 use missionctl_store::clock::{FixedClock, SystemClock};
 use missionctl_store::runtime::{
-    RunIdSource, RunOptions, advance_next, find_mission_run, list_runs, query_next, show_run,
-    start_mission_run,
+    advance_next, find_mission_run, list_runs, query_next, show_run, start_mission_run,
 };
 use missionctl_store::status::{MissionStatus, TransitionRequest};
 
 use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
-
-/// Mints `00…01`, `00…02`, … so runs started in one test differ.
-#[derive(Default)]
-struct CountingRunIds(Cell<u32>);
-
-impl RunIdSource for CountingRunIds {
-    fn mint(&self) -> String {
-        self.0.set(self.0.get() + 1);
-        format!("{:032x}", self.0.get())
-    }
-}
 
 const ALL_TOPOLOGIES: [MissionTopology; 4] = [
     MissionTopology::SingleBranch,
@@ -75,13 +61,6 @@ fn force_move(repo: &TestRepo, slug: &str, wp_id: &str, to: &str) -> TestResult 
     Ok(())
 }
 
-fn options<'a>(clock: &'a FixedClock, ids: &'a CountingRunIds) -> RunOptions<'a> {
-    RunOptions {
-        clock,
-        run_ids: ids,
-    }
-}
-
 fn status_context<'a>(handle: &'a str) -> ActionRequest<'a> {
     ActionRequest {
         mission: handle,
@@ -96,9 +75,8 @@ fn new_runs_carry_the_mission_identity_everywhere() -> TestResult {
     let repo = TestRepo::new()?;
     let created = repo.create("invoice-export", Some(MissionTopology::Lanes), 1)?;
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
-    let ids = CountingRunIds::default();
     let context = resolve_action_context(&repo.repo()?, &status_context(&created.mid8))?;
-    let run = start_mission_run(&context, options(&clock, &ids))?;
+    let run = start_mission_run(&context, &clock)?;
     assert_eq!(run.mission_id.as_deref(), Some(created.mission_id.as_str()));
     assert_eq!(
         run.mission_slug.as_deref(),
@@ -210,14 +188,7 @@ fn query_mode_leaves_every_topology_byte_identical() -> TestResult {
                 }
                 _ => {
                     // A run exists too: query reads it and still writes nothing.
-                    let ids = CountingRunIds::default();
-                    advance_next(
-                        &repo.repo()?,
-                        &slug,
-                        "claude",
-                        StepResult::Success,
-                        options(&clock, &ids),
-                    )?;
+                    advance_next(&repo.repo()?, &slug, "claude", StepResult::Success, &clock)?;
                 }
             }
             let before = repo.snapshot()?;
@@ -278,14 +249,8 @@ fn query_and_advance_resolve_the_same_context_for_every_action() -> TestResult {
                 _ => force_move(&repo, &slug, "WP01", "approved")?,
             }
             let query = query_next(&repo.repo()?, &slug, Some("claude"), &clock)?;
-            let ids = CountingRunIds::default();
-            let advanced = advance_next(
-                &repo.repo()?,
-                &slug,
-                "claude",
-                StepResult::Success,
-                options(&clock, &ids),
-            )?;
+            let advanced =
+                advance_next(&repo.repo()?, &slug, "claude", StepResult::Success, &clock)?;
             assert_eq!(query.next.mission_state, expected, "{topology:?}");
             assert_eq!(advanced.next.mission_state, expected, "{topology:?}");
             assert_eq!(advanced.next.kind, PlanKind::Step);
@@ -324,23 +289,10 @@ fn a_reported_acceptance_ends_the_mission() -> TestResult {
         force_move(&repo, &slug, wp, "done")?;
     }
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
-    let ids = CountingRunIds::default();
-    let accept = advance_next(
-        &repo.repo()?,
-        &slug,
-        "claude",
-        StepResult::Success,
-        options(&clock, &ids),
-    )?;
+    let accept = advance_next(&repo.repo()?, &slug, "claude", StepResult::Success, &clock)?;
     assert!(accept.started);
     assert_eq!(accept.next.mission_state, MissionState::Accept);
-    let done = advance_next(
-        &repo.repo()?,
-        &slug,
-        "claude",
-        StepResult::Success,
-        options(&clock, &ids),
-    )?;
+    let done = advance_next(&repo.repo()?, &slug, "claude", StepResult::Success, &clock)?;
     assert!(!done.started);
     assert_eq!(done.next.kind, PlanKind::Terminal);
     assert_eq!(
@@ -372,22 +324,9 @@ fn a_failure_blocks_the_run_until_a_success() -> TestResult {
     let repo = TestRepo::new()?;
     let created = repo.create("blocked", Some(MissionTopology::SingleBranch), 4)?;
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
-    let ids = CountingRunIds::default();
     let handle = created.mission_slug.as_str();
-    advance_next(
-        &repo.repo()?,
-        handle,
-        "claude",
-        StepResult::Success,
-        options(&clock, &ids),
-    )?;
-    let failed = advance_next(
-        &repo.repo()?,
-        handle,
-        "claude",
-        StepResult::Failed,
-        options(&clock, &ids),
-    )?;
+    advance_next(&repo.repo()?, handle, "claude", StepResult::Success, &clock)?;
+    let failed = advance_next(&repo.repo()?, handle, "claude", StepResult::Failed, &clock)?;
     assert_eq!(failed.next.kind, PlanKind::Blocked);
     assert_eq!(
         failed.next.reason.as_deref(),
@@ -397,13 +336,7 @@ fn a_failure_blocks_the_run_until_a_success() -> TestResult {
         query_next(&repo.repo()?, handle, None, &clock)?.next.kind,
         PlanKind::Blocked
     );
-    let resumed = advance_next(
-        &repo.repo()?,
-        handle,
-        "claude",
-        StepResult::Success,
-        options(&clock, &ids),
-    )?;
+    let resumed = advance_next(&repo.repo()?, handle, "claude", StepResult::Success, &clock)?;
     assert_eq!(resumed.next.kind, PlanKind::Step);
     assert_eq!(resumed.next.mission_state, MissionState::Specify);
     Ok(())
@@ -417,13 +350,12 @@ fn a_corrupt_index_is_read_as_empty_but_never_overwritten() -> TestResult {
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
     let query = query_next(&repo.repo()?, &created.mission_slug, None, &clock)?;
     assert_eq!(query.run, None);
-    let ids = CountingRunIds::default();
     let error = advance_next(
         &repo.repo()?,
         &created.mission_slug,
         "claude",
         StepResult::Success,
-        options(&clock, &ids),
+        &clock,
     )
     .expect_err("refuses to overwrite");
     assert_eq!(error.code(), "FEATURE_RUNS_INVALID");

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use missionctl_core::run::{
     FeatureRunEntry, FeatureRunsIndex, MissionRunRef, MissionRunSnapshot, RunEvent, RunEventLog,
-    RunFileError, is_valid_run_id, run_id_from_random,
+    RunFileError, is_valid_run_id,
 };
 use missionctl_core::sha256::hex_digest;
 use serde::Serialize;
@@ -58,50 +58,6 @@ pub const SUPPORTED_MISSION_TYPE: &str = "software-dev";
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
-
-/// A source of new run ids.
-pub trait RunIdSource {
-    /// Returns a new run id (32 lowercase hex digits).
-    fn mint(&self) -> String;
-}
-
-/// Mints random UUID4 run ids, as Spec Kitty does.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RandomRunIds;
-
-impl RunIdSource for RandomRunIds {
-    fn mint(&self) -> String {
-        // Two ULIDs give 160 random bits; a UUID4 needs 122 of them.
-        let high = ulid::Ulid::generate().random();
-        let low = ulid::Ulid::generate().random();
-        run_id_from_random((high << 48) ^ low)
-    }
-}
-
-/// Always returns the same run id (for tests and reproducible demos).
-#[derive(Debug, Clone)]
-pub struct FixedRunId(pub String);
-
-impl RunIdSource for FixedRunId {
-    fn mint(&self) -> String {
-        self.0.clone()
-    }
-}
-
-/// The clock and run ids a write uses.
-#[derive(Clone, Copy)]
-pub struct RunOptions<'a> {
-    /// The time of events.
-    pub clock: &'a dyn Clock,
-    /// New run ids.
-    pub run_ids: &'a dyn RunIdSource,
-}
-
-impl std::fmt::Debug for RunOptions<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunOptions").finish_non_exhaustive()
-    }
-}
 
 /// Why a run could not be read, started or advanced.
 #[derive(Debug, thiserror::Error)]
@@ -361,11 +317,11 @@ fn append_events(path: &Path, events: &[RunEvent]) -> Result<(), PathError> {
 /// Starts a new run under the held lock and records it in `index` (written to disk).
 fn start_locked(
     context: &ActionContext,
-    options: RunOptions<'_>,
+    clock: &dyn Clock,
     index: &mut FeatureRunsIndex,
 ) -> Result<LoadedRun, RunError> {
     let layout = &context.runtime;
-    let run_id = options.run_ids.mint();
+    let run_id = clock.new_run_id();
     if !is_valid_run_id(&run_id) {
         return Err(RunError::InvalidRunId(run_id));
     }
@@ -388,7 +344,7 @@ fn start_locked(
             .into());
         }
     }
-    let written = write_new_run(context, options, &files, &run_id, index);
+    let written = write_new_run(context, clock, &files, &run_id, index);
     if written.is_err() {
         // Leave no half-started run behind; the index was not rewritten.
         let _ = std::fs::remove_dir_all(&files.dir);
@@ -398,7 +354,7 @@ fn start_locked(
 
 fn write_new_run(
     context: &ActionContext,
-    options: RunOptions<'_>,
+    clock: &dyn Clock,
     files: &RunFiles,
     run_id: &str,
     index: &mut FeatureRunsIndex,
@@ -413,7 +369,7 @@ fn write_new_run(
         &context.mission_slug,
     );
     atomic_write(&files.state(), snapshot.to_json_string().as_bytes())?;
-    let now = isoformat(options.clock.now());
+    let now = isoformat(clock.now());
     append_events(
         &files.events(),
         &[RunEvent::mission_run_started(
@@ -445,7 +401,7 @@ fn write_new_run(
 /// Returns the mission's current run, starting one when it has none (under the held lock).
 fn get_or_start_locked(
     context: &ActionContext,
-    options: RunOptions<'_>,
+    clock: &dyn Clock,
 ) -> Result<(LoadedRun, bool), RunError> {
     let mut index = read_index_for_write(&context.runtime)?;
     if let Some(entry) = index.entry(&context.mission_slug)
@@ -453,7 +409,7 @@ fn get_or_start_locked(
     {
         return Ok((load_run(files, entry.mission_key.as_deref())?, false));
     }
-    Ok((start_locked(context, options, &mut index)?, true))
+    Ok((start_locked(context, clock, &mut index)?, true))
 }
 
 /// Starts a new run of a mission and makes it the mission's current run.
@@ -463,29 +419,29 @@ fn get_or_start_locked(
 /// started at the same time by other processes all stay in the index.
 pub fn start_mission_run(
     context: &ActionContext,
-    options: RunOptions<'_>,
+    clock: &dyn Clock,
 ) -> Result<MissionRunRef, RunError> {
     ensure_supported(context)?;
     let _lock = lock(&context.runtime)?;
     let mut index = read_index_for_write(&context.runtime)?;
-    Ok(start_locked(context, options, &mut index)?.run)
+    Ok(start_locked(context, clock, &mut index)?.run)
 }
 
 /// Returns the mission's current run, starting one when it has none; `true` when started.
 pub fn get_or_start_run(
     context: &ActionContext,
-    options: RunOptions<'_>,
+    clock: &dyn Clock,
 ) -> Result<(LoadedRun, bool), RunError> {
     ensure_supported(context)?;
     let _lock = lock(&context.runtime)?;
-    get_or_start_locked(context, options)
+    get_or_start_locked(context, clock)
 }
 
 /// Resolves a mission and returns its current run, starting one when it has none (`run start`).
 pub fn start_run_for_mission(
     repo: &Repo,
     handle: &str,
-    options: RunOptions<'_>,
+    clock: &dyn Clock,
 ) -> Result<(LoadedRun, bool), RunError> {
     let context = resolve_action_context(
         repo,
@@ -496,7 +452,7 @@ pub fn start_run_for_mission(
             agent: None,
         },
     )?;
-    get_or_start_run(&context, options)
+    get_or_start_run(&context, clock)
 }
 
 /// One run, as `run list` shows it.

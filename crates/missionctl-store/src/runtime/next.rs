@@ -7,8 +7,8 @@ use missionctl_core::next::{
 use missionctl_core::run::MissionRunRef;
 
 use super::{
-    LoadedRun, RunError, RunOptions, append_events, ensure_supported, find_mission_run,
-    get_or_start_locked, lock,
+    LoadedRun, RunError, append_events, ensure_supported, find_mission_run, get_or_start_locked,
+    lock,
 };
 use crate::action_context::{
     Action, ActionContext, ActionRequest, mission_facts, resolve_action_context,
@@ -110,7 +110,7 @@ pub fn advance_next(
     handle: &str,
     agent: &str,
     result: StepResult,
-    options: RunOptions<'_>,
+    clock: &dyn Clock,
 ) -> Result<NextOutcome, RunError> {
     let base = mission_context(repo, handle, Some(agent))?;
     let facts = mission_facts(repo, &base)?;
@@ -122,8 +122,8 @@ pub fn advance_next(
             files,
         },
         started,
-    ) = get_or_start_locked(&base, options)?;
-    let timestamp = isoformat(options.clock.now());
+    ) = get_or_start_locked(&base, clock)?;
+    let timestamp = isoformat(clock.now());
     let advanced = advance(&snapshot, &facts, agent, result, &timestamp);
     // Resolved before anything is written, so a context error leaves the run as it was.
     let context = decided_context(repo, &base, &advanced.next)?;

@@ -1370,10 +1370,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             handle,
             "claude",
             missionctl_core::next::StepResult::Success,
-            missionctl_store::runtime::RunOptions {
-                clock: &SystemClock,
-                run_ids: &missionctl_store::runtime::RandomRunIds,
-            },
+            &SystemClock,
         )?;
         next.push(NextCheckpoint {
             after: "accept reported a success".to_owned(),

@@ -8,9 +8,7 @@
 use clap::{Args, ValueEnum};
 use missionctl_core::next::{PlanKind, Progress, StepResult};
 use missionctl_store::clock::SystemClock;
-use missionctl_store::runtime::{
-    BUILTIN_TEMPLATE_PATH, NextOutcome, RandomRunIds, RunOptions, advance_next, query_next,
-};
+use missionctl_store::runtime::{BUILTIN_TEMPLATE_PATH, NextOutcome, advance_next, query_next};
 use serde::Serialize;
 
 use crate::command_error::{CliError, ErrorKind};
@@ -148,16 +146,9 @@ pub(crate) fn cmd_next(ui: &mut Ui, args: &NextArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
     // Execute.
     let outcome = match (result, agent.as_deref()) {
-        (Some(result), Some(agent)) => advance_next(
-            &repo,
-            &args.mission,
-            agent,
-            result,
-            RunOptions {
-                clock: &SystemClock,
-                run_ids: &RandomRunIds,
-            },
-        )?,
+        (Some(result), Some(agent)) => {
+            advance_next(&repo, &args.mission, agent, result, &SystemClock)?
+        }
         _ => query_next(&repo, &args.mission, agent.as_deref(), &SystemClock)?,
     };
     let data = NextData::from_outcome(&outcome);

@@ -4,7 +4,7 @@
 use clap::Args;
 use missionctl_core::run::MissionRunRef;
 use missionctl_store::clock::SystemClock;
-use missionctl_store::runtime::{RandomRunIds, RunOptions, start_run_for_mission};
+use missionctl_store::runtime::start_run_for_mission;
 use serde::Serialize;
 
 use crate::command_error::CliError;
@@ -30,14 +30,7 @@ struct RunStartData {
 /// Starts the mission's run unless it has one, under the runtime lock.
 pub(crate) fn cmd_run_start(ui: &mut Ui, args: &RunStartArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let (loaded, started) = start_run_for_mission(
-        &repo,
-        &args.mission,
-        RunOptions {
-            clock: &SystemClock,
-            run_ids: &RandomRunIds,
-        },
-    )?;
+    let (loaded, started) = start_run_for_mission(&repo, &args.mission, &SystemClock)?;
     let data = RunStartData {
         started,
         run: loaded.run,
