@@ -16,6 +16,7 @@ pub mod event;
 pub mod event_log;
 pub mod lane;
 pub mod lanes_manifest;
+pub mod log_merge;
 pub mod meta;
 pub mod next;
 pub mod planning_artifact;

@@ -116,7 +116,8 @@ pub fn reduce_with_identity(
     Ok(snapshot)
 }
 
-fn is_truthy(value: &Value) -> bool {
+/// Returns Python's truthiness of a decoded JSON value.
+pub(crate) fn is_truthy(value: &Value) -> bool {
     match value {
         Value::Null => false,
         Value::Bool(flag) => *flag,

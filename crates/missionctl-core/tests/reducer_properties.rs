@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use missionctl_core::Lane;
 use missionctl_core::event::{Actor, Annotation, StatusEvent};
 use missionctl_core::event_log::{self, EventLog};
+use missionctl_core::log_merge;
 use missionctl_core::pyjson::{self, Style};
 use missionctl_core::reducer::{reduce, reduce_with_identity};
 use missionctl_core::snapshot::StatusSnapshot;
@@ -561,16 +562,9 @@ proptest! {
     #[test]
     fn line_order_does_not_matter(rows in rows(), seed in any::<u64>()) {
         let original = snapshot_bytes(&join(rows.iter().map(Row::text)));
-        let mut shuffled: Vec<&Row> = rows.iter().collect();
-        // A seeded Fisher-Yates shuffle on top of the generated order.
-        let mut state = seed | 1;
-        for index in (1..shuffled.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            shuffled.swap(index, (state % (index as u64 + 1)) as usize);
-        }
-        let reordered = snapshot_bytes(&join(shuffled.iter().map(|row| row.text())));
+        // A seeded shuffle on top of the generated order.
+        let lines: Vec<&str> = rows.iter().map(Row::text).collect();
+        let reordered = snapshot_bytes(&join(shuffled(&lines, seed)));
         prop_assert_eq!(original, reordered);
     }
 
@@ -1048,4 +1042,109 @@ fn tracker_refs_replace_wins_over_tracker_refs() {
         slot(&snapshot, "WP01", "tracker_refs"),
         Some(json!(["D", "E", "F"]))
     );
+}
+
+// ---- The merge driver's union of three logs (§7) ----
+
+/// Shuffles `lines` with a seeded Fisher-Yates.
+fn shuffled<T: Copy>(lines: &[T], seed: u64) -> Vec<T> {
+    let mut lines = lines.to_vec();
+    let mut state = seed | 1;
+    for index in (1..lines.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        lines.swap(index, (state % (index as u64 + 1)) as usize);
+    }
+    lines
+}
+
+/// Splits generated rows between base, ours and theirs: a transition goes to any set of the
+/// three (`mask`), an annotation or a retrospective row to exactly one, because the reducer
+/// drops repeated transitions but applies a repeated annotation twice (a note shows twice).
+fn split(rows: &[Row], masks: &[u8]) -> [Vec<String>; 3] {
+    let mut sides: [Vec<String>; 3] = Default::default();
+    for (row, mask) in rows.iter().zip(masks.iter().cycle()) {
+        let mask = match row {
+            Row::Transition(_) => mask & 7,
+            Row::Annotation(_) | Row::Retrospective(_) => 1 << (mask % 3),
+        };
+        for (bit, side) in sides.iter_mut().enumerate() {
+            if mask & (1 << bit) != 0 {
+                side.push(row.text().to_owned());
+            }
+        }
+    }
+    sides
+}
+
+fn merged(base: &str, ours: &str, theirs: &str) -> String {
+    let bytes = log_merge::merge_event_logs(base.as_bytes(), ours.as_bytes(), theirs.as_bytes())
+        .expect("generated logs merge");
+    String::from_utf8(bytes).expect("the merge writes ASCII")
+}
+
+fn mask_list() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 1..16)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The merge depends on the set of lines of each input, not on their order.
+    #[test]
+    fn merge_ignores_line_order(rows in rows(), masks in mask_list(), seed in any::<u64>()) {
+        let [base, ours, theirs] = split(&rows, &masks);
+        let texts = [&base, &ours, &theirs].map(|side| side.iter().map(String::as_str).collect::<Vec<_>>());
+        let expected = merged(&join(texts[0].clone()), &join(texts[1].clone()), &join(texts[2].clone()));
+        let [b, o, t] = [0, 1, 2].map(|index| join(shuffled(&texts[index], seed.wrapping_add(index as u64))));
+        prop_assert_eq!(merged(&b, &o, &t), expected);
+    }
+
+    /// Ours and theirs commute.
+    #[test]
+    fn merge_is_commutative_in_ours_and_theirs(rows in rows(), masks in mask_list()) {
+        let [base, ours, theirs] = split(&rows, &masks).map(|side| join(side.iter().map(String::as_str)));
+        prop_assert_eq!(merged(&base, &ours, &theirs), merged(&base, &theirs, &ours));
+    }
+
+    /// Merging a log with itself normalizes it: the same rows as JSON values, one line each,
+    /// sorted; and a normalized log merges to itself.
+    #[test]
+    fn merging_a_log_with_itself_normalizes_it(rows in rows()) {
+        let log = join(rows.iter().map(Row::text));
+        let normal = merged(&log, &log, &log);
+        prop_assert_eq!(&merged("", &log, ""), &normal);
+        prop_assert_eq!(&merged(&normal, &normal, &normal), &normal);
+        let values = |text: &str| {
+            let mut values: Vec<String> = text
+                .lines()
+                .map(|line| serde_json::from_str::<Value>(line).expect("valid row").to_string())
+                .collect();
+            values.sort();
+            values
+        };
+        prop_assert_eq!(values(&normal), values(&log));
+        let keys: Vec<(String, String)> = normal
+            .lines()
+            .map(|line| {
+                let row: Value = serde_json::from_str(line).expect("valid row");
+                let text = |key: &str| row.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+                (text("at"), text("event_id"))
+            })
+            .collect();
+        prop_assert!(keys.is_sorted());
+    }
+
+    /// The merged log reduces to what the three inputs reduce to, concatenated.
+    #[test]
+    fn merged_log_reduces_like_the_concatenation(rows in rows(), masks in mask_list()) {
+        let [base, ours, theirs] = split(&rows, &masks);
+        let concatenation = join(base.iter().chain(&ours).chain(&theirs).map(String::as_str));
+        let [base, ours, theirs] = [base, ours, theirs].map(|side| join(side.iter().map(String::as_str)));
+        prop_assert_eq!(
+            snapshot_bytes(&merged(&base, &ours, &theirs)),
+            snapshot_bytes(&concatenation)
+        );
+    }
 }
