@@ -12,6 +12,7 @@ pub mod git;
 pub mod git_write;
 pub mod lane_worktree;
 pub mod map_requirements;
+pub mod merge_driver;
 pub mod meta_store;
 pub mod mission_context;
 pub mod mission_create;
