@@ -20,6 +20,8 @@ user_errors!(
     missionctl_store::action_context::ActionContextError,
     missionctl_store::lane_worktree::WorktreeError,
     missionctl_store::map_requirements::MapRequirementsError,
+    missionctl_store::merge_driver::EventLogMergeError,
+    missionctl_store::merge_driver::InstallError,
     missionctl_store::planning::PlanningError,
     missionctl_store::ready::ReadyError,
     missionctl_store::repo::RepoError,

@@ -19,6 +19,7 @@ fn top_level_help() -> TestResult {
       implement         Create or reuse a work package's lane worktree and move it to in_progress
       init              Prepare a repository for missions
       map-requirements  Write the requirements a work package implements into its front matter and commit it
+      merge-driver      Merge a mission's files for git (the drivers git runs) and register the drivers
       migrate           Upgrade the missions of a repository
       mission           Manage missions: create, list, show and flatten
       move              Move a work package to another lane
@@ -96,6 +97,26 @@ fn map_requirements_help() -> TestResult {
           --refs <REFS>  Requirement ids declared in spec.md, comma separated (can be repeated)
           --replace      Set the work package's refs to these instead of adding to them
       -h, --help         Print help
+    ");
+    Ok(())
+}
+
+#[test]
+fn merge_driver_event_log_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["merge-driver", "event-log", "--help"]).success(), @r"
+    Merge three versions of an event log into OURS (git runs it as `%O %A %B`)
+
+    Usage: missionctl merge-driver event-log [OPTIONS] <BASE> <OURS> <THEIRS>
+
+    Arguments:
+      <BASE>    The common ancestor's version (git's `%O`); a missing file is empty
+      <OURS>    The current branch's version (git's `%A`), where the result goes
+      <THEIRS>  The other branch's version (git's `%B`)
+
+    Options:
+          --json  Print exactly one JSON document on stdout, on success and on every error
+      -h, --help  Print help
     ");
     Ok(())
 }

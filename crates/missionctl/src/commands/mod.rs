@@ -8,6 +8,7 @@ mod history;
 mod implement;
 mod init;
 mod map_requirements;
+mod merge_driver;
 mod migrate;
 mod mission;
 mod move_wp;
@@ -45,6 +46,9 @@ pub(crate) enum Command {
     Init(init::InitArgs),
     /// Write the requirements a work package implements into its front matter and commit it
     MapRequirements(map_requirements::MapRequirementsArgs),
+    /// Merge a mission's files for git (the drivers git runs) and register the drivers
+    #[command(subcommand)]
+    MergeDriver(merge_driver::MergeDriverCommand),
     /// Upgrade the missions of a repository
     #[command(subcommand)]
     Migrate(migrate::MigrateCommand),
@@ -90,6 +94,7 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::Implement(args) => implement::cmd_implement(ui, args),
         Command::Init(args) => init::cmd_init(ui, args),
         Command::MapRequirements(args) => map_requirements::cmd_map_requirements(ui, args),
+        Command::MergeDriver(command) => merge_driver::run_merge_driver_command(ui, command),
         Command::Migrate(command) => migrate::run_migrate_command(ui, command),
         Command::Mission(command) => mission::run_mission_command(ui, command),
         Command::Move(args) => move_wp::cmd_move(ui, args),

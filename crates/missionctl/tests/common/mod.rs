@@ -122,6 +122,32 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// Runs `git` in `dir` like [`TestEnv::git`], with the `missionctl` under test first on
+    /// `PATH` (so merge drivers registered as `missionctl …` run it), and returns its output
+    /// whatever the exit code.
+    pub(crate) fn git_with_missionctl(
+        &self,
+        dir: &Path,
+        args: &[&str],
+    ) -> anyhow::Result<std::process::Output> {
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_missionctl"))
+            .parent()
+            .ok_or_else(|| anyhow::anyhow!("the binary has a directory"))?;
+        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(
+            std::iter::once(bin_dir.to_path_buf()).chain(std::env::split_paths(&inherited)),
+        )?;
+        Ok(Command::new("git")
+            .env_clear()
+            .envs(self.variables())
+            .env("PATH", path)
+            .current_dir(dir)
+            .args(args)
+            .output()?)
+    }
+}
+
 /// The vendored mission directories (`tests/fixtures/missions/`).
 pub(crate) fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/missions")
