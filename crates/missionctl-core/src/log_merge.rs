@@ -335,6 +335,53 @@ mod tests {
     }
 
     #[test]
+    fn rows_equal_as_json_are_one_row_whatever_their_spelling() {
+        let merged = merge(
+            "{\"event_id\": \"A\", \"d\": {\"x\": [1, \"\\u00e9\"], \"y\": null}}",
+            "{\"d\":{\"y\":null,\"x\":[1,\"\u{e9}\"]},\"event_id\":\"A\"}\r\n",
+            "  {\"event_id\": \"A\", \"d\": {\"y\": null, \"x\": [1, \"\u{e9}\"]}}  ",
+        )
+        .expect("merges");
+        assert_eq!(
+            merged,
+            "{\"d\": {\"x\": [1, \"\\u00e9\"], \"y\": null}, \"event_id\": \"A\"}\n"
+        );
+    }
+
+    proptest::proptest! {
+        /// No input makes the merge panic, and a merged log merges to itself.
+        #[test]
+        fn any_bytes_merge_or_fail_cleanly(
+            sides in proptest::array::uniform3(proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        b'{', b'}', b'[', b']', b'"', b':', b',', b'\n', b' ', b'1', b'a',
+                    ]),
+                    proptest::prelude::any::<u8>(),
+                ],
+                0..96,
+            )),
+            rows in proptest::collection::vec((0_u8..4, 0_u8..4, 0_u8..3), 0..12),
+        ) {
+            let _ = merge_event_logs(&sides[0], &sides[1], &sides[2]);
+            let mut text = String::new();
+            for (id, at, shape) in rows {
+                let line = match shape {
+                    0 => format!("{{\"event_id\": \"E{id}\", \"at\": \"T{at}\"}}"),
+                    1 => format!("{{\"event_id\": \"E{id}\", \"timestamp\": \"T{at}\", \"n\": {id}}}"),
+                    _ => format!("{{\"event_id\": \"F{id}\", \"at\": {at}}}"),
+                };
+                text.push_str(&line);
+                text.push('\n');
+            }
+            if let Ok(merged) = merge_event_logs(b"", text.as_bytes(), b"") {
+                let again = merge_event_logs(&merged, &merged, &merged);
+                proptest::prop_assert_eq!(again.as_ref(), Ok(&merged));
+            }
+        }
+    }
+
+    #[test]
     fn deletions_are_not_honoured_and_empty_inputs_merge_to_nothing() {
         let row = "{\"event_id\": \"A\"}\n";
         assert_eq!(merge(row, "", "").expect("merges"), row);
