@@ -89,8 +89,19 @@ fn inline_value(text: &str) -> Option<Value> {
     scalar(text, false).map(Value::String)
 }
 
+/// Returns true for a character YAML allows in a document (its `c-printable` set, less the
+/// line breaks a one-line scalar cannot hold and the C1 controls, `NEL` included). The YAML
+/// parser rejects a document with any other character, so a scalar holding one is declined.
+pub(crate) fn is_yaml_printable(ch: char) -> bool {
+    matches!(ch, '\t' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        || ch >= '\u{10000}'
+}
+
 /// Reads a one-line scalar that is certainly a string; `None` for anything else.
 fn scalar(text: &str, in_flow: bool) -> Option<String> {
+    if !text.chars().all(is_yaml_printable) {
+        return None;
+    }
     if let Some(inner) = text
         .strip_prefix('\'')
         .and_then(|rest| rest.strip_suffix('\''))
@@ -111,7 +122,6 @@ fn scalar(text: &str, in_flow: bool) -> Option<String> {
         || text.contains(" #")
         || text.ends_with(':')
         || text.ends_with(' ')
-        || text.contains(|ch: char| ch.is_control())
         || (in_flow && text.contains(['[', ']', '{', '}', ',']));
     if forbidden {
         return None;
@@ -279,6 +289,23 @@ mod tests {
                     # a comment\nauthoritative_surface: src/tasklist/\n";
         let quick = parse_block_mapping(yaml).expect("in the subset");
         assert_eq!(quick, full(yaml));
+    }
+
+    /// Found by the `front_matter` fuzz target (`fuzz/README.md`): the block reader read a
+    /// double-quoted value holding U+001C as a string, where the YAML parser rejects the
+    /// document, so a work-package file read as valid or not depending on the reader.
+    #[test]
+    fn a_scalar_with_a_character_yaml_forbids_is_left_to_the_yaml_parser() {
+        for yaml in [
+            "agent: \"claude:opus:reviewer-renat\u{1c}reviewer\"\n",
+            "agent: 'a\u{7f}b'\n",
+            "tags: [a, \"b\u{1}\"]\n",
+            "history:\n- at: \"\u{fffe}\"\n",
+            "agent: a\u{9f}b\n",
+        ] {
+            assert_eq!(parse_block_mapping(yaml), None, "{yaml:?}");
+            assert!(serde_saphyr::from_str::<Value>(yaml).is_err(), "{yaml:?}");
+        }
     }
 
     #[test]

@@ -488,6 +488,9 @@ fn quick_summary(yaml: &str) -> Option<WorkPackageSummary> {
 /// Reads a one-line scalar that is certainly a plain string: unquoted without YAML
 /// indicators, or quoted without escapes. `None` for anything else.
 fn quick_scalar(value: &str) -> Option<String> {
+    if !value.chars().all(crate::block_yaml::is_yaml_printable) {
+        return None;
+    }
     if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
         return (!inner.contains('\'')).then(|| inner.trim().to_owned());
     }
@@ -948,6 +951,9 @@ mod tests {
             "---\ntitle: a\n",
             "\"title\": a\n",
             "dependencies:\n  - id: WP01\n",
+            // A character YAML forbids (found by the `front_matter` fuzz target).
+            "title: \"a\u{1c}b\"\n",
+            "dependencies: ['WP\u{7f}01']\n",
         ] {
             assert_eq!(quick_summary(deferred), None, "{deferred:?}");
         }
