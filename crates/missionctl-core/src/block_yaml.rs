@@ -14,6 +14,9 @@ use serde_json::{Map, Value};
 
 /// Reads a front matter in the block subset; `None` means "use the full parser".
 pub fn parse_block_mapping(yaml: &str) -> Option<Map<String, Value>> {
+    if !is_plain_text(yaml) {
+        return None;
+    }
     let lines: Vec<&str> = yaml.lines().collect();
     let mut map = Map::new();
     let mut index = 0;
@@ -89,19 +92,36 @@ fn inline_value(text: &str) -> Option<Value> {
     scalar(text, false).map(Value::String)
 }
 
-/// Returns true for a character YAML allows in a document (its `c-printable` set, less the
-/// line breaks a one-line scalar cannot hold and the C1 controls, `NEL` included). The YAML
-/// parser rejects a document with any other character, so a scalar holding one is declined.
+/// Returns true for a character the block subset reads within a line: YAML's `c-printable`
+/// set less its line breaks, the C1 controls (`NEL` included), the byte-order mark and the
+/// Unicode line and paragraph separators. The YAML parser rejects a document holding any
+/// other character, or reads it as a line break, so a text with one is left to it.
 pub(crate) fn is_yaml_printable(ch: char) -> bool {
     matches!(ch, '\t' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        && !matches!(ch, '\u{2028}' | '\u{2029}' | '\u{feff}')
         || ch >= '\u{10000}'
+}
+
+/// Returns true when every line of the text holds only [printable](is_yaml_printable)
+/// characters and ends in `\n` or `\r\n`: comments too, which the reader skips but the YAML
+/// parser reads.
+fn is_plain_text(yaml: &str) -> bool {
+    let mut chars = yaml.chars().peekable();
+    while let Some(ch) = chars.next() {
+        let ok = match ch {
+            '\n' => true,
+            '\r' => chars.peek() == Some(&'\n'),
+            other => is_yaml_printable(other),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
 }
 
 /// Reads a one-line scalar that is certainly a string; `None` for anything else.
 fn scalar(text: &str, in_flow: bool) -> Option<String> {
-    if !text.chars().all(is_yaml_printable) {
-        return None;
-    }
     if let Some(inner) = text
         .strip_prefix('\'')
         .and_then(|rest| rest.strip_suffix('\''))
@@ -292,20 +312,26 @@ mod tests {
     }
 
     /// Found by the `front_matter` fuzz target (`fuzz/README.md`): the block reader read a
-    /// double-quoted value holding U+001C as a string, where the YAML parser rejects the
-    /// document, so a work-package file read as valid or not depending on the reader.
+    /// double-quoted value holding U+001C as a string, and skipped a comment holding NUL,
+    /// where the YAML parser rejects the document, so a work-package file read as valid or not
+    /// depending on the reader.
     #[test]
-    fn a_scalar_with_a_character_yaml_forbids_is_left_to_the_yaml_parser() {
+    fn a_text_with_a_character_yaml_forbids_is_left_to_the_yaml_parser() {
         for yaml in [
             "agent: \"claude:opus:reviewer-renat\u{1c}reviewer\"\n",
             "agent: 'a\u{7f}b'\n",
             "tags: [a, \"b\u{1}\"]\n",
             "history:\n- at: \"\u{fffe}\"\n",
             "agent: a\u{9f}b\n",
+            "owned_files:\n- src/a.py\n# src/b.py\u{0}\u{0}\nrole: implementer\n",
         ] {
             assert_eq!(parse_block_mapping(yaml), None, "{yaml:?}");
             assert!(serde_saphyr::from_str::<Value>(yaml).is_err(), "{yaml:?}");
         }
+        // A lone carriage return breaks the line for the YAML parser: the key after it counts.
+        let yaml = "title: x\n# note\rrole: y\n";
+        assert_eq!(parse_block_mapping(yaml), None);
+        assert!(full(yaml).contains_key("role"));
     }
 
     #[test]
