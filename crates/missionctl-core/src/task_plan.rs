@@ -593,13 +593,22 @@ pub fn dependency_readiness<'a>(
         .collect()
 }
 
-/// Orders work package ids naturally: by their number, then as text (`WP9` < `WP10`).
+/// Orders work package ids naturally: by the number after `WP`, then as text (`WP9` < `WP10`,
+/// `WP1a` < `WP9`); ids without such a number come after every id with one, as text.
+///
+/// It is a total order, as `sort_by` requires (a comparison that is not may make the sort
+/// panic): the ids are untrusted text, from front matter and from the log.
 pub fn natural_id_order(a: &str, b: &str) -> std::cmp::Ordering {
-    let number = |id: &str| -> Option<u64> { id.strip_prefix("WP").and_then(|n| n.parse().ok()) };
-    match (number(a), number(b)) {
-        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
-        _ => a.cmp(b),
+    /// Whether the id lacks a number, then the number's digits without leading zeros,
+    /// compared by length first (so any length compares as a number).
+    fn key(id: &str) -> (bool, usize, &str) {
+        let digits = id.strip_prefix("WP").map_or("", |rest| {
+            &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()]
+        });
+        let significant = digits.trim_start_matches('0');
+        (digits.is_empty(), significant.len(), significant)
     }
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
 }
 
 /// Returns the ready work packages: in `planned`, every dependency `done`; in natural id
@@ -761,5 +770,36 @@ mod tests {
             ]
         );
         assert_eq!(natural_id_order("WP9", "WP10"), std::cmp::Ordering::Less);
+    }
+
+    /// `WP1a`, `WP9` and `WP10` compared in a cycle (text, number, text), so sorting 21 or
+    /// more ready work packages could panic ("user-provided comparison function does not
+    /// correctly implement a total order"). Found while writing the `task_plan` fuzz target.
+    #[test]
+    fn ids_sort_in_a_total_order() {
+        use std::cmp::Ordering::{Equal, Less};
+        let ids = [
+            "WP20", "WP20", "WP2", "WP2", "WP3b", "WP9", "WP9", "WP20", "WP20", "WP1a", "WP3b",
+            "WP3b", "WP1a", "WP1a", "WP20", "WP9", "WP10", "WP1a", "WP9", "WP9", "WP9",
+        ];
+        let mut sorted = ids.to_vec();
+        sorted.sort_by(|a, b| natural_id_order(a, b));
+        sorted.dedup();
+        assert_eq!(sorted, ["WP1a", "WP2", "WP3b", "WP9", "WP10", "WP20"]);
+        let no_deps: Vec<String> = Vec::new();
+        let ready = ready_work(ids.iter().map(|id| (*id, no_deps.as_slice())), |_| {
+            Some(Lane::Planned)
+        });
+        assert_eq!(ready, sorted);
+        for (a, b, order) in [
+            ("WP01", "WP1", Less),
+            ("WP99999999999999999999", "WP100000000000000000000", Less),
+            ("WP1", "WPx", Less),
+            ("WP", "other", Less),
+            ("WP7", "WP7", Equal),
+        ] {
+            assert_eq!(natural_id_order(a, b), order, "{a} {b}");
+            assert_eq!(natural_id_order(b, a), order.reverse(), "{b} {a}");
+        }
     }
 }
