@@ -370,6 +370,8 @@ fn build_rows(
     annotations: Vec<AnnotationSpec>,
     retrospectives: Vec<(String, String, u16)>,
 ) -> Vec<Row> {
+    // Ids are unique across the three kinds (the index ranges do not overlap): rows of
+    // different kinds sharing an id would be a conflicting payload to the log merge.
     let mut rows = Vec::new();
     for (index, spec) in transitions.into_iter().enumerate() {
         let mut event = spec.event;
@@ -378,7 +380,7 @@ fn build_rows(
     }
     for (index, spec) in annotations.into_iter().enumerate() {
         let mut annotation = spec.annotation;
-        annotation.event_id = ulid(spec.salt, index);
+        annotation.event_id = ulid(spec.salt, 1_000 + index);
         rows.push(Row::Annotation(annotation.to_json_line()));
     }
     for (index, (name, at, salt)) in retrospectives.into_iter().enumerate() {
@@ -391,7 +393,7 @@ fn build_rows(
             }
             _ => json!({}),
         };
-        let event_id = ulid(salt, index);
+        let event_id = ulid(salt, 2_000 + index);
         rows.push(Row::Retrospective(format!(
             "{{\"at\": \"{at}\", \"event_id\": \"{event_id}\", \"event_name\": \"{name}\", \"payload\": {payload}}}"
         )));
