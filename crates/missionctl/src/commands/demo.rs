@@ -546,19 +546,7 @@ fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError>
             reason: reason.map(str::to_owned),
             ..TransitionRequest::default()
         };
-        let outcome = status.transition(&request, &SystemClock)?;
-        let event = outcome.event.ok_or_else(|| {
-            CliError::internal(format!("The demo move {wp_id} -> {to} wrote no event"))
-        })?;
-        moves.push(StatusMoveData {
-            wp_id: wp_id.to_owned(),
-            from: event.from_lane.as_str().to_owned(),
-            to: event.to_lane.as_str().to_owned(),
-            actor: actor.to_owned(),
-            event_id: event.event_id,
-            commit: outcome.receipt.commit_sha,
-            branch: outcome.receipt.destination_ref,
-        });
+        moves.push(recorded_move(&status, &request)?);
     }
 
     let context = ContextData::new(resolve_mission_context(repo, handle)?);
@@ -1334,29 +1322,15 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             (Lane::Done, "claude", None, Some(evidence)),
         ];
         for (to, actor, review_result, evidence) in steps {
-            let outcome = status.transition(
-                &TransitionRequest {
-                    wp_id: wp_id.to_owned(),
-                    to_lane: to.as_str().to_owned(),
-                    actor: Some(actor.to_owned()),
-                    review_result,
-                    evidence,
-                    ..TransitionRequest::default()
-                },
-                &SystemClock,
-            )?;
-            let event = outcome.event.ok_or_else(|| {
-                CliError::internal(format!("The demo move {wp_id} -> {to} wrote no event"))
-            })?;
-            moves.push(StatusMoveData {
+            let request = TransitionRequest {
                 wp_id: wp_id.to_owned(),
-                from: event.from_lane.as_str().to_owned(),
-                to: event.to_lane.as_str().to_owned(),
-                actor: actor.to_owned(),
-                event_id: event.event_id,
-                commit: outcome.receipt.commit_sha,
-                branch: outcome.receipt.destination_ref,
-            });
+                to_lane: to.as_str().to_owned(),
+                actor: Some(actor.to_owned()),
+                review_result,
+                evidence,
+                ..TransitionRequest::default()
+            };
+            moves.push(recorded_move(&status, &request)?);
             if to == Lane::ForReview {
                 next.push(ask_next(repo, handle, &format!("{wp_id} for_review"))?);
             }
@@ -1504,6 +1478,29 @@ fn write_lanes_mission(
     }
     writeln!(out)?;
     write_indented(out, &data.board)
+}
+
+/// Moves a work package through the status aggregate and reports the move as the demo shows it.
+fn recorded_move(
+    status: &MissionStatus,
+    request: &TransitionRequest,
+) -> Result<StatusMoveData, CliError> {
+    let outcome = status.transition(request, &SystemClock)?;
+    let event = outcome.event.ok_or_else(|| {
+        CliError::internal(format!(
+            "The demo move {} -> {} wrote no event",
+            request.wp_id, request.to_lane
+        ))
+    })?;
+    Ok(StatusMoveData {
+        wp_id: request.wp_id.clone(),
+        from: event.from_lane.as_str().to_owned(),
+        to: event.to_lane.as_str().to_owned(),
+        actor: request.actor.clone().unwrap_or_default(),
+        event_id: event.event_id,
+        commit: outcome.receipt.commit_sha,
+        branch: outcome.receipt.destination_ref,
+    })
 }
 
 #[cfg(test)]
