@@ -54,12 +54,30 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PathError> {
 /// gets the permissions of any newly created file (`0o666` less the umask). The temporary file
 /// is removed on every error path.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
-    use std::io::Write;
+    replace_file(path, bytes, ".missionctl-", true)?;
+    sync_dir(parent_dir(path))
+}
 
-    let dir = match path.parent() {
+/// Returns the directory a file is in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// Replaces `path` with `bytes` through a temporary file named `<prefix>….tmp` in the same
+/// directory, keeping the file's permissions, `fsync`ing the new bytes first when `flush`;
+/// the caller flushes the directory. The temporary file is removed on every error path.
+pub(crate) fn replace_file(
+    path: &Path,
+    bytes: &[u8],
+    prefix: &str,
+    flush: bool,
+) -> Result<(), PathError> {
+    use std::io::Write;
+
+    let dir = parent_dir(path);
     let existing = match std::fs::metadata(path) {
         Ok(metadata) => Some(metadata.permissions()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => None,
@@ -72,7 +90,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
         }
     };
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".missionctl-").suffix(".tmp");
+    builder.prefix(prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -88,15 +106,17 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
             .set_permissions(permissions)
             .with_path("Cannot set the permissions of", temp.path())?;
     }
-    temp.as_file()
-        .sync_all()
-        .with_path("Cannot flush", temp.path())?;
+    if flush {
+        temp.as_file()
+            .sync_all()
+            .with_path("Cannot flush", temp.path())?;
+    }
     temp.persist(path).map_err(|error| PathError {
         action: "Cannot replace",
         path: path.to_path_buf(),
         source: error.error,
     })?;
-    sync_dir(dir)
+    Ok(())
 }
 
 /// Flushes a directory's entries to disk (after a rename or a removal inside it).

@@ -145,51 +145,7 @@ enum Flush {
 /// the temporary file with [`TEMP_PREFIX`]. The caller flushes the directory afterwards
 /// ([`crate::fs_util::sync_dir`]), once for all the files it replaced.
 fn write_atomically(path: &Path, bytes: &[u8], flush: Flush) -> Result<(), PathError> {
-    use std::io::Write;
-
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let existing = match std::fs::metadata(path) {
-        Ok(metadata) => Some(metadata.permissions()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(PathError {
-                action: "Cannot read the metadata of",
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut temp = builder
-        .tempfile_in(dir)
-        .with_path("Cannot create a temporary file in", dir)?;
-    temp.write_all(bytes)
-        .with_path("Cannot write", temp.path())?;
-    if let Some(permissions) = existing {
-        temp.as_file()
-            .set_permissions(permissions)
-            .with_path("Cannot set the permissions of", temp.path())?;
-    }
-    if flush == Flush::Yes {
-        temp.as_file()
-            .sync_all()
-            .with_path("Cannot flush", temp.path())?;
-    }
-    temp.persist(path).map_err(|error| PathError {
-        action: "Cannot replace",
-        path: path.to_path_buf(),
-        source: error.error,
-    })?;
-    Ok(())
+    crate::fs_util::replace_file(path, bytes, TEMP_PREFIX, flush == Flush::Yes)
 }
 
 /// Removes a file; a file that is already gone is fine.
