@@ -505,3 +505,55 @@ fn a_spec_kitty_coordination_mission_reads_and_writes_its_coordination_branch() 
     }
     Ok(())
 }
+
+#[test]
+fn spec_kitty_reads_the_moves_missionctl_committed() -> TestResult {
+    use crate::common::spec_kitty::{run_spec_kitty, spec_kitty};
+    let Some(spec_kitty) = spec_kitty("spec_kitty_reads_the_moves_missionctl_committed") else {
+        return Ok(());
+    };
+    let repo = PeerRepo::new()?;
+    repo.copy_mission("mission1-pre-merge-snapshot", &repo.root)?;
+    repo.git(&["add", "kitty-specs"])?;
+    repo.git(&["commit", "--quiet", "-m", "what Spec Kitty wrote"])?;
+    for args in [
+        ["WP01", "--to", "done", "--evidence-json", APPROVED_EVIDENCE].as_slice(),
+        ["WP02", "--to", "planned", "--force", "--reason", "rework"].as_slice(),
+    ] {
+        let mut all = vec!["--json", "move", "--mission", SLUG, "--actor", "claude"];
+        all.extend_from_slice(args);
+        repo.env.run_in(&repo.root, all).success();
+    }
+
+    let home = repo.env.root().join("home");
+    let output = run_spec_kitty(
+        &spec_kitty,
+        &home,
+        &repo.root,
+        ["agent", "tasks", "status", "--mission", SLUG, "--json"],
+    )?;
+    anyhow::ensure!(output.status.success(), "{output:?}");
+    let theirs: Value = serde_json::from_slice(&output.stdout)?;
+    let lanes = |board: &Value| -> Vec<(String, String)> {
+        board["work_packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|wp| (wp["id"].to_string(), wp["lane"].to_string()))
+            .collect()
+    };
+    let ours = repo.board()?;
+    assert_eq!(lanes(&theirs), lanes(&ours));
+    assert!(lanes(&theirs).contains(&("\"WP01\"".into(), "\"done\"".into())));
+    assert!(lanes(&theirs).contains(&("\"WP02\"".into(), "\"planned\"".into())));
+
+    let output = run_spec_kitty(
+        &spec_kitty,
+        &home,
+        &repo.root,
+        ["agent", "status", "validate", "--mission", SLUG, "--json"],
+    )?;
+    let verdict: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(verdict["passed"], true, "{verdict}");
+    Ok(())
+}

@@ -10,6 +10,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 pub(crate) mod git_repo;
+pub(crate) mod spec_kitty;
 
 /// The result type of the tests.
 pub(crate) type TestResult = anyhow::Result<()>;
