@@ -27,6 +27,7 @@ pub mod spec_commit;
 pub mod status;
 pub mod tasks_finalize;
 pub mod topology_backfill;
+pub mod view;
 pub mod work_package;
 pub mod work_package_add;
 pub mod workspace_context;

@@ -1,88 +1,12 @@
-//! Missions as people and programs see them: the `--json` shape of a resolved context, and the
-//! plain-text views of `mission create`, `mission list`, `mission show` and `context` (also
-//! shown by `demo`). Text only, readable without colour.
+//! Missions as people see them: the plain-text views of `mission create`, `mission list`,
+//! `mission show` and `context` (also shown by `demo`). Text only, readable without colour.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use missionctl_core::context::{CoordinationProbe, ExecutionContext, ReadSurface};
-use missionctl_core::meta::HandleRule;
-use missionctl_core::topology::MissionTopology;
-use missionctl_store::mission_context::ResolvedMissionContext;
 use missionctl_store::mission_create::CreatedMission;
 use missionctl_store::mission_index::MissionSummary;
-use serde::Serialize;
-
-/// The `data` of `context --json`: where a mission's state lives, resolved on disk.
-///
-/// The top-level fields are the answers agents need (absolute paths); `context` is the pure
-/// execution context with its five fragments, paths relative to `primary_root`.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct ContextData {
-    pub(crate) mission_slug: String,
-    pub(crate) mission_id: String,
-    pub(crate) mid8: String,
-    /// Which lookup rule matched the handle.
-    pub(crate) handle_rule: HandleRule,
-    pub(crate) topology: MissionTopology,
-    /// Whether `topology` is stored in `meta.json` (false: derived, not persisted).
-    pub(crate) topology_stored: bool,
-    pub(crate) flattened: bool,
-    pub(crate) routes_through_coordination: bool,
-    pub(crate) target_branch: String,
-    pub(crate) coordination_branch: Option<String>,
-    /// Where status commits go.
-    pub(crate) destination_ref: String,
-    pub(crate) primary_root: PathBuf,
-    /// The coordination worktree (absolute), declared whether or not it exists.
-    pub(crate) coordination_worktree: Option<PathBuf>,
-    /// The probe's finding; `null` when the topology has no coordination branch (nothing on
-    /// disk was looked at).
-    pub(crate) probe: Option<CoordinationProbe>,
-    /// `primary` or `coordination`.
-    pub(crate) read_surface: ReadSurface,
-    /// The mission directory status is read from (absolute).
-    pub(crate) read_dir: PathBuf,
-    /// The mission directory status is written to (absolute).
-    pub(crate) write_dir: PathBuf,
-    /// The mission directory planning artifacts and `meta.json` live in (absolute).
-    pub(crate) planning_dir: PathBuf,
-    /// The execution context and its five fragments.
-    pub(crate) context: ExecutionContext,
-}
-
-impl ContextData {
-    /// Returns the view of a resolved context.
-    pub(crate) fn new(resolved: ResolvedMissionContext) -> ContextData {
-        let context = resolved.context;
-        let root = resolved.primary_root;
-        ContextData {
-            mission_slug: resolved.mission_slug,
-            mission_id: context.identity.mission_id().as_str().to_owned(),
-            mid8: context.identity.mid8().to_owned(),
-            handle_rule: resolved.handle_rule,
-            topology: resolved.topology,
-            topology_stored: resolved.topology_stored,
-            flattened: resolved.flattened,
-            routes_through_coordination: context.routes_through_coordination(),
-            target_branch: context.branch_ref.target_branch.clone(),
-            coordination_branch: context.branch_ref.coordination_branch.clone(),
-            destination_ref: context.branch_ref.destination_ref.ref_name.clone(),
-            coordination_worktree: context
-                .workspace
-                .coord_worktree
-                .as_deref()
-                .map(|worktree| root.join(worktree)),
-            probe: resolved.probe,
-            read_surface: resolved.read_surface,
-            read_dir: resolved.read_dir,
-            write_dir: resolved.write_dir,
-            planning_dir: root.join(&context.artifact_placement.planning_dir),
-            primary_root: root,
-            context,
-        }
-    }
-}
+use missionctl_store::view::context::ContextView;
 
 /// Writes one `label value` line, indented, labels aligned.
 fn field(out: &mut String, label: &str, value: impl std::fmt::Display) {
@@ -256,7 +180,7 @@ pub(crate) fn render_summary(summary: &MissionSummary) -> String {
 }
 
 /// Returns what `context` prints.
-pub(crate) fn render_context(data: &ContextData) -> String {
+pub(crate) fn render_context(data: &ContextView) -> String {
     let stored = if data.topology_stored {
         "stored"
     } else {

@@ -4,10 +4,10 @@
 //! rather than guess a surface.
 
 use clap::Args;
-use missionctl_store::mission_context::resolve_mission_context;
+use missionctl_store::view::context::context_view;
 
 use crate::command_error::CliError;
-use crate::mission_view::{ContextData, render_context};
+use crate::mission_view::render_context;
 use crate::ui::Ui;
 use crate::workspace;
 
@@ -22,6 +22,6 @@ pub(crate) struct ContextArgs {
 /// Resolves and prints a mission's execution context.
 pub(crate) fn cmd_context(ui: &mut Ui, args: &ContextArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let data = ContextData::new(resolve_mission_context(&repo, &args.mission)?);
+    let data = context_view(&repo, &args.mission)?;
     ui.emit(&data, || render_context(&data))
 }

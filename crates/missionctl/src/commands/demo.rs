@@ -33,6 +33,7 @@ use missionctl_store::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, re
 use missionctl_store::mission_index::{MissionSummary, list_missions};
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{MissionStatus, TransitionRequest};
+use missionctl_store::view::context::ContextView;
 use serde::Serialize;
 use serde_json::{Value, json};
 use ulid::Generator;
@@ -40,7 +41,7 @@ use ulid::Generator;
 use crate::board::render_board;
 use crate::clock::Timestamp;
 use crate::command_error::CliError;
-use crate::mission_view::{ContextData, render_context, render_created, render_list};
+use crate::mission_view::{render_context, render_created, render_list};
 use crate::ui::Ui;
 
 /// Arguments of `missionctl demo`.
@@ -345,11 +346,11 @@ struct StatusMoveData {
 struct CoordinationData {
     created: CreatedMission,
     /// The context right after creation: the create-window, read from the primary checkout.
-    context_at_creation: ContextData,
+    context_at_creation: ContextView,
     /// The moves, in order.
     moves: Vec<StatusMoveData>,
     /// The context after the moves: the coordination worktree is materialized and read.
-    context: ContextData,
+    context: ContextView,
     /// The number of work packages in each display lane.
     summary: BTreeMap<&'static str, usize>,
     work_packages: Vec<WorkPackageData>,
@@ -532,7 +533,7 @@ fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError>
     };
     let created = super::mission::create::create_with(repo, &request, &protected, Some(identity))?;
     let handle = created.mission_slug.as_str();
-    let context_at_creation = ContextData::new(resolve_mission_context(repo, handle)?);
+    let context_at_creation = ContextView::new(resolve_mission_context(repo, handle)?);
 
     let mut moves = Vec::new();
     for (wp_id, to, actor, reason) in COORDINATION_MOVES {
@@ -549,7 +550,7 @@ fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError>
         moves.push(recorded_move(&status, &request)?);
     }
 
-    let context = ContextData::new(resolve_mission_context(repo, handle)?);
+    let context = ContextView::new(resolve_mission_context(repo, handle)?);
     let snapshot = MissionStatus::load(repo, handle, &protected)?.snapshot()?;
     let log_path = format!("{MISSIONS_DIR}/{handle}/{EVENT_LOG_FILE}");
     let coordination_branch = created.coordination_branch.as_deref().ok_or_else(|| {

@@ -1,0 +1,246 @@
+//! The doctor: read-only findings about missions, each with a code, a severity and the
+//! command that fixes it (`doctor --json`).
+
+use missionctl_core::lane::Lane;
+use missionctl_core::validate::{SnapshotOnDisk, validate};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::fs_util::read_optional;
+use crate::lane_worktree::lane_worktree_dirs;
+use crate::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
+use crate::mission_index::MissionSummary;
+use crate::repo::Repo;
+use crate::status::MissionStatus;
+
+/// Days after which a claim is stale.
+pub const STALE_CLAIMED_DAYS: i64 = 7;
+/// Days after which work in progress is stale.
+pub const STALE_IN_PROGRESS_DAYS: i64 = 14;
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoctorFinding {
+    /// The mission it is about.
+    pub mission_slug: String,
+    /// The stable code.
+    pub code: &'static str,
+    /// `error` or `warning`.
+    pub severity: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// The command that fixes it.
+    pub fix: String,
+}
+
+/// The findings about a set of missions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoctorReport {
+    /// How many missions were checked.
+    pub missions_checked: usize,
+    /// What was found, mission by mission.
+    pub findings: Vec<DoctorFinding>,
+}
+
+/// Returns days since 1970-01-01 of an ISO date's `YYYY-MM-DD` prefix.
+pub fn days_of(at: &str) -> Option<i64> {
+    let year: i64 = at.get(0..4)?.parse().ok()?;
+    let month: i64 = at.get(5..7)?.parse().ok()?;
+    let day: i64 = at.get(8..10)?.parse().ok()?;
+    // Howard Hinnant's days_from_civil.
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
+}
+
+/// Checks missions and reports what is wrong with them; never writes. `today` is the day
+/// (since 1970-01-01) stale claims are measured against.
+pub fn doctor(
+    repo: &Repo,
+    missions: &[MissionSummary],
+    protected_branches: &[String],
+    today: i64,
+) -> DoctorReport {
+    let mut findings = Vec::new();
+    for summary in missions {
+        check_mission(repo, summary, protected_branches, today, &mut findings);
+    }
+    DoctorReport {
+        missions_checked: missions.len(),
+        findings,
+    }
+}
+
+fn check_mission(
+    repo: &Repo,
+    summary: &MissionSummary,
+    protected: &[String],
+    today: i64,
+    findings: &mut Vec<DoctorFinding>,
+) {
+    let slug = summary.mission_slug.clone();
+    let mut add = |code, severity, message: String, fix: String| {
+        findings.push(DoctorFinding {
+            mission_slug: slug.clone(),
+            code,
+            severity,
+            message,
+            fix,
+        });
+    };
+    if summary.mission_id.is_some() && !summary.topology_stored {
+        add(
+            "TOPOLOGY_NOT_STORED",
+            "warning",
+            "meta.json has no stored topology; it is derived on every read".to_owned(),
+            "missionctl migrate backfill-topology".to_owned(),
+        );
+    }
+    let status = match MissionStatus::load(repo, &summary.mission_slug, protected) {
+        Ok(status) => status,
+        Err(error) => {
+            let code = error.code();
+            let fix = match code {
+                "COORDINATION_BRANCH_DELETED" => {
+                    format!("missionctl mission flatten {}", summary.mission_slug)
+                }
+                "TOPOLOGY_UNKNOWN" | "MISSION_META_INVALID" | "MISSION_META_MALFORMED" => {
+                    "missionctl migrate backfill-topology".to_owned()
+                }
+                _ => format!("missionctl context --mission {}", summary.mission_slug),
+            };
+            add(code, "error", error.to_string(), fix);
+            return;
+        }
+    };
+    let dir = status.read_dir().to_path_buf();
+    let log = match status.read_log() {
+        Ok(log) => log,
+        Err(error) => {
+            add(
+                error.code(),
+                "error",
+                error.to_string(),
+                format!(
+                    "missionctl status validate --mission {}",
+                    summary.mission_slug
+                ),
+            );
+            return;
+        }
+    };
+    let Ok(fresh) = status.snapshot() else {
+        return;
+    };
+    let has_wp_files = std::fs::read_dir(status.primary_mission_dir().join("tasks"))
+        .map(|entries| {
+            entries.flatten().any(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.starts_with("WP") && name.ends_with(".md")
+            })
+        })
+        .unwrap_or(false);
+    if has_wp_files && fresh.work_packages.is_empty() {
+        add(
+            "UNINITIALIZED_STATUS",
+            "warning",
+            "Work-package files exist but no work package has a status".to_owned(),
+            format!("missionctl tasks finalize {}", summary.mission_slug),
+        );
+    }
+    let log_exists = dir.join(EVENT_LOG_FILE).exists();
+    let bytes = read_optional(&dir.join(SNAPSHOT_FILE)).ok().flatten();
+    let parsed: Option<Option<Value>> = bytes.map(|b| serde_json::from_slice::<Value>(&b).ok());
+    let on_disk = match &parsed {
+        None => SnapshotOnDisk::Missing,
+        Some(None) => SnapshotOnDisk::Unreadable,
+        Some(Some(value)) => SnapshotOnDisk::Parsed(value),
+    };
+    let drift: Vec<String> = validate(&log, &fresh, on_disk, log_exists)
+        .into_iter()
+        .filter(|finding| finding.code.starts_with("SNAPSHOT_"))
+        .map(|finding| finding.message)
+        .collect();
+    let has_events = log.transitions().next().is_some() || log.annotations().next().is_some();
+    if !drift.is_empty() && log_exists && has_events {
+        add(
+            "MATERIALIZATION_DRIFT",
+            "warning",
+            drift.join("; "),
+            format!(
+                "missionctl status materialize --mission {}",
+                summary.mission_slug
+            ),
+        );
+    }
+    let all_terminal = !fresh.work_packages.is_empty()
+        && fresh
+            .work_packages
+            .values()
+            .all(|state| state.lane.is_terminal());
+    if all_terminal && let Ok(dirs) = lane_worktree_dirs(repo, &summary.mission_slug) {
+        for dir in dirs {
+            let shown = dir
+                .path
+                .strip_prefix(repo.primary_root())
+                .unwrap_or(&dir.path);
+            let (what, fix) = if dir.registered {
+                (
+                    "lane worktree",
+                    format!("git worktree remove {}", shown.display()),
+                )
+            } else {
+                (
+                    "directory (not a worktree git knows)",
+                    format!("rm -r {} (after looking inside)", shown.display()),
+                )
+            };
+            add(
+                "ORPHAN_WORKSPACE",
+                "warning",
+                format!(
+                    "Every work package is done or canceled, but the {what} `{}` remains",
+                    shown.display()
+                ),
+                fix,
+            );
+        }
+    }
+    for (wp_id, state) in &fresh.work_packages {
+        let limit = match state.lane {
+            Lane::Claimed => STALE_CLAIMED_DAYS,
+            Lane::InProgress => STALE_IN_PROGRESS_DAYS,
+            _ => continue,
+        };
+        let Some(days) = state.last_transition_at.as_deref().and_then(days_of) else {
+            continue;
+        };
+        if today - days > limit {
+            add(
+                "STALE_CLAIM",
+                "warning",
+                format!("{wp_id} has been {} for {} days", state.lane, today - days),
+                format!(
+                    "missionctl move {wp_id} --to planned --force --actor <you> --reason \"release stale claim\" --mission {}",
+                    summary.mission_slug
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_of;
+
+    #[test]
+    fn dates_become_days() {
+        assert_eq!(days_of("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(days_of("2026-07-25T13:51:30.644518+00:00"), Some(20_659));
+        assert_eq!(days_of("2000-03-01"), Some(11_017));
+        assert_eq!(days_of("garbage"), None);
+    }
+}
