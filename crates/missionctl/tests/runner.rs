@@ -16,6 +16,7 @@ mod test_mission;
 mod test_next;
 mod test_planning;
 mod test_run;
+mod test_sk_repo;
 mod test_status_bad_input;
 mod test_status_commands;
 mod test_status_concurrency;

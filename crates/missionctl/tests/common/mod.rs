@@ -10,6 +10,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 pub(crate) mod git_repo;
+pub(crate) mod sk_repo;
 pub(crate) mod spec_kitty;
 
 /// The result type of the tests.
@@ -21,7 +22,23 @@ const GIT_DATE: &str = "2001-02-03T04:05:06+00:00";
 /// A temporary directory that stands in for the user's machine: `HOME`, `TMPDIR` and a
 /// scratch area live under it.
 pub(crate) struct TestEnv {
-    root: TempDir,
+    root: Root,
+}
+
+/// Where a [`TestEnv`] lives: a temporary directory removed when the environment is dropped,
+/// or a directory kept for the whole test run (see [`TestEnv::kept`]).
+enum Root {
+    Temporary(TempDir),
+    Kept(PathBuf),
+}
+
+impl Root {
+    fn path(&self) -> &Path {
+        match self {
+            Root::Temporary(dir) => dir.path(),
+            Root::Kept(path) => path,
+        }
+    }
 }
 
 impl TestEnv {
@@ -32,7 +49,20 @@ impl TestEnv {
             .tempdir()?;
         std::fs::create_dir(root.path().join("home"))?;
         std::fs::create_dir(root.path().join("tmp"))?;
-        Ok(TestEnv { root })
+        Ok(TestEnv {
+            root: Root::Temporary(root),
+        })
+    }
+
+    /// Returns an environment in `root` (created with `home/` and `tmp/`) that is never
+    /// removed by the tests: for state shared by the whole test run, which the caller cleans
+    /// up itself.
+    pub(crate) fn kept(root: PathBuf) -> anyhow::Result<TestEnv> {
+        std::fs::create_dir_all(root.join("home"))?;
+        std::fs::create_dir_all(root.join("tmp"))?;
+        Ok(TestEnv {
+            root: Root::Kept(root),
+        })
     }
 
     /// Returns the root of the environment (printed as `$TEST_ENV` in snapshots).
