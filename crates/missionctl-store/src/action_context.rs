@@ -17,7 +17,8 @@ use missionctl_core::run::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::fs_util::{PathError, read_optional};
+use crate::containment::Containment;
+use crate::fs_util::PathError;
 use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
 use crate::mission_dir::StatusReadError;
 use crate::repo::Repo;
@@ -104,6 +105,10 @@ impl Action {
 pub struct RuntimeLayout {
     /// `<primary>/.kittify/runtime` (absolute).
     pub runtime_dir: PathBuf,
+    /// What every read and write of the runtime goes through: `.kittify` and everything below
+    /// it are never reached through a symbolic link (see [`crate::containment`]).
+    #[serde(skip)]
+    pub containment: Containment,
 }
 
 impl RuntimeLayout {
@@ -157,6 +162,7 @@ impl RunFiles {
 pub fn resolve_runtime_layout(repo: &Repo) -> RuntimeLayout {
     RuntimeLayout {
         runtime_dir: repo.primary_root().join(RUNTIME_DIR),
+        containment: repo.containment().clone(),
     }
 }
 
@@ -299,7 +305,7 @@ impl ActionContextError {
             ActionContextError::WorkPackageUnresolved { .. } => "WORK_PACKAGE_UNRESOLVED",
             ActionContextError::WorkPackage(error) => error.code(),
             ActionContextError::LanesInvalid { .. } => "LANES_JSON_INVALID",
-            ActionContextError::Io(_) => "IO_ERROR",
+            ActionContextError::Io(error) => error.code(),
         }
     }
 
@@ -323,7 +329,7 @@ impl ActionContextError {
             ActionContextError::LanesInvalid { .. } => {
                 "Repair lanes.json, or finalize the work packages again to recompute it".to_owned()
             }
-            ActionContextError::Io(_) => "Check the path's permissions".to_owned(),
+            ActionContextError::Io(error) => error.hint(),
         }
     }
 }
@@ -385,19 +391,13 @@ fn normalize_wp_id(value: &str) -> Result<String, ActionContextError> {
 }
 
 /// The work packages defined by `tasks/WP*.md`, sorted by file name, with their ids.
-fn wp_files(primary_mission_dir: &Path) -> Result<Vec<(String, PathBuf)>, ActionContextError> {
+fn wp_files(
+    containment: &Containment,
+    primary_mission_dir: &Path,
+) -> Result<Vec<(String, PathBuf)>, ActionContextError> {
     let tasks = primary_mission_dir.join("tasks");
-    let entries = match std::fs::read_dir(&tasks) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(PathError {
-                action: "Cannot read",
-                path: tasks,
-                source,
-            }
-            .into());
-        }
+    let Some(entries) = containment.read_dir(&tasks)? else {
+        return Ok(Vec::new());
     };
     let mut files: Vec<(String, PathBuf)> = entries
         .flatten()
@@ -415,11 +415,14 @@ fn wp_files(primary_mission_dir: &Path) -> Result<Vec<(String, PathBuf)>, Action
 }
 
 /// Reads a work package's front matter (`None` for a file without one).
-fn wp_front_matter(path: &Path) -> Result<Option<Value>, ActionContextError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PathError {
+fn wp_front_matter(
+    containment: &Containment,
+    path: &Path,
+) -> Result<Option<Value>, ActionContextError> {
+    let text = containment.read_text(path)?.ok_or_else(|| PathError {
         action: "Cannot read",
         path: path.to_path_buf(),
-        source,
+        source: std::io::ErrorKind::NotFound.into(),
     })?;
     let Some(yaml) = front_matter(&text) else {
         return Ok(None);
@@ -451,10 +454,11 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
 
 /// Reads the lanes and their work packages from `lanes.json` (empty when there is none).
 fn lane_allocation(
+    containment: &Containment,
     primary_mission_dir: &Path,
 ) -> Result<Vec<(String, Vec<String>)>, ActionContextError> {
     let path = primary_mission_dir.join("lanes.json");
-    let Some(bytes) = read_optional(&path)? else {
+    let Some(bytes) = containment.read(&path)? else {
         return Ok(Vec::new());
     };
     let invalid = |message: String| ActionContextError::LanesInvalid {
@@ -502,7 +506,7 @@ fn resolve_work_package(
             .get(wp_id)
             .map_or(Lane::Uninitialized, |state| state.lane)
     };
-    let files = wp_files(primary_mission_dir)?;
+    let files = wp_files(repo.containment(), primary_mission_dir)?;
     let wp_id = match request.wp_id {
         Some(explicit) => normalize_wp_id(explicit)?,
         None => pick_work_package(&status, &files, request.action, &lane_of)?.ok_or_else(|| {
@@ -512,9 +516,9 @@ fn resolve_work_package(
             }
         })?,
     };
-    let wp_file = find_wp_file(primary_mission_dir, &wp_id)?;
+    let wp_file = find_wp_file(repo.containment(), primary_mission_dir, &wp_id)?;
     let front = match &wp_file {
-        Some(path) => wp_front_matter(path)?,
+        Some(path) => wp_front_matter(repo.containment(), path)?,
         None => None,
     };
     let front = front.as_ref();
@@ -523,7 +527,7 @@ fn resolve_work_package(
         .and_then(|front| front.get("execution_mode"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let lane_id = lane_allocation(primary_mission_dir)?
+    let lane_id = lane_allocation(repo.containment(), primary_mission_dir)?
         .into_iter()
         .find(|(_, wp_ids)| wp_ids.contains(&wp_id))
         .map(|(lane_id, _)| lane_id);
@@ -608,8 +612,10 @@ pub fn mission_facts(
     context: &ActionContext,
 ) -> Result<MissionFacts, ActionContextError> {
     let dir = &context.primary_mission_dir;
+    let containment = repo.containment();
     let text = |name: &str| -> Result<Option<String>, ActionContextError> {
-        Ok(read_optional(&dir.join(name))?
+        Ok(containment
+            .read(&dir.join(name))?
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     };
     let status = MissionStatus::load(repo, &context.mission_slug, &[])?;
@@ -617,11 +623,11 @@ pub fn mission_facts(
         .snapshot()
         .map_err(|source| read_error(&context.mission, source))?;
     let mut work_packages: Vec<WorkPackageFacts> = Vec::new();
-    for (wp_id, path) in wp_files(dir)? {
+    for (wp_id, path) in wp_files(containment, dir)? {
         if work_packages.iter().any(|wp| wp.wp_id == wp_id) {
             continue;
         }
-        let front = wp_front_matter(&path)?;
+        let front = wp_front_matter(containment, &path)?;
         let state = snapshot.work_packages.get(&wp_id);
         work_packages.push(WorkPackageFacts {
             lane: state.map_or(Lane::Uninitialized, |state| state.lane),
@@ -650,7 +656,7 @@ pub fn mission_facts(
     Ok(MissionFacts {
         spec: text("spec.md")?,
         plan: text("plan.md")?,
-        tasks_md: dir.join("tasks.md").is_file(),
+        tasks_md: containment.is_file(&dir.join("tasks.md"))?,
         work_packages,
         accepted,
     })

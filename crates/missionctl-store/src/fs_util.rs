@@ -3,6 +3,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::containment::Escape;
+
 /// An I/O error together with the path it happened on.
 #[derive(Debug, thiserror::Error)]
 #[error("{action} `{path}`: {source}")]
@@ -32,17 +34,79 @@ impl<T> IoResultExt<T> for io::Result<T> {
     }
 }
 
-/// Reads a whole file; `None` when it does not exist.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PathError> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(PathError {
-            action: "Cannot read",
-            path: path.to_path_buf(),
-            source,
-        }),
+impl PathError {
+    /// Returns the stable error code: `SYMLINK_REFUSED` or `PATH_OUTSIDE_REPOSITORY` for a
+    /// path [containment](crate::containment) refused, `IO_ERROR` for every other failure.
+    pub fn code(&self) -> &'static str {
+        self.escape().map_or("IO_ERROR", Escape::code)
     }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self.escape() {
+            Some(escape) => escape.hint(&self.path),
+            None => "Check the path's permissions".to_owned(),
+        }
+    }
+
+    /// Returns why containment refused the path, when it did.
+    pub fn escape(&self) -> Option<&Escape> {
+        self.source
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<Escape>())
+    }
+}
+
+/// Opens a file without following a symbolic link at its last component: a link is refused
+/// with [`Escape::SymbolicLink`], whatever it points at (intermediate directories are the
+/// caller's to check, see [`crate::containment`]).
+pub(crate) fn open_no_follow(
+    path: &Path,
+    options: &mut std::fs::OpenOptions,
+    action: &'static str,
+) -> Result<std::fs::File, PathError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    match options.open(path) {
+        Ok(file) => Ok(file),
+        Err(source) => {
+            // `O_NOFOLLOW` answers a link with `ELOOP`; look at the path itself rather than
+            // at the platform's error number (and refuse a link on platforms without it).
+            if std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_symlink()) {
+                return Err(crate::containment::symlink_refused(path, None));
+            }
+            Err(PathError {
+                action,
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    }
+}
+
+/// Reads a whole file without following a symbolic link at its last component; `None` when it
+/// does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PathError> {
+    use std::io::Read;
+
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    let mut file = match open_no_follow(path, &mut options, "Cannot read") {
+        Ok(file) => file,
+        Err(error)
+            if error.escape().is_none() && error.source.kind() == io::ErrorKind::NotFound =>
+        {
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .with_path("Cannot read", path)?;
+    Ok(Some(bytes))
 }
 
 /// Replaces `path` with `bytes` atomically: readers see the old bytes or the new ones, never a
@@ -78,7 +142,12 @@ pub(crate) fn replace_file(
     use std::io::Write;
 
     let dir = parent_dir(path);
-    let existing = match std::fs::metadata(path) {
+    let existing = match std::fs::symlink_metadata(path) {
+        // Renaming over a link would replace it without following it: refuse it as a read of
+        // it would be refused.
+        Ok(metadata) if metadata.is_symlink() => {
+            return Err(crate::containment::symlink_refused(path, None));
+        }
         Ok(metadata) => Some(metadata.permissions()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => None,
         Err(source) => {

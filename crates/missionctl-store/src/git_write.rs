@@ -58,7 +58,7 @@ impl GitWriteError {
         match self {
             GitWriteError::Gix { .. } => "GIT_WRITE_FAILED",
             GitWriteError::Git(error) => error.code(),
-            GitWriteError::Io(_) => "IO_ERROR",
+            GitWriteError::Io(error) => error.code(),
         }
     }
 
@@ -71,7 +71,7 @@ impl GitWriteError {
                     .to_owned()
             }
             GitWriteError::Git(error) => error.hint(),
-            GitWriteError::Io(_) => "Check the path's permissions".to_owned(),
+            GitWriteError::Io(error) => error.hint(),
         }
     }
 }

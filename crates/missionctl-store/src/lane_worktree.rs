@@ -47,7 +47,8 @@ use missionctl_core::workspace_context::{
 use serde::Serialize;
 
 use crate::clock::{Clock, isoformat};
-use crate::fs_util::{self, PathError};
+use crate::containment::Containment;
+use crate::fs_util::PathError;
 use crate::git::{GitError, git};
 use crate::meta_store::LANES_FILE_NAME;
 use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
@@ -272,7 +273,7 @@ impl WorktreeError {
             WorktreeError::UnhonorableBase { .. } => "UNHONORABLE_BASE",
             WorktreeError::NoImplementationCommit { .. } => "NO_IMPLEMENTATION_COMMIT",
             WorktreeError::Git(error) => error.code(),
-            WorktreeError::Io(_) => "IO_ERROR",
+            WorktreeError::Io(error) => error.code(),
         }
     }
 
@@ -363,7 +364,7 @@ impl WorktreeError {
                 workspace.display()
             ),
             WorktreeError::Git(error) => error.hint(),
-            WorktreeError::Io(_) => "Check the path's permissions".to_owned(),
+            WorktreeError::Io(error) => error.hint(),
         }
     }
 }
@@ -425,20 +426,28 @@ enum Presence {
     Absent,
 }
 
-fn presence(registry: &[RegisteredWorktree], path: &Path) -> Presence {
-    let on_disk = path.exists();
+/// A symbolic link at the path, or at `.worktrees/` above it, is refused (`SYMLINK_REFUSED`):
+/// a worktree is never used or created through one.
+fn presence(
+    containment: &Containment,
+    registry: &[RegisteredWorktree],
+    path: &Path,
+) -> Result<Presence, PathError> {
+    let on_disk = containment.exists(path)?;
     let registered = registry.iter().find(|entry| entry.path == path);
-    match registered {
-        Some(entry) if !entry.prunable && path.join(".git").exists() => Presence::Live {
-            branch: entry.branch.clone(),
-        },
+    Ok(match registered {
+        Some(entry) if !entry.prunable && containment.exists(&path.join(".git"))? => {
+            Presence::Live {
+                branch: entry.branch.clone(),
+            }
+        }
         Some(_) if on_disk => Presence::Husk,
         Some(entry) => Presence::Prunable {
             branch: entry.branch.clone(),
         },
         None if on_disk => Presence::Husk,
         None => Presence::Absent,
-    }
+    })
 }
 
 /// Where a work package's work happens.
@@ -559,15 +568,16 @@ pub fn implement_with(
     let mission = resolve_mission_context(repo, request.handle)?;
     let status = MissionStatus::load(repo, &mission.mission_slug, request.protected_branches)?;
     let primary_dir = status.primary_mission_dir().to_path_buf();
-    let wp_file =
-        find_wp_file(&primary_dir, wp_id)?.ok_or_else(|| WorktreeError::UnknownWorkPackage {
+    let wp_file = find_wp_file(repo.containment(), &primary_dir, wp_id)?.ok_or_else(|| {
+        WorktreeError::UnknownWorkPackage {
             wp_id: wp_id.to_owned(),
             mission_slug: mission.mission_slug.clone(),
-        })?;
+        }
+    })?;
     let target_branch = mission.context.branch_ref.target_branch.clone();
 
     let lane = if mission.topology.has_lanes() {
-        let lanes = read_lanes(&mission, &primary_dir)?;
+        let lanes = read_lanes(repo, &mission, &primary_dir)?;
         let lane = lanes
             .lane_for_wp(wp_id)
             .cloned()
@@ -737,8 +747,12 @@ fn record_lane_context(
     let lane = request.lane;
     let path =
         workspace_context::context_path(repo.primary_root(), &mission.mission_slug, &lane.lane_id);
-    let dependencies = crate::work_package::work_package_dependencies(primary_dir, request.wp_id)?;
-    let existing = workspace_context::read_context(&path)?
+    let dependencies = crate::work_package::work_package_dependencies(
+        repo.containment(),
+        primary_dir,
+        request.wp_id,
+    )?;
+    let existing = workspace_context::read_context(repo.containment(), &path)?
         .filter(|_| allocation.action != WorktreeAction::Created);
     let context = match existing {
         Some(mut context) => {
@@ -783,7 +797,7 @@ fn record_lane_context(
         }
     };
     exclude_from_status(repo, WORKSPACES_DIR)?;
-    workspace_context::write_context(&path, &context)?;
+    workspace_context::write_context(repo.containment(), &path, &context)?;
     Ok((path, context))
 }
 
@@ -804,13 +818,17 @@ fn commit_of(repo: &Repo, reference: &str) -> Option<String> {
 }
 
 fn read_lanes(
+    repo: &Repo,
     mission: &ResolvedMissionContext,
     primary_dir: &Path,
 ) -> Result<LanesManifest, WorktreeError> {
     let path = primary_dir.join(LANES_FILE_NAME);
-    let bytes = fs_util::read_optional(&path)?.ok_or_else(|| WorktreeError::LanesMissing {
-        mission_slug: mission.mission_slug.clone(),
-    })?;
+    let bytes = repo
+        .containment()
+        .read(&path)?
+        .ok_or_else(|| WorktreeError::LanesMissing {
+            mission_slug: mission.mission_slug.clone(),
+        })?;
     LanesManifest::parse(&bytes).map_err(|error| WorktreeError::LanesCorrupt {
         path,
         message: error.0,
@@ -891,7 +909,7 @@ fn ensure_lane_worktree(
             lane.lane_id
         )
     };
-    match presence(&registry, path) {
+    match presence(repo.containment(), &registry, path)? {
         Presence::Live { branch: actual } => {
             if actual.as_deref() != Some(branch.as_str()) {
                 return Err(WorktreeError::BranchMismatch {
@@ -944,7 +962,9 @@ fn exclude_from_status(repo: &Repo, dir: &str) -> Result<(), WorktreeError> {
         return Ok(());
     }
     let path = repo.common_dir().join("info").join("exclude");
-    let mut text = fs_util::read_optional(&path)?
+    let containment = repo.containment();
+    let mut text = containment
+        .read(&path)?
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default();
     if !text.is_empty() && !text.ends_with('\n') {
@@ -952,13 +972,9 @@ fn exclude_from_status(repo: &Repo, dir: &str) -> Result<(), WorktreeError> {
     }
     text.push_str(&format!("/{dir}/\n"));
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| PathError {
-            action: "Cannot create",
-            path: parent.to_path_buf(),
-            source,
-        })?;
+        containment.create_dir_all(parent)?;
     }
-    fs_util::atomic_write(&path, text.as_bytes())?;
+    containment.write(&path, text.as_bytes())?;
     Ok(())
 }
 
@@ -970,6 +986,8 @@ fn restore_worktree(
     branch: &str,
     sparse_for: Option<&ResolvedMissionContext>,
 ) -> Result<(), WorktreeError> {
+    // git would create the worktree through a link at `.worktrees/` or at the path.
+    repo.containment().check(path)?;
     git(repo.primary_root(), ["worktree", "prune"])?;
     exclude_from_status(repo, WORKTREES_DIR)?;
     let mut args: Vec<OsString> = vec!["worktree".into(), "add".into(), "--quiet".into()];
@@ -1071,6 +1089,7 @@ fn create_lane(
     let target = &mission.context.branch_ref.target_branch;
     let sparse = mission.topology == MissionTopology::LanesWithCoord;
     let (base, base_commit) = lane_start(repo, request, mission_branch)?;
+    repo.containment().check(path)?;
     exclude_from_status(repo, WORKTREES_DIR)?;
     let mut args: Vec<OsString> = vec![
         "worktree".into(),
@@ -1173,10 +1192,13 @@ pub fn check_review_commits(
         return Ok(());
     }
     let primary_dir = status.primary_mission_dir();
-    if !primary_dir.join(LANES_FILE_NAME).is_file() {
+    if !repo
+        .containment()
+        .is_file(&primary_dir.join(LANES_FILE_NAME))?
+    {
         return Ok(());
     }
-    let lanes = read_lanes(&mission, primary_dir)?;
+    let lanes = read_lanes(repo, &mission, primary_dir)?;
     let Some(lane) = lanes
         .lane_for_wp(wp_id)
         .filter(|lane| lane.lane_id != PLANNING_LANE_ID)
@@ -1186,11 +1208,10 @@ pub fn check_review_commits(
     let mission_branch = mission_branch(&mission);
     let target = &mission.context.branch_ref.target_branch;
     let branch = lane_branch_name(&mission_branch, &lane.lane_id, target);
-    let context = workspace_context::read_context(&workspace_context::context_path(
-        repo.primary_root(),
-        &mission.mission_slug,
-        &lane.lane_id,
-    ))?;
+    let context = workspace_context::read_context(
+        repo.containment(),
+        &workspace_context::context_path(repo.primary_root(), &mission.mission_slug, &lane.lane_id),
+    )?;
     let base = context.as_ref().map_or_else(
         || lane_parent(&mission),
         |context| context.base_branch.clone(),
@@ -1265,21 +1286,14 @@ pub fn lane_worktree_dirs(
     mission_dir: &str,
 ) -> Result<Vec<LaneWorktreeDir>, WorktreeError> {
     let root = repo.worktrees_dir();
-    let entries = match std::fs::read_dir(&root) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(WorktreeError::Io(PathError {
-                action: "Cannot list",
-                path: root,
-                source,
-            }));
-        }
+    let Some(entries) = repo.containment().read_dir(&root)? else {
+        return Ok(Vec::new());
     };
     let prefix = format!("{mission_dir}-lane-");
     let mut paths: Vec<PathBuf> = entries
         .flatten()
-        .filter(|entry| entry.path().is_dir())
+        // `file_type` does not follow a link: a linked directory is not a worktree.
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
         .filter(|entry| {
             entry
                 .file_name()
@@ -1296,13 +1310,18 @@ pub fn lane_worktree_dirs(
     }
     paths.sort();
     let registry = worktree_registry(repo)?;
-    Ok(paths
+    paths
         .into_iter()
-        .map(|path| LaneWorktreeDir {
-            registered: matches!(presence(&registry, &path), Presence::Live { .. }),
-            path,
+        .map(|path| {
+            Ok(LaneWorktreeDir {
+                registered: matches!(
+                    presence(repo.containment(), &registry, &path)?,
+                    Presence::Live { .. }
+                ),
+                path,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// What `worktree repair` found or did for one worktree.
@@ -1420,7 +1439,10 @@ fn repair_mission(
         let primary_dir = mission
             .primary_root
             .join(&mission.context.workspace.primary_mission_dir);
-        if let Some(bytes) = fs_util::read_optional(&primary_dir.join(LANES_FILE_NAME))? {
+        if let Some(bytes) = repo
+            .containment()
+            .read(&primary_dir.join(LANES_FILE_NAME))?
+        {
             let lanes =
                 LanesManifest::parse(&bytes).map_err(|error| WorktreeError::LanesCorrupt {
                     path: primary_dir.join(LANES_FILE_NAME),
@@ -1447,7 +1469,7 @@ fn repair_mission(
     for (kind, lane_id, path, branch) in wanted {
         let registry = worktree_registry(repo)?;
         let branch_exists = repo.local_branch_exists(&branch)?;
-        let (outcome, detail) = match presence(&registry, &path) {
+        let (outcome, detail) = match presence(repo.containment(), &registry, &path)? {
             Presence::Live { branch: actual } if actual.as_deref() == Some(branch.as_str()) => {
                 if branch_exists {
                     (RepairOutcome::Healthy, None)

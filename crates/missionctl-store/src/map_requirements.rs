@@ -27,7 +27,7 @@ use missionctl_core::work_package::{
 };
 use serde::Serialize;
 
-use crate::fs_util::{self, PathError};
+use crate::fs_util::PathError;
 use crate::planning::{PlanningError, PlanningSurface};
 use crate::repo::Repo;
 use crate::work_package::{WorkPackageFileError, load_work_packages};
@@ -162,7 +162,7 @@ impl MapRequirementsError {
             MapRequirementsError::Edit { .. } => "WP_FRONTMATTER_EDIT_REFUSED",
             MapRequirementsError::Planning(error) => error.code(),
             MapRequirementsError::WorkPackage(error) => error.code(),
-            MapRequirementsError::Io(_) => "IO_ERROR",
+            MapRequirementsError::Io(error) => error.code(),
         }
     }
 
@@ -220,7 +220,7 @@ impl MapRequirementsError {
             }
             MapRequirementsError::Planning(error) => error.hint(),
             MapRequirementsError::WorkPackage(error) => error.hint(),
-            MapRequirementsError::Io(_) => "Check the path's permissions".to_owned(),
+            MapRequirementsError::Io(error) => error.hint(),
         }
     }
 }
@@ -257,11 +257,12 @@ pub fn map_requirements(
     let surface = PlanningSurface::resolve(repo, handle)?;
     surface.check_writable(repo, protected_branches)?;
     let spec_rel = surface.repo_path("spec.md");
-    let spec = fs_util::read_optional(&surface.mission_dir.join("spec.md"))?.ok_or_else(|| {
-        MapRequirementsError::SpecMissing {
+    let spec = surface
+        .containment
+        .read(&surface.mission_dir.join("spec.md"))?
+        .ok_or_else(|| MapRequirementsError::SpecMissing {
             path: spec_rel.clone(),
-        }
-    })?;
+        })?;
     let declared = DeclaredRequirements::parse(&String::from_utf8_lossy(&spec));
     let check = RefCheck::of(given.iter().copied(), &declared);
     if !check.unknown.is_empty() {
@@ -272,7 +273,7 @@ pub fn map_requirements(
         });
     }
 
-    let mut entries = load_work_packages(&surface.mission_dir)?;
+    let mut entries = load_work_packages(&surface.containment, &surface.mission_dir)?;
     let index = find_entry(&surface, &entries, &wp_id)?;
     let entry = &entries[index];
     let before = entry.front.requirement_refs.clone();
@@ -293,7 +294,7 @@ pub fn map_requirements(
     let written_refs: Vec<String> = merged.iter().map(ToString::to_string).collect();
     let file_rel = surface.repo_path(&entry.file);
     let path = surface.mission_dir.join(&entry.file);
-    let original = fs_util::read_optional(&path)?.unwrap_or_default();
+    let original = surface.containment.read(&path)?.unwrap_or_default();
     let text = String::from_utf8_lossy(&original);
     let edited = set_requirement_refs(&text, &written_refs).map_err(|source| {
         MapRequirementsError::Edit {
@@ -318,7 +319,7 @@ pub fn map_requirements(
         .collect();
 
     if written {
-        fs_util::atomic_write(&path, edited.as_bytes())?;
+        surface.containment.write(&path, edited.as_bytes())?;
     }
     let message = format!(
         "chore: Map requirements for {wp_id} on {}",
@@ -328,7 +329,7 @@ pub fn map_requirements(
         Ok(commit) => commit,
         Err(error) => {
             if written {
-                fs_util::atomic_write(&path, &original)?;
+                surface.containment.write(&path, &original)?;
             }
             return Err(error.into());
         }

@@ -79,7 +79,7 @@ impl EventLogMergeError {
                 ..
             } => "EVENT_LOG_MERGE_CONFLICT",
             EventLogMergeError::Merge { .. } => "EVENT_LOG_INVALID",
-            EventLogMergeError::Read(_) | EventLogMergeError::Write(_) => "IO_ERROR",
+            EventLogMergeError::Read(error) | EventLogMergeError::Write(error) => error.code(),
         }
     }
 
@@ -100,6 +100,11 @@ impl EventLogMergeError {
             ),
             EventLogMergeError::Merge { path: None, .. } => {
                 "Fix the line on that side, or resolve the log by hand".to_owned()
+            }
+            EventLogMergeError::Read(error) | EventLogMergeError::Write(error)
+                if error.escape().is_some() =>
+            {
+                error.hint()
             }
             EventLogMergeError::Read(_) | EventLogMergeError::Write(_) => {
                 "Check the file's permissions, then run the merge again".to_owned()
@@ -189,7 +194,7 @@ impl InstallError {
     /// Returns the stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            InstallError::Attributes(_) => "IO_ERROR",
+            InstallError::Attributes(error) => error.code(),
             InstallError::AttributesNotText { .. } => "GITATTRIBUTES_INVALID",
             InstallError::Git(error) => error.code(),
         }
@@ -198,6 +203,7 @@ impl InstallError {
     /// Returns a hint the user can act on.
     pub fn hint(&self) -> String {
         match self {
+            InstallError::Attributes(error) if error.escape().is_some() => error.hint(),
             InstallError::Attributes(_) => {
                 "Check the permissions of `.gitattributes` and its directory".to_owned()
             }

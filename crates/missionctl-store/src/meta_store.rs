@@ -13,7 +13,8 @@ use missionctl_core::meta::{
 use missionctl_core::topology::LanesJsonState;
 use serde_json::Value;
 
-use crate::fs_util::{self, PathError};
+use crate::containment::Containment;
+use crate::fs_util::PathError;
 use crate::repo::Repo;
 
 /// The file name of a mission's lane allocation.
@@ -24,6 +25,7 @@ pub const LANES_FILE_NAME: &str = "lanes.json";
 pub struct PrimaryMissionDir {
     dir_name: String,
     path: PathBuf,
+    containment: Containment,
 }
 
 /// Whether a `meta.json` write checks Spec Kitty's validation rules first.
@@ -58,7 +60,7 @@ impl MetaFileError {
     pub fn code(&self) -> &'static str {
         match self {
             MetaFileError::Meta { source, .. } => source.code(),
-            MetaFileError::Io(_) => "IO_ERROR",
+            MetaFileError::Io(error) => error.code(),
         }
     }
 
@@ -66,7 +68,7 @@ impl MetaFileError {
     pub fn hint(&self) -> String {
         match self {
             MetaFileError::Meta { source, .. } => source.hint(),
-            MetaFileError::Io(_) => "Check the path's permissions".to_owned(),
+            MetaFileError::Io(error) => error.hint(),
         }
     }
 }
@@ -80,6 +82,7 @@ impl PrimaryMissionDir {
         Ok(PrimaryMissionDir {
             dir_name: dir_name.to_owned(),
             path: repo.kitty_specs_dir().join(dir_name),
+            containment: repo.containment().clone(),
         })
     }
 
@@ -103,9 +106,14 @@ impl PrimaryMissionDir {
         self.path.join(LANES_FILE_NAME)
     }
 
-    /// Returns true when the directory exists.
-    pub fn exists(&self) -> bool {
-        self.path.is_dir()
+    /// Returns the containment its reads and writes go through.
+    pub fn containment(&self) -> &Containment {
+        &self.containment
+    }
+
+    /// Returns true when the directory exists (a symbolic link on the way is refused).
+    pub fn exists(&self) -> Result<bool, PathError> {
+        self.containment.is_dir(&self.path)
     }
 
     /// Reads `meta.json` with one of Spec Kitty's [read policies](MetaReadPolicy).
@@ -113,10 +121,13 @@ impl PrimaryMissionDir {
     /// `Ok(None)` only under [`MetaReadPolicy::Optional`] for a missing file.
     pub fn read_meta(&self, policy: MetaReadPolicy) -> Result<Option<MissionMeta>, MetaFileError> {
         let path = self.meta_path();
-        let bytes = match (policy, fs_util::read_optional(&path)) {
+        let bytes = match (policy, self.containment.read(&path)) {
             (_, Ok(bytes)) => bytes,
-            // The silent policy never fails, even on an unreadable file.
-            (MetaReadPolicy::Silent, Err(_)) => return Ok(Some(MissionMeta::default())),
+            // The silent policy never fails, even on an unreadable file; a symbolic link on
+            // the way is not an unreadable file.
+            (MetaReadPolicy::Silent, Err(error)) if error.escape().is_none() => {
+                return Ok(Some(MissionMeta::default()));
+            }
             (_, Err(error)) => return Err(error.into()),
         };
         policy
@@ -152,10 +163,10 @@ impl PrimaryMissionDir {
                 })?;
         }
         let bytes = meta.to_canonical_bytes();
-        if fs_util::read_optional(&path)?.as_deref() == Some(bytes.as_slice()) {
+        if self.containment.read(&path)?.as_deref() == Some(bytes.as_slice()) {
             return Ok(false);
         }
-        fs_util::atomic_write(&path, &bytes)?;
+        self.containment.write(&path, &bytes)?;
         Ok(true)
     }
 
@@ -163,7 +174,7 @@ impl PrimaryMissionDir {
     /// present (a JSON object with a `lanes` list) or corrupt (anything else, which counts as
     /// no lanes).
     pub fn lanes_json_state(&self) -> Result<LanesJsonState, PathError> {
-        let Some(bytes) = fs_util::read_optional(&self.lanes_path())? else {
+        let Some(bytes) = self.containment.read(&self.lanes_path())? else {
             return Ok(LanesJsonState::Absent);
         };
         Ok(match serde_json::from_slice::<Value>(&bytes) {

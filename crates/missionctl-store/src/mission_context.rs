@@ -17,6 +17,7 @@ use missionctl_core::meta::HandleRule;
 use missionctl_core::topology::{MissionTopology, read_topology};
 use serde::Serialize;
 
+use crate::fs_util::PathError;
 use crate::meta_store::{MetaFileError, PrimaryMissionDir};
 use crate::mission_index::{LookupError, lanes_state_if_needed, resolve_handle};
 use crate::repo::Repo;
@@ -88,7 +89,7 @@ pub enum ResolveError {
     },
     /// An I/O error.
     #[error(transparent)]
-    Io(#[from] crate::fs_util::PathError),
+    Io(#[from] PathError),
 }
 
 impl ResolveError {
@@ -100,7 +101,7 @@ impl ResolveError {
             ResolveError::Meta(error) => error.code(),
             ResolveError::Context { source, .. } => source.code(),
             ResolveError::Read { source, .. } => source.code(),
-            ResolveError::Io(_) => "IO_ERROR",
+            ResolveError::Io(error) => error.code(),
         }
     }
 
@@ -132,7 +133,7 @@ impl ResolveError {
                 ),
                 other => other.hint(),
             },
-            ResolveError::Io(_) => "Check the path's permissions".to_owned(),
+            ResolveError::Io(error) => error.hint(),
         }
     }
 }
@@ -143,25 +144,34 @@ impl ResolveError {
 /// coordination-less topology, or a coordination topology whose `meta.json` declares no
 /// branch). Otherwise: two `stat`s (the worktree root, the mission directory inside it) and,
 /// only when the root is absent, the branch-existence check (local, then every remote; an
-/// unreadable ref store counts as existing).
-pub fn probe_coordination(repo: &Repo, context: &ExecutionContext) -> Option<CoordinationProbe> {
-    let worktree = context.workspace.coord_worktree.as_deref()?;
-    let mission_dir = context.workspace.coord_mission_dir.as_deref()?;
+/// unreadable ref store counts as existing). A symbolic link on the way to either is refused
+/// (`SYMLINK_REFUSED`), never followed.
+pub fn probe_coordination(
+    repo: &Repo,
+    context: &ExecutionContext,
+) -> Result<Option<CoordinationProbe>, PathError> {
+    let (Some(worktree), Some(mission_dir)) = (
+        context.workspace.coord_worktree.as_deref(),
+        context.workspace.coord_mission_dir.as_deref(),
+    ) else {
+        return Ok(None);
+    };
     let root = repo.primary_root();
-    let worktree_exists = root.join(worktree).exists();
-    let mission_dir_exists = worktree_exists && root.join(mission_dir).exists();
+    let containment = repo.containment();
+    let worktree_exists = containment.exists(&root.join(worktree))?;
+    let mission_dir_exists = worktree_exists && containment.exists(&root.join(mission_dir))?;
     let branch = context.branch_ref.coordination_branch.as_deref();
     let branch_exists = match (worktree_exists, branch) {
         (false, Some(branch)) => repo.coordination_branch_exists(branch),
         _ => true,
     };
-    Some(CoordinationProbe::from_facts(ProbeFacts {
+    Ok(Some(CoordinationProbe::from_facts(ProbeFacts {
         mid8_known: !context.identity.mid8().is_empty(),
         worktree_exists,
         mission_dir_exists,
         branch_declared: branch.is_some(),
         branch_exists,
-    }))
+    })))
 }
 
 /// Resolves a handle to the mission's execution context and its read and write surfaces.
@@ -197,7 +207,7 @@ pub fn resolve_dir_context(
         }
     })?;
     let context = resolve_context_for_mission(&subject, topology);
-    let probe = probe_coordination(repo, &context);
+    let probe = probe_coordination(repo, &context)?;
     // Without a probe the context has no coordination branch, and the core reads the primary
     // checkout without looking at the probe value.
     let read = context
@@ -209,6 +219,11 @@ pub fn resolve_dir_context(
             source,
         })?;
     let root = repo.primary_root();
+    let read_dir = root.join(&read.dir);
+    let write_dir = root.join(&context.status_surface.status_write_dir);
+    // Every status read and write happens below these two: no symbolic link on the way.
+    repo.containment().check(&read_dir)?;
+    repo.containment().check(&write_dir)?;
     Ok(ResolvedMissionContext {
         mission_slug,
         handle_rule,
@@ -217,8 +232,8 @@ pub fn resolve_dir_context(
         topology_stored: meta.stored_topology().is_some(),
         flattened: meta.flattened(),
         read_surface: read.surface,
-        read_dir: root.join(&read.dir),
-        write_dir: root.join(&context.status_surface.status_write_dir),
+        read_dir,
+        write_dir,
         probe,
         context,
         meta: meta.into_map(),

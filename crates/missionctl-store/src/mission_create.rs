@@ -265,7 +265,7 @@ impl CreateError {
             CreateError::Meta(error) => error.code(),
             CreateError::Repo(error) => error.code(),
             CreateError::Write { source, .. } => source.code(),
-            CreateError::Io(_) => "IO_ERROR",
+            CreateError::Io(error) => error.code(),
             CreateError::InjectedFailure { .. } => "INJECTED_FAILURE",
             CreateError::RollbackIncomplete { .. } => "ROLLBACK_INCOMPLETE",
         }
@@ -315,6 +315,7 @@ impl CreateError {
             CreateError::Meta(error) => error.hint(),
             CreateError::Repo(error) => error.hint(),
             CreateError::Write { source, .. } => source.hint(),
+            CreateError::Io(error) if error.escape().is_some() => error.hint(),
             CreateError::Io(_) => "Check the permissions of the repository".to_owned(),
             CreateError::InjectedFailure { .. } => {
                 "This failure was requested by a test".to_owned()
@@ -513,7 +514,9 @@ fn plan(
     let dir_name = mission_dir_name(&request.slug, mission_id.mid8());
     let mission_rel = format!("{KITTY_SPECS_DIR}/{dir_name}");
     let mission_dir = repo.kitty_specs_dir().join(&dir_name);
-    if mission_dir.exists() || path_in_commit(repo, parent, &mission_rel)? {
+    // A symbolic link at `kitty-specs/` (or at the new directory) is refused here, before
+    // anything is written.
+    if repo.containment().exists(&mission_dir)? || path_in_commit(repo, parent, &mission_rel)? {
         return Err(CreateError::MissionDirExists { path: mission_dir });
     }
     let coordination_branch = topology
@@ -725,7 +728,7 @@ fn execute(
 fn write_scaffold(repo: &Repo, plan: &Plan, journal: &mut Journal) -> Result<(), CreateError> {
     let root = repo.primary_root();
     let kitty_specs = repo.kitty_specs_dir();
-    if !kitty_specs.exists() {
+    if !repo.containment().exists(&kitty_specs)? {
         create_dir(&kitty_specs)?;
         journal.created_dir(kitty_specs.clone());
     }

@@ -78,7 +78,7 @@ impl StatusReadError {
             StatusReadError::LogSymlink(_) => "EVENT_LOG_SYMLINK",
             StatusReadError::LogInvalid { .. } => "EVENT_LOG_INVALID",
             StatusReadError::MetaInvalid { .. } => "META_JSON_INVALID",
-            StatusReadError::Io(_) => "IO_ERROR",
+            StatusReadError::Io(error) => error.code(),
         }
     }
 
@@ -101,7 +101,7 @@ impl StatusReadError {
             StatusReadError::MetaInvalid { .. } => {
                 "Repair meta.json so that it holds one JSON object".to_owned()
             }
-            StatusReadError::Io(_) => "Check the path's permissions".to_owned(),
+            StatusReadError::Io(error) => error.hint(),
         }
     }
 }

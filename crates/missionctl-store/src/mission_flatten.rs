@@ -64,7 +64,7 @@ impl FlattenError {
         match self {
             FlattenError::Lookup(error) => error.code(),
             FlattenError::Meta(error) => error.code(),
-            FlattenError::Io(_) => "IO_ERROR",
+            FlattenError::Io(error) => error.code(),
         }
     }
 
@@ -73,7 +73,7 @@ impl FlattenError {
         match self {
             FlattenError::Lookup(error) => error.hint(),
             FlattenError::Meta(error) => error.hint(),
-            FlattenError::Io(_) => "Check the path's permissions".to_owned(),
+            FlattenError::Io(error) => error.hint(),
         }
     }
 }
@@ -98,7 +98,13 @@ pub fn flatten_mission(repo: &Repo, handle: &str) -> Result<FlattenedMission, Fl
                 .join(WORKTREES_DIR)
                 .join(coordination_worktree_dir_name(dir.dir_name(), mid8))
         })
-        .filter(|worktree| worktree.exists());
+        .map(|worktree| {
+            Ok::<_, crate::fs_util::PathError>(
+                repo.containment().exists(&worktree)?.then_some(worktree),
+            )
+        })
+        .transpose()?
+        .flatten();
     match meta.flatten_coordination(lanes_json) {
         Some(outcome) => {
             dir.write_meta(&meta, MetaValidation::Skip)?;

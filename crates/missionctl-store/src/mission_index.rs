@@ -5,8 +5,7 @@
 //! and one small `meta.json` read per mission. Which mission a handle names is decided by the
 //! core's [`match_handle`]; this module only gathers the candidates.
 
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use missionctl_core::meta::{
     HandleError, HandleRule, META_FILE_NAME, MetaError, MetaReadPolicy, MissionCandidate,
@@ -104,7 +103,7 @@ impl LookupError {
             LookupError::Handle(error) => error.code(),
             LookupError::Meta(error) => error.code(),
             LookupError::Repo(error) => error.code(),
-            LookupError::Io(_) => "IO_ERROR",
+            LookupError::Io(error) => error.code(),
         }
     }
 
@@ -114,56 +113,80 @@ impl LookupError {
             LookupError::Handle(error) => error.hint(),
             LookupError::Meta(error) => error.hint(),
             LookupError::Repo(error) => error.hint(),
-            LookupError::Io(_) => "Check the path's permissions".to_owned(),
+            LookupError::Io(error) => error.hint(),
         }
     }
 }
 
-/// Returns the names of the directories under `kitty-specs/`, sorted; none when it is absent.
+/// A mission directory found by listing `kitty-specs/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MissionDirEntry {
+    /// The directory name.
+    pub(crate) name: String,
+    /// The entry is a symbolic link: listed, so that naming it says why it is refused, but
+    /// never read through (see [`crate::containment`]).
+    pub(crate) linked: bool,
+}
+
+/// Returns the directories under `kitty-specs/` (and the symbolic links there, which are
+/// never followed), sorted by name; none when it is absent.
 ///
 /// Entries that are not directories, and names that are not safe path segments (not UTF-8, a
 /// leading dot, spaces, …: no handle can name them and no path may be joined from them), are
-/// left out.
-pub(crate) fn mission_dir_names(repo: &Repo) -> Result<Vec<String>, PathError> {
+/// left out. `kitty-specs/` itself must not be a symbolic link (`SYMLINK_REFUSED`).
+pub(crate) fn mission_dir_entries(repo: &Repo) -> Result<Vec<MissionDirEntry>, PathError> {
     let root = repo.kitty_specs_dir();
-    let entries = match std::fs::read_dir(&root) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(PathError {
-                action: "Cannot list",
-                path: root,
-                source,
-            });
-        }
+    let Some(entries) = repo.containment().read_dir(&root)? else {
+        return Ok(Vec::new());
     };
-    let mut names = Vec::new();
+    let mut found = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| PathError {
             action: "Cannot list",
             path: root.clone(),
             source,
         })?;
-        // `file_type` does not follow a symbolic link; a linked mission directory counts as a
-        // directory, as it does for Spec Kitty's `is_dir()`.
-        let is_dir = entry
-            .file_type()
-            .is_ok_and(|kind| kind.is_dir() || (kind.is_symlink() && entry.path().is_dir()));
-        if let (true, Ok(name)) = (is_dir, entry.file_name().into_string())
-            && is_safe_path_segment(&name)
+        // `file_type` does not follow a symbolic link.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if let (true, Ok(name)) = (
+            kind.is_dir() || kind.is_symlink(),
+            entry.file_name().into_string(),
+        ) && is_safe_path_segment(&name)
         {
-            names.push(name);
+            found.push(MissionDirEntry {
+                name,
+                linked: kind.is_symlink(),
+            });
         }
     }
-    names.sort();
-    Ok(names)
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+/// Returns the names of [`mission_dir_entries`].
+pub(crate) fn mission_dir_names(repo: &Repo) -> Result<Vec<String>, PathError> {
+    Ok(mission_dir_entries(repo)?
+        .into_iter()
+        .map(|entry| entry.name)
+        .collect())
 }
 
 /// Returns the handle candidate of one mission directory: its `meta.json` read with the
-/// silent policy (a malformed file reads as an empty object, an unreadable one likewise).
-fn candidate(kitty_specs: &Path, dir_name: String) -> MissionCandidate {
-    let path = kitty_specs.join(&dir_name).join(META_FILE_NAME);
-    match fs_util::read_optional(&path) {
+/// silent policy (a malformed file reads as an empty object, an unreadable one likewise, and
+/// so does a directory that is a symbolic link, which is never read through).
+///
+/// `linked` is what a listing of `kitty-specs/` (already checked) said of the directory; `None`
+/// when it was not listed, and the whole path is checked.
+fn candidate(repo: &Repo, dir_name: String, linked: Option<bool>) -> MissionCandidate {
+    let path = repo.kitty_specs_dir().join(&dir_name).join(META_FILE_NAME);
+    let read = match linked {
+        Some(true) => return MissionCandidate::from_meta(dir_name, Some(&MissionMeta::default())),
+        Some(false) => fs_util::read_optional(&path),
+        None => repo.containment().read(&path),
+    };
+    match read {
         Ok(None) => MissionCandidate::from_meta(dir_name, None),
         Ok(Some(bytes)) => MissionCandidate {
             dir_name,
@@ -239,10 +262,9 @@ fn indexed_mission_id(bytes: &[u8]) -> Option<String> {
 impl MissionIndex {
     /// Lists `kitty-specs/*` of the primary checkout and reads each mission's identity.
     pub fn scan(repo: &Repo) -> Result<MissionIndex, LookupError> {
-        let kitty_specs = repo.kitty_specs_dir();
-        let candidates = mission_dir_names(repo)?
+        let candidates = mission_dir_entries(repo)?
             .into_iter()
-            .map(|dir_name| candidate(&kitty_specs, dir_name))
+            .map(|entry| candidate(repo, entry.name, Some(entry.linked)))
             .collect();
         Ok(MissionIndex { candidates })
     }
@@ -290,7 +312,7 @@ fn is_id_shaped(handle: &str) -> bool {
 /// answer. Every other handle scans the index.
 pub fn resolve_handle(repo: &Repo, handle: &str) -> Result<ResolvedHandle, LookupError> {
     if !is_id_shaped(handle) && check_safe_path_segment(handle).is_ok() {
-        let direct = candidate(&repo.kitty_specs_dir(), handle.to_owned());
+        let direct = candidate(repo, handle.to_owned(), None);
         if direct.has_meta && direct.mission_id.is_some() {
             let dir = PrimaryMissionDir::new(repo, handle).map_err(|_| HandleError::NotFound {
                 handle: handle.to_owned(),
@@ -352,6 +374,11 @@ pub fn summarize(repo: &Repo, dir: &PrimaryMissionDir) -> Result<MissionSummary,
         }
         Err(MetaFileError::Meta { source, .. }) => {
             summary.problem = Some(source.to_string());
+            return Ok(summary);
+        }
+        // A listing names a linked mission directory without reading through it.
+        Err(MetaFileError::Io(error)) if error.escape().is_some() => {
+            summary.problem = Some(error.to_string());
             return Ok(summary);
         }
         Err(error) => return Err(error.into()),

@@ -22,6 +22,8 @@ use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
 use missionctl_core::planning_artifact::{ArtifactKind, classify_artifact_path};
 use missionctl_core::topology::MissionTopology;
 
+use crate::containment::Containment;
+use crate::fs_util::PathError;
 use crate::git::{GitError, git};
 use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
 use crate::repo::{Repo, RepoError};
@@ -93,6 +95,9 @@ pub enum PlanningError {
     /// git failed while reading.
     #[error(transparent)]
     Git(#[from] GitError),
+    /// A file could not be read or written, or a path leads through a symbolic link.
+    #[error(transparent)]
+    Io(#[from] PathError),
 }
 
 impl PlanningError {
@@ -108,6 +113,7 @@ impl PlanningError {
             PlanningError::UnknownArtifact { .. } => "PLANNING_ARTIFACT_UNKNOWN",
             PlanningError::Commit { .. } => "PLANNING_COMMIT_FAILED",
             PlanningError::Git(error) => error.code(),
+            PlanningError::Io(error) => error.code(),
         }
     }
 
@@ -146,6 +152,7 @@ impl PlanningError {
             }
             PlanningError::Commit { source, .. } => source.hint(),
             PlanningError::Git(error) => error.hint(),
+            PlanningError::Io(error) => error.hint(),
         }
     }
 }
@@ -161,6 +168,8 @@ pub struct PlanningSurface {
     pub mission_rel: String,
     /// The branch planning commits go to: the mission's target branch.
     pub branch: String,
+    /// What every read and write of the surface goes through (see [`crate::containment`]).
+    pub containment: Containment,
 }
 
 impl PlanningSurface {
@@ -171,11 +180,13 @@ impl PlanningSurface {
         let mission_dir = mission.primary_root.join(&placement.planning_dir);
         let mission_rel = format!("{KITTY_SPECS_DIR}/{}", mission.mission_slug);
         let branch = placement.planning_ref.as_str().to_owned();
+        repo.containment().check(&mission_dir)?;
         Ok(PlanningSurface {
             mission,
             mission_dir,
             mission_rel,
             branch,
+            containment: repo.containment().clone(),
         })
     }
 

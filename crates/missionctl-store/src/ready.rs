@@ -13,7 +13,6 @@ use missionctl_core::lanes_manifest::LanesManifest;
 use missionctl_core::task_plan::{UnsatisfiedDependency, dependency_readiness, natural_id_order};
 use serde::Serialize;
 
-use crate::fs_util;
 use crate::meta_store::LANES_FILE_NAME;
 use crate::mission_dir::StatusReadError;
 use crate::status::MissionStatus;
@@ -89,14 +88,21 @@ impl ReadyError {
 /// Returns the ready and waiting work of a mission. See the [module](self) docs.
 pub fn mission_readiness(status: &MissionStatus) -> Result<MissionReadiness, ReadyError> {
     let mission_dir = status.primary_mission_dir();
-    let headers = work_package_headers(mission_dir)?;
+    let headers = work_package_headers(status.containment(), mission_dir)?;
     let snapshot = status.snapshot()?;
     let lane_of = |id: &str| snapshot.work_packages.get(id).map(|state| state.lane);
-    // Lanes are presentation here: an unreadable lanes.json only drops the lane column.
-    let lanes = fs_util::read_optional(&mission_dir.join(LANES_FILE_NAME))
-        .ok()
-        .flatten()
-        .and_then(|bytes| LanesManifest::parse(&bytes).ok());
+    // Lanes are presentation here: an unreadable lanes.json only drops the lane column (a
+    // symbolic link is refused all the same).
+    let lanes = match status
+        .containment()
+        .read(&mission_dir.join(LANES_FILE_NAME))
+    {
+        Ok(bytes) => bytes.and_then(|bytes| LanesManifest::parse(&bytes).ok()),
+        Err(error) if error.escape().is_some() => {
+            return Err(WorkPackageFileError::from(error).into());
+        }
+        Err(_) => None,
+    };
     let mut ready = Vec::new();
     let mut waiting = Vec::new();
     for header in headers {

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
 
+use crate::containment::Containment;
 use crate::fs_util::PathError;
 
 /// The directory name of git's metadata inside a working tree.
@@ -33,6 +34,7 @@ pub struct Repo {
     primary_root: PathBuf,
     common_dir: PathBuf,
     linked_worktree: Option<PathBuf>,
+    containment: Containment,
     git: gix::ThreadSafeRepository,
 }
 
@@ -142,7 +144,7 @@ impl RepoError {
             RepoError::BareRepository { .. } => "BARE_REPOSITORY_UNSUPPORTED",
             RepoError::Unreadable { .. } => "GIT_REPOSITORY_UNREADABLE",
             RepoError::InvalidBranchName { .. } => "INVALID_BRANCH_NAME",
-            RepoError::Io(_) => "IO_ERROR",
+            RepoError::Io(error) => error.code(),
         }
     }
 
@@ -163,7 +165,7 @@ impl RepoError {
             RepoError::InvalidBranchName { .. } => {
                 "Use a branch name git accepts (`git check-ref-format --branch <name>`)".to_owned()
             }
-            RepoError::Io(_) => "Check the path's permissions".to_owned(),
+            RepoError::Io(error) => error.hint(),
         }
     }
 }
@@ -217,9 +219,12 @@ impl Repo {
                 git_dir: primary.git_dir().to_path_buf(),
             });
         };
+        let primary_root = absolute(&primary_root)?;
+        let common_dir = absolute(primary.common_dir())?;
         Ok(Repo {
-            primary_root: absolute(&primary_root)?,
-            common_dir: absolute(primary.common_dir())?,
+            containment: Containment::new(&primary_root, &common_dir),
+            primary_root,
+            common_dir,
             linked_worktree,
             git: primary.into_sync(),
         })
@@ -234,6 +239,13 @@ impl Repo {
     /// worktree.
     pub fn common_dir(&self) -> &Path {
         &self.common_dir
+    }
+
+    /// Returns the containment every read and write of the repository's mission state goes
+    /// through: no symbolic link below the primary checkout or the common directory is
+    /// followed (see [`crate::containment`]).
+    pub fn containment(&self) -> &Containment {
+        &self.containment
     }
 
     /// Returns the root of the linked worktree discovery started in, or `None` when it started

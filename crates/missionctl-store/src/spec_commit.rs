@@ -22,7 +22,7 @@ use missionctl_core::next::{is_substantive_plan, is_substantive_spec};
 use missionctl_core::planning_artifact::ArtifactKind;
 use serde::Serialize;
 
-use crate::fs_util::{self, IoResultExt, PathError};
+use crate::fs_util::{IoResultExt, PathError};
 use crate::planning::{PlanningError, PlanningSurface};
 use crate::repo::Repo;
 
@@ -111,7 +111,7 @@ impl SpecCommitError {
         match self {
             SpecCommitError::Planning(error) => error.code(),
             SpecCommitError::NotFound { .. } => "PLANNING_FILE_NOT_FOUND",
-            SpecCommitError::Io(_) => "IO_ERROR",
+            SpecCommitError::Io(error) => error.code(),
         }
     }
 
@@ -124,7 +124,7 @@ impl SpecCommitError {
                  `kitty-specs/<mission>/spec.md`), or name none to commit the default set"
                     .to_owned()
             }
-            SpecCommitError::Io(_) => "Check the path's permissions".to_owned(),
+            SpecCommitError::Io(error) => error.hint(),
         }
     }
 }
@@ -142,7 +142,7 @@ pub fn spec_commit(
     if options.files.is_empty() {
         for name in DEFAULT_PLANNING_FILES {
             let path = surface.mission_dir.join(name);
-            if path.exists() {
+            if surface.containment.exists(&path)? {
                 collect(&surface, &path, name, &mut candidates)?;
             }
         }
@@ -198,7 +198,7 @@ fn template_reason(
         _ => return Ok(None),
     };
     let file = surface.mission.primary_root.join(repo_path);
-    let text = fs_util::read_optional(&file)?.unwrap_or_default();
+    let text = surface.containment.read(&file)?.unwrap_or_default();
     if check(&String::from_utf8_lossy(&text)) {
         return Ok(None);
     }
@@ -225,10 +225,17 @@ fn collect(
         .strip_prefix(&surface.mission_dir)
         .map_err(|_| outside(surface, given))?;
     let relative = slash_separated(relative);
+    // A link is refused even when it stays in the mission directory: git would commit the
+    // link, not the file it stands for.
+    surface.containment.check(path)?;
     let metadata = std::fs::symlink_metadata(path).with_path("Cannot read", path)?;
-    if metadata.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .with_path("Cannot read", path)?
+    if let Some(entries) = metadata
+        .is_dir()
+        .then(|| surface.containment.read_dir(path))
+        .transpose()?
+        .flatten()
+    {
+        let mut entries: Vec<PathBuf> = entries
             .map(|entry| entry.map(|entry| entry.path()))
             .collect::<Result<_, _>>()
             .with_path("Cannot read", path)?;
@@ -247,9 +254,9 @@ fn collect(
 }
 
 /// Returns the absolute path, under the mission directory, of a named file: relative to the
-/// mission directory, or absolute. A path that leaves the mission directory — by `..`, or
-/// through a symbolic link — is refused, then one that is not a planning artifact (whether it
-/// exists or not), then one that does not exist.
+/// mission directory, or absolute. A path that leaves the mission directory by `..` is refused,
+/// as is one through a symbolic link (`SYMLINK_REFUSED`), then one that is not a planning
+/// artifact (whether it exists or not), then one that does not exist.
 fn resolve_named(surface: &PlanningSurface, given: &str) -> Result<PathBuf, SpecCommitError> {
     let joined = surface.mission_dir.join(given);
     let mut normalized = PathBuf::new();
@@ -263,6 +270,11 @@ fn resolve_named(surface: &PlanningSurface, given: &str) -> Result<PathBuf, Spec
             }
             other => normalized.push(other.as_os_str()),
         }
+    }
+    // A symbolic link inside the mission directory is refused as such (`SYMLINK_REFUSED`):
+    // git would commit the link, not the file it stands for.
+    if normalized.starts_with(&surface.mission_dir) {
+        surface.containment.check(&normalized)?;
     }
     let exists = std::fs::symlink_metadata(&normalized).is_ok();
     if let Ok(relative) = normalized.strip_prefix(&surface.mission_dir) {

@@ -35,7 +35,7 @@ use missionctl_core::work_package::ExecutionMode;
 use serde::Serialize;
 
 use crate::clock::{Clock, isoformat};
-use crate::fs_util::{self, PathError};
+use crate::fs_util::PathError;
 use crate::meta_store::LANES_FILE_NAME;
 use crate::planning::{PlanningError, PlanningSurface};
 use crate::repo::Repo;
@@ -167,7 +167,7 @@ impl FinalizeError {
             FinalizeError::Lanes(error) => error.code(),
             FinalizeError::StatusLoad(error) => error.code(),
             FinalizeError::Status(error) => error.code(),
-            FinalizeError::Io(_) => "IO_ERROR",
+            FinalizeError::Io(error) => error.code(),
         }
     }
 
@@ -189,7 +189,7 @@ impl FinalizeError {
             }
             FinalizeError::StatusLoad(error) => error.hint(),
             FinalizeError::Status(error) => error.hint(),
-            FinalizeError::Io(_) => "Check the path's permissions".to_owned(),
+            FinalizeError::Io(error) => error.hint(),
         }
     }
 }
@@ -203,7 +203,7 @@ pub fn finalize_tasks(
 ) -> Result<FinalizeReport, FinalizeError> {
     let surface = PlanningSurface::resolve(repo, handle)?;
     let mission_slug = surface.mission_slug().to_owned();
-    let entries = load_work_packages(&surface.mission_dir)?;
+    let entries = load_work_packages(&surface.containment, &surface.mission_dir)?;
     if entries.is_empty() {
         return Err(FinalizeError::NoWorkPackages { mission_slug });
     }
@@ -215,7 +215,10 @@ pub fn finalize_tasks(
         });
     }
     let mut warnings: Vec<PlanFinding> = plan.warnings().cloned().collect();
-    let requirement_coverage = match fs_util::read_optional(&surface.mission_dir.join("spec.md"))? {
+    let requirement_coverage = match surface
+        .containment
+        .read(&surface.mission_dir.join("spec.md"))?
+    {
         Some(spec) => {
             let declared = DeclaredRequirements::parse(&String::from_utf8_lossy(&spec));
             warnings.extend(requirement_findings(&declared, &entries));
@@ -237,8 +240,10 @@ pub fn finalize_tasks(
 
     let has_lanes = surface.topology().has_lanes();
     let lanes_path = surface.mission_dir.join(LANES_FILE_NAME);
-    let existing =
-        fs_util::read_optional(&lanes_path)?.and_then(|bytes| LanesManifest::parse(&bytes).ok());
+    let existing = surface
+        .containment
+        .read(&lanes_path)?
+        .and_then(|bytes| LanesManifest::parse(&bytes).ok());
     let target_tip = || -> Result<Option<String>, FinalizeError> {
         Ok(repo
             .branch_tip(&surface.branch)
@@ -259,7 +264,10 @@ pub fn finalize_tasks(
         .map(|entry| surface.repo_path(&entry.file))
         .collect();
     for name in OTHER_PLANNING_FILES {
-        if surface.mission_dir.join(name).is_file() {
+        if surface
+            .containment
+            .is_file(&surface.mission_dir.join(name))?
+        {
             planning_paths.push(surface.repo_path(name));
         }
     }
@@ -311,7 +319,9 @@ pub fn finalize_tasks(
     if lanes_changed {
         // The planning commit Spec Kitty records: the target branch's tip after the seed.
         let computed = lanes_for(&surface, &entries, clock, target_tip()?)?;
-        fs_util::atomic_write(&lanes_path, computed.to_json().as_bytes())?;
+        surface
+            .containment
+            .write(&lanes_path, computed.to_json().as_bytes())?;
         lanes = Some(computed);
     } else if has_lanes {
         lanes = existing.or(lanes);

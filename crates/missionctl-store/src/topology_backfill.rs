@@ -114,13 +114,14 @@ impl BackfillError {
     /// Returns the stable error code.
     pub fn code(&self) -> &'static str {
         match self {
-            BackfillError::Io(_) => "IO_ERROR",
+            BackfillError::Io(error) => error.code(),
         }
     }
 
     /// Returns a hint the user can act on.
     pub fn hint(&self) -> String {
         match self {
+            BackfillError::Io(error) if error.escape().is_some() => error.hint(),
             BackfillError::Io(_) => "Check the permissions of `kitty-specs/`".to_owned(),
         }
     }

@@ -9,7 +9,8 @@ use missionctl_core::work_package::{
 };
 use serde_json::Value;
 
-use crate::fs_util::PathError;
+use crate::containment::Containment;
+use crate::fs_util::{self, PathError};
 
 /// Why a work-package file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +61,7 @@ impl WorkPackageFileError {
             WorkPackageFileError::InvalidFrontMatter { .. }
             | WorkPackageFileError::FrontMatter { .. } => "WP_FRONTMATTER_INVALID",
             WorkPackageFileError::FrontMatterMissing { .. } => "WP_FRONTMATTER_MISSING",
-            WorkPackageFileError::Io(_) => "IO_ERROR",
+            WorkPackageFileError::Io(error) => error.code(),
         }
     }
 
@@ -79,7 +80,7 @@ impl WorkPackageFileError {
                  `title`, …), and another `---` line"
                     .to_owned()
             }
-            WorkPackageFileError::Io(_) => "Check the path's permissions".to_owned(),
+            WorkPackageFileError::Io(error) => error.hint(),
         }
     }
 }
@@ -87,21 +88,13 @@ impl WorkPackageFileError {
 /// Returns the work package's file in `<mission_dir>/tasks/`: a Markdown file whose name
 /// starts with the id followed by `-`, `_` or `.` (case-insensitive), never `README`.
 pub fn find_wp_file(
+    containment: &Containment,
     mission_dir: &Path,
     wp_id: &str,
 ) -> Result<Option<PathBuf>, WorkPackageFileError> {
     let tasks = mission_dir.join("tasks");
-    let entries = match std::fs::read_dir(&tasks) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(PathError {
-                action: "Cannot read",
-                path: tasks,
-                source,
-            }
-            .into());
-        }
+    let Some(entries) = containment.read_dir(&tasks)? else {
+        return Ok(None);
     };
     let prefix = wp_id.to_ascii_lowercase();
     let mut found = Vec::new();
@@ -147,17 +140,14 @@ pub fn front_matter(text: &str) -> Option<&str> {
 /// Returns the subtask roster of a work package: its front matter's `subtasks` ids, trimmed,
 /// de-duplicated, in order. A work package without a file or without subtasks has none.
 pub fn subtask_roster(
+    containment: &Containment,
     mission_dir: &Path,
     wp_id: &str,
 ) -> Result<Vec<String>, WorkPackageFileError> {
-    let Some(path) = find_wp_file(mission_dir, wp_id)? else {
+    let Some(path) = find_wp_file(containment, mission_dir, wp_id)? else {
         return Ok(Vec::new());
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| PathError {
-        action: "Cannot read",
-        path: path.clone(),
-        source,
-    })?;
+    let text = read_text(&path)?;
     let Some(yaml) = front_matter(&text) else {
         return Ok(Vec::new());
     };
@@ -189,19 +179,25 @@ pub fn subtask_roster(
 
 /// Returns the titles of a mission's work packages, keyed by id, from the front matter of
 /// `tasks/WP*.md` (`work_package_id` or the file name's `WPnn` prefix; `title`). Files
-/// without readable front matter are skipped: titles are presentation, never status.
-pub fn wp_titles(mission_dir: &Path) -> std::collections::BTreeMap<String, String> {
+/// without readable front matter are skipped: titles are presentation, never status. A
+/// symbolic link (`tasks/` or a file in it) is refused all the same (`SYMLINK_REFUSED`).
+pub fn wp_titles(
+    containment: &Containment,
+    mission_dir: &Path,
+) -> Result<std::collections::BTreeMap<String, String>, PathError> {
     let mut titles = std::collections::BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(mission_dir.join("tasks")) else {
-        return titles;
+    let Some(entries) = containment.read_dir(&mission_dir.join("tasks"))? else {
+        return Ok(titles);
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.starts_with("WP") || !name.ends_with(".md") {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(entry.path()) else {
-            continue;
+        let text = match read_text(&entry.path()) {
+            Ok(text) => text,
+            Err(WorkPackageFileError::Io(error)) if error.escape().is_some() => return Err(error),
+            Err(_) => continue,
         };
         let Some(value) =
             front_matter(&text).and_then(|yaml| serde_saphyr::from_str::<Value>(yaml).ok())
@@ -222,24 +218,21 @@ pub fn wp_titles(mission_dir: &Path) -> std::collections::BTreeMap<String, Strin
             titles.insert(id, title.to_owned());
         }
     }
-    titles
+    Ok(titles)
 }
 
 /// Returns the work-package files of a mission directory, sorted by name: the Markdown files
 /// of `tasks/` whose name starts with `WP` (never `README`).
-pub fn work_package_files(mission_dir: &Path) -> Result<Vec<PathBuf>, WorkPackageFileError> {
+///
+/// `tasks/` and the directories above it must not be symbolic links (`SYMLINK_REFUSED`); a file
+/// that is a link is not a work-package file.
+pub fn work_package_files(
+    containment: &Containment,
+    mission_dir: &Path,
+) -> Result<Vec<PathBuf>, WorkPackageFileError> {
     let tasks = mission_dir.join("tasks");
-    let entries = match std::fs::read_dir(&tasks) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(PathError {
-                action: "Cannot read",
-                path: tasks,
-                source,
-            }
-            .into());
-        }
+    let Some(entries) = containment.read_dir(&tasks)? else {
+        return Ok(Vec::new());
     };
     let mut files = Vec::new();
     for entry in entries {
@@ -250,9 +243,13 @@ pub fn work_package_files(mission_dir: &Path) -> Result<Vec<PathBuf>, WorkPackag
         })?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
+        // A link is listed so that reading it refuses it, rather than dropping the work
+        // package silently.
         if name.starts_with("WP")
             && name.ends_with(".md")
-            && entry.file_type().is_ok_and(|kind| kind.is_file())
+            && entry
+                .file_type()
+                .is_ok_and(|kind| kind.is_file() || kind.is_symlink())
         {
             files.push(entry.path());
         }
@@ -261,12 +258,19 @@ pub fn work_package_files(mission_dir: &Path) -> Result<Vec<PathBuf>, WorkPackag
     Ok(files)
 }
 
+/// Reads a file of a `tasks/` directory already checked by [`Containment::read_dir`], never
+/// following a link at the file itself.
 fn read_text(path: &Path) -> Result<String, WorkPackageFileError> {
-    std::fs::read_to_string(path).map_err(|source| {
+    let bytes = fs_util::read_optional(path)?.ok_or_else(|| PathError {
+        action: "Cannot read",
+        path: path.to_path_buf(),
+        source: std::io::ErrorKind::NotFound.into(),
+    })?;
+    String::from_utf8(bytes).map_err(|error| {
         PathError {
             action: "Cannot read",
             path: path.to_path_buf(),
-            source,
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, error.utf8_error()),
         }
         .into()
     })
@@ -283,7 +287,7 @@ fn relative_name(path: &Path) -> String {
 
 /// Reads and parses one work-package file: front matter (with lines counted from the top of
 /// the file) and body.
-pub fn load_work_package(path: &Path) -> Result<WorkPackageEntry, WorkPackageFileError> {
+fn load_work_package(path: &Path) -> Result<WorkPackageEntry, WorkPackageFileError> {
     let text = read_text(path)?;
     let split =
         split_front_matter(&text).ok_or_else(|| WorkPackageFileError::FrontMatterMissing {
@@ -309,11 +313,12 @@ pub fn load_work_package(path: &Path) -> Result<WorkPackageEntry, WorkPackageFil
 /// work packages is read on a few threads; the result and the error reported (the first in
 /// file order) are the same as reading them one by one.
 pub fn load_work_packages(
+    containment: &Containment,
     mission_dir: &Path,
 ) -> Result<Vec<WorkPackageEntry>, WorkPackageFileError> {
     /// Below this many files one thread is faster than starting more.
     const PARALLEL_FROM: usize = 48;
-    let files = work_package_files(mission_dir)?;
+    let files = work_package_files(containment, mission_dir)?;
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(4);
@@ -363,9 +368,10 @@ pub struct WorkPackageHeader {
 
 /// Reads the id, title and dependencies of every work package of a mission directory.
 pub fn work_package_headers(
+    containment: &Containment,
     mission_dir: &Path,
 ) -> Result<Vec<WorkPackageHeader>, WorkPackageFileError> {
-    work_package_files(mission_dir)?
+    work_package_files(containment, mission_dir)?
         .iter()
         .map(|path| header(path))
         .collect()
@@ -406,10 +412,11 @@ fn header(path: &Path) -> Result<WorkPackageHeader, WorkPackageFileError> {
 /// Returns the dependencies of one work package, from its file's front matter; none when it
 /// has no file.
 pub fn work_package_dependencies(
+    containment: &Containment,
     mission_dir: &Path,
     wp_id: &str,
 ) -> Result<Vec<String>, WorkPackageFileError> {
-    match find_wp_file(mission_dir, wp_id)? {
+    match find_wp_file(containment, mission_dir, wp_id)? {
         Some(path) => Ok(header(&path)?.summary.dependencies),
         None => Ok(Vec::new()),
     }
@@ -422,7 +429,9 @@ mod tests {
     #[test]
     fn loading_names_the_file_line_and_field() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let tasks = dir.path().join("tasks");
+        let root = std::fs::canonicalize(dir.path())?;
+        let containment = Containment::new(&root, &root.join(".git"));
+        let tasks = root.join("tasks");
         std::fs::create_dir_all(&tasks)?;
         std::fs::write(tasks.join("README.md"), "not a work package")?;
         std::fs::write(
@@ -433,23 +442,26 @@ mod tests {
             tasks.join("WP02-b.md"),
             "---\ntitle: B\ndependencies: [WP01]\n---\n",
         )?;
-        let entries = load_work_packages(dir.path())?;
+        let entries = load_work_packages(&containment, &root)?;
         assert_eq!(
             entries.iter().map(WorkPackageEntry::id).collect::<Vec<_>>(),
             ["WP01", "WP02"]
         );
         assert_eq!(entries[0].body, "Body\n");
-        let headers = work_package_headers(dir.path())?;
+        let headers = work_package_headers(&containment, &root)?;
         assert_eq!(headers[1].wp_id, "WP02");
         assert_eq!(headers[1].summary.dependencies, ["WP01"]);
-        assert_eq!(work_package_dependencies(dir.path(), "WP02")?, ["WP01"]);
-        assert!(work_package_dependencies(dir.path(), "WP09")?.is_empty());
+        assert_eq!(
+            work_package_dependencies(&containment, &root, "WP02")?,
+            ["WP01"]
+        );
+        assert!(work_package_dependencies(&containment, &root, "WP09")?.is_empty());
 
         std::fs::write(
             tasks.join("WP03-c.md"),
             "---\ntitle: C\nowned_files: 7\n---\n",
         )?;
-        let error = load_work_packages(dir.path()).expect_err("a number");
+        let error = load_work_packages(&containment, &root).expect_err("a number");
         assert_eq!(error.code(), "WP_FRONTMATTER_INVALID");
         assert!(
             error.to_string().ends_with(
@@ -458,7 +470,7 @@ mod tests {
             "{error}"
         );
         std::fs::write(tasks.join("WP03-c.md"), "no front matter\n")?;
-        let error = load_work_packages(dir.path()).expect_err("no front matter");
+        let error = load_work_packages(&containment, &root).expect_err("no front matter");
         assert_eq!(error.code(), "WP_FRONTMATTER_MISSING");
         Ok(())
     }
@@ -466,7 +478,9 @@ mod tests {
     #[test]
     fn finds_the_file_and_reads_the_roster() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let tasks = dir.path().join("tasks");
+        let root = std::fs::canonicalize(dir.path())?;
+        let containment = Containment::new(&root, &root.join(".git"));
+        let tasks = root.join("tasks");
         std::fs::create_dir_all(&tasks)?;
         std::fs::write(tasks.join("README.md"), "x")?;
         std::fs::write(
@@ -474,13 +488,19 @@ mod tests {
             "---\nwork_package_id: WP01\nsubtasks:\n- T001\n- ' T002 '\n- T001\n---\n# Body\n",
         )?;
         std::fs::write(tasks.join("WP010-other.md"), "---\nsubtasks: [T9]\n---\n")?;
-        assert_eq!(subtask_roster(dir.path(), "WP01")?, vec!["T001", "T002"]);
-        assert_eq!(subtask_roster(dir.path(), "WP02")?, Vec::<String>::new());
+        assert_eq!(
+            subtask_roster(&containment, &root, "WP01")?,
+            vec!["T001", "T002"]
+        );
+        assert_eq!(
+            subtask_roster(&containment, &root, "WP02")?,
+            Vec::<String>::new()
+        );
         std::fs::write(tasks.join("wp01_copy.md"), "---\nsubtasks: []\n---\n")?;
-        let error = subtask_roster(dir.path(), "WP01").expect_err("two files");
+        let error = subtask_roster(&containment, &root, "WP01").expect_err("two files");
         assert_eq!(error.code(), "WP_FILE_AMBIGUOUS");
         std::fs::write(tasks.join("WP03-bad.md"), "---\nsubtasks: [\n---\n")?;
-        let error = subtask_roster(dir.path(), "WP03").expect_err("bad yaml");
+        let error = subtask_roster(&containment, &root, "WP03").expect_err("bad yaml");
         assert_eq!(error.code(), "WP_FRONTMATTER_INVALID");
         Ok(())
     }

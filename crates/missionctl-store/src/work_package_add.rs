@@ -104,7 +104,7 @@ impl AddWorkPackageError {
                 .map_or("WP_INVALID", |finding| finding.code),
             AddWorkPackageError::Planning(error) => error.code(),
             AddWorkPackageError::WorkPackage(error) => error.code(),
-            AddWorkPackageError::Io(_) => "IO_ERROR",
+            AddWorkPackageError::Io(error) => error.code(),
         }
     }
 
@@ -126,7 +126,7 @@ impl AddWorkPackageError {
             }
             AddWorkPackageError::Planning(error) => error.hint(),
             AddWorkPackageError::WorkPackage(error) => error.hint(),
-            AddWorkPackageError::Io(_) => "Check the path's permissions".to_owned(),
+            AddWorkPackageError::Io(error) => error.hint(),
         }
     }
 }
@@ -145,7 +145,7 @@ pub fn add_work_package(
         return Err(AddWorkPackageError::TitleMissing(request.wp_id.clone()));
     }
     let surface = PlanningSurface::resolve(repo, handle)?;
-    if let Some(path) = find_wp_file(&surface.mission_dir, &request.wp_id)? {
+    if let Some(path) = find_wp_file(&surface.containment, &surface.mission_dir, &request.wp_id)? {
         return Err(AddWorkPackageError::Exists {
             wp_id: request.wp_id.clone(),
             path,
@@ -164,7 +164,7 @@ pub fn add_work_package(
     let file_name = new.file_name();
     let text = new.render();
     let entry = new_entry(&file_name, &text);
-    let mut entries = load_work_packages(&surface.mission_dir)?;
+    let mut entries = load_work_packages(&surface.containment, &surface.mission_dir)?;
     let before: Vec<String> = validate_plan(&entries)
         .errors()
         .map(ToString::to_string)
@@ -184,7 +184,7 @@ pub fn add_work_package(
     surface.check_writable(repo, protected_branches)?;
 
     let tasks = surface.mission_dir.join("tasks");
-    std::fs::create_dir_all(&tasks).with_path("Cannot create", &tasks)?;
+    surface.containment.create_dir_all(&tasks)?;
     let path = tasks.join(&file_name);
     write_new(&path, text.as_bytes())?;
     Ok(AddedWorkPackage {

@@ -12,7 +12,8 @@ use missionctl_core::lanes_manifest::{LanesManifest, PLANNING_LANE_ID};
 use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::workspace_context::{WORKSPACES_DIR, WorkspaceContext, context_file_name};
 
-use crate::fs_util::{self, IoResultExt, PathError};
+use crate::containment::Containment;
+use crate::fs_util::PathError;
 use crate::meta_store::LANES_FILE_NAME;
 
 /// Returns the context file of a lane: `<primary>/.kittify/workspaces/<mission-dir>-<lane>.json`.
@@ -24,48 +25,55 @@ pub fn context_path(primary_root: &Path, mission_dir: &str, lane_id: &str) -> Pa
 
 /// Reads a context file; `None` when it does not exist or is not a valid context (Spec Kitty
 /// reads a malformed file as absent too).
-pub fn read_context(path: &Path) -> Result<Option<WorkspaceContext>, PathError> {
-    Ok(fs_util::read_optional(path)?.and_then(|bytes| WorkspaceContext::parse(&bytes).ok()))
+///
+/// `.kittify`, `.kittify/workspaces` and the file are never reached through a symbolic link
+/// (`SYMLINK_REFUSED`), as for every function here.
+pub fn read_context(
+    containment: &Containment,
+    path: &Path,
+) -> Result<Option<WorkspaceContext>, PathError> {
+    Ok(containment
+        .read(path)?
+        .and_then(|bytes| WorkspaceContext::parse(&bytes).ok()))
 }
 
 /// Writes a context file atomically when its bytes differ from what is there; returns whether
 /// it wrote.
-pub fn write_context(path: &Path, context: &WorkspaceContext) -> Result<bool, PathError> {
+pub fn write_context(
+    containment: &Containment,
+    path: &Path,
+    context: &WorkspaceContext,
+) -> Result<bool, PathError> {
     let bytes = context.to_json();
-    if fs_util::read_optional(path)?.as_deref() == Some(bytes.as_bytes()) {
+    if containment.read(path)?.as_deref() == Some(bytes.as_bytes()) {
         return Ok(false);
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_path("Cannot create", parent)?;
+        containment.create_dir_all(parent)?;
     }
-    fs_util::atomic_write(path, bytes.as_bytes())?;
+    containment.write(path, bytes.as_bytes())?;
     Ok(true)
 }
 
 /// Deletes a context file; returns whether it existed.
-pub fn remove_context(path: &Path) -> Result<bool, PathError> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(true),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(source) => Err(PathError {
-            action: "Cannot remove",
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+pub fn remove_context(containment: &Containment, path: &Path) -> Result<bool, PathError> {
+    containment.remove_file(path)
 }
 
 /// Returns the context file of `wp_id`'s lane when every work package of that lane is done or
 /// canceled in `snapshot`, and the file exists; `None` otherwise (no `lanes.json`, the
 /// planning lane, a lane with work left).
 pub(crate) fn terminal_lane_context(
+    containment: &Containment,
     primary_root: &Path,
     primary_mission_dir: &Path,
     mission_dir: &str,
     wp_id: &str,
     snapshot: &StatusSnapshot,
 ) -> Option<PathBuf> {
-    let bytes = fs_util::read_optional(&primary_mission_dir.join(LANES_FILE_NAME)).ok()??;
+    let bytes = containment
+        .read(&primary_mission_dir.join(LANES_FILE_NAME))
+        .ok()??;
     let lanes = LanesManifest::parse(&bytes).ok()?;
     let lane = lanes
         .lane_for_wp(wp_id)
@@ -77,5 +85,5 @@ pub(crate) fn terminal_lane_context(
             .is_some_and(|state| state.lane.is_terminal())
     });
     let path = context_path(primary_root, mission_dir, &lane.lane_id);
-    (terminal && path.is_file()).then_some(path)
+    (terminal && containment.is_file(&path).ok()?).then_some(path)
 }

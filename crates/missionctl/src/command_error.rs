@@ -164,8 +164,12 @@ impl From<GitError> for CliError {
 
 impl From<PathError> for CliError {
     fn from(error: PathError) -> CliError {
-        CliError::user(IO_ERROR, error.to_string())
-            .with_hint("Check that the path exists and that you may use it".to_owned())
+        let hint = match error.escape() {
+            Some(_) => error.hint(),
+            None => "Check that the path exists and that you may use it".to_owned(),
+        };
+        CliError::user(error.code(), error.to_string())
+            .with_hint(hint)
             .with_sources_of(&error)
     }
 }

@@ -21,7 +21,7 @@
 
 mod next;
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -39,7 +39,7 @@ use crate::action_context::{
     resolve_action_context, resolve_runtime_layout,
 };
 use crate::clock::{Clock, isoformat};
-use crate::fs_util::{IoResultExt, PathError, atomic_write, read_optional};
+use crate::fs_util::{IoResultExt, PathError};
 use crate::mission_index::resolve_handle;
 use crate::repo::Repo;
 
@@ -128,7 +128,7 @@ impl RunError {
             RunError::RunDirExists(_) => "RUN_DIR_EXISTS",
             RunError::LockTimeout { .. } => "RUNTIME_LOCK_TIMEOUT",
             RunError::RunNotFound(_) => "RUN_NOT_FOUND",
-            RunError::Io(_) => "IO_ERROR",
+            RunError::Io(error) => error.code(),
         }
     }
 
@@ -158,7 +158,7 @@ impl RunError {
                 "Pass a run id from `missionctl run list`, or a mission handle whose run was started"
                     .to_owned()
             }
-            RunError::Io(_) => "Check the path's permissions".to_owned(),
+            RunError::Io(error) => error.hint(),
         }
     }
 }
@@ -170,15 +170,8 @@ struct RuntimeLock {
 }
 
 fn lock(layout: &RuntimeLayout) -> Result<RuntimeLock, RunError> {
-    std::fs::create_dir_all(&layout.runtime_dir).with_path("Cannot create", &layout.runtime_dir)?;
     let path = layout.lock_file();
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .with_path("Cannot open", &path)?;
+    let file = layout.containment.open_lock(&path)?;
     let started = Instant::now();
     loop {
         match file.try_lock() {
@@ -207,7 +200,9 @@ fn lock(layout: &RuntimeLayout) -> Result<RuntimeLock, RunError> {
 /// Reads the index as Spec Kitty does: a missing or unreadable index is empty.
 pub fn read_index(layout: &RuntimeLayout) -> Result<FeatureRunsIndex, RunError> {
     let path = layout.feature_runs();
-    Ok(read_optional(&path)?
+    Ok(layout
+        .containment
+        .read(&path)?
         .and_then(|bytes| FeatureRunsIndex::parse(&bytes).ok())
         .unwrap_or_default())
 }
@@ -216,7 +211,7 @@ pub fn read_index(layout: &RuntimeLayout) -> Result<FeatureRunsIndex, RunError> 
 /// than overwritten.
 fn read_index_for_write(layout: &RuntimeLayout) -> Result<FeatureRunsIndex, RunError> {
     let path = layout.feature_runs();
-    match read_optional(&path)? {
+    match layout.containment.read(&path)? {
         None => Ok(FeatureRunsIndex::default()),
         Some(bytes) => FeatureRunsIndex::parse(&bytes)
             .map_err(|source| RunError::IndexInvalid { path, source }),
@@ -238,19 +233,34 @@ pub struct LoadedRun {
 ///
 /// The run always lives under this repository's `runs/<run_id>`: a `run_dir` recorded on
 /// another machine, or pointing anywhere else, is never read or written.
-fn locate(layout: &RuntimeLayout, entry: &FeatureRunEntry) -> Option<RunFiles> {
+fn locate(layout: &RuntimeLayout, entry: &FeatureRunEntry) -> Result<Option<RunFiles>, PathError> {
     if !is_valid_run_id(&entry.run_id) {
-        return None;
+        return Ok(None);
     }
-    let files = RunFiles {
-        dir: layout.run_dir(&entry.run_id),
-    };
-    files.state().is_file().then_some(files)
+    with_state(
+        layout,
+        RunFiles {
+            dir: layout.run_dir(&entry.run_id),
+        },
+    )
 }
 
-fn load_run(files: RunFiles, mission_type: Option<&str>) -> Result<LoadedRun, RunError> {
+/// Returns the run's files when its `state.json` exists.
+fn with_state(layout: &RuntimeLayout, files: RunFiles) -> Result<Option<RunFiles>, PathError> {
+    Ok(layout.containment.is_file(&files.state())?.then_some(files))
+}
+
+fn load_run(
+    layout: &RuntimeLayout,
+    files: RunFiles,
+    mission_type: Option<&str>,
+) -> Result<LoadedRun, RunError> {
     let path = files.state();
-    let bytes = std::fs::read(&path).with_path("Cannot read", &path)?;
+    let bytes = layout.containment.read(&path)?.ok_or_else(|| PathError {
+        action: "Cannot read",
+        path: path.clone(),
+        source: std::io::ErrorKind::NotFound.into(),
+    })?;
     let snapshot = MissionRunSnapshot::parse(&bytes)
         .map_err(|source| RunError::StateInvalid { path, source })?;
     Ok(LoadedRun {
@@ -277,8 +287,8 @@ pub fn find_mission_run(
     let Some(entry) = index.entry(mission_slug) else {
         return Ok(None);
     };
-    match locate(layout, &entry) {
-        Some(files) => load_run(files, entry.mission_key.as_deref()).map(Some),
+    match locate(layout, &entry)? {
+        Some(files) => load_run(layout, files, entry.mission_key.as_deref()).map(Some),
         None => Ok(None),
     }
 }
@@ -295,7 +305,11 @@ fn ensure_supported(context: &ActionContext) -> Result<(), RunError> {
 }
 
 /// Appends events to a run's log and flushes it.
-fn append_events(path: &Path, events: &[RunEvent]) -> Result<(), PathError> {
+fn append_events(
+    layout: &RuntimeLayout,
+    path: &Path,
+    events: &[RunEvent],
+) -> Result<(), PathError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -304,11 +318,7 @@ fn append_events(path: &Path, events: &[RunEvent]) -> Result<(), PathError> {
         text.push_str(&event.to_json_line());
         text.push('\n');
     }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_path("Cannot open", path)?;
+    let mut file = layout.containment.open_append(path)?;
     file.write_all(text.as_bytes())
         .with_path("Cannot append to", path)?;
     file.sync_data().with_path("Cannot flush", path)
@@ -328,21 +338,13 @@ fn start_locked(
     let files = RunFiles {
         dir: layout.run_dir(&run_id),
     };
-    let runs_dir = layout.runs_dir();
-    std::fs::create_dir_all(&runs_dir).with_path("Cannot create", &runs_dir)?;
-    match std::fs::create_dir(&files.dir) {
+    layout.containment.create_dir_all(&layout.runs_dir())?;
+    match layout.containment.create_dir(&files.dir) {
         Ok(()) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+        Err(error) if error.source.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(RunError::RunDirExists(files.dir));
         }
-        Err(source) => {
-            return Err(PathError {
-                action: "Cannot create",
-                path: files.dir,
-                source,
-            }
-            .into());
-        }
+        Err(error) => return Err(error.into()),
     }
     let written = write_new_run(context, clock, &files, &run_id, index);
     if written.is_err() {
@@ -359,7 +361,8 @@ fn write_new_run(
     run_id: &str,
     index: &mut FeatureRunsIndex,
 ) -> Result<LoadedRun, RunError> {
-    atomic_write(&files.frozen_template(), BUILTIN_TEMPLATE)?;
+    let containment = &context.runtime.containment;
+    containment.write(&files.frozen_template(), BUILTIN_TEMPLATE)?;
     let snapshot = MissionRunSnapshot::new_run(
         run_id,
         SUPPORTED_MISSION_TYPE,
@@ -368,9 +371,10 @@ fn write_new_run(
         Some(&context.mission_id),
         &context.mission_slug,
     );
-    atomic_write(&files.state(), snapshot.to_json_string().as_bytes())?;
+    containment.write(&files.state(), snapshot.to_json_string().as_bytes())?;
     let now = isoformat(clock.now());
     append_events(
+        &context.runtime,
         &files.events(),
         &[RunEvent::mission_run_started(
             run_id,
@@ -390,7 +394,7 @@ fn write_new_run(
         &FeatureRunEntry::for_run(&run, &context.mission_type),
     );
     let index_path = context.runtime.feature_runs();
-    atomic_write(&index_path, index.to_json_string().as_bytes())?;
+    containment.write(&index_path, index.to_json_string().as_bytes())?;
     Ok(LoadedRun {
         run,
         snapshot,
@@ -405,9 +409,12 @@ fn get_or_start_locked(
 ) -> Result<(LoadedRun, bool), RunError> {
     let mut index = read_index_for_write(&context.runtime)?;
     if let Some(entry) = index.entry(&context.mission_slug)
-        && let Some(files) = locate(&context.runtime, &entry)
+        && let Some(files) = locate(&context.runtime, &entry)?
     {
-        return Ok((load_run(files, entry.mission_key.as_deref())?, false));
+        return Ok((
+            load_run(&context.runtime, files, entry.mission_key.as_deref())?,
+            false,
+        ));
     }
     Ok((start_locked(context, clock, &mut index)?, true))
 }
@@ -488,7 +495,7 @@ fn summarize(
     files: Option<RunFiles>,
     layout: &RuntimeLayout,
 ) -> RunSummary {
-    let loaded = files.map(|files| load_run(files, None));
+    let loaded = files.map(|files| load_run(layout, files, None));
     let (snapshot, problem) = match loaded {
         Some(Ok(run)) => (Some(run.snapshot), None),
         Some(Err(error)) => (None, Some(error.to_string())),
@@ -525,7 +532,7 @@ pub fn list_runs(repo: &Repo) -> Result<Vec<RunSummary>, RunError> {
     let mut runs = Vec::new();
     let mut seen = Vec::new();
     for (slug, entry) in index.entries() {
-        let files = locate(&layout, &entry);
+        let files = locate(&layout, &entry)?;
         seen.push(entry.run_id.clone());
         runs.push(summarize(
             Some(slug),
@@ -536,28 +543,22 @@ pub fn list_runs(repo: &Repo) -> Result<Vec<RunSummary>, RunError> {
         ));
     }
     let runs_dir = layout.runs_dir();
-    let mut orphans: Vec<String> = match std::fs::read_dir(&runs_dir) {
-        Ok(entries) => entries
+    let mut orphans: Vec<String> = match layout.containment.read_dir(&runs_dir)? {
+        Some(entries) => entries
             .flatten()
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .filter(|name| is_valid_run_id(name) && !seen.contains(name))
             .collect(),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => {
-            return Err(PathError {
-                action: "Cannot read",
-                path: runs_dir,
-                source,
-            }
-            .into());
-        }
+        None => Vec::new(),
     };
     orphans.sort();
     for run_id in orphans {
-        let files = RunFiles {
-            dir: layout.run_dir(&run_id),
-        };
-        let files = files.state().is_file().then_some(files);
+        let files = with_state(
+            &layout,
+            RunFiles {
+                dir: layout.run_dir(&run_id),
+            },
+        )?;
         runs.push(summarize(None, None, &run_id, files, &layout));
     }
     Ok(runs)
@@ -585,29 +586,32 @@ pub struct RunDetails {
 pub fn show_run(repo: &Repo, selector: &str) -> Result<RunDetails, RunError> {
     let layout = resolve_runtime_layout(repo);
     let index = read_index(&layout)?;
-    let by_run_id = || {
-        is_valid_run_id(selector)
-            .then(|| RunFiles {
-                dir: layout.run_dir(selector),
-            })
-            .filter(|files| files.state().is_file())
-            .map(|files| (index.find_by_run_id(selector), files))
+    type Found = Option<(Option<(String, FeatureRunEntry)>, RunFiles)>;
+    let by_run_id = || -> Result<Found, PathError> {
+        if !is_valid_run_id(selector) {
+            return Ok(None);
+        }
+        let files = RunFiles {
+            dir: layout.run_dir(selector),
+        };
+        Ok(with_state(&layout, files)?.map(|files| (index.find_by_run_id(selector), files)))
     };
-    let by_entry = |found: Option<(String, FeatureRunEntry)>| {
-        found.and_then(|(slug, entry)| {
-            locate(&layout, &entry).map(|files| (Some((slug, entry)), files))
-        })
+    let by_entry = |found: Option<(String, FeatureRunEntry)>| -> Result<Found, PathError> {
+        let Some((slug, entry)) = found else {
+            return Ok(None);
+        };
+        Ok(locate(&layout, &entry)?.map(|files| (Some((slug, entry)), files)))
     };
-    let found = by_run_id()
-        .or_else(|| by_entry(index.find_by_mission_id(selector)))
-        .or_else(|| {
-            let slug = resolve_handle(repo, selector)
-                .ok()?
-                .dir
-                .dir_name()
-                .to_owned();
-            by_entry(index.entry(&slug).map(|entry| (slug, entry)))
-        });
+    let mut found = by_run_id()?;
+    if found.is_none() {
+        found = by_entry(index.find_by_mission_id(selector))?;
+    }
+    if found.is_none()
+        && let Ok(resolved) = resolve_handle(repo, selector)
+    {
+        let slug = resolved.dir.dir_name().to_owned();
+        found = by_entry(index.entry(&slug).map(|entry| (slug, entry)))?;
+    }
     let Some((indexed, files)) = found else {
         return Err(RunError::RunNotFound(selector.to_owned()));
     };
@@ -616,13 +620,14 @@ pub fn show_run(repo: &Repo, selector: &str) -> Result<RunDetails, RunError> {
         None => (None, None),
     };
     let loaded = load_run(
+        &layout,
         files,
         index_entry
             .as_ref()
             .and_then(|entry| entry.mission_key.as_deref()),
     )?;
     let events_path = loaded.files.events();
-    let log = RunEventLog::parse(&read_optional(&events_path)?.unwrap_or_default());
+    let log = RunEventLog::parse(&layout.containment.read(&events_path)?.unwrap_or_default());
     Ok(RunDetails {
         mission_slug: mission_slug.or_else(|| loaded.snapshot.mission_slug.clone()),
         state: loaded.snapshot.to_value(),

@@ -14,7 +14,6 @@ use crate::action_context::{
     Action, ActionContext, ActionRequest, mission_facts, resolve_action_context,
 };
 use crate::clock::{Clock, isoformat};
-use crate::fs_util::atomic_write;
 use crate::repo::Repo;
 
 /// What `next` decided, and the context it resolved for the decided action.
@@ -127,9 +126,9 @@ pub fn advance_next(
     let advanced = advance(&snapshot, &facts, agent, result, &timestamp);
     // Resolved before anything is written, so a context error leaves the run as it was.
     let context = decided_context(repo, &base, &advanced.next)?;
-    append_events(&files.events(), &advanced.events)?;
+    append_events(&base.runtime, &files.events(), &advanced.events)?;
     if advanced.snapshot != snapshot {
-        atomic_write(
+        base.runtime.containment.write(
             &files.state(),
             advanced.snapshot.to_json_string().as_bytes(),
         )?;

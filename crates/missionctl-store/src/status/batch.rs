@@ -134,7 +134,11 @@ impl MissionStatus {
         if !is_valid_wp_id(wp_id) {
             return Err(StatusWriteError::InvalidWpId(wp_id.to_owned()));
         }
-        let roster = crate::work_package::subtask_roster(&self.primary_mission_dir, wp_id)?;
+        let roster = crate::work_package::subtask_roster(
+            self.repo.containment(),
+            &self.primary_mission_dir,
+            wp_id,
+        )?;
         for id in subtask_ids {
             if !is_subtask_id(id) || !roster.contains(id) {
                 return Err(StatusWriteError::SubtaskUnknown {

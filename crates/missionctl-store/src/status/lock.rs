@@ -5,11 +5,12 @@
 //! other. The file is never deleted or replaced; the kernel releases the lock when the
 //! holder exits, even when it is killed.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::StatusWriteError;
+use crate::containment::Containment;
 use crate::fs_util::PathError;
 
 /// The directory under the git common dir that holds the lock files.
@@ -49,27 +50,14 @@ impl StatusLock {
     }
 }
 
-/// Takes the exclusive lock at `path`, waiting at most `timeout`.
-pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<StatusLock, StatusWriteError> {
-    // `is_dir` first: `mkdir` of an existing directory costs a journal round trip.
-    if let Some(parent) = path.parent().filter(|parent| !parent.is_dir()) {
-        std::fs::create_dir_all(parent).map_err(|source| PathError {
-            action: "Cannot create",
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|source| PathError {
-            action: "Cannot open",
-            path: path.to_path_buf(),
-            source,
-        })?;
+/// Takes the exclusive lock at `path`, waiting at most `timeout`. Neither the lock directory
+/// nor the lock file may be a symbolic link (a dangling one would create its target).
+pub(crate) fn acquire(
+    containment: &Containment,
+    path: &Path,
+    timeout: Duration,
+) -> Result<StatusLock, StatusWriteError> {
+    let file = containment.open_lock(path)?;
     let started = Instant::now();
     loop {
         match file.try_lock() {

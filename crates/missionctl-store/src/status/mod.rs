@@ -303,7 +303,7 @@ impl StatusWriteError {
             StatusWriteError::ClaimConflict { .. } => "WORK_PACKAGE_CLAIM_CONFLICT",
             StatusWriteError::NotImplementable { .. } => "WP_NOT_IMPLEMENTABLE",
             StatusWriteError::SubtaskUnknown { .. } => "SUBTASK_UNKNOWN",
-            StatusWriteError::Io(_) => "IO_ERROR",
+            StatusWriteError::Io(error) => error.code(),
         }
     }
 
@@ -377,7 +377,7 @@ impl StatusWriteError {
             StatusWriteError::SubtaskUnknown { roster, .. } => {
                 format!("Use one of: {}", roster.join(", "))
             }
-            StatusWriteError::Io(_) => "Check the path's permissions".to_owned(),
+            StatusWriteError::Io(error) => error.hint(),
         }
     }
 }
@@ -471,6 +471,7 @@ impl MissionStatus {
                 primary_mission_dir: primary_mission_dir.clone(),
                 info_exclude: repo.common_dir().join("info").join("exclude"),
                 cache_path: cache::cache_path(repo.common_dir(), &resolved.mission_slug),
+                containment: repo.containment().clone(),
             },
             repo: repo.clone(),
             mission_id: Some(mission_id),
@@ -518,6 +519,12 @@ impl MissionStatus {
     /// Returns the mission directory in the primary checkout (planning artifacts, meta.json).
     pub fn primary_mission_dir(&self) -> &Path {
         &self.primary_mission_dir
+    }
+
+    /// Returns the containment every read and write of the mission's files goes through (see
+    /// [`crate::containment`]).
+    pub fn containment(&self) -> &crate::containment::Containment {
+        self.repo.containment()
     }
 
     /// Returns where reads go now: the load-time surface, unless this aggregate was loaded in
@@ -591,6 +598,10 @@ impl MissionStatus {
             .current_read_dir()
             .join(crate::mission_dir::EVENT_LOG_FILE);
         let stamp = cache::stamp(&log_path);
+        // The cache is a hint, but a symbolic link on its way is refused, not skipped.
+        self.placement
+            .containment
+            .check(&self.placement.cache_path)?;
         if let Some(stamp) = &stamp
             && let Some(mut snapshot) = cache::load(&self.placement.cache_path, stamp)
         {
@@ -802,13 +813,14 @@ impl MissionStatus {
     /// reported as released).
     fn release_lane_workspace(&self, wp_id: &str, snapshot: &StatusSnapshot) -> Option<PathBuf> {
         let path = crate::workspace_context::terminal_lane_context(
+            self.repo.containment(),
             &self.placement.primary_root,
             &self.primary_mission_dir,
             &self.mission_slug,
             wp_id,
             snapshot,
         )?;
-        crate::workspace_context::remove_context(&path)
+        crate::workspace_context::remove_context(self.repo.containment(), &path)
             .ok()
             .filter(|removed| *removed)
             .map(|_| path)
@@ -871,8 +883,11 @@ impl MissionStatus {
     ) -> Result<(), StatusWriteError> {
         let guarded = from == Lane::InProgress && to == Lane::ForReview && !request.force;
         let subtasks_complete = if guarded {
-            let roster =
-                crate::work_package::subtask_roster(&self.primary_mission_dir, &request.wp_id)?;
+            let roster = crate::work_package::subtask_roster(
+                self.repo.containment(),
+                &self.primary_mission_dir,
+                &request.wp_id,
+            )?;
             let done = subtasks_done(&snapshot()?, &request.wp_id);
             Some(roster.iter().all(|id| done.contains(id)))
         } else {
@@ -908,8 +923,11 @@ impl MissionStatus {
         wp_id: &str,
         snapshot: &dyn Fn() -> Result<StatusSnapshot, StatusWriteError>,
     ) -> Result<(), StatusWriteError> {
-        let dependencies =
-            crate::work_package::work_package_dependencies(&self.primary_mission_dir, wp_id)?;
+        let dependencies = crate::work_package::work_package_dependencies(
+            self.repo.containment(),
+            &self.primary_mission_dir,
+            wp_id,
+        )?;
         if dependencies.is_empty() {
             return Ok(());
         }

@@ -31,6 +31,7 @@ use serde::Deserialize;
 
 use super::lock::{self, StatusLock};
 use super::{CommitReceipt, StatusWriteError};
+use crate::containment::Containment;
 use crate::fs_util::{IoResultExt, PathError};
 use crate::git::{GitError, git_with_stdin};
 use crate::git_write::{CommitIdentity, tree_with_files};
@@ -70,6 +71,9 @@ pub(crate) struct StatusPlacement {
     pub(crate) info_exclude: PathBuf,
     /// The mission's snapshot cache (see [`super::cache`]).
     pub(crate) cache_path: PathBuf,
+    /// What every path above is checked against: no symbolic link below the repository's
+    /// roots is followed (see [`crate::containment`]).
+    pub(crate) containment: Containment,
 }
 
 /// A coordination worktree this transaction created, undone on rollback.
@@ -112,7 +116,9 @@ pub(crate) struct BookkeepingTransaction {
 pub(crate) fn checked_out_branch(worktree_root: &Path) -> Result<Option<String>, PathError> {
     let dot_git = worktree_root.join(".git");
     let git_dir = if dot_git.is_file() {
-        let pointer = std::fs::read_to_string(&dot_git).with_path("Cannot read", &dot_git)?;
+        // Never through a link: a worktree's `.git` is a file git wrote.
+        let pointer = crate::fs_util::read_optional(&dot_git)?.unwrap_or_default();
+        let pointer = String::from_utf8_lossy(&pointer);
         let target = pointer.trim().trim_start_matches("gitdir:").trim();
         let target = Path::new(target);
         if target.is_absolute() {
@@ -290,7 +296,10 @@ fn remove_empty_parent(staging: &Path) {
 
 /// Returns true when `.gitignore` at the root or `info/exclude` already ignores `.worktrees/`.
 fn worktrees_ignored(primary_root: &Path, exclude: Option<&[u8]>) -> bool {
-    let gitignore = std::fs::read(primary_root.join(".gitignore")).unwrap_or_default();
+    let gitignore = crate::fs_util::read_optional(&primary_root.join(".gitignore"))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     [gitignore.as_slice(), exclude.unwrap_or_default()]
         .into_iter()
         .flat_map(|bytes| bytes.split(|byte| *byte == b'\n'))
@@ -322,7 +331,7 @@ impl BookkeepingTransaction {
                 branch: placement.destination_ref.clone(),
             });
         }
-        let lock = lock::acquire(&placement.lock_path, timeout)?;
+        let lock = lock::acquire(&placement.containment, &placement.lock_path, timeout)?;
         let mut transaction = BookkeepingTransaction {
             placement,
             meta,
@@ -346,11 +355,16 @@ impl BookkeepingTransaction {
 
     fn prepare(&mut self) -> Result<(), StatusWriteError> {
         let placement = self.placement.clone();
+        // Nothing is written through a symbolic link: the worktree (and `.worktrees/` above a
+        // coordination one), the cache, then the mission directory once it exists.
+        let containment = &placement.containment;
+        containment.check(&placement.cache_path)?;
         if let Some(branch) = &placement.materialize_branch
-            && !placement.worktree_root.exists()
+            && !containment.exists(&placement.worktree_root)?
         {
             self.create_worktree(branch)?;
         }
+        containment.check(&placement.mission_dir)?;
         let checked_out = checked_out_branch(&placement.worktree_root)?;
         if checked_out.as_deref() != Some(placement.destination_ref.as_str()) {
             return Err(StatusWriteError::DestinationNotCheckedOut {
@@ -400,7 +414,9 @@ impl BookkeepingTransaction {
             .parent()
             .filter(|parent| !parent.exists())
             .map(Path::to_path_buf);
-        let exclude = crate::fs_util::read_optional(&self.placement.info_exclude)?;
+        let containment = self.placement.containment.clone();
+        containment.check(&staging_path(&root))?;
+        let exclude = containment.read(&self.placement.info_exclude)?;
         let mut created = CreatedWorktree {
             created_parent,
             exclude_before: None,
@@ -412,11 +428,11 @@ impl BookkeepingTransaction {
             }
             bytes.extend_from_slice(b"/.worktrees/\n");
             if let Some(info) = self.placement.info_exclude.parent() {
-                std::fs::create_dir_all(info).with_path("Cannot create", info)?;
+                containment.create_dir_all(info)?;
             }
             created.exclude_before = Some(exclude);
             self.created_worktree = Some(created);
-            crate::fs_util::atomic_write(&self.placement.info_exclude, &bytes)?;
+            containment.write(&self.placement.info_exclude, &bytes)?;
         } else {
             self.created_worktree = Some(created);
         }

@@ -100,7 +100,7 @@ impl MissionBoard {
 /// Returns the board of a loaded mission.
 pub fn mission_board(status: &MissionStatus) -> Result<MissionBoard, StatusReadError> {
     let snapshot = status.snapshot()?;
-    let titles = wp_titles(status.primary_mission_dir());
+    let titles = wp_titles(status.containment(), status.primary_mission_dir())?;
     Ok(MissionBoard::from_snapshot(status, snapshot, &titles))
 }
 

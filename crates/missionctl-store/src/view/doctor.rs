@@ -6,12 +6,12 @@ use missionctl_core::validate::{SnapshotOnDisk, validate};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::fs_util::read_optional;
 use crate::lane_worktree::lane_worktree_dirs;
 use crate::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
 use crate::mission_index::MissionSummary;
 use crate::repo::Repo;
 use crate::status::MissionStatus;
+use crate::work_package::work_package_files;
 
 /// Days after which a claim is stale.
 pub const STALE_CLAIMED_DAYS: i64 = 7;
@@ -132,17 +132,27 @@ fn check_mission(
             return;
         }
     };
-    let Ok(fresh) = status.snapshot() else {
-        return;
+    let validate_fix = || {
+        format!(
+            "missionctl status validate --mission {}",
+            summary.mission_slug
+        )
     };
-    let has_wp_files = std::fs::read_dir(status.primary_mission_dir().join("tasks"))
-        .map(|entries| {
-            entries.flatten().any(|entry| {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                name.starts_with("WP") && name.ends_with(".md")
-            })
-        })
-        .unwrap_or(false);
+    let fresh = match status.snapshot() {
+        Ok(fresh) => fresh,
+        Err(error) => {
+            add(error.code(), "error", error.to_string(), validate_fix());
+            return;
+        }
+    };
+    let has_wp_files = match work_package_files(status.containment(), status.primary_mission_dir())
+    {
+        Ok(files) => !files.is_empty(),
+        Err(error) => {
+            add(error.code(), "error", error.to_string(), validate_fix());
+            return;
+        }
+    };
     if has_wp_files && fresh.work_packages.is_empty() {
         add(
             "UNINITIALIZED_STATUS",
@@ -152,7 +162,13 @@ fn check_mission(
         );
     }
     let log_exists = dir.join(EVENT_LOG_FILE).exists();
-    let bytes = read_optional(&dir.join(SNAPSHOT_FILE)).ok().flatten();
+    let bytes = match status.containment().read(&dir.join(SNAPSHOT_FILE)) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            add(error.code(), "error", error.to_string(), validate_fix());
+            return;
+        }
+    };
     let parsed: Option<Option<Value>> = bytes.map(|b| serde_json::from_slice::<Value>(&b).ok());
     let on_disk = match &parsed {
         None => SnapshotOnDisk::Missing,

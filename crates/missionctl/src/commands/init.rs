@@ -24,10 +24,9 @@ struct InitData {
 pub(crate) fn cmd_init(ui: &mut Ui, _args: &InitArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
     let dir = repo.kitty_specs_dir();
-    let created = !dir.is_dir();
+    let created = !repo.containment().is_dir(&dir)?;
     if created {
-        std::fs::create_dir_all(&dir)
-            .map_err(|error| CliError::io(&format!("Cannot create `{}`", dir.display()), &error))?;
+        repo.containment().create_dir_all(&dir)?;
     }
     let data = InitData {
         repository: repo.primary_root().display().to_string(),

@@ -3,7 +3,6 @@
 
 use clap::Args;
 use missionctl_core::validate::{Finding, SnapshotOnDisk, validate};
-use missionctl_store::fs_util::read_optional;
 use missionctl_store::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
 use serde::Serialize;
 use serde_json::Value;
@@ -55,7 +54,7 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
         };
         return ui.emit(&data, || "No events to validate.\n".to_owned());
     }
-    let bytes = read_optional(&dir.join(SNAPSHOT_FILE))?;
+    let bytes = status.containment().read(&dir.join(SNAPSHOT_FILE))?;
     let parsed: Option<Option<Value>> =
         bytes.map(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
     let on_disk = match &parsed {

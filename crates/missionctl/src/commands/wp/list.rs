@@ -6,7 +6,6 @@ use clap::Args;
 use missionctl_core::lanes_manifest::LanesManifest;
 use missionctl_core::task_plan::WorkPackageEntry;
 use missionctl_core::work_package::ExecutionMode;
-use missionctl_store::fs_util::read_optional;
 use missionctl_store::meta_store::LANES_FILE_NAME;
 use missionctl_store::status::MissionStatus;
 use missionctl_store::work_package::load_work_packages;
@@ -52,7 +51,7 @@ struct WpListData {
 /// Lists the work packages, in file order.
 pub(crate) fn cmd_wp_list(ui: &mut Ui, args: &WpListArgs) -> Result<(), CliError> {
     let (_repo, status) = workspace::load_status(&args.handle)?;
-    let entries = load_work_packages(status.primary_mission_dir())?;
+    let entries = load_work_packages(status.containment(), status.primary_mission_dir())?;
     let data = WpListData {
         mission_slug: status.mission_slug().to_owned(),
         work_packages: rows(&status, &entries)?,
@@ -62,7 +61,9 @@ pub(crate) fn cmd_wp_list(ui: &mut Ui, args: &WpListArgs) -> Result<(), CliError
 
 fn rows(status: &MissionStatus, entries: &[WorkPackageEntry]) -> Result<Vec<WpRow>, CliError> {
     let snapshot = status.snapshot()?;
-    let lanes = read_optional(&status.primary_mission_dir().join(LANES_FILE_NAME))?
+    let lanes = status
+        .containment()
+        .read(&status.primary_mission_dir().join(LANES_FILE_NAME))?
         .and_then(|bytes| LanesManifest::parse(&bytes).ok());
     Ok(entries
         .iter()
