@@ -3,6 +3,7 @@
 
 mod common;
 mod status_env;
+mod test_containment;
 mod test_context;
 mod test_demo;
 mod test_finalize;
