@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use missionctl_core::Lane;
 use missionctl_core::event::{Actor, Annotation, StatusEvent};
 use missionctl_core::event_log;
-use missionctl_core::reducer::reduce_with_identity;
+use missionctl_core::reducer::{IncrementalReducer, reduce, reduce_with_identity};
 
 // The allocator the `missionctl` binary uses (ADR 0005).
 #[global_allocator]
@@ -258,6 +258,31 @@ fn benches(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("100k_events", |b| {
         b.iter(|| reduce_one(black_box(&synthetic)));
+    });
+    group.finish();
+
+    // The live views' path: one row appended to a 10,000-row log, folded onto the reducer
+    // that already holds the other rows, against reducing the whole log again.
+    let log = synthetic_mission(10_001);
+    let cut = log[..log.len() - 1]
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |newline| newline + 1);
+    let (before, appended) = log.split_at(cut);
+    let folded = IncrementalReducer::from_bytes(before);
+    let mut group = c.benchmark_group("append_one_row_to_10k");
+    group.bench_function("incremental", |b| {
+        b.iter_batched(
+            || folded.clone(),
+            |mut reducer| {
+                reducer.feed(black_box(appended));
+                reducer.snapshot().event_count
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("full_reduce", |b| {
+        b.iter(|| reduce(&event_log::parse(black_box(&log))).event_count);
     });
     group.finish();
 }

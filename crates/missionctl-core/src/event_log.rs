@@ -74,6 +74,13 @@ fn is_python_space(ch: char) -> bool {
 
 /// Parses the bytes of an event log. Never panics.
 pub fn parse(bytes: &[u8]) -> EventLog {
+    parse_lines(bytes, 1)
+}
+
+/// Parses lines of an event log that start at line `first_line` (1-based) of their file, so
+/// that rows and errors carry their line numbers in the file. Never panics.
+pub fn parse_lines(bytes: &[u8], first_line: usize) -> EventLog {
+    let first_line = first_line.max(1);
     let mut log = EventLog::default();
     // A log is valid UTF-8 as a whole almost always: check it once, and split with the
     // `str` searcher. Otherwise check line by line so one bad line is one error.
@@ -85,13 +92,17 @@ pub fn parse(bytes: &[u8]) -> EventLog {
             log.rows.reserve_exact(ends.len() + 1);
             let mut start = 0;
             for (index, end) in ends.into_iter().chain([text.len()]).enumerate() {
-                parse_into(&mut log, text.get(start..end).unwrap_or(""), index + 1);
+                parse_into(
+                    &mut log,
+                    text.get(start..end).unwrap_or(""),
+                    index + first_line,
+                );
                 start = end + 1;
             }
         }
         Err(_) => {
             for (index, raw_line) in bytes.split(|byte| *byte == b'\n').enumerate() {
-                let line = index + 1;
+                let line = index + first_line;
                 match std::str::from_utf8(raw_line) {
                     Ok(text) => parse_into(&mut log, text, line),
                     Err(error) => log.errors.push(RowError {

@@ -10,11 +10,17 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::{Map, Value};
 
-use crate::event::{Annotation, ForeignKind, REPLACE_SLOTS, StatusEvent, review_result_value};
+use crate::event::{
+    Annotation, ForeignKind, ForeignRow, REPLACE_SLOTS, StatusEvent, review_result_value,
+};
 use crate::event_log::EventLog;
 use crate::lane::Lane;
 use crate::snapshot::{RetrospectiveSummary, SnapshotIdentity, StatusSnapshot, WpState};
 use crate::transition::ReviewResult;
+
+mod incremental;
+
+pub use incremental::{Fed, IncrementalReducer};
 
 /// Returns true when `slug` may be used as a single path segment:
 /// `^[A-Za-z0-9][A-Za-z0-9._-]*$` without `..`.
@@ -63,12 +69,7 @@ pub fn reduce(log: &EventLog) -> StatusSnapshot {
     let mut folds: HashMap<&str, Fold<'_>, FnvBuild> = HashMap::default();
     for event in &transitions {
         match folds.get_mut(event.wp_id.as_str()) {
-            Some(fold) => {
-                if fold.last.is_rollback() && !event.is_rollback() && fold.last.at == event.at {
-                    continue;
-                }
-                fold.apply(event);
-            }
+            Some(fold) => fold.step(event),
             None => {
                 let mut fold = Fold::new(event);
                 fold.apply(event);
@@ -89,14 +90,7 @@ pub fn reduce(log: &EventLog) -> StatusSnapshot {
     for annotation in annotations {
         let state = work_packages
             .entry(annotation.wp_id.clone())
-            .or_insert_with(|| WpState {
-                lane: Lane::Uninitialized,
-                actor: annotation.actor.projected().to_owned(),
-                last_transition_at: None,
-                last_event_id: None,
-                force_count: 0,
-                slots: BTreeMap::new(),
-            });
+            .or_insert_with(|| annotated_only(annotation));
         apply_delta(state, &annotation.delta);
     }
     snapshot.work_packages = work_packages;
@@ -130,6 +124,7 @@ pub(crate) fn is_truthy(value: &Value) -> bool {
 
 /// FNV-1a, for the reducer's maps keyed by event and work package ids. The keys come from
 /// one local log, so a keyed hash buys nothing, and SipHash was a fifth of the fold's time.
+#[derive(Debug, Clone)]
 struct Fnv(u64);
 
 impl Default for Fnv {
@@ -175,6 +170,15 @@ impl<'a> Fold<'a> {
             claim: [None, None, None],
             review_result: None,
         }
+    }
+
+    /// Folds the next transition of the work package, in `(at, event_id)` order: a forward
+    /// move at the same `at` as a rollback just applied is skipped (the rollback wins).
+    fn step(&mut self, event: &'a StatusEvent) {
+        if self.last.is_rollback() && !event.is_rollback() && self.last.at == event.at {
+            return;
+        }
+        self.apply(event);
     }
 
     fn apply(&mut self, event: &'a StatusEvent) {
@@ -226,6 +230,19 @@ impl<'a> Fold<'a> {
             force_count: self.force_count,
             slots,
         }
+    }
+}
+
+/// The state of a work package that has annotations but no transition: `uninitialized`, with
+/// the actor of its first annotation.
+fn annotated_only(first: &Annotation) -> WpState {
+    WpState {
+        lane: Lane::Uninitialized,
+        actor: first.actor.projected().to_owned(),
+        last_transition_at: None,
+        last_event_id: None,
+        force_count: 0,
+        slots: BTreeMap::new(),
     }
 }
 
@@ -324,19 +341,28 @@ fn reduce_retrospective(log: &EventLog) -> Option<RetrospectiveSummary> {
         .foreign()
         .filter(|row| row.kind == ForeignKind::RetrospectiveStream)
         .collect();
-    if rows.is_empty() {
-        return None;
-    }
-    rows.sort_by(|a, b| {
-        (
-            a.at.as_deref().unwrap_or(""),
-            a.event_id.as_deref().unwrap_or(""),
-        )
-            .cmp(&(
-                b.at.as_deref().unwrap_or(""),
-                b.event_id.as_deref().unwrap_or(""),
-            ))
-    });
+    rows.sort_by(|a, b| retrospective_order(a, b));
+    summarize_retrospective(rows)
+}
+
+/// The order the retrospective pass reads its rows in: `(at, event_id)`, missing ones first.
+fn retrospective_order(a: &ForeignRow, b: &ForeignRow) -> std::cmp::Ordering {
+    (
+        a.at.as_deref().unwrap_or(""),
+        a.event_id.as_deref().unwrap_or(""),
+    )
+        .cmp(&(
+            b.at.as_deref().unwrap_or(""),
+            b.event_id.as_deref().unwrap_or(""),
+        ))
+}
+
+/// Folds the retrospective stream rows, already in [`retrospective_order`].
+fn summarize_retrospective<'a>(
+    rows: impl IntoIterator<Item = &'a ForeignRow>,
+) -> Option<RetrospectiveSummary> {
+    let mut rows = rows.into_iter().peekable();
+    rows.peek()?;
     let mut summary = RetrospectiveSummary {
         status: "pending".to_owned(),
         mode: None,

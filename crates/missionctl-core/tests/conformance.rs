@@ -1,7 +1,8 @@
 //! Byte-exact conformance of the reducer against real Spec Kitty missions.
 //!
 //! For every mission directory with a `status.events.jsonl`, the reduction must equal
-//! `expected.status.json` (what Spec Kitty 3.2.7's own reducer writes) byte for byte. The
+//! `expected.status.json` (what Spec Kitty 3.2.7's own reducer writes) byte for byte, and the
+//! incremental reducer fed the log in pieces must agree with the full reduce. The
 //! vendored fixtures under `tests/fixtures/missions` always run; the full corpus runs when
 //! `MISSIONCTL_CONFORMANCE_DIR` is set or `../shared/conformance` exists beside the
 //! repository. A mismatch is a bug, never an allow-list entry.
@@ -9,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use missionctl_core::event_log;
-use missionctl_core::reducer::reduce_with_identity;
+use missionctl_core::reducer::{IncrementalReducer, reduce_with_identity};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -56,6 +57,22 @@ fn check(dir: &Path) -> Option<String> {
         Err(error) => return Some(format!("{}: {error}", dir.display())),
     };
     let actual = snapshot.to_status_json();
+    // The same log fed in three pieces, cut in the middle of rows, reduces to the same bytes.
+    let mut incremental = IncrementalReducer::new();
+    let (head, rest) = log_bytes.split_at(log_bytes.len() / 3);
+    let (middle, tail) = rest.split_at(rest.len() / 2);
+    for piece in [head, middle, tail] {
+        incremental.feed(piece);
+    }
+    let mut fed = incremental.snapshot();
+    fed.mission_number = snapshot.mission_number.clone();
+    fed.mission_type = snapshot.mission_type.clone();
+    if fed != snapshot {
+        return Some(format!(
+            "{}: the incremental reducer disagrees with the full reduce",
+            dir.display()
+        ));
+    }
     if actual == expected {
         return None;
     }

@@ -17,7 +17,7 @@ use missionctl_core::event::{Actor, Annotation, StatusEvent};
 use missionctl_core::event_log::{self, EventLog};
 use missionctl_core::log_merge;
 use missionctl_core::pyjson::{self, Style};
-use missionctl_core::reducer::{reduce, reduce_with_identity};
+use missionctl_core::reducer::{IncrementalReducer, reduce, reduce_with_identity};
 use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::transition::ReviewResult;
 
@@ -1148,5 +1148,112 @@ proptest! {
             snapshot_bytes(&merged(&base, &ours, &theirs)),
             snapshot_bytes(&concatenation)
         );
+    }
+}
+
+/// Cuts `text` at the given fractions of its length (sorted, repeats allowed), anywhere: in
+/// the middle of a row or of a UTF-8 sequence.
+fn pieces<'a>(text: &'a [u8], cuts: &[Index]) -> Vec<&'a [u8]> {
+    let mut offsets: Vec<usize> = cuts.iter().map(|cut| cut.index(text.len() + 1)).collect();
+    offsets.sort_unstable();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for offset in offsets.into_iter().chain([text.len()]) {
+        out.push(&text[start..offset]);
+        start = offset;
+    }
+    out
+}
+
+/// Feeds `text` to `reducer` piece by piece, checking after each piece that the snapshot is
+/// what the whole-log reducer makes of the bytes fed so far.
+fn feed_checked(
+    reducer: &mut IncrementalReducer,
+    text: &[u8],
+    cuts: &[Index],
+) -> Result<(), TestCaseError> {
+    let start = usize::try_from(reducer.len()).expect("small");
+    let mut fed = start;
+    for piece in pieces(&text[start..], cuts) {
+        reducer.feed(piece);
+        fed += piece.len();
+        let whole = reduce(&event_log::parse(&text[..fed]));
+        prop_assert_eq!(reducer.snapshot().to_status_json(), whole.to_status_json());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Feeding a log in pieces cut anywhere — rows out of order, transitions repeated, foreign
+    /// rows and blank lines between them — gives, after every piece, the snapshot of a full
+    /// reduce of the bytes fed; a row cut short is left out until its line is complete.
+    #[test]
+    fn incremental_feeds_equal_a_full_reduce(
+        rows in rows(),
+        copies in prop::collection::vec((any::<Index>(), any::<Index>()), 0..6),
+        foreign in prop::collection::vec((any::<Index>(), foreign_line()), 0..4),
+        cuts in prop::collection::vec(any::<Index>(), 0..12),
+    ) {
+        let mut lines: Vec<String> = rows.iter().map(|row| row.text().to_owned()).collect();
+        let transitions: Vec<String> = rows
+            .iter()
+            .filter(|row| matches!(row, Row::Transition(_)))
+            .map(|row| row.text().to_owned())
+            .collect();
+        if !transitions.is_empty() {
+            for (which, position) in copies {
+                let line = transitions[which.index(transitions.len())].clone();
+                lines.insert(position.index(lines.len() + 1), line);
+            }
+        }
+        for (position, line) in foreign {
+            lines.insert(position.index(lines.len() + 1), line);
+        }
+        let text = join(lines.iter().map(String::as_str));
+        let mut reducer = IncrementalReducer::new();
+        feed_checked(&mut reducer, text.as_bytes(), &cuts)?;
+        let whole = event_log::parse(text.as_bytes());
+        prop_assert_eq!(reducer.snapshot(), reduce(&whole));
+        prop_assert_eq!(reducer.errors(), &whole.errors[..]);
+        prop_assert!(reducer.extends(text.as_bytes()));
+    }
+
+    /// Feeding in pieces and reading the whole log at once agree on each row's line number.
+    #[test]
+    fn incremental_rows_keep_their_line_numbers(rows in rows(), cuts in prop::collection::vec(any::<Index>(), 0..8)) {
+        let text = join(rows.iter().map(Row::text));
+        let mut reducer = IncrementalReducer::new();
+        let mut seen = Vec::new();
+        for piece in pieces(text.as_bytes(), &cuts) {
+            seen.extend(reducer.feed(piece).rows);
+        }
+        prop_assert_eq!(seen, event_log::parse(text.as_bytes()).rows);
+    }
+
+    /// A log that a merge rewrote — the other clone's rows sorted in among ours — is not an
+    /// extension of what was folded unless the merge only appended; either way, folding the
+    /// rest or starting again from the rewritten log gives the full reduce of it.
+    #[test]
+    fn a_log_rewritten_by_a_merge_falls_back_to_a_full_reduce(
+        rows in rows(),
+        masks in mask_list(),
+        cuts in prop::collection::vec(any::<Index>(), 0..6),
+    ) {
+        let [base, ours, theirs] = split(&rows, &masks);
+        let [base, ours, theirs] = [base, ours, theirs].map(|side| join(side.iter().map(String::as_str)));
+        let before = format!("{base}{ours}");
+        let after = merged(&base, &before, &theirs);
+        let mut reducer = IncrementalReducer::from_bytes(before.as_bytes());
+        prop_assert_eq!(reducer.snapshot(), reduce(&parse_valid(&before)));
+        let extends = reducer.extends(after.as_bytes());
+        prop_assert_eq!(extends, after.as_bytes().starts_with(before.as_bytes()));
+        if extends {
+            feed_checked(&mut reducer, after.as_bytes(), &cuts)?;
+        } else {
+            reducer = IncrementalReducer::from_bytes(after.as_bytes());
+        }
+        prop_assert_eq!(reducer.snapshot().to_status_json(), snapshot_bytes(&after));
     }
 }
