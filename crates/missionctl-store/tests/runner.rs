@@ -11,6 +11,7 @@ mod mission_index;
 mod planning;
 mod repo;
 mod runtime;
+mod status_follow;
 mod status_surface;
 mod topology_backfill;
 

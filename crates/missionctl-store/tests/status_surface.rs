@@ -15,28 +15,31 @@ use missionctl_store::clock::{Clock, FixedClock};
 use missionctl_store::mission_dir::StatusReadError;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{
-    ActiveWPStatus, CommitReceipt, DEFAULT_PROTECTED_BRANCHES, Event, LOCK_TIMEOUT,
-    MaterializeOutcome, MissionStatus, ReadSurface, StatusLoadError, StatusWriteError,
-    TransitionOutcome, TransitionRequest, is_valid_wp_id,
+    ActiveWPStatus, CommitReceipt, DEFAULT_PROTECTED_BRANCHES, Event, FollowUpdate, LOCK_TIMEOUT,
+    LogChange, MaterializeOutcome, MissionStatus, ReadSurface, StatusFollower, StatusLoadError,
+    StatusWriteError, TransitionOutcome, TransitionRequest, is_valid_wp_id,
 };
 
 use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
 
 /// The public items of `status/mod.rs`, sorted: changing the surface means changing this list
 /// (and `docs/adr/0004-bookkeeping-transaction.md`).
-const SURFACE: [&str; 22] = [
+const SURFACE: [&str; 26] = [
     "ActiveWPStatus",
     "BatchOutcome",
     "CommitReceipt",
     "DEFAULT_PROTECTED_BRANCHES",
     "Event",
+    "FollowUpdate",
     "LOCK_TIMEOUT",
+    "LogChange",
     "MaterializeOutcome",
     "MissionStatus",
     "ReadSurface",
     "SEED_ACTOR",
     "SEED_REASON",
     "StartOutcome",
+    "StatusFollower",
     "StatusLoadError",
     "StatusWriteError",
     "SubtaskOutcome",
@@ -44,6 +47,7 @@ const SURFACE: [&str; 22] = [
     "TransitionRequest",
     "batch",
     "cache",
+    "follow",
     "is_valid_wp_id",
     "lock",
     "transaction",
@@ -98,11 +102,12 @@ fn the_public_surface_is_the_facade_and_its_values() {
     let names: Vec<&str> = items.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, SURFACE, "the status module's surface changed");
     for (name, visibility) in &items {
-        let expected = if ["batch", "cache", "lock", "transaction"].contains(&name.as_str()) {
-            "private"
-        } else {
-            "pub"
-        };
+        let expected =
+            if ["batch", "cache", "follow", "lock", "transaction"].contains(&name.as_str()) {
+                "private"
+            } else {
+                "pub"
+            };
         assert_eq!(visibility, expected, "{name}");
     }
     // Nothing from the private modules is re-exported.
@@ -158,6 +163,15 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
         MissionStatus::materialize;
     let _: fn(&MissionStatus) -> Result<StatusSnapshot, StatusReadError> = MissionStatus::snapshot;
     let _: fn(&MissionStatus) -> Result<EventLog, StatusReadError> = MissionStatus::read_log;
+    let _: fn(&MissionStatus) -> Result<StatusFollower, StatusReadError> = MissionStatus::follow;
+    let _: fn(&mut StatusFollower) -> Result<FollowUpdate, StatusReadError> =
+        StatusFollower::refresh;
+    let _: fn(&StatusFollower) -> &StatusSnapshot = StatusFollower::snapshot;
+    let _: [LogChange; 3] = [
+        LogChange::Unchanged,
+        LogChange::Appended,
+        LogChange::Rewritten,
+    ];
     let _: fn(&MissionStatus) -> &str = MissionStatus::mission_slug;
     let _: fn(&MissionStatus) -> Option<&str> = MissionStatus::mission_id;
     let _: fn(&MissionStatus) -> &str = MissionStatus::mid8;

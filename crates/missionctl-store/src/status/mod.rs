@@ -12,6 +12,7 @@
 
 mod batch;
 mod cache;
+mod follow;
 mod lock;
 mod transaction;
 
@@ -39,6 +40,7 @@ pub use missionctl_core::context::ReadSurface;
 use transaction::{BookkeepingTransaction, StatusPlacement};
 
 pub use batch::{BatchOutcome, SEED_ACTOR, SEED_REASON, StartOutcome, SubtaskOutcome};
+pub use follow::{FollowUpdate, LogChange, StatusFollower};
 pub use missionctl_core::event::StatusEvent as Event;
 use missionctl_core::task_plan::{UnsatisfiedDependency, dependency_readiness};
 
