@@ -8,3 +8,8 @@ pub(crate) const MISSIONCTL_PROTECTED_BRANCHES: &str = "MISSIONCTL_PROTECTED_BRA
 
 /// The actor recorded on moves when `--actor` is not given.
 pub(crate) const MISSIONCTL_ACTOR: &str = "MISSIONCTL_ACTOR";
+
+/// How the live commands (`events tail`, `board --watch`, `dashboard`) notice changes:
+/// `notify` (the default: file-system notification, polling where it is unavailable) or
+/// `poll` (polling the watched directories once a second).
+pub(crate) const MISSIONCTL_WATCH: &str = "MISSIONCTL_WATCH";

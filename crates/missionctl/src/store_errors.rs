@@ -19,6 +19,7 @@ macro_rules! user_errors {
 user_errors!(
     missionctl_store::action_context::ActionContextError,
     missionctl_store::lane_worktree::WorktreeError,
+    missionctl_store::live::LiveError,
     missionctl_store::map_requirements::MapRequirementsError,
     missionctl_store::merge_driver::EventLogMergeError,
     missionctl_store::merge_driver::InstallError,

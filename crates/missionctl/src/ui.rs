@@ -78,6 +78,10 @@ pub(crate) struct Ui {
     stdout_color: bool,
     stderr_color: bool,
     data: Option<Box<RawValue>>,
+    /// Whether output was already written as it came (a streaming command, or a document
+    /// printed before a long-running command settles): then nothing more is printed on
+    /// success, and an error is one last line.
+    streamed: bool,
 }
 
 impl Ui {
@@ -89,6 +93,7 @@ impl Ui {
             stdout_color: use_color(io::stdout().is_terminal(), no_color.as_deref()),
             stderr_color: use_color(io::stderr().is_terminal(), no_color.as_deref()),
             data: None,
+            streamed: false,
         }
     }
 
@@ -150,10 +155,27 @@ impl Ui {
         }
     }
 
+    /// Writes one item of a stream now: with `--json`, one compact JSON object on its own line
+    /// (newline-delimited JSON, the documented exception to one document per run); without,
+    /// the text. After the first item, the run prints nothing more on success, and an error
+    /// is printed as one last line (`{"ok":false,"error":…}` with `--json`).
+    pub(crate) fn stream<T: Serialize>(
+        &mut self,
+        item: &T,
+        text: impl FnOnce() -> String,
+    ) -> Result<(), CliError> {
+        self.streamed = true;
+        match self.mode {
+            OutputMode::Json => print_json_line(item),
+            OutputMode::Human => write_stdout(text().as_bytes()),
+        }
+    }
+
     /// Prints the outcome of the run (the JSON document, or the error) and returns the exit
     /// code.
     pub(crate) fn finish(self, result: Result<(), CliError>) -> ExitCode {
         let printed = result.and_then(|()| match (self.mode, &self.data) {
+            _ if self.streamed => Ok(()),
             (OutputMode::Json, data) => print_json_line(&SuccessEnvelope {
                 ok: true,
                 data: data.as_deref().unwrap_or(RawValue::NULL),

@@ -1,8 +1,10 @@
 //! The *resolve* stage shared by commands that work in a repository: finding it from the
 //! current directory, the protected branches, and the mission's status aggregate.
 
+use missionctl_store::live::LiveRepository;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{DEFAULT_PROTECTED_BRANCHES, MissionStatus};
+use missionctl_store::watch::{FALLBACK_POLL, WatchMode};
 
 use crate::command_error::CliError;
 use crate::env_vars;
@@ -40,4 +42,23 @@ pub(crate) fn load_status(handle: &str) -> Result<(Repo, MissionStatus), CliErro
     let repo = discover_repo()?;
     let status = MissionStatus::load(&repo, handle, &protected_branches())?;
     Ok((repo, status))
+}
+
+/// Returns how the live commands notice changes: `MISSIONCTL_WATCH=poll` polls, anything else
+/// uses file-system notification.
+pub(crate) fn watch_mode() -> WatchMode {
+    match std::env::var(env_vars::MISSIONCTL_WATCH).as_deref() {
+        Ok("poll") => WatchMode::Poll(FALLBACK_POLL),
+        _ => WatchMode::Notify,
+    }
+}
+
+/// Opens every mission of the repository around the current directory, followed live.
+pub(crate) fn open_live() -> Result<LiveRepository, CliError> {
+    let repo = discover_repo()?;
+    Ok(LiveRepository::open(
+        &repo,
+        &protected_branches(),
+        watch_mode(),
+    )?)
 }

@@ -6,6 +6,7 @@ mod status_env;
 mod test_containment;
 mod test_context;
 mod test_demo;
+mod test_events;
 mod test_finalize;
 mod test_help;
 mod test_implement;

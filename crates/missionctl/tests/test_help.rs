@@ -15,6 +15,7 @@ fn top_level_help() -> TestResult {
       context           Show where a mission's state lives: its execution context and read and write surfaces
       demo              Build a throwaway git repository and show what missionctl does with it
       doctor            Report problems with missions, each with the command that fixes it
+      events            Follow the event logs of missions as they grow
       history           Show a mission's transitions and notes in order
       implement         Create or reuse a work package's lane worktree and move it to in_progress
       init              Prepare a repository for missions

@@ -19,6 +19,7 @@ use missionctl_core::reducer::IncrementalReducer;
 use missionctl_core::snapshot::StatusSnapshot;
 
 use super::MissionStatus;
+use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::mission_dir::{EVENT_LOG_FILE, StatusReadError};
 
@@ -181,7 +182,7 @@ impl StatusFollower {
                 Source::Unmaterialized,
                 self.status.unmaterialized_log()?.unwrap_or_default(),
             ),
-            Source::File { path, .. } => match open_log(&path)? {
+            Source::File { path, .. } => match open_log(self.status.containment(), &path)? {
                 Some(mut file) => {
                     let identity = identity(&file, &path)?;
                     let bytes = read_from(&mut file, &path, 0)?;
@@ -223,7 +224,7 @@ impl StatusFollower {
         &mut self,
         path: &Path,
     ) -> Result<(LogChange, Vec<(usize, LogRow)>), StatusReadError> {
-        let Some(mut file) = open_log(path)? else {
+        let Some(mut file) = open_log(self.status.containment(), path)? else {
             if self.reducer.is_empty() {
                 return Ok((LogChange::Unchanged, Vec::new()));
             }
@@ -300,8 +301,10 @@ fn read_error(path: &Path, source: std::io::Error) -> StatusReadError {
     .into()
 }
 
-/// Opens a log without following a symbolic link; `None` when it does not exist.
-fn open_log(path: &Path) -> Result<Option<File>, StatusReadError> {
+/// Opens a log without following a symbolic link, on its way (containment) or at its last
+/// component; `None` when it does not exist.
+fn open_log(containment: &Containment, path: &Path) -> Result<Option<File>, StatusReadError> {
+    containment.check_parent(path)?;
     match std::fs::symlink_metadata(path) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(read_error(path, source)),

@@ -2,17 +2,20 @@
 //! mission's.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use missionctl_core::snapshot::StatusSnapshot;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::ViewError;
+use crate::containment::Containment;
+use crate::fs_util::PathError;
 use crate::mission_dir::StatusReadError;
 use crate::mission_index::{LookupError, list_missions};
 use crate::repo::Repo;
 use crate::status::MissionStatus;
-use crate::work_package::wp_titles;
+use crate::work_package::{WorkPackageFileError, work_package_headers, wp_titles};
 
 /// One work package on the board.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -31,6 +34,43 @@ pub struct BoardCard {
     pub agent: Option<String>,
     /// How many of its transitions were forced.
     pub force_count: u64,
+    /// The work packages it depends on, from its file's front matter.
+    pub dependencies: Vec<String>,
+    /// Its last review's result (`{reviewer, verdict, reference, …}`), when it has one.
+    pub review: Option<Value>,
+}
+
+/// What the board shows of work packages beside their status: their titles and
+/// dependencies, from the front matter of `tasks/WP*.md`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CardFacts {
+    /// Titles by work package.
+    pub titles: BTreeMap<String, String>,
+    /// Dependencies by work package.
+    pub dependencies: BTreeMap<String, Vec<String>>,
+}
+
+impl CardFacts {
+    /// Reads the titles and dependencies of a mission's work packages. A file that cannot be
+    /// read shows no title and no dependencies: they are presentation, never status. A
+    /// symbolic link on the way is refused.
+    pub fn read(containment: &Containment, mission_dir: &Path) -> Result<CardFacts, PathError> {
+        let titles = wp_titles(containment, mission_dir)?;
+        let dependencies = match work_package_headers(containment, mission_dir) {
+            Ok(headers) => headers
+                .into_iter()
+                .map(|header| (header.wp_id, header.summary.dependencies))
+                .collect(),
+            Err(WorkPackageFileError::Io(error)) if error.escape().is_some() => {
+                return Err(error);
+            }
+            Err(_) => BTreeMap::new(),
+        };
+        Ok(CardFacts {
+            titles,
+            dependencies,
+        })
+    }
 }
 
 /// One mission's board.
@@ -58,24 +98,30 @@ pub struct MissionBoard {
 }
 
 impl MissionBoard {
-    /// Returns the board of a mission from a snapshot of its status and its work packages'
-    /// titles.
+    /// Returns the board of a mission from a snapshot of its status and what its
+    /// work-package files say.
     pub fn from_snapshot(
         status: &MissionStatus,
         snapshot: StatusSnapshot,
-        titles: &BTreeMap<String, String>,
+        facts: &CardFacts,
     ) -> MissionBoard {
         let work_packages = snapshot
             .work_packages
             .iter()
             .map(|(id, state)| BoardCard {
                 id: id.clone(),
-                title: titles.get(id).cloned(),
+                title: facts.titles.get(id).cloned(),
                 lane: state.lane.as_str().to_owned(),
                 actor: state.actor.clone(),
                 last_transition_at: state.last_transition_at.clone(),
                 agent: state.slot_str("agent").map(str::to_owned),
                 force_count: state.force_count,
+                dependencies: facts.dependencies.get(id).cloned().unwrap_or_default(),
+                review: state
+                    .slots
+                    .get("review_result")
+                    .filter(|value| !value.is_null())
+                    .cloned(),
             })
             .collect();
         let summary = snapshot
@@ -100,8 +146,8 @@ impl MissionBoard {
 /// Returns the board of a loaded mission.
 pub fn mission_board(status: &MissionStatus) -> Result<MissionBoard, StatusReadError> {
     let snapshot = status.snapshot()?;
-    let titles = wp_titles(status.containment(), status.primary_mission_dir())?;
-    Ok(MissionBoard::from_snapshot(status, snapshot, &titles))
+    let facts = CardFacts::read(status.containment(), status.primary_mission_dir())?;
+    Ok(MissionBoard::from_snapshot(status, snapshot, &facts))
 }
 
 /// A mission that could not be shown among every mission's boards.

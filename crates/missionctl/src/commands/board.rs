@@ -1,7 +1,9 @@
 //! `missionctl board [--mission <handle>]`: the kanban of one mission, or of every mission.
 
 use clap::Args;
-use missionctl_store::view::board::{MissionBoard, all_boards, mission_board};
+use std::io::IsTerminal;
+
+use missionctl_store::view::board::{AllBoards, MissionBoard, all_boards, mission_board};
 use serde_json::Value;
 
 use crate::board::render_board;
@@ -15,6 +17,10 @@ pub(crate) struct BoardArgs {
     /// The mission to show (default: every mission)
     #[arg(long, value_name = "HANDLE")]
     mission: Option<String>,
+    /// Keep the board on screen and redraw it whenever a log changes (one JSON document a
+    /// line with `--json`); stop with Ctrl-C
+    #[arg(long)]
+    watch: bool,
 }
 
 fn render_mission(board: &MissionBoard) -> String {
@@ -27,8 +33,30 @@ fn render_mission(board: &MissionBoard) -> String {
     )
 }
 
+/// Returns the text of every mission's boards.
+fn render_all(all: &AllBoards) -> String {
+    let mut text = String::new();
+    for board in &all.missions {
+        text.push_str(&render_mission(board));
+    }
+    for failure in &all.unreadable {
+        text.push_str(&format!(
+            "{}: cannot show: {}\n",
+            failure.mission_slug,
+            Value::from(failure.error.message.as_str())
+        ));
+    }
+    if text.is_empty() {
+        text.push_str("No missions under kitty-specs/\n");
+    }
+    text
+}
+
 /// Shows the board of one mission or of every mission.
 pub(crate) fn cmd_board(ui: &mut Ui, args: &BoardArgs) -> Result<(), CliError> {
+    if args.watch {
+        return watch_board(ui, args.mission.as_deref());
+    }
     if let Some(handle) = &args.mission {
         let (_repo, status) = workspace::load_status(handle)?;
         let board = mission_board(&status)?;
@@ -36,21 +64,53 @@ pub(crate) fn cmd_board(ui: &mut Ui, args: &BoardArgs) -> Result<(), CliError> {
     }
     let repo = workspace::discover_repo()?;
     let all = all_boards(&repo, &workspace::protected_branches())?;
-    ui.emit(&all, || {
-        let mut text = String::new();
-        for board in &all.missions {
-            text.push_str(&render_mission(board));
-        }
-        for failure in &all.unreadable {
-            text.push_str(&format!(
-                "{}: cannot show: {}\n",
-                failure.mission_slug,
-                Value::from(failure.error.message.as_str())
-            ));
-        }
-        if text.is_empty() {
-            text.push_str("No missions under kitty-specs/\n");
-        }
-        text
-    })
+    ui.emit(&all, || render_all(&all))
+}
+
+/// Clears a terminal and puts the cursor at its top left.
+const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+
+/// Draws the board, then again each time it changes, until stopped.
+fn watch_board(ui: &mut Ui, handle: Option<&str>) -> Result<(), CliError> {
+    let scope = match handle {
+        Some(handle) => Some(workspace::load_status(handle)?.1.mission_slug().to_owned()),
+        None => None,
+    };
+    let mut live = workspace::open_live()?;
+    let clear = if std::io::stdout().is_terminal() {
+        CLEAR_SCREEN
+    } else {
+        ""
+    };
+    let mut shown = String::new();
+    loop {
+        let key = match &scope {
+            Some(slug) => {
+                let Some(mission) = live.missions().get(slug) else {
+                    return Err(CliError::user(
+                        "MISSION_NOT_FOUND",
+                        format!("Mission `{slug}` is gone"),
+                    ));
+                };
+                let board = mission.board();
+                let text = render_mission(&board);
+                let key = format!("{text}{}", serde_json::to_string(&board)?);
+                if key != shown {
+                    ui.stream(&board, || format!("{clear}{text}"))?;
+                }
+                key
+            }
+            None => {
+                let all = live.all_boards();
+                let text = render_all(&all);
+                let key = format!("{text}{}", serde_json::to_string(&all)?);
+                if key != shown {
+                    ui.stream(&all, || format!("{clear}{text}"))?;
+                }
+                key
+            }
+        };
+        shown = key;
+        while live.wait(None)?.is_empty() {}
+    }
 }

@@ -2,7 +2,7 @@
 //! reducer's order, with the notes recorded beside them.
 
 use clap::Args;
-use missionctl_store::view::history::{History, history};
+use missionctl_store::view::history::{History, HistoryRow, history};
 use serde_json::Value;
 
 use crate::command_error::CliError;
@@ -20,29 +20,30 @@ pub(crate) struct HistoryArgs {
     wp: Option<String>,
 }
 
+/// Returns the line of one history row, with its newline.
+pub(crate) fn render_history_row(row: &HistoryRow) -> String {
+    let what = match (&row.from_lane, &row.to_lane) {
+        (Some(from), Some(to)) => format!("{from} -> {to}"),
+        _ => format!(
+            "note {}",
+            row.delta.as_ref().map(Value::to_string).unwrap_or_default()
+        ),
+    };
+    let forced = if row.force { " (forced)" } else { "" };
+    let reason = row
+        .reason
+        .as_deref()
+        .map(|r| format!("  {r}"))
+        .unwrap_or_default();
+    format!(
+        "{}  {}  {}{}  {}{}\n",
+        row.at, row.wp_id, what, forced, row.actor, reason
+    )
+}
+
 /// Returns the text of a history: one line per row.
-pub(crate) fn render_history(data: &History) -> String {
-    let mut text = String::new();
-    for row in &data.events {
-        let what = match (&row.from_lane, &row.to_lane) {
-            (Some(from), Some(to)) => format!("{from} -> {to}"),
-            _ => format!(
-                "note {}",
-                row.delta.as_ref().map(Value::to_string).unwrap_or_default()
-            ),
-        };
-        let forced = if row.force { " (forced)" } else { "" };
-        let reason = row
-            .reason
-            .as_deref()
-            .map(|r| format!("  {r}"))
-            .unwrap_or_default();
-        text.push_str(&format!(
-            "{}  {}  {}{}  {}{}\n",
-            row.at, row.wp_id, what, forced, row.actor, reason
-        ));
-    }
-    text
+fn render_history(data: &History) -> String {
+    data.events.iter().map(render_history_row).collect()
 }
 
 /// Prints the history.

@@ -4,6 +4,7 @@ mod board;
 mod context;
 mod demo;
 mod doctor;
+mod events;
 mod history;
 mod implement;
 mod init;
@@ -38,6 +39,9 @@ pub(crate) enum Command {
     Demo(demo::DemoArgs),
     /// Report problems with missions, each with the command that fixes it
     Doctor(doctor::DoctorArgs),
+    /// Follow the event logs of missions as they grow
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Show a mission's transitions and notes in order
     History(history::HistoryArgs),
     /// Create or reuse a work package's lane worktree and move it to in_progress
@@ -90,6 +94,7 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::Context(args) => context::cmd_context(ui, args),
         Command::Demo(args) => demo::cmd_demo(ui, args),
         Command::Doctor(args) => doctor::cmd_doctor(ui, args),
+        Command::Events(command) => events::run_events_command(ui, command),
         Command::History(args) => history::cmd_history(ui, args),
         Command::Implement(args) => implement::cmd_implement(ui, args),
         Command::Init(args) => init::cmd_init(ui, args),

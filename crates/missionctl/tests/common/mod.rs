@@ -12,6 +12,7 @@ use tempfile::TempDir;
 pub(crate) mod git_repo;
 pub(crate) mod sk_repo;
 pub(crate) mod spec_kitty;
+pub(crate) mod stream;
 
 /// The result type of the tests.
 pub(crate) type TestResult = anyhow::Result<()>;
