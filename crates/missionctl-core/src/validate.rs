@@ -27,6 +27,23 @@ fn finding(code: &'static str, message: String) -> Finding {
     Finding { code, message }
 }
 
+/// The code of a work package the event log has and no task file defines.
+pub const PHANTOM_WORK_PACKAGE: &str = "PHANTOM_WORK_PACKAGE";
+
+/// Returns the warning for a work package of the log that no file of the mission's `tasks/`
+/// defines (a forced move, or a writer that did not check, recorded it). It is a warning, not a
+/// finding of [`validate`]: Spec Kitty's verdict does not count it, and its board does not show
+/// such an id.
+pub fn phantom_work_package(wp_id: &str, mission_slug: &str) -> Finding {
+    finding(
+        PHANTOM_WORK_PACKAGE,
+        format!(
+            "{wp_id} is in the event log, but no file under kitty-specs/{mission_slug}/tasks \
+             defines it"
+        ),
+    )
+}
+
 /// Returns true for a UUID in its 8-4-4-4-12 hexadecimal form.
 fn is_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();

@@ -74,6 +74,19 @@ pub fn work_package_id_from_file_name(name: &str) -> Option<&str> {
     (digits >= 2).then(|| &name[..2 + digits])
 }
 
+/// Returns true when the file `file_name` of a mission's `tasks/` defines the work package
+/// `wp_id`, by Spec Kitty's `locate_work_package`: a `*.md` file (not `README.md`, in any case)
+/// whose name starts with the id exactly as written (case-sensitive) followed by `-`, `_` or
+/// `.` (`WP04.md`, `WP04-storage.md`, `WP04_x.md`; never `WP04b.md` or `wp04-x.md`).
+pub fn file_defines_work_package(file_name: &str, wp_id: &str) -> bool {
+    !wp_id.is_empty()
+        && file_name.ends_with(".md")
+        && !file_name.eq_ignore_ascii_case("readme.md")
+        && file_name
+            .strip_prefix(wp_id)
+            .is_some_and(|rest| rest.starts_with(['-', '_', '.']))
+}
+
 /// Returns true for a subtask id: `T` followed by digits, optionally a lower- or upper-case
 /// letter or a `-word` suffix (`T001`, `T012a`, `T007-chain`), as found in Spec Kitty's files.
 pub fn is_subtask_id(value: &str) -> bool {
@@ -879,6 +892,26 @@ mod tests {
             ["WP01", "WP02"]
         );
         Ok(())
+    }
+
+    #[test]
+    fn a_file_defines_a_work_package_as_spec_kittys_locate_work_package_says() {
+        for name in ["WP04.md", "WP04-storage.md", "WP04_x.md", "WP04.draft.md"] {
+            assert!(file_defines_work_package(name, "WP04"), "{name}");
+        }
+        for name in [
+            "WP04b.md",
+            "WP040-x.md",
+            "wp04-x.md",
+            "WP04-x.txt",
+            "WP04-x.MD",
+            "WP4-x.md",
+            "README.md",
+        ] {
+            assert!(!file_defines_work_package(name, "WP04"), "{name}");
+        }
+        assert!(!file_defines_work_package("readme.md", "readme"));
+        assert!(!file_defines_work_package("-x.md", ""));
     }
 
     #[test]
