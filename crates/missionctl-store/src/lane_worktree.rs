@@ -56,7 +56,7 @@ use crate::mission_dir::StatusReadError;
 use crate::mission_index::{LookupError, list_missions};
 use crate::repo::{Repo, RepoError};
 use crate::status::{CommitReceipt, MissionStatus, StatusLoadError, StatusWriteError};
-use crate::work_package::{WorkPackageFileError, find_wp_file};
+use crate::work_package::WorkPackageFileError;
 use crate::workspace_context;
 
 /// Configuration for the merges `implement` makes: no signing prompt, no hooks.
@@ -89,14 +89,6 @@ pub enum WorktreeError {
     /// A work-package file cannot be read.
     #[error(transparent)]
     WorkPackage(#[from] WorkPackageFileError),
-    /// The work package has no file in the mission.
-    #[error("{wp_id} is not a work package of `{mission_slug}`")]
-    UnknownWorkPackage {
-        /// The work package.
-        wp_id: String,
-        /// The mission.
-        mission_slug: String,
-    },
     /// A lane topology without `lanes.json`.
     #[error("Mission `{mission_slug}` has no lanes.json: its lanes are not computed yet")]
     LanesMissing {
@@ -259,7 +251,6 @@ impl WorktreeError {
             WorktreeError::Status(error) => error.code(),
             WorktreeError::Repo(error) => error.code(),
             WorktreeError::WorkPackage(error) => error.code(),
-            WorktreeError::UnknownWorkPackage { .. } => "WP_NOT_FOUND",
             WorktreeError::LanesMissing { .. } => "LANES_NOT_COMPUTED",
             WorktreeError::LanesCorrupt { .. } => "LANES_CORRUPT",
             WorktreeError::NotInLanes { .. } => "WP_NOT_IN_LANES",
@@ -286,9 +277,6 @@ impl WorktreeError {
             WorktreeError::Status(error) => error.hint(),
             WorktreeError::Repo(error) => error.hint(),
             WorktreeError::WorkPackage(error) => error.hint(),
-            WorktreeError::UnknownWorkPackage { mission_slug, .. } => {
-                format!("`missionctl wp list {mission_slug}` shows its work packages")
-            }
             WorktreeError::LanesMissing { mission_slug }
             | WorktreeError::NotInLanes { mission_slug, .. } => {
                 format!("Run `missionctl tasks finalize {mission_slug}` to compute the lanes")
@@ -568,12 +556,7 @@ pub fn implement_with(
     let mission = resolve_mission_context(repo, request.handle)?;
     let status = MissionStatus::load(repo, &mission.mission_slug, request.protected_branches)?;
     let primary_dir = status.primary_mission_dir().to_path_buf();
-    let wp_file = find_wp_file(repo.containment(), &primary_dir, wp_id)?.ok_or_else(|| {
-        WorktreeError::UnknownWorkPackage {
-            wp_id: wp_id.to_owned(),
-            mission_slug: mission.mission_slug.clone(),
-        }
-    })?;
+    let wp_file = status.require_work_package(wp_id)?;
     let target_branch = mission.context.branch_ref.target_branch.clone();
 
     let lane = if mission.topology.has_lanes() {

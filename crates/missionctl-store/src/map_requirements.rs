@@ -100,8 +100,8 @@ pub enum MapRequirementsError {
         /// The refs it declares.
         declared: Vec<RequirementId>,
     },
-    /// The work package does not exist.
-    #[error("{wp_id} is not a work package of `{mission_slug}`")]
+    /// No file of the mission defines the work package (Spec Kitty's wording).
+    #[error("Work package '{wp_id}' not found under kitty-specs/{mission_slug}/tasks")]
     UnknownWorkPackage {
         /// The mission.
         mission_slug: String,

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use missionctl_core::task_plan::WorkPackageEntry;
 use missionctl_core::work_package::{
-    FrontMatter, WorkPackageSummary, split_front_matter, summarize_front_matter,
-    work_package_id_from_file_name,
+    FrontMatter, WorkPackageSummary, file_defines_work_package, split_front_matter,
+    summarize_front_matter, work_package_id_from_file_name,
 };
 use serde_json::Value;
 
@@ -16,6 +16,24 @@ use crate::fs_util::{self, PathError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkPackageFileError {
+    /// No file of the mission's `tasks/` defines the work package (Spec Kitty's wording).
+    #[error("Work package '{wp_id}' not found under kitty-specs/{mission_slug}/tasks")]
+    NotFound {
+        /// The work package, as given.
+        wp_id: String,
+        /// The mission directory name.
+        mission_slug: String,
+    },
+    /// The mission has no `tasks/` directory (Spec Kitty's wording).
+    #[error("Feature '{mission_slug}' has no tasks directory at {}", dir.display())]
+    NoTasksDirectory {
+        /// The work package, as given.
+        wp_id: String,
+        /// The mission directory name.
+        mission_slug: String,
+        /// The missing directory.
+        dir: PathBuf,
+    },
     /// More than one file matches the work package id.
     #[error("Several files define {wp_id}: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))]
     Ambiguous {
@@ -57,6 +75,8 @@ impl WorkPackageFileError {
     /// Returns the stable error code.
     pub fn code(&self) -> &'static str {
         match self {
+            WorkPackageFileError::NotFound { .. }
+            | WorkPackageFileError::NoTasksDirectory { .. } => "WP_NOT_FOUND",
             WorkPackageFileError::Ambiguous { .. } => "WP_FILE_AMBIGUOUS",
             WorkPackageFileError::InvalidFrontMatter { .. }
             | WorkPackageFileError::FrontMatter { .. } => "WP_FRONTMATTER_INVALID",
@@ -68,6 +88,19 @@ impl WorkPackageFileError {
     /// Returns a hint the user can act on.
     pub fn hint(&self) -> String {
         match self {
+            WorkPackageFileError::NotFound {
+                wp_id,
+                mission_slug,
+            }
+            | WorkPackageFileError::NoTasksDirectory {
+                wp_id,
+                mission_slug,
+                ..
+            } => format!(
+                "`missionctl wp list {mission_slug}` lists the mission's work packages; \
+                 `missionctl wp add {mission_slug} {wp_id} --title <title>` defines one (only a \
+                 forced `move` records a work package no file defines)"
+            ),
             WorkPackageFileError::Ambiguous { .. } => {
                 "Keep one `tasks/WPxx-*.md` file per work package".to_owned()
             }
@@ -83,6 +116,76 @@ impl WorkPackageFileError {
             WorkPackageFileError::Io(error) => error.hint(),
         }
     }
+}
+
+/// Returns the file that defines a work package, as Spec Kitty's `locate_work_package` finds it
+/// (see [`file_defines_work_package`]): the work package exists when exactly one file of the
+/// primary `tasks/` defines it; neither its front matter nor the event log is consulted.
+///
+/// Every writer that acts on one work package checks it first: `WP_NOT_FOUND` (`Work package
+/// 'WP77' not found under kitty-specs/<slug>/tasks`) when no file defines it or the mission
+/// has no `tasks/`, `WP_FILE_AMBIGUOUS` when several do.
+pub fn locate_work_package(
+    containment: &Containment,
+    mission_dir: &Path,
+    mission_slug: &str,
+    wp_id: &str,
+) -> Result<PathBuf, WorkPackageFileError> {
+    let tasks = mission_dir.join("tasks");
+    let Some(names) = task_file_names(containment, &tasks)? else {
+        return Err(WorkPackageFileError::NoTasksDirectory {
+            wp_id: wp_id.to_owned(),
+            mission_slug: mission_slug.to_owned(),
+            dir: tasks,
+        });
+    };
+    let mut found: Vec<PathBuf> = names
+        .iter()
+        .filter(|name| file_defines_work_package(name, wp_id))
+        .map(|name| tasks.join(name))
+        .collect();
+    match found.len() {
+        0 => Err(WorkPackageFileError::NotFound {
+            wp_id: wp_id.to_owned(),
+            mission_slug: mission_slug.to_owned(),
+        }),
+        1 => Ok(found.remove(0)),
+        _ => Err(WorkPackageFileError::Ambiguous {
+            wp_id: wp_id.to_owned(),
+            files: found,
+        }),
+    }
+}
+
+/// Returns the ids among `wp_ids` that no file of the mission's `tasks/` defines (see
+/// [`locate_work_package`]), in their order: work packages only the event log knows.
+pub fn undefined_work_packages<'a>(
+    containment: &Containment,
+    mission_dir: &Path,
+    wp_ids: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<String>, WorkPackageFileError> {
+    let names = task_file_names(containment, &mission_dir.join("tasks"))?.unwrap_or_default();
+    Ok(wp_ids
+        .into_iter()
+        .filter(|id| !names.iter().any(|name| file_defines_work_package(name, id)))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Returns the names of the entries of `tasks/`, sorted; `None` when it does not exist.
+fn task_file_names(
+    containment: &Containment,
+    tasks: &Path,
+) -> Result<Option<Vec<String>>, WorkPackageFileError> {
+    let Some(entries) = containment.read_dir(tasks)? else {
+        return Ok(None);
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    Ok(Some(names))
 }
 
 /// Returns the work package's file in `<mission_dir>/tasks/`: a Markdown file whose name

@@ -30,6 +30,7 @@ fn append(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 fn a_followed_log_agrees_with_a_full_reduce_however_it_changes() -> TestResult {
     let repo = TestRepo::new()?;
     let created = repo.create("follow", Some(MissionTopology::SingleBranch), 1)?;
+    repo.define_work_packages(&created.mission_slug, &["WP01", "WP02", "WP03", "WP04"])?;
     let status = MissionStatus::load(&repo.repo()?, &created.mission_slug, &protected())?;
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
     let seed = |wp: &str| TransitionRequest {
@@ -131,6 +132,7 @@ fn a_followed_log_agrees_with_a_full_reduce_however_it_changes() -> TestResult {
 fn a_coordination_mission_is_followed_across_its_first_write() -> TestResult {
     let repo = TestRepo::new()?;
     let created = repo.create("coordinated", Some(MissionTopology::Coord), 1)?;
+    repo.define_work_packages(&created.mission_slug, &["WP01", "WP02", "WP03", "WP04"])?;
     let status = MissionStatus::load(&repo.repo()?, &created.mission_slug, &protected())?;
     let mut follower = status.follow()?;
     assert!(follower.snapshot().work_packages.is_empty());

@@ -5,13 +5,14 @@
 //! keeps `transaction` and `lock` private modules, so no caller can write status around the
 //! facade (the seed's module-boundary rule, enforced by Rust visibility).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use missionctl_core::event_log::EventLog;
 use missionctl_core::lane::Lane;
 use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::{Clock, FixedClock};
+use missionctl_store::containment::Containment;
 use missionctl_store::mission_dir::StatusReadError;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{
@@ -19,6 +20,7 @@ use missionctl_store::status::{
     LogChange, MaterializeOutcome, MissionStatus, ReadSurface, StatusFollower, StatusLoadError,
     StatusWriteError, TransitionOutcome, TransitionRequest, is_valid_wp_id,
 };
+use missionctl_store::work_package::WorkPackageFileError;
 
 use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
 
@@ -180,6 +182,11 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
     let _: fn(&MissionStatus) -> &Path = MissionStatus::primary_mission_dir;
     let _: fn(&MissionStatus) -> &Path = MissionStatus::read_dir;
     let _: fn(&MissionStatus) -> &str = MissionStatus::destination_ref;
+    let _: fn(&MissionStatus) -> &Containment = MissionStatus::containment;
+    let _: fn(&MissionStatus, &str) -> Result<PathBuf, WorkPackageFileError> =
+        MissionStatus::require_work_package;
+    let _: fn(&MissionStatus, &StatusSnapshot) -> Result<Vec<String>, WorkPackageFileError> =
+        MissionStatus::undefined_work_packages;
     let _: fn(&StatusWriteError) -> &'static str = StatusWriteError::code;
     let _: fn(&StatusWriteError) -> String = StatusWriteError::hint;
     let _: fn(&StatusLoadError) -> &'static str = StatusLoadError::code;
@@ -207,6 +214,20 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
     );
     assert!(status.read_dir().ends_with(&created.mission_slug));
     assert_eq!(status.primary_mission_dir(), created.mission_dir);
+    // A work package no task file defines is refused unless forced.
+    let error = status
+        .require_work_package("WP01")
+        .expect_err("no task file yet");
+    assert_eq!(error.code(), "WP_NOT_FOUND");
+    repo.write(
+        &format!("kitty-specs/{}/tasks/WP01-export.md", created.mission_slug),
+        "---\nwork_package_id: WP01\ntitle: Export\n---\n",
+    )?;
+    assert!(
+        status
+            .require_work_package("WP01")?
+            .ends_with("WP01-export.md")
+    );
 
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
     let request = TransitionRequest {

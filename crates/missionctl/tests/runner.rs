@@ -26,6 +26,7 @@ mod test_status_crash;
 mod test_status_interop;
 mod test_status_reduce;
 mod test_status_topologies;
+mod test_unknown_work_package;
 mod test_wp;
 
 use std::path::Path;

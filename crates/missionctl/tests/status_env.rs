@@ -26,6 +26,19 @@ pub(crate) const MISSION_ID: &str = "01M0M9D8R83DDKSZ62QKGV3YW0";
 /// The fixed creation time: 2026-08-22T08:29:15.913164+00:00.
 const CREATED_MICROS: u64 = 1_787_387_355_913_164;
 
+/// The work packages every [`StatusRepo`] defines with a task file.
+pub(crate) const WORK_PACKAGES: [&str; 9] = [
+    "WP01", "WP02", "WP03", "WP04", "WP05", "WP06", "WP07", "WP08", "WP09",
+];
+
+/// Returns the text of a task file for `wp` with `subtasks` in its front matter.
+fn wp_file_text(wp: &str, subtasks: &[&str]) -> String {
+    let list = subtasks.join(", ");
+    format!(
+        "---\nwork_package_id: {wp}\ntitle: Work package {wp}\nsubtasks: [{list}]\n---\n# {wp}\n"
+    )
+}
+
 /// A git repository with one mission of a given topology.
 pub(crate) struct StatusRepo {
     /// The environment the binary runs in.
@@ -40,8 +53,18 @@ pub(crate) struct StatusRepo {
 
 impl StatusRepo {
     /// Returns a repository on `feature/x` (after one commit on `main`) with the mission
-    /// `invoice-export-01M0M9D8` of `topology` committed on it.
+    /// `invoice-export-01M0M9D8` of `topology` committed on it, and a task file for each of
+    /// `WP01`…`WP09` (writers refuse a work package no file defines) committed after it, none
+    /// of them with a status yet.
     pub(crate) fn new(topology: MissionTopology) -> anyhow::Result<StatusRepo> {
+        let repo = StatusRepo::unplanned(topology)?;
+        repo.add_wp_files(&WORK_PACKAGES)?;
+        Ok(repo)
+    }
+
+    /// Returns the repository of [`StatusRepo::new`] without the task files: a mission just
+    /// created.
+    pub(crate) fn unplanned(topology: MissionTopology) -> anyhow::Result<StatusRepo> {
         let env = TestEnv::new()?;
         let root = env.root().join("repo");
         std::fs::create_dir(&root)?;
@@ -67,6 +90,19 @@ impl StatusRepo {
         repo.git(&["switch", "--quiet", "-c", TARGET_BRANCH])?;
         repo.create_mission("invoice-export")?;
         Ok(repo)
+    }
+
+    /// Writes a task file without subtasks for each work package and commits them in one
+    /// commit on the target branch.
+    fn add_wp_files(&self, wps: &[&str]) -> anyhow::Result<()> {
+        let dir = self.primary_mission_dir().join("tasks");
+        std::fs::create_dir_all(&dir)?;
+        for wp in wps {
+            std::fs::write(dir.join(format!("{wp}-work.md")), wp_file_text(wp, &[]))?;
+        }
+        self.git(&["add", &format!("kitty-specs/{}/tasks", self.slug)])?;
+        self.git(&["commit", "--quiet", "-m", "plan the work packages"])?;
+        Ok(())
     }
 
     /// Creates a mission with the fixed id and clock, as `mission create` does.
@@ -212,13 +248,7 @@ impl StatusRepo {
         let dir = self.primary_mission_dir().join("tasks");
         std::fs::create_dir_all(&dir)?;
         let name = format!("{wp}-work.md");
-        let list = subtasks.join(", ");
-        std::fs::write(
-            dir.join(&name),
-            format!(
-                "---\nwork_package_id: {wp}\ntitle: Work package {wp}\nsubtasks: [{list}]\n---\n# {wp}\n"
-            ),
-        )?;
+        std::fs::write(dir.join(&name), wp_file_text(wp, subtasks))?;
         let path = format!("kitty-specs/{}/tasks/{name}", self.slug);
         self.git(&["add", &path])?;
         self.git(&["commit", "--quiet", "-m", &format!("plan {wp}")])?;

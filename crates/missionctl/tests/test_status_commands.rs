@@ -38,7 +38,6 @@ fn init_prepares_a_repository_once() -> TestResult {
 #[test]
 fn the_board_is_readable_without_colour() -> TestResult {
     let repo = StatusRepo::new(MissionTopology::Coord)?;
-    repo.add_wp_file("WP01", &[])?;
     for (wp, lanes) in [
         ("WP01", &["planned", "claimed", "in_progress"][..]),
         ("WP02", &["planned"]),
@@ -285,13 +284,19 @@ fn apply_fix(repo: &StatusRepo, code: &str) -> anyhow::Result<()> {
 #[test]
 fn every_doctor_finding_is_fixed_by_the_command_it_prints() -> TestResult {
     // A snapshot that drifted from its log.
-    let repo = StatusRepo::new(MissionTopology::Coord)?;
+    let repo = StatusRepo::unplanned(MissionTopology::Coord)?;
     assert!(doctor(&repo)?.is_empty(), "a fresh mission is healthy");
+    repo.add_wp_file("WP01", &[])?;
     repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+    assert!(
+        doctor(&repo)?.is_empty(),
+        "a mission with a status is healthy"
+    );
     std::fs::write(repo.status_dir().join("status.json"), "{}\n")?;
     apply_fix(&repo, "MATERIALIZATION_DRIFT")?;
 
     // A claim left for weeks.
+    repo.add_wp_file("WP07", &[])?;
     let log = repo.status_dir().join("status.events.jsonl");
     let mut bytes = std::fs::read(&log)?;
     bytes.extend_from_slice(br#"{"actor": "ghost", "at": "2020-01-01T00:00:00+00:00", "event_id": "01M0M9D8R83DDKSZ62QKGVAAAA", "evidence": null, "execution_mode": "worktree", "force": false, "from_lane": "genesis", "mission_id": "01M0M9D8R83DDKSZ62QKGV3YW0", "mission_slug": "invoice-export-01M0M9D8", "policy_metadata": null, "reason": null, "review_ref": null, "to_lane": "planned", "wp_id": "WP07"}
@@ -307,14 +312,25 @@ fn every_doctor_finding_is_fixed_by_the_command_it_prints() -> TestResult {
     repo.add_wp_file("WP01", &["T001"])?;
     apply_fix(&repo, "UNINITIALIZED_STATUS")?;
 
+    // A work package only the log has (a forced move recorded it): its file is added.
+    let repo = StatusRepo::unplanned(MissionTopology::SingleBranch)?;
+    repo.move_wp(
+        "WP77",
+        "planned",
+        &["--force", "--actor", "a", "--reason", "recorded by hand"],
+    )
+    .success();
+    apply_fix(&repo, "PHANTOM_WORK_PACKAGE")?;
+
     // A coordination branch deleted after merge.
-    let repo = StatusRepo::new(MissionTopology::Coord)?;
+    let repo = StatusRepo::unplanned(MissionTopology::Coord)?;
     repo.git(&["branch", "-D", &repo.status_branch()])?;
     apply_fix(&repo, "COORDINATION_BRANCH_DELETED")?;
+    repo.add_wp_file("WP01", &[])?;
     repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
 
     // A mission whose topology is not stored.
-    let repo = StatusRepo::new(MissionTopology::Lanes)?;
+    let repo = StatusRepo::unplanned(MissionTopology::Lanes)?;
     let meta_path = repo.primary_mission_dir().join("meta.json");
     let mut meta: Value = serde_json::from_slice(&std::fs::read(&meta_path)?)?;
     if let Some(object) = meta.as_object_mut() {

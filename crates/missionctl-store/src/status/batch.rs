@@ -134,6 +134,7 @@ impl MissionStatus {
         if !is_valid_wp_id(wp_id) {
             return Err(StatusWriteError::InvalidWpId(wp_id.to_owned()));
         }
+        self.require_work_package(wp_id)?;
         let roster = crate::work_package::subtask_roster(
             self.repo.containment(),
             &self.primary_mission_dir,
@@ -233,6 +234,7 @@ impl MissionStatus {
         if !is_valid_wp_id(wp_id) {
             return Err(StatusWriteError::InvalidWpId(wp_id.to_owned()));
         }
+        self.require_work_package(wp_id)?;
         let log = self.read_log()?;
         let (from, steps) = plan_start(&log, wp_id, actor)?;
         for (step_from, step_to) in &steps {

@@ -529,6 +529,35 @@ impl MissionStatus {
         self.repo.containment()
     }
 
+    /// Returns the file that defines `wp_id` in the primary `tasks/`, as Spec Kitty's
+    /// `locate_work_package` finds it: `WP_NOT_FOUND` when none does (see
+    /// [`crate::work_package::locate_work_package`]). Every write that acts on one work
+    /// package checks it first, a forced move excepted.
+    pub fn require_work_package(
+        &self,
+        wp_id: &str,
+    ) -> Result<PathBuf, crate::work_package::WorkPackageFileError> {
+        crate::work_package::locate_work_package(
+            self.repo.containment(),
+            &self.primary_mission_dir,
+            &self.mission_slug,
+            wp_id,
+        )
+    }
+
+    /// Returns the work packages of `snapshot` (ids of the event log) that no task file
+    /// defines, sorted: what a forced move, or a writer that did not check, left behind.
+    pub fn undefined_work_packages(
+        &self,
+        snapshot: &StatusSnapshot,
+    ) -> Result<Vec<String>, crate::work_package::WorkPackageFileError> {
+        crate::work_package::undefined_work_packages(
+            self.repo.containment(),
+            &self.primary_mission_dir,
+            snapshot.work_packages.keys().map(String::as_str),
+        )
+    }
+
     /// Returns where reads go now: the load-time surface, unless this aggregate was loaded in
     /// the create-window and a write has since materialized the coordination worktree, which
     /// is then the authority.
@@ -700,6 +729,11 @@ impl MissionStatus {
             return Err(StatusWriteError::InvalidWpId(request.wp_id.clone()));
         }
         let (to_lane, _) = Lane::from_input(&request.to_lane)?;
+        // A work package no task file defines would be a phantom in the log forever: refused
+        // unless the move is forced (which needs an actor and a reason).
+        if !request.force {
+            self.require_work_package(&request.wp_id)?;
+        }
         let evidence = request.evidence.as_ref().map(parse_evidence).transpose()?;
         let review_result = request
             .review_result

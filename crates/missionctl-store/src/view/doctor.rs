@@ -2,7 +2,9 @@
 //! command that fixes it (`doctor --json`).
 
 use missionctl_core::lane::Lane;
-use missionctl_core::validate::{SnapshotOnDisk, validate};
+use missionctl_core::validate::{
+    PHANTOM_WORK_PACKAGE, SnapshotOnDisk, phantom_work_package, validate,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -153,6 +155,25 @@ fn check_mission(
             return;
         }
     };
+    match status.undefined_work_packages(&fresh) {
+        Ok(phantoms) => {
+            for wp_id in phantoms {
+                add(
+                    PHANTOM_WORK_PACKAGE,
+                    "warning",
+                    phantom_work_package(&wp_id, &summary.mission_slug).message,
+                    format!(
+                        "missionctl wp add {} {wp_id} --title {wp_id}",
+                        summary.mission_slug
+                    ),
+                );
+            }
+        }
+        Err(error) => {
+            add(error.code(), "error", error.to_string(), validate_fix());
+            return;
+        }
+    }
     if has_wp_files && fresh.work_packages.is_empty() {
         add(
             "UNINITIALIZED_STATUS",

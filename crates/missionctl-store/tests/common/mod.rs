@@ -99,6 +99,22 @@ impl TestRepo {
         std::fs::write(path, text)
     }
 
+    /// Writes a task file for each work package of a mission (writers refuse a work package
+    /// no task file defines); left uncommitted.
+    pub(crate) fn define_work_packages(
+        &self,
+        mission_slug: &str,
+        wp_ids: &[&str],
+    ) -> std::io::Result<()> {
+        for wp_id in wp_ids {
+            self.write(
+                &format!("kitty-specs/{mission_slug}/tasks/{wp_id}-work.md"),
+                &format!("---\nwork_package_id: {wp_id}\ntitle: {wp_id}\n---\n"),
+            )?;
+        }
+        Ok(())
+    }
+
     /// Runs git in the root and returns its standard output; fails when git fails.
     pub(crate) fn git(&self, args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
         git_in(&self.root, args)

@@ -77,6 +77,11 @@ const COORDINATION_SLUG: &str = "invoice-export";
 /// Kitty create.
 const GITIGNORE: &str = ".worktrees/\n.kittify/runtime/\n";
 
+/// The work packages of the coordination mission: id and title (`wp add`, then committed with
+/// `spec-commit`, since a move of a work package no file defines is refused).
+const COORDINATION_WORK_PACKAGES: [(&str, &str); 2] =
+    [("WP01", "CSV exporter"), ("WP02", "Export command")];
+
 /// The moves driven through `MissionStatus` on the coordination mission: work package, lane,
 /// actor, reason.
 const COORDINATION_MOVES: [(&str, Lane, &str, Option<&str>); 5] = [
@@ -534,6 +539,7 @@ fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError>
     let created = super::mission::create::create_with(repo, &request, &protected, Some(identity))?;
     let handle = created.mission_slug.as_str();
     let context_at_creation = ContextView::new(resolve_mission_context(repo, handle)?);
+    plan_coordination_work_packages(repo, handle, &protected)?;
 
     let mut moves = Vec::new();
     for (wp_id, to, actor, reason) in COORDINATION_MOVES {
@@ -567,6 +573,40 @@ fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError>
         board: render_board(&snapshot),
         created,
     })
+}
+
+/// Writes the coordination mission's task files (`wp add`) and commits them on its target
+/// branch (`spec-commit`): planning lives there whatever the topology.
+fn plan_coordination_work_packages(
+    repo: &Repo,
+    handle: &str,
+    protected: &[String],
+) -> Result<(), CliError> {
+    use missionctl_store::spec_commit::{SpecCommitOptions, spec_commit};
+    use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
+
+    for (wp_id, title) in COORDINATION_WORK_PACKAGES {
+        add_work_package(
+            repo,
+            handle,
+            &AddWorkPackage {
+                wp_id: wp_id.to_owned(),
+                title: title.to_owned(),
+                ..AddWorkPackage::default()
+            },
+            protected,
+        )?;
+    }
+    spec_commit(
+        repo,
+        handle,
+        &SpecCommitOptions {
+            files: &["tasks".to_owned()],
+            message: Some("Plan the work packages"),
+            protected_branches: protected,
+        },
+    )?;
+    Ok(())
 }
 
 /// Returns the number of lines of a file as committed on a branch.

@@ -1,8 +1,9 @@
 //! `missionctl status validate --mission <handle>`: the log's schema, legality and done
-//! evidence, and drift of `status.json`; any finding exits 1.
+//! evidence, and drift of `status.json`; any finding exits 1. Work packages of the log that no
+//! task file defines are warnings (`PHANTOM_WORK_PACKAGE`), which do not fail it.
 
 use clap::Args;
-use missionctl_core::validate::{Finding, SnapshotOnDisk, validate};
+use missionctl_core::validate::{Finding, SnapshotOnDisk, phantom_work_package, validate};
 use missionctl_store::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
 use serde::Serialize;
 use serde_json::Value;
@@ -25,6 +26,7 @@ struct ValidateData {
     mission_slug: String,
     event_count: usize,
     findings: Vec<Finding>,
+    warnings: Vec<Finding>,
 }
 
 /// Validates the mission's status and fails with `STATUS_VALIDATION_FAILED` on any finding.
@@ -51,6 +53,7 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
             mission_slug: status.mission_slug().to_owned(),
             event_count: 0,
             findings: Vec::new(),
+            warnings: Vec::new(),
         };
         return ui.emit(&data, || "No events to validate.\n".to_owned());
     }
@@ -63,11 +66,25 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
         Some(Some(value)) => SnapshotOnDisk::Parsed(value),
     };
     let findings = validate(&log, &fresh, on_disk, log_exists);
-    if !findings.is_empty() {
-        let listed: Vec<String> = findings
+    let warnings: Vec<Finding> = status
+        .undefined_work_packages(&fresh)
+        .map_err(|error| CliError::user(error.code(), error.to_string()).with_hint(error.hint()))?
+        .iter()
+        .map(|wp_id| phantom_work_package(wp_id, status.mission_slug()))
+        .collect();
+    let listed = |findings: &[Finding]| -> Vec<String> {
+        findings
             .iter()
             .map(|finding| format!("{}: {}", finding.code, finding.message))
-            .collect();
+            .collect()
+    };
+    if !findings.is_empty() {
+        let mut listed = listed(&findings);
+        listed.extend(
+            warnings
+                .iter()
+                .map(|warning| format!("warning {}: {}", warning.code, warning.message)),
+        );
         return Err(CliError::user(
             "STATUS_VALIDATION_FAILED",
             format!("{} finding(s): {}", findings.len(), listed.join("; ")),
@@ -82,15 +99,20 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
         mission_slug: status.mission_slug().to_owned(),
         event_count: fresh.event_count,
         findings,
+        warnings,
     };
     ui.emit(&data, || {
-        if data.event_count == 0 {
+        let mut text = if data.event_count == 0 {
             "No events to validate.\n".to_owned()
         } else {
             format!(
                 "{}: {} events, no findings\n",
                 data.mission_slug, data.event_count
             )
+        };
+        for line in listed(&data.warnings) {
+            text.push_str(&format!("warning {line}\n"));
         }
+        text
     })
 }
