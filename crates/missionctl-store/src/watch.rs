@@ -205,29 +205,27 @@ fn stat_of(metadata: &std::fs::Metadata) -> Stat {
 /// The fallback watcher: a thread that lists the watched directories at an interval and
 /// reports each entry whose size, inode or times changed, and each entry added or removed.
 struct StatPoller {
-    dirs: Arc<Mutex<BTreeSet<PathBuf>>>,
+    /// Each watched directory's last listing. A directory is listed when it is watched, so a
+    /// change made right after `watch` returns is a change (were it listed first by the thread,
+    /// a change made before that would be part of the first listing and never reported).
+    known: Arc<Mutex<BTreeMap<PathBuf, BTreeMap<PathBuf, Stat>>>>,
     stop: Arc<AtomicBool>,
 }
 
 impl StatPoller {
     fn start(sender: Sender<notify::Result<notify::Event>>, interval: Duration) -> StatPoller {
-        let dirs: Arc<Mutex<BTreeSet<PathBuf>>> = Arc::default();
+        let known: Arc<Mutex<BTreeMap<PathBuf, BTreeMap<PathBuf, Stat>>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
-        let (watched, stopped) = (Arc::clone(&dirs), Arc::clone(&stop));
+        let (watched, stopped) = (Arc::clone(&known), Arc::clone(&stop));
         std::thread::spawn(move || {
-            // Each watched directory's last listing; a directory listed for the first time
-            // reports nothing (its entries are not changes).
-            let mut known: BTreeMap<PathBuf, BTreeMap<PathBuf, Stat>> = BTreeMap::new();
             while !stopped.load(Ordering::Relaxed) {
-                let dirs: Vec<PathBuf> = match watched.lock() {
-                    Ok(dirs) => dirs.iter().cloned().collect(),
-                    Err(_) => break,
-                };
                 let mut changed = Vec::new();
-                let mut listings = BTreeMap::new();
-                for dir in dirs {
-                    let listing = list(&dir);
-                    if let Some(before) = known.get(&dir) {
+                {
+                    let Ok(mut known) = watched.lock() else {
+                        break;
+                    };
+                    for (dir, before) in known.iter_mut() {
+                        let listing = list(dir);
                         changed.extend(
                             listing
                                 .iter()
@@ -240,10 +238,9 @@ impl StatPoller {
                                 .filter(|path| !listing.contains_key(*path))
                                 .cloned(),
                         );
+                        *before = listing;
                     }
-                    listings.insert(dir, listing);
                 }
-                known = listings;
                 if !changed.is_empty() {
                     let mut event = notify::Event::new(EventKind::Modify(ModifyKind::Any));
                     event.paths = changed;
@@ -254,7 +251,7 @@ impl StatPoller {
                 std::thread::sleep(interval);
             }
         });
-        StatPoller { dirs, stop }
+        StatPoller { known, stop }
     }
 }
 
@@ -283,15 +280,15 @@ impl Watcher for StatPoller {
     }
 
     fn watch(&mut self, path: &Path, _mode: RecursiveMode) -> notify::Result<()> {
-        if let Ok(mut dirs) = self.dirs.lock() {
-            dirs.insert(path.to_path_buf());
+        if let Ok(mut known) = self.known.lock() {
+            known.insert(path.to_path_buf(), list(path));
         }
         Ok(())
     }
 
     fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
-        if let Ok(mut dirs) = self.dirs.lock() {
-            dirs.remove(path);
+        if let Ok(mut known) = self.known.lock() {
+            known.remove(path);
         }
         Ok(())
     }
