@@ -33,6 +33,13 @@ pub enum Lane {
     Canceled,
 }
 
+/// A lane serializes as its wire string (`in_progress`).
+impl serde::Serialize for Lane {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl Lane {
     /// Every lane, in enum order.
     pub const ALL: [Lane; 11] = [

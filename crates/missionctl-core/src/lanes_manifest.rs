@@ -948,6 +948,23 @@ impl LanesManifest {
         })
     }
 
+    /// Parses `lanes.json` as Spec Kitty 3.2.7 reads it: like [`LanesManifest::parse`], but the
+    /// legacy `feature_slug` does not stand in for a missing `mission_slug` (Spec Kitty then
+    /// fails with the `KeyError` text `'mission_slug'`).
+    pub fn parse_as_spec_kitty(bytes: &[u8]) -> Result<LanesManifest, CorruptLanes> {
+        let has_slug = serde_json::from_slice::<Value>(bytes)
+            .ok()
+            .and_then(|value| {
+                value
+                    .as_object()
+                    .map(|map| map.contains_key("mission_slug"))
+            });
+        if has_slug == Some(false) {
+            return Err(CorruptLanes("'mission_slug'".to_owned()));
+        }
+        LanesManifest::parse(bytes)
+    }
+
     /// Returns the lane holding a work package.
     pub fn lane_for_wp(&self, wp_id: &str) -> Option<&ExecutionLane> {
         self.lanes

@@ -673,7 +673,7 @@ fn parse_python_int(text: &str) -> Option<i64> {
 }
 
 /// Returns Python's truthiness of a JSON value.
-fn is_truthy(value: &Value) -> bool {
+pub fn is_truthy(value: &Value) -> bool {
     match value {
         Value::Null => false,
         Value::Bool(flag) => *flag,
@@ -685,7 +685,7 @@ fn is_truthy(value: &Value) -> bool {
 }
 
 /// Returns Python's `str()` of a scalar JSON value, `None` for containers.
-fn python_scalar_str(value: &Value) -> Option<String> {
+pub fn python_scalar_str(value: &Value) -> Option<String> {
     match value {
         Value::String(text) => Some(text.clone()),
         Value::Bool(true) => Some("True".to_owned()),
