@@ -26,12 +26,14 @@ pub mod requirement;
 pub mod run;
 pub mod sha256;
 pub mod snapshot;
+pub mod status_board;
 pub mod task_plan;
 pub mod timestamp;
 pub mod topology;
 pub mod transition;
 pub mod validate;
 pub mod work_package;
+pub mod work_package_view;
 pub mod workspace_context;
 
 pub use lane::Lane;
