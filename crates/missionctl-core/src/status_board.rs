@@ -51,6 +51,8 @@ pub struct BoardSettings<'a> {
     pub auto_commit: bool,
     /// The work packages whose lane worktree exists (a directory with a `.git` entry).
     pub existing_worktrees: &'a [String],
+    /// Each work package's dependencies (front matter), for the `dependencies` addition.
+    pub dependencies: &'a std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A row's staleness (`stale` of an `in_progress` row).
@@ -138,7 +140,15 @@ pub struct BoardRow {
     /// Whether the lane worktree exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worktree_exists: Option<bool>,
+    /// missionctl's addition: the work packages it depends on (its front matter).
+    pub dependencies: Vec<String>,
+    /// missionctl's addition: its last review's result (`{reviewer, verdict, reference, …}`),
+    /// when the log records one.
+    pub review: Option<Value>,
 }
+
+/// The keys of a [`BoardRow`] that Spec Kitty's board does not have.
+pub const ROW_ADDITIONS: [&str; 2] = ["dependencies", "review"];
 
 /// Lane counts in the order the lanes first occur.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -205,7 +215,11 @@ impl StatusBoard {
         identity: BoardIdentity,
         settings: BoardSettings<'_>,
     ) -> Result<StatusBoard, StatusBoardError> {
-        let mut rows: Vec<BoardRow> = view.rows.iter().map(|row| base_row(view, row)).collect();
+        let mut rows: Vec<BoardRow> = view
+            .rows
+            .iter()
+            .map(|row| base_row(view, row, settings))
+            .collect();
         let mut stale_verdicts = Vec::new();
         let mut stalled_wps = Vec::new();
         for (row, source) in rows.iter_mut().zip(&view.rows) {
@@ -266,7 +280,7 @@ impl StatusBoard {
 }
 
 /// Returns a row's fields before warnings and staleness.
-fn base_row(view: &WorkPackageView, row: &WorkPackageRow) -> BoardRow {
+fn base_row(view: &WorkPackageView, row: &WorkPackageRow, settings: BoardSettings<'_>) -> BoardRow {
     let state = view.state(row);
     let slot = |key: &str| python_str(state.and_then(|state| state.slots.get(key)));
     let resolved = |key: &str| {
@@ -303,6 +317,16 @@ fn base_row(view: &WorkPackageView, row: &WorkPackageRow) -> BoardRow {
         is_stale: None,
         minutes_since_commit: None,
         worktree_exists: None,
+        dependencies: row
+            .wp_id
+            .as_ref()
+            .and_then(|id| settings.dependencies.get(id))
+            .cloned()
+            .unwrap_or_default(),
+        review: state
+            .and_then(|state| state.slots.get("review_result"))
+            .filter(|value| !value.is_null())
+            .cloned(),
     }
 }
 
@@ -358,7 +382,7 @@ fn flag_verdict(
 /// Returns when a work package last moved, in microseconds: the `at` of its last transition
 /// in the log's order.
 fn latest_transition_micros(view: &WorkPackageView, wp_id: &str) -> Option<i64> {
-    view.lane_snapshot
+    view.snapshot
         .work_packages
         .get(wp_id)?
         .last_transition_at
@@ -445,7 +469,7 @@ mod tests {
     use super::*;
     use crate::event_log::parse;
     use crate::reducer::reduce;
-    use crate::work_package_view::{LanesFile, TaskFile, ViewInputs, transitions_only};
+    use crate::work_package_view::{LanesFile, TaskFile, ViewInputs};
 
     const ROW: &str = r#"{"actor": "a", "at": "2026-01-01T00:00:00+00:00", "event_id": "01KH000000000000000000000{n}", "evidence": null, "execution_mode": "worktree", "force": true, "from_lane": "{from}", "mission_slug": "m", "reason": "r", "review_ref": null, "review_result": {review}, "to_lane": "{to}", "wp_id": "{wp}"}"#;
 
@@ -476,7 +500,6 @@ mod tests {
             .collect();
         let built = WorkPackageView::build(
             reduce(&log),
-            reduce(&transitions_only(&log)),
             ViewInputs {
                 task_files: &files,
                 committed: None,
@@ -488,11 +511,14 @@ mod tests {
     }
 
     fn settings(now_micros: i64) -> BoardSettings<'static> {
+        static NONE: std::collections::BTreeMap<String, Vec<String>> =
+            std::collections::BTreeMap::new();
         BoardSettings {
             now_micros,
             stall_threshold_minutes: DEFAULT_STALL_THRESHOLD_MINUTES,
             auto_commit: true,
             existing_worktrees: &[],
+            dependencies: &NONE,
         }
     }
 

@@ -21,8 +21,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::event::LogRow;
-use crate::event_log::EventLog;
 use crate::lane::Lane;
 use crate::lanes_manifest::LanesManifest;
 use crate::meta::python_scalar_str;
@@ -41,12 +39,13 @@ pub struct TaskFile {
 }
 
 /// The state of a mission's `lanes.json`, as the view needs it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum LanesFile {
     /// There is none.
+    #[default]
     Missing,
     /// It parses as Spec Kitty reads it.
-    Present(LanesManifest),
+    Present(Box<LanesManifest>),
     /// It exists and Spec Kitty could not read it (the message says why).
     Corrupt(String),
 }
@@ -127,11 +126,6 @@ pub struct WorkPackageView {
     pub log_only: Vec<LogOnlyWorkPackage>,
     /// The full reduction of the status log (transitions and annotations).
     pub snapshot: StatusSnapshot,
-    /// The reduction of the status log's transitions only (Spec Kitty's lane map: a work
-    /// package with annotations only is absent).
-    pub lane_snapshot: StatusSnapshot,
-    /// Whether the status log has any transition (`lane_snapshot.event_count > 0`).
-    pub has_transitions: bool,
 }
 
 /// Everything the view is computed from.
@@ -161,10 +155,9 @@ pub enum WorkPackageViewError {
 
 impl WorkPackageView {
     /// Computes the view (see the module documentation) from the status log's full
-    /// reduction (`snapshot`) and the reduction of its transitions only (`lane_snapshot`).
+    /// reduction.
     pub fn build(
         snapshot: StatusSnapshot,
-        lane_snapshot: StatusSnapshot,
         inputs: ViewInputs<'_>,
     ) -> Result<WorkPackageView, WorkPackageViewError> {
         let committed = inputs.committed;
@@ -210,14 +203,28 @@ impl WorkPackageView {
                 lane: state.lane,
             })
             .collect();
-        let has_transitions = lane_snapshot.event_count > 0;
         Ok(WorkPackageView {
             rows,
             log_only,
             snapshot,
-            lane_snapshot,
-            has_transitions,
         })
+    }
+
+    /// Returns the lane of a work package in the reduction of the log's transitions only
+    /// (Spec Kitty's lane map): `None` for a work package without transitions. Annotations
+    /// never move a lane, so this is the full reduction's lane, except that a work package
+    /// with annotations only (`uninitialized` there) has none.
+    pub fn transition_lane(&self, wp_id: &str) -> Option<Lane> {
+        self.snapshot
+            .work_packages
+            .get(wp_id)
+            .map(|state| state.lane)
+            .filter(|lane| *lane != Lane::Uninitialized)
+    }
+
+    /// Returns whether the status log has any transition.
+    pub fn has_transitions(&self) -> bool {
+        self.snapshot.event_count > 0
     }
 
     /// Returns a row's state in the status log's full reduction, if it has one.
@@ -257,16 +264,21 @@ impl WorkPackageView {
         counts
     }
 
-    /// Returns the weighted progress of the status log's transitions, in percent rounded to
-    /// one decimal as Python's `round(x, 1)`; `None` when the log has no transition (Spec
-    /// Kitty then prints the integer `0`). Log-only work packages count.
+    /// Returns the weighted progress of the work packages with transitions (the lane map),
+    /// in percent rounded to one decimal as Python's `round(x, 1)`; `None` when the log has no
+    /// transition (Spec Kitty then prints the integer `0`). Log-only work packages count.
     pub fn weighted_percentage(&self) -> Option<f64> {
-        if !self.has_transitions {
+        if !self.has_transitions() {
             return None;
         }
         let mut weighted = 0.0_f64;
         let mut total = 0.0_f64;
-        for state in self.lane_snapshot.work_packages.values() {
+        let lane_map = self
+            .snapshot
+            .work_packages
+            .values()
+            .filter(|state| state.lane != Lane::Uninitialized);
+        for state in lane_map {
             weighted += state.lane.progress_weight();
             total += 1.0;
         }
@@ -283,20 +295,6 @@ impl WorkPackageView {
 /// exact binary value, ties to even).
 pub fn round_one_decimal(x: f64) -> f64 {
     format!("{x:.1}").parse().unwrap_or(x)
-}
-
-/// Returns the log with its transitions only (the input of [`WorkPackageView::build`]'s
-/// `lane_snapshot`).
-pub fn transitions_only(log: &EventLog) -> EventLog {
-    EventLog {
-        rows: log
-            .rows
-            .iter()
-            .filter(|(_, row)| matches!(row, LogRow::Transition(_)))
-            .cloned()
-            .collect(),
-        errors: Vec::new(),
-    }
 }
 
 /// Returns the `WP<digits>` a file name starts with (Spec Kitty's `re.match(r"(WP\d+)")`).
@@ -667,7 +665,6 @@ mod tests {
         ];
         let view = WorkPackageView::build(
             reduce(&log),
-            reduce(&transitions_only(&log)),
             ViewInputs {
                 task_files: &files,
                 committed: None,
@@ -717,7 +714,6 @@ mod tests {
         let files = [task("WP01-a.md", "work_package_id: WP01")];
         let build = |lanes: &LanesFile, committed: Option<&StatusSnapshot>| {
             WorkPackageView::build(
-                reduce(&status),
                 reduce(&status),
                 ViewInputs {
                     task_files: &files,

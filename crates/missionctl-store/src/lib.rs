@@ -22,6 +22,7 @@ pub mod mission_dir;
 pub mod mission_flatten;
 pub mod mission_index;
 pub mod planning;
+pub mod project_config;
 pub mod ready;
 pub mod repo;
 pub mod runtime;

@@ -15,30 +15,36 @@ use std::time::Duration;
 
 use missionctl_core::event::LogRow;
 
+use crate::clock::Clock;
 use crate::mission_index::{LookupError, list_missions};
 use crate::repo::Repo;
 use crate::status::{LogChange, MissionStatus, StatusFollower};
 use crate::view::ViewError;
-use crate::view::board::{AllBoards, BoardFailure, CardFacts, MissionBoard};
+use crate::view::board::{AllBoards, BoardFacts, BoardFailure, MissionBoard};
 use crate::watch::{DirWatcher, WatchError, WatchMode, is_in};
 
 /// One mission, followed.
 #[derive(Debug, Clone)]
 pub struct LiveMission {
     follower: StatusFollower,
-    facts: CardFacts,
+    facts: BoardFacts,
     /// Why the log cannot be read now, if it cannot.
     error: Option<ViewError>,
 }
 
 impl LiveMission {
     fn load(repo: &Repo, slug: &str, protected: &[String]) -> Result<LiveMission, ViewError> {
-        let status = MissionStatus::load(repo, slug, protected)
-            .map_err(|error| ViewError::new(error.code(), error.hint(), &error))?;
+        // Read as `board` reads: a merged coordination mission whose branch is gone shows the
+        // primary checkout's log.
+        let status = match MissionStatus::load(repo, slug, protected) {
+            Ok(status) => status,
+            Err(_) => MissionStatus::load_for_reading(repo, slug)
+                .map_err(|error| ViewError::new(error.code(), error.hint(), &error))?,
+        };
         let follower = status
             .follow()
             .map_err(|error| ViewError::new(error.code(), error.hint(), &error))?;
-        let facts = CardFacts::read(status.containment(), status.primary_mission_dir())
+        let facts = BoardFacts::read(&status)
             .map_err(|error| ViewError::new(error.code(), error.hint(), &error))?;
         Ok(LiveMission {
             follower,
@@ -52,13 +58,16 @@ impl LiveMission {
         self.follower.status()
     }
 
-    /// Returns the mission's board, from the snapshot folded so far.
-    pub fn board(&self) -> MissionBoard {
-        MissionBoard::from_snapshot(
+    /// Returns the mission's board (what `board --json` shows), from the snapshot folded so
+    /// far, at `clock`'s now.
+    pub fn board(&self, clock: &dyn Clock) -> Result<MissionBoard, ViewError> {
+        MissionBoard::build(
             self.follower.status(),
             self.follower.snapshot().clone(),
             &self.facts,
+            clock,
         )
+        .map_err(|error| ViewError::new(error.code(), error.hint(), &error))
     }
 
     /// Returns why the mission's log cannot be read now (the board shows the last good
@@ -186,14 +195,20 @@ impl LiveRepository {
     }
 
     /// Returns every mission's board, in the shape of `board --json` without `--mission`.
-    pub fn all_boards(&self) -> AllBoards {
+    pub fn all_boards(&self, clock: &dyn Clock) -> AllBoards {
         let mut all = AllBoards {
             missions: Vec::new(),
             unreadable: Vec::new(),
         };
         for (slug, mission) in &self.missions {
             match &mission.error {
-                None => all.missions.push(mission.board()),
+                None => match mission.board(clock) {
+                    Ok(board) => all.missions.push(board),
+                    Err(error) => all.unreadable.push(BoardFailure {
+                        mission_slug: slug.clone(),
+                        error,
+                    }),
+                },
                 Some(error) => all.unreadable.push(BoardFailure {
                     mission_slug: slug.clone(),
                     error: error.clone(),
@@ -289,11 +304,7 @@ impl LiveRepository {
         }
         for slug in plans {
             if let Some(mission) = self.missions.get_mut(&slug) {
-                let facts = CardFacts::read(
-                    mission.status().containment(),
-                    mission.status().primary_mission_dir(),
-                )
-                .unwrap_or_default();
+                let facts = BoardFacts::read(mission.status()).unwrap_or_default();
                 if facts != mission.facts {
                     mission.facts = facts;
                     changes.push(LiveChange::Plan { mission_slug: slug });

@@ -190,12 +190,39 @@ pub fn resolve_mission_context(
     resolve_dir_context(repo, &resolved.dir, resolved.rule)
 }
 
+/// Resolves a handle for reading the way Spec Kitty's board does
+/// (`resolve_handle_to_read_path(require_exists=False)`): like [`resolve_mission_context`],
+/// except that a coordination mission whose status cannot be trusted — its coordination branch
+/// deleted (typically after merge), or its coordination worktree without the mission directory —
+/// reads the primary checkout instead of failing. The error that [`resolve_mission_context`]
+/// would have returned comes back beside the context, so that writes still fail closed.
+pub fn resolve_mission_context_for_reading(
+    repo: &Repo,
+    handle: &str,
+) -> Result<(ResolvedMissionContext, Option<ResolveError>), ResolveError> {
+    let resolved = resolve_handle(repo, handle)?;
+    resolve_dir_context_with(repo, &resolved.dir, resolved.rule, true)
+}
+
 /// Resolves the context of a mission directory already found (see [`resolve_mission_context`]).
 pub fn resolve_dir_context(
     repo: &Repo,
     dir: &PrimaryMissionDir,
     handle_rule: HandleRule,
 ) -> Result<ResolvedMissionContext, ResolveError> {
+    let (context, _) = resolve_dir_context_with(repo, dir, handle_rule, false)?;
+    Ok(context)
+}
+
+/// Resolves a mission directory's context; with `primary_fallback`, an untrustworthy
+/// coordination surface reads the primary checkout and its error is returned beside the
+/// context.
+fn resolve_dir_context_with(
+    repo: &Repo,
+    dir: &PrimaryMissionDir,
+    handle_rule: HandleRule,
+    primary_fallback: bool,
+) -> Result<(ResolvedMissionContext, Option<ResolveError>), ResolveError> {
     let mission_slug = dir.dir_name().to_owned();
     let meta = dir.read_meta_required()?;
     let lanes_json = lanes_state_if_needed(dir, &meta)?;
@@ -210,34 +237,44 @@ pub fn resolve_dir_context(
     let probe = probe_coordination(repo, &context)?;
     // Without a probe the context has no coordination branch, and the core reads the primary
     // checkout without looking at the probe value.
-    let read = context
-        .resolve_status_read(probe.unwrap_or(CoordinationProbe::None))
-        .map_err(|source| ResolveError::Read {
-            mission_slug: mission_slug.clone(),
-            probe: probe.unwrap_or(CoordinationProbe::None),
-            coordination_worktree: absolute(repo, context.workspace.coord_worktree.as_deref()),
-            source,
-        })?;
     let root = repo.primary_root();
-    let read_dir = root.join(&read.dir);
+    let (read_surface, read_dir, unreadable) = match context
+        .resolve_status_read(probe.unwrap_or(CoordinationProbe::None))
+    {
+        Ok(read) => (read.surface, root.join(&read.dir), None),
+        Err(source) => {
+            let error = ResolveError::Read {
+                mission_slug: mission_slug.clone(),
+                probe: probe.unwrap_or(CoordinationProbe::None),
+                coordination_worktree: absolute(repo, context.workspace.coord_worktree.as_deref()),
+                source,
+            };
+            if !primary_fallback {
+                return Err(error);
+            }
+            let primary = root.join(&context.workspace.primary_mission_dir);
+            (ReadSurface::Primary, primary, Some(error))
+        }
+    };
     let write_dir = root.join(&context.status_surface.status_write_dir);
     // Every status read and write happens below these two: no symbolic link on the way.
     repo.containment().check(&read_dir)?;
     repo.containment().check(&write_dir)?;
-    Ok(ResolvedMissionContext {
+    let resolved = ResolvedMissionContext {
         mission_slug,
         handle_rule,
         primary_root: root.to_path_buf(),
         topology,
         topology_stored: meta.stored_topology().is_some(),
         flattened: meta.flattened(),
-        read_surface: read.surface,
+        read_surface,
         read_dir,
         write_dir,
         probe,
         context,
         meta: meta.into_map(),
-    })
+    };
+    Ok((resolved, unreadable))
 }
 
 fn absolute(repo: &Repo, relative: Option<&Path>) -> Option<PathBuf> {

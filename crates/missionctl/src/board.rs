@@ -1,5 +1,5 @@
-//! The kanban board: a snapshot's work packages in one column per display lane, as plain
-//! text that reads the same with or without colour.
+//! The kanban board: work packages in one column per display lane, as plain text that reads
+//! the same with or without colour.
 
 use missionctl_core::Lane;
 use missionctl_core::snapshot::StatusSnapshot;
@@ -7,23 +7,33 @@ use missionctl_core::snapshot::StatusSnapshot;
 /// The space between two columns.
 const GUTTER: &str = "  ";
 
-/// Returns the board of a snapshot: a header row with each display lane, a rule, the work
-/// packages of each lane in id order (one per row), then a line of counts.
-///
-/// Work packages outside the display lanes (annotation-only ones, which reduce to
-/// `uninitialized`) are not on the board; the last line names them. Every line ends with
-/// `\n` and has no trailing spaces.
+/// Returns the board of a snapshot (every work package of its log), as [`render_cards`] does.
 pub(crate) fn render_board(snapshot: &StatusSnapshot) -> String {
+    let cards: Vec<(String, Lane)> = snapshot
+        .work_packages
+        .iter()
+        .map(|(wp_id, state)| (wp_id.clone(), state.lane))
+        .collect();
+    render_cards(&cards, &[])
+}
+
+/// Returns the board of some cards: a header row with each display lane, a rule, the cards of
+/// each lane in the given order (one per row), then a line of counts.
+///
+/// Cards outside the display lanes (`genesis`: a task file without events; `uninitialized`:
+/// annotations only) are not on the board, and neither are `log_only` work packages (events
+/// without a task file): the last line names them. Every line ends with `\n` and has no
+/// trailing spaces.
+pub(crate) fn render_cards(cards: &[(String, Lane)], log_only: &[(String, Lane)]) -> String {
     let columns: Vec<(Lane, Vec<&str>)> = Lane::DISPLAY
         .into_iter()
         .map(|lane| {
-            let cards = snapshot
-                .work_packages
+            let in_lane = cards
                 .iter()
-                .filter(|(_, state)| state.lane == lane)
+                .filter(|(_, card_lane)| *card_lane == lane)
                 .map(|(wp_id, _)| wp_id.as_str())
                 .collect();
-            (lane, cards)
+            (lane, in_lane)
         })
         .collect();
     let widths: Vec<usize> = columns
@@ -54,26 +64,46 @@ pub(crate) fn render_board(snapshot: &StatusSnapshot) -> String {
                 .map_or_else(String::new, |card| (*card).to_owned())
         });
     }
-    text.push_str(&count_line(snapshot, &columns));
+    text.push_str(&count_line(cards, &columns, log_only));
     text
 }
 
 /// Returns the closing line: how many work packages there are and in which lanes.
-fn count_line(snapshot: &StatusSnapshot, columns: &[(Lane, Vec<&str>)]) -> String {
-    let total = snapshot.work_packages.len();
+fn count_line(
+    cards: &[(String, Lane)],
+    columns: &[(Lane, Vec<&str>)],
+    log_only: &[(String, Lane)],
+) -> String {
+    let total = cards.len();
     let mut parts: Vec<String> = columns
         .iter()
         .filter(|(_, cards)| !cards.is_empty())
         .map(|(lane, cards)| format!("{} {lane}", cards.len()))
         .collect();
-    let off_board: Vec<String> = snapshot
-        .work_packages
-        .iter()
-        .filter(|(_, state)| !state.lane.is_display())
-        .map(|(wp_id, state)| format!("{wp_id} {}", state.lane))
+    let off_board: Vec<String> = Lane::ALL
+        .into_iter()
+        .filter(|lane| !lane.is_display())
+        .filter_map(|lane| {
+            let ids: Vec<&str> = cards
+                .iter()
+                .filter(|(_, card_lane)| *card_lane == lane)
+                .map(|(wp_id, _)| wp_id.as_str())
+                .collect();
+            (!ids.is_empty()).then(|| format!("{} {lane}", ids.join(", ")))
+        })
         .collect();
     if !off_board.is_empty() {
         parts.push(format!("not on the board: {}", off_board.join(", ")));
+    }
+    if !log_only.is_empty() {
+        let listed: Vec<String> = log_only
+            .iter()
+            .map(|(wp_id, lane)| format!("{wp_id} {lane}"))
+            .collect();
+        parts.push(format!(
+            "in the log without a task file: {}",
+            listed.join(", ")
+        ));
     }
     let noun = if total == 1 {
         "work package"
@@ -169,5 +199,26 @@ mod tests {
         assert!(lines[0].starts_with("planned           claimed"), "{board}");
         assert_eq!(lines[2], "WP01-a-long-name");
         assert_eq!(lines[3], "1 work package: 1 planned");
+    }
+}
+
+#[cfg(test)]
+mod card_tests {
+    use super::*;
+
+    #[test]
+    fn task_files_without_events_and_log_only_ids_are_named_below() {
+        let cards = vec![
+            ("WP01".to_owned(), Lane::Done),
+            ("WP02".to_owned(), Lane::Genesis),
+        ];
+        let board = render_cards(&cards, &[("WP03".to_owned(), Lane::Done)]);
+        assert_eq!(
+            board.lines().last(),
+            Some(
+                "2 work packages: 1 done, not on the board: WP02 genesis, \
+                 in the log without a task file: WP03 done"
+            )
+        );
     }
 }

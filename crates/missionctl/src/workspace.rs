@@ -62,3 +62,11 @@ pub(crate) fn open_live() -> Result<LiveRepository, CliError> {
         watch_mode(),
     )?)
 }
+
+/// Resolves the mission for reading, as Spec Kitty's board reads it: a coordination mission
+/// whose branch was deleted is read from the primary checkout (writes through it fail closed).
+pub(crate) fn load_status_for_reading(handle: &str) -> Result<(Repo, MissionStatus), CliError> {
+    let repo = discover_repo()?;
+    let status = MissionStatus::load_for_reading(&repo, handle)?;
+    Ok((repo, status))
+}

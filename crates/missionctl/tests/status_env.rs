@@ -370,6 +370,20 @@ pub(crate) fn data(output: &CommandOutput) -> anyhow::Result<Value> {
     Ok(document["data"].clone())
 }
 
+/// Returns every work package's lane on a board's `--json` data, by id: its rows' (task files)
+/// and those the log has without a task file (`log_only_work_packages`).
+pub(crate) fn board_lanes(board: &Value) -> BTreeMap<String, String> {
+    let rows = board["work_packages"].as_array().into_iter().flatten();
+    let log_only = board["log_only_work_packages"]
+        .as_array()
+        .into_iter()
+        .flatten();
+    rows.map(|row| (&row["id"], &row["lane"]))
+        .chain(log_only.map(|entry| (&entry["wp_id"], &entry["lane"])))
+        .filter_map(|(id, lane)| Some((id.as_str()?.to_owned(), lane.as_str()?.to_owned())))
+        .collect()
+}
+
 /// Returns the files a commit changed, relative to the repository.
 pub(crate) fn changed_files(repo: &StatusRepo, commit: &str) -> anyhow::Result<Vec<String>> {
     Ok(repo

@@ -9,7 +9,7 @@ use missionctl_core::topology::MissionTopology;
 use serde_json::Value;
 
 use crate::common::TestResult;
-use crate::status_env::{StatusRepo, data, forward_args, next_lane};
+use crate::status_env::{StatusRepo, board_lanes, data, forward_args, next_lane};
 
 /// Kills per topology.
 const RUNS: usize = 20;
@@ -36,20 +36,7 @@ fn lanes(repo: &StatusRepo) -> anyhow::Result<Vec<(String, String)>> {
             .run(["--json", "board", "--mission", &repo.slug])
             .success(),
     )?;
-    Ok(board["work_packages"]
-        .as_array()
-        .map(|cards| {
-            cards
-                .iter()
-                .map(|card| {
-                    (
-                        card["id"].as_str().unwrap_or_default().to_owned(),
-                        card["lane"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(board_lanes(&board).into_iter().collect())
 }
 
 /// Checks what must hold after every kill.

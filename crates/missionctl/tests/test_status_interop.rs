@@ -117,8 +117,14 @@ impl PeerRepo {
 /// Checks that a board shows what Spec Kitty's `status.json` says.
 fn assert_board_matches(board: &Value, expected: &Value) {
     assert_eq!(board["mission_slug"], SLUG);
-    assert_eq!(board["summary"], expected["summary"]);
-    assert_eq!(board["event_count"], expected["event_count"]);
+    let by_lane: serde_json::Map<String, Value> = expected["summary"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, count)| count.as_u64() != Some(0))
+        .map(|(lane, count)| (lane.clone(), count.clone()))
+        .collect();
+    assert_eq!(board["by_lane"], Value::Object(by_lane));
     let cards = board["work_packages"]
         .as_array()
         .cloned()
@@ -131,12 +137,10 @@ fn assert_board_matches(board: &Value, expected: &Value) {
     for card in &cards {
         let id = card["id"].as_str().unwrap_or_default();
         let state = &expected_wps[id];
-        for key in ["lane", "actor", "last_transition_at", "force_count"] {
-            assert_eq!(card[key], state[key], "{id} {key}");
-        }
+        assert_eq!(card["lane"], state["lane"], "{id}");
         assert_eq!(
             card["agent"],
-            state.get("agent").cloned().unwrap_or(Value::Null),
+            state.get("agent").cloned().unwrap_or(Value::from("")),
             "{id}"
         );
     }
@@ -491,7 +495,7 @@ fn a_spec_kitty_coordination_mission_reads_and_writes_its_coordination_branch() 
     assert!(committed.starts_with(&std::fs::read_to_string(
         vendored().join("mission1-pre-merge-snapshot/status.events.jsonl")
     )?));
-    assert_eq!(repo.board()?["summary"]["done"], 1);
+    assert_eq!(repo.board()?["by_lane"]["done"], 1);
     for checkout in [&repo.root, &worktree] {
         assert_eq!(
             repo.env.git(

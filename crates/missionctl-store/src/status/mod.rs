@@ -275,6 +275,10 @@ pub enum StatusWriteError {
     /// An I/O error.
     #[error(transparent)]
     Io(#[from] PathError),
+    /// The status was loaded for reading only, from the primary checkout, because its place
+    /// cannot be trusted for writing (a deleted coordination branch).
+    #[error(transparent)]
+    Unwritable(std::sync::Arc<crate::mission_context::ResolveError>),
 }
 
 impl StatusWriteError {
@@ -306,6 +310,7 @@ impl StatusWriteError {
             StatusWriteError::NotImplementable { .. } => "WP_NOT_IMPLEMENTABLE",
             StatusWriteError::SubtaskUnknown { .. } => "SUBTASK_UNKNOWN",
             StatusWriteError::Io(error) => error.code(),
+            StatusWriteError::Unwritable(error) => error.code(),
         }
     }
 
@@ -380,6 +385,7 @@ impl StatusWriteError {
                 format!("Use one of: {}", roster.join(", "))
             }
             StatusWriteError::Io(error) => error.hint(),
+            StatusWriteError::Unwritable(error) => error.hint(),
         }
     }
 }
@@ -404,6 +410,9 @@ pub struct MissionStatus {
     placement: StatusPlacement,
     meta: Option<Map<String, Value>>,
     protected_branches: Vec<String>,
+    /// Set when loaded for reading from the primary checkout although writes must fail closed
+    /// ([`MissionStatus::load_for_reading`]): every write returns this error.
+    unwritable: Option<std::sync::Arc<crate::mission_context::ResolveError>>,
 }
 
 /// Why a mission's status could not be loaded.
@@ -446,13 +455,49 @@ impl MissionStatus {
         protected_branches: &[String],
     ) -> Result<MissionStatus, StatusLoadError> {
         let resolved = resolve_mission_context(repo, handle)?;
+        Ok(MissionStatus::from_resolved(
+            repo,
+            resolved,
+            protected_branches,
+            None,
+        ))
+    }
+
+    /// Resolves a mission's topology for reading, as Spec Kitty's board reads it: like
+    /// [`MissionStatus::load`], except that a coordination mission whose branch was deleted
+    /// (typically after merge) or whose coordination worktree lacks the mission directory is
+    /// read from the primary checkout. Every write through the returned aggregate still fails
+    /// closed with the error `load` returns.
+    pub fn load_for_reading(repo: &Repo, handle: &str) -> Result<MissionStatus, StatusLoadError> {
+        let (resolved, unwritable) =
+            crate::mission_context::resolve_mission_context_for_reading(repo, handle)?;
+        Ok(MissionStatus::from_resolved(
+            repo,
+            resolved,
+            &[],
+            unwritable.map(std::sync::Arc::new),
+        ))
+    }
+
+    /// Returns true when the status was read from the primary checkout because its
+    /// coordination surface cannot be trusted ([`MissionStatus::load_for_reading`]).
+    pub fn is_read_only(&self) -> bool {
+        self.unwritable.is_some()
+    }
+
+    fn from_resolved(
+        repo: &Repo,
+        resolved: crate::mission_context::ResolvedMissionContext,
+        protected_branches: &[String],
+        unwritable: Option<std::sync::Arc<crate::mission_context::ResolveError>>,
+    ) -> MissionStatus {
         let primary_root = resolved.primary_root.clone();
         let primary_mission_dir =
             primary_root.join(&resolved.context.workspace.primary_mission_dir);
         let meta = Some(resolved.meta.clone());
         let branches = &resolved.context.branch_ref;
         let (worktree_root, materialize_branch) = match (
-            resolved.context.routes_through_coordination(),
+            resolved.context.routes_through_coordination() && unwritable.is_none(),
             &branches.coordination_branch,
             &resolved.context.workspace.coord_worktree,
         ) {
@@ -462,7 +507,7 @@ impl MissionStatus {
             _ => (primary_root.clone(), None),
         };
         let mission_id = resolved.context.identity.mission_id().as_str().to_owned();
-        Ok(MissionStatus {
+        MissionStatus {
             placement: StatusPlacement {
                 worktree_root,
                 mission_dir: resolved.write_dir.clone(),
@@ -484,7 +529,8 @@ impl MissionStatus {
             primary_mission_dir,
             meta,
             protected_branches: protected_branches.to_vec(),
-        })
+            unwritable,
+        }
     }
 
     /// Returns the mission's slug (its directory name).
@@ -618,6 +664,35 @@ impl MissionStatus {
         Ok(log)
     }
 
+    /// Returns the primary checkout's root.
+    pub fn primary_root(&self) -> &Path {
+        &self.placement.primary_root
+    }
+
+    /// Returns the primary checkout's `meta.json` object, as read when the mission was loaded.
+    pub fn primary_meta(&self) -> Option<&Map<String, Value>> {
+        self.meta.as_ref()
+    }
+
+    /// Returns the committed snapshot of a merged mission read elsewhere: when `meta.json` has
+    /// a `mission_number` (assigned at merge) and status is read from another directory than
+    /// the primary one, the full reduction of the primary checkout's log, if it exists and
+    /// parses. Spec Kitty's board takes each work package's lane from it first.
+    pub fn committed_snapshot(&self) -> Option<StatusSnapshot> {
+        let merged = self
+            .meta
+            .as_ref()
+            .and_then(|meta| meta.get("mission_number"))
+            .is_some_and(|number| !number.is_null());
+        if !merged || self.current_read_dir() == self.primary_mission_dir {
+            return None;
+        }
+        crate::mission_dir::read_event_log(&self.primary_mission_dir)
+            .ok()
+            .filter(|log| log.errors.is_empty())
+            .map(|log| reduce(&log))
+    }
+
     /// Returns the reduced snapshot. Nothing is written but a cache entry under the git
     /// common directory: a log unchanged since it was last reduced (same stamp) is not parsed
     /// again.
@@ -725,6 +800,7 @@ impl MissionStatus {
         request: &TransitionRequest,
         clock: &dyn Clock,
     ) -> Result<TransitionOutcome, StatusWriteError> {
+        self.check_writable()?;
         if !is_valid_wp_id(&request.wp_id) {
             return Err(StatusWriteError::InvalidWpId(request.wp_id.clone()));
         }
@@ -898,6 +974,7 @@ impl MissionStatus {
 
     /// Opens a transaction on this mission's status.
     fn open_transaction(&self) -> Result<BookkeepingTransaction, StatusWriteError> {
+        self.check_writable()?;
         BookkeepingTransaction::acquire(
             self.placement.clone(),
             self.meta.clone(),
@@ -905,6 +982,14 @@ impl MissionStatus {
             &self.protected_branches,
             LOCK_TIMEOUT,
         )
+    }
+
+    /// Refuses any write through an aggregate loaded for reading only.
+    fn check_writable(&self) -> Result<(), StatusWriteError> {
+        match &self.unwritable {
+            Some(error) => Err(StatusWriteError::Unwritable(error.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Builds the guard inputs and runs the state machine.

@@ -1,84 +1,50 @@
-//! The board: one mission's work packages with their lanes (`board --json`), or every
-//! mission's.
+//! The board: one mission's work packages with their lanes (`board --json`), in the shape of
+//! Spec Kitty's `agent tasks status --json`, or every mission's.
+//!
+//! A board reads its mission as Spec Kitty's board does ([`MissionStatus::load_for_reading`]):
+//! a coordination mission whose branch was deleted after merge is read from the primary
+//! checkout instead of failing.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 
+use missionctl_core::lane::Lane;
+use missionctl_core::lanes_manifest::lane_worktree_dir_name;
+use missionctl_core::meta::{MissionMeta, normalize_mission_number};
 use missionctl_core::snapshot::StatusSnapshot;
+use missionctl_core::status_board::{BoardIdentity, BoardSettings, StatusBoard, StatusBoardError};
+use missionctl_core::work_package_view::{LanesFile, WorkPackageView, WorkspaceKind};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::ViewError;
-use crate::containment::Containment;
-use crate::fs_util::PathError;
+use super::work_packages::{WorkPackageFacts, WorkPackagesError};
+use crate::clock::{Clock, unix_micros};
 use crate::mission_dir::StatusReadError;
 use crate::mission_index::{LookupError, list_missions};
+use crate::project_config::{ProjectConfig, ProjectConfigError};
 use crate::repo::Repo;
 use crate::status::MissionStatus;
-use crate::work_package::{WorkPackageFileError, work_package_headers, wp_titles};
+use crate::work_package::{WorkPackageFileError, work_package_headers};
 
-/// One work package on the board.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BoardCard {
-    /// The work package, e.g. `WP01`.
-    pub id: String,
-    /// Its title, from its file's front matter.
-    pub title: Option<String>,
-    /// Its lane's wire value.
-    pub lane: String,
-    /// Who made its last transition.
-    pub actor: String,
-    /// When it last moved.
-    pub last_transition_at: Option<String>,
-    /// The agent of its claim, when recorded.
-    pub agent: Option<String>,
-    /// How many of its transitions were forced.
-    pub force_count: u64,
-    /// The work packages it depends on, from its file's front matter.
-    pub dependencies: Vec<String>,
-    /// Its last review's result (`{reviewer, verdict, reference, …}`), when it has one.
-    pub review: Option<Value>,
+/// A work package that has events but no task file (Spec Kitty shows no row for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogOnlyCard {
+    /// Its id.
+    pub wp_id: String,
+    /// Its lane.
+    pub lane: Lane,
 }
 
-/// What the board shows of work packages beside their status: their titles and
-/// dependencies, from the front matter of `tasks/WP*.md`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CardFacts {
-    /// Titles by work package.
-    pub titles: BTreeMap<String, String>,
-    /// Dependencies by work package.
-    pub dependencies: BTreeMap<String, Vec<String>>,
-}
-
-impl CardFacts {
-    /// Reads the titles and dependencies of a mission's work packages. A file that cannot be
-    /// read shows no title and no dependencies: they are presentation, never status. A
-    /// symbolic link on the way is refused.
-    pub fn read(containment: &Containment, mission_dir: &Path) -> Result<CardFacts, PathError> {
-        let titles = wp_titles(containment, mission_dir)?;
-        let dependencies = match work_package_headers(containment, mission_dir) {
-            Ok(headers) => headers
-                .into_iter()
-                .map(|header| (header.wp_id, header.summary.dependencies))
-                .collect(),
-            Err(WorkPackageFileError::Io(error)) if error.escape().is_some() => {
-                return Err(error);
-            }
-            Err(_) => BTreeMap::new(),
-        };
-        Ok(CardFacts {
-            titles,
-            dependencies,
-        })
-    }
-}
-
-/// One mission's board.
+/// One mission's board: Spec Kitty's fields, then missionctl's additions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MissionBoard {
-    /// The mission's directory name.
-    pub mission_slug: String,
-    /// Its ULID.
+    /// Spec Kitty's `agent tasks status --json` document.
+    #[serde(flatten)]
+    pub board: StatusBoard,
+    /// The mission's directory name (Spec Kitty's `mission_slug` is the one `meta.json`
+    /// records).
+    pub mission_dir: String,
+    /// The mission's ULID.
     pub mission_id: Option<String>,
     /// Its topology's wire value.
     pub topology: String,
@@ -86,68 +52,214 @@ pub struct MissionBoard {
     pub read_surface: String,
     /// The directory status was read from.
     pub read_dir: String,
-    /// The work packages, in id order.
-    pub work_packages: Vec<BoardCard>,
-    /// How many work packages each lane holds.
-    pub summary: Map<String, Value>,
-    /// How many distinct transitions the log holds.
-    pub event_count: usize,
-    /// The snapshot the board shows (for renderers; not part of the JSON).
+    /// The work packages with events and no task file.
+    pub log_only_work_packages: Vec<LogOnlyCard>,
+    /// The view the board shows (for renderers; not part of the JSON).
     #[serde(skip)]
-    pub snapshot: StatusSnapshot,
+    pub view: WorkPackageView,
 }
 
-impl MissionBoard {
-    /// Returns the board of a mission from a snapshot of its status and what its
-    /// work-package files say.
-    pub fn from_snapshot(
-        status: &MissionStatus,
-        snapshot: StatusSnapshot,
-        facts: &CardFacts,
-    ) -> MissionBoard {
-        let work_packages = snapshot
-            .work_packages
-            .iter()
-            .map(|(id, state)| BoardCard {
-                id: id.clone(),
-                title: facts.titles.get(id).cloned(),
-                lane: state.lane.as_str().to_owned(),
-                actor: state.actor.clone(),
-                last_transition_at: state.last_transition_at.clone(),
-                agent: state.slot_str("agent").map(str::to_owned),
-                force_count: state.force_count,
-                dependencies: facts.dependencies.get(id).cloned().unwrap_or_default(),
-                review: state
-                    .slots
-                    .get("review_result")
-                    .filter(|value| !value.is_null())
-                    .cloned(),
-            })
-            .collect();
-        let summary = snapshot
-            .summary()
-            .into_iter()
-            .map(|(lane, count)| (lane.as_str().to_owned(), Value::from(count)))
-            .collect();
-        MissionBoard {
-            mission_slug: status.mission_slug().to_owned(),
-            mission_id: status.mission_id().map(str::to_owned),
-            topology: status.topology().to_owned(),
-            read_surface: status.read_surface().as_str().to_owned(),
-            read_dir: status.read_dir().display().to_string(),
-            work_packages,
-            summary,
-            event_count: snapshot.event_count,
-            snapshot,
+/// Why a board cannot be shown.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BoardError {
+    /// The mission has no `tasks/` directory.
+    #[error("Tasks directory not found: {}", path.display())]
+    TasksDirNotFound {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The work packages cannot be read.
+    #[error(transparent)]
+    WorkPackages(#[from] WorkPackagesError),
+    /// `.kittify/config.yaml` cannot be read.
+    #[error(transparent)]
+    Config(#[from] ProjectConfigError),
+    /// `meta.json` has a mission number that is not one.
+    #[error(transparent)]
+    Meta(#[from] missionctl_core::meta::MetaError),
+    /// An in-progress work package's workspace cannot be resolved.
+    #[error(transparent)]
+    Board(#[from] StatusBoardError),
+    /// The status cannot be read.
+    #[error(transparent)]
+    Status(#[from] StatusReadError),
+    /// A file cannot be read (a symbolic link on the way, …).
+    #[error(transparent)]
+    Io(#[from] crate::fs_util::PathError),
+}
+
+impl BoardError {
+    /// Returns the stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BoardError::TasksDirNotFound { .. } => "TASKS_DIR_NOT_FOUND",
+            BoardError::WorkPackages(error) => error.code(),
+            BoardError::Config(error) => error.code(),
+            BoardError::Meta(_) => "MISSION_META_MALFORMED",
+            BoardError::Board(_) => "WORKSPACE_UNRESOLVABLE",
+            BoardError::Status(error) => error.code(),
+            BoardError::Io(error) => error.code(),
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            BoardError::TasksDirNotFound { .. } => {
+                "Add work packages with `missionctl wp add <mission> WP01 --title …`".to_owned()
+            }
+            BoardError::WorkPackages(error) => error.hint(),
+            BoardError::Config(error) => error.hint(),
+            BoardError::Meta(error) => error.hint(),
+            BoardError::Board(_) => {
+                "Recompute the lanes with `missionctl tasks finalize <mission>`".to_owned()
+            }
+            BoardError::Status(error) => error.hint(),
+            BoardError::Io(error) => error.hint(),
         }
     }
 }
 
-/// Returns the board of a loaded mission.
-pub fn mission_board(status: &MissionStatus) -> Result<MissionBoard, StatusReadError> {
-    let snapshot = status.snapshot()?;
-    let facts = CardFacts::read(status.containment(), status.primary_mission_dir())?;
-    Ok(MissionBoard::from_snapshot(status, snapshot, &facts))
+/// What a board shows besides the mission's status: its work-package facts, the project's
+/// settings and the work packages' dependencies. The live views keep it and read it again
+/// when a task file changes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BoardFacts {
+    /// The task files, `lanes.json` and workspace contexts.
+    pub work_packages: WorkPackageFacts,
+    /// `.kittify/config.yaml`.
+    pub config: ProjectConfig,
+    /// Each work package's dependencies, from its file's front matter (a file the YAML parser
+    /// refuses has none here).
+    pub dependencies: BTreeMap<String, Vec<String>>,
+}
+
+impl BoardFacts {
+    /// Reads a mission's board facts.
+    pub fn read(status: &MissionStatus) -> Result<BoardFacts, BoardError> {
+        let config = ProjectConfig::read(status.containment(), status.primary_root())?;
+        let work_packages = WorkPackageFacts::read(status)?;
+        let dependencies =
+            match work_package_headers(status.containment(), status.primary_mission_dir()) {
+                Ok(headers) => headers
+                    .into_iter()
+                    .map(|header| (header.wp_id, header.summary.dependencies))
+                    .collect(),
+                Err(WorkPackageFileError::Io(error)) if error.escape().is_some() => {
+                    return Err(error.into());
+                }
+                Err(_) => BTreeMap::new(),
+            };
+        Ok(BoardFacts {
+            work_packages,
+            config,
+            dependencies,
+        })
+    }
+}
+
+impl MissionBoard {
+    /// Returns the board of a mission from its status `snapshot` (the full reduction of its
+    /// log) and its facts, at `clock`'s now (review-stall ages).
+    pub fn build(
+        status: &MissionStatus,
+        snapshot: StatusSnapshot,
+        facts: &BoardFacts,
+        clock: &dyn Clock,
+    ) -> Result<MissionBoard, BoardError> {
+        let read = &facts.work_packages;
+        if !read.tasks_dir_exists {
+            return Err(BoardError::TasksDirNotFound {
+                path: read.tasks_dir.clone(),
+            });
+        }
+        let view = read.view(status, snapshot)?;
+        let identity = board_identity(status)?;
+        let existing_worktrees = existing_lane_worktrees(status, &view, &read.lanes);
+        let now = i64::try_from(unix_micros(clock.now())).unwrap_or(i64::MAX);
+        let board = StatusBoard::build(
+            &view,
+            identity,
+            BoardSettings {
+                now_micros: now,
+                stall_threshold_minutes: facts.config.review_stall_threshold_minutes(),
+                auto_commit: facts.config.auto_commit(),
+                existing_worktrees: &existing_worktrees,
+                dependencies: &facts.dependencies,
+            },
+        )?;
+        Ok(MissionBoard {
+            board,
+            mission_dir: status.mission_slug().to_owned(),
+            mission_id: status.mission_id().map(str::to_owned),
+            topology: status.topology().to_owned(),
+            read_surface: status.read_surface().as_str().to_owned(),
+            read_dir: status.read_dir().display().to_string(),
+            log_only_work_packages: view
+                .log_only
+                .iter()
+                .map(|entry| LogOnlyCard {
+                    wp_id: entry.wp_id.clone(),
+                    lane: entry.lane,
+                })
+                .collect(),
+            view,
+        })
+    }
+}
+
+/// Returns the board of a mission loaded for reading.
+pub fn mission_board(
+    status: &MissionStatus,
+    clock: &dyn Clock,
+) -> Result<MissionBoard, BoardError> {
+    let facts = BoardFacts::read(status)?;
+    MissionBoard::build(status, status.snapshot()?, &facts, clock)
+}
+
+/// Returns the identity the board prints, from the primary `meta.json`.
+fn board_identity(status: &MissionStatus) -> Result<BoardIdentity, BoardError> {
+    let meta = MissionMeta::from_map(status.primary_meta().cloned().unwrap_or_default());
+    Ok(BoardIdentity {
+        mission_slug: meta.safe_mission_slug(status.mission_slug()),
+        mission_number: normalize_mission_number(meta.get("mission_number"))?,
+        mission_type: meta
+            .get("mission_type")
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
+/// Returns the in-progress work packages whose lane worktree exists (a directory under
+/// `.worktrees/` with a `.git` entry).
+fn existing_lane_worktrees(
+    status: &MissionStatus,
+    view: &WorkPackageView,
+    lanes: &LanesFile,
+) -> Vec<String> {
+    let LanesFile::Present(manifest) = lanes else {
+        return Vec::new();
+    };
+    view.rows
+        .iter()
+        .filter(|row| {
+            row.lane == Lane::InProgress && row.workspace_kind == WorkspaceKind::LaneWorkspace
+        })
+        .filter_map(|row| {
+            let wp_id = row.wp_id.as_deref()?;
+            let lane = manifest.lane_for_wp(wp_id)?;
+            let worktree = status
+                .primary_root()
+                .join(".worktrees")
+                .join(lane_worktree_dir_name(status.mission_slug(), &lane.lane_id));
+            std::fs::symlink_metadata(worktree.join(".git"))
+                .is_ok()
+                .then(|| wp_id.to_owned())
+        })
+        .collect()
 }
 
 /// A mission that could not be shown among every mission's boards.
@@ -169,15 +281,15 @@ pub struct AllBoards {
 }
 
 /// Returns every mission's board; a mission that cannot be read is listed with its error.
-pub fn all_boards(repo: &Repo, protected_branches: &[String]) -> Result<AllBoards, LookupError> {
+pub fn all_boards(repo: &Repo, clock: &dyn Clock) -> Result<AllBoards, LookupError> {
     let mut all = AllBoards {
         missions: Vec::new(),
         unreadable: Vec::new(),
     };
     for summary in list_missions(repo)? {
         let slug = summary.mission_slug;
-        let board = match MissionStatus::load(repo, &slug, protected_branches) {
-            Ok(status) => mission_board(&status)
+        let board = match MissionStatus::load_for_reading(repo, &slug) {
+            Ok(status) => mission_board(&status, clock)
                 .map_err(|error| ViewError::new(error.code(), error.hint(), &error)),
             Err(error) => Err(ViewError::new(error.code(), error.hint(), &error)),
         };

@@ -10,6 +10,7 @@ pub mod board;
 pub mod context;
 pub mod doctor;
 pub mod history;
+pub mod work_packages;
 
 use serde::Serialize;
 

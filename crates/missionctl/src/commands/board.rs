@@ -3,10 +3,12 @@
 use clap::Args;
 use std::io::IsTerminal;
 
+use missionctl_core::Lane;
+use missionctl_store::clock::SystemClock;
 use missionctl_store::view::board::{AllBoards, MissionBoard, all_boards, mission_board};
 use serde_json::Value;
 
-use crate::board::render_board;
+use crate::board::render_cards;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
@@ -24,12 +26,26 @@ pub(crate) struct BoardArgs {
 }
 
 fn render_mission(board: &MissionBoard) -> String {
+    let cards: Vec<(String, Lane)> = board
+        .view
+        .rows
+        .iter()
+        .map(|row| {
+            let name = row.wp_id.clone().unwrap_or_else(|| row.file.clone());
+            (name, row.lane)
+        })
+        .collect();
+    let log_only: Vec<(String, Lane)> = board
+        .log_only_work_packages
+        .iter()
+        .map(|card| (card.wp_id.clone(), card.lane))
+        .collect();
     format!(
         "{} ({}, status read from the {} checkout)\n\n{}\n",
-        board.mission_slug,
+        board.mission_dir,
         board.topology,
         board.read_surface,
-        render_board(&board.snapshot)
+        render_cards(&cards, &log_only)
     )
 }
 
@@ -58,12 +74,12 @@ pub(crate) fn cmd_board(ui: &mut Ui, args: &BoardArgs) -> Result<(), CliError> {
         return watch_board(ui, args.mission.as_deref());
     }
     if let Some(handle) = &args.mission {
-        let (_repo, status) = workspace::load_status(handle)?;
-        let board = mission_board(&status)?;
+        let (_repo, status) = workspace::load_status_for_reading(handle)?;
+        let board = mission_board(&status, &SystemClock)?;
         return ui.emit(&board, || render_mission(&board));
     }
     let repo = workspace::discover_repo()?;
-    let all = all_boards(&repo, &workspace::protected_branches())?;
+    let all = all_boards(&repo, &SystemClock)?;
     ui.emit(&all, || render_all(&all))
 }
 
@@ -73,7 +89,12 @@ const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
 /// Draws the board, then again each time it changes, until stopped.
 fn watch_board(ui: &mut Ui, handle: Option<&str>) -> Result<(), CliError> {
     let scope = match handle {
-        Some(handle) => Some(workspace::load_status(handle)?.1.mission_slug().to_owned()),
+        Some(handle) => {
+            let (_repo, status) = workspace::load_status_for_reading(handle)?;
+            // A board that cannot be shown fails now, with its own code.
+            mission_board(&status, &SystemClock)?;
+            Some(status.mission_slug().to_owned())
+        }
         None => None,
     };
     let mut live = workspace::open_live()?;
@@ -92,7 +113,10 @@ fn watch_board(ui: &mut Ui, handle: Option<&str>) -> Result<(), CliError> {
                         format!("Mission `{slug}` is gone"),
                     ));
                 };
-                let board = mission.board();
+                let board = mission.board(&SystemClock).map_err(|error| {
+                    let hint = error.hint.clone().unwrap_or_default();
+                    CliError::user("BOARD_UNREADABLE", error.message).with_hint(hint)
+                })?;
                 let text = render_mission(&board);
                 let key = format!("{text}{}", serde_json::to_string(&board)?);
                 if key != shown {
@@ -101,7 +125,7 @@ fn watch_board(ui: &mut Ui, handle: Option<&str>) -> Result<(), CliError> {
                 key
             }
             None => {
-                let all = live.all_boards();
+                let all = live.all_boards(&SystemClock);
                 let text = render_all(&all);
                 let key = format!("{text}{}", serde_json::to_string(&all)?);
                 if key != shown {

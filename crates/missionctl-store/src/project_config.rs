@@ -1,0 +1,178 @@
+//! The project's Spec Kitty settings, `.kittify/config.yaml` at the primary checkout's root, as
+//! Spec Kitty reads the ones missionctl honours.
+
+use std::path::{Path, PathBuf};
+
+use missionctl_core::meta::is_truthy;
+use serde_json::Value;
+
+use crate::containment::Containment;
+use crate::fs_util::PathError;
+
+/// The settings file, relative to the primary checkout's root.
+pub const CONFIG_FILE: &str = ".kittify/config.yaml";
+
+/// The parsed `.kittify/config.yaml` (empty when there is none).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectConfig {
+    root: Value,
+}
+
+/// Why `.kittify/config.yaml` cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectConfigError {
+    /// It is not YAML, or its top level is not a mapping.
+    #[error("Invalid YAML in {}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// It cannot be read.
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+impl ProjectConfigError {
+    /// Returns the stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProjectConfigError::Invalid { .. } => "PROJECT_CONFIG_INVALID",
+            ProjectConfigError::Io(error) => error.code(),
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        format!("Fix `{CONFIG_FILE}`: its top level must be a YAML mapping")
+    }
+}
+
+impl ProjectConfig {
+    /// Reads `.kittify/config.yaml` under `primary_root`; a missing file is an empty
+    /// configuration (a symbolic link on the way is refused).
+    pub fn read(
+        containment: &Containment,
+        primary_root: &Path,
+    ) -> Result<ProjectConfig, ProjectConfigError> {
+        let path = primary_root.join(CONFIG_FILE);
+        let Some(bytes) = containment.read(&path)? else {
+            return Ok(ProjectConfig::default());
+        };
+        let invalid = |message: String| ProjectConfigError::Invalid {
+            path: path.clone(),
+            message,
+        };
+        let text = String::from_utf8(bytes).map_err(|error| invalid(error.to_string()))?;
+        let root: Value = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_saphyr::from_str(&text).map_err(|error| invalid(error.to_string()))?
+        };
+        match root {
+            Value::Null => Ok(ProjectConfig::default()),
+            Value::Object(_) => Ok(ProjectConfig { root }),
+            other => Err(invalid(format!(
+                "expected a YAML mapping at the top level, got {}",
+                match other {
+                    Value::Array(_) => "list",
+                    Value::String(_) => "str",
+                    Value::Bool(_) => "bool",
+                    _ => "number",
+                }
+            ))),
+        }
+    }
+
+    /// Returns `agents.auto_commit` (or a top-level `auto_commit`) when it is a boolean, else
+    /// `true`, as Spec Kitty's `get_auto_commit_default`.
+    pub fn auto_commit(&self) -> bool {
+        let agents = ["agents", "tools"]
+            .iter()
+            .filter_map(|key| self.root.get(key))
+            .find(|value| is_truthy(value));
+        agents
+            .and_then(|agents| agents.get("auto_commit"))
+            .filter(|value| !value.is_null())
+            .or_else(|| self.root.get("auto_commit"))
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+
+    /// Returns `review.stall_threshold_minutes` as Python's `int()` reads it, or 30 when it is
+    /// absent or unreadable.
+    pub fn review_stall_threshold_minutes(&self) -> i64 {
+        const DEFAULT: i64 = 30;
+        let Some(review) = self.root.get("review") else {
+            return DEFAULT;
+        };
+        if !review.is_object() {
+            return DEFAULT;
+        }
+        match review.get("stall_threshold_minutes") {
+            None => DEFAULT,
+            Some(Value::Bool(flag)) => i64::from(*flag),
+            Some(Value::Number(number)) => number
+                .as_i64()
+                .or_else(|| number.as_f64().map(|float| float.trunc() as i64))
+                .unwrap_or(DEFAULT),
+            Some(Value::String(text)) => text.trim().parse().unwrap_or(DEFAULT),
+            Some(_) => DEFAULT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Result<ProjectConfig, ProjectConfigError> {
+        let dir = tempfile::tempdir().map_err(|source| PathError {
+            action: "Cannot create",
+            path: PathBuf::from("tmp"),
+            source,
+        })?;
+        let root = dir.path().canonicalize().map_err(|source| PathError {
+            action: "Cannot resolve",
+            path: dir.path().to_path_buf(),
+            source,
+        })?;
+        write_config(&root, text)?;
+        ProjectConfig::read(&Containment::new(&root, &root.join(".git")), &root)
+    }
+
+    fn write_config(root: &Path, text: &str) -> Result<(), ProjectConfigError> {
+        std::fs::create_dir_all(root.join(".kittify")).map_err(|source| PathError {
+            action: "Cannot create",
+            path: root.to_path_buf(),
+            source,
+        })?;
+        std::fs::write(root.join(CONFIG_FILE), text).map_err(|source| PathError {
+            action: "Cannot write",
+            path: root.to_path_buf(),
+            source,
+        })?;
+        Ok(())
+    }
+
+    #[test]
+    fn settings_read_as_spec_kitty_reads_them() -> Result<(), ProjectConfigError> {
+        let empty = ProjectConfig::default();
+        assert!(empty.auto_commit());
+        assert_eq!(empty.review_stall_threshold_minutes(), 30);
+        let set =
+            config("agents:\n  auto_commit: false\nreview:\n  stall_threshold_minutes: '45'\n")?;
+        assert!(!set.auto_commit());
+        assert_eq!(set.review_stall_threshold_minutes(), 45);
+        let odd = config("auto_commit: false\nreview: 5\n")?;
+        assert!(!odd.auto_commit());
+        assert_eq!(odd.review_stall_threshold_minutes(), 30);
+        let not_bool = config("agents:\n  auto_commit: 'no'\n")?;
+        assert!(not_bool.auto_commit(), "only a YAML boolean counts");
+        assert!(config("- a\n- b\n").is_err());
+        assert!(config("a: [\n").is_err());
+        Ok(())
+    }
+}
