@@ -20,6 +20,7 @@ mod test_planning;
 mod test_run;
 mod test_sk_board;
 mod test_sk_repo;
+mod test_sk_validate;
 mod test_status_bad_input;
 mod test_status_commands;
 mod test_status_concurrency;

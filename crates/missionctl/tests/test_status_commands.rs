@@ -201,27 +201,35 @@ fn validate_passes_a_fresh_mission_and_reports_drift() -> TestResult {
     let fresh = repo
         .run(["status", "validate", "--mission", &repo.slug])
         .success();
-    assert_eq!(fresh.stdout, "No events to validate.\n");
+    assert_eq!(
+        fresh.stdout,
+        "Status validation: invoice-export-01M0M9D8\nNo events to validate.\nResult: PASS\n"
+    );
     repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
     repo.run(["--json", "status", "validate", "--mission", &repo.slug])
         .success();
     std::fs::write(repo.status_dir().join("status.json"), "{}\n")?;
-    let error = repo
+    let failed = repo
         .run(["--json", "status", "validate", "--mission", &repo.slug])
-        .code(1)
-        .json_error()?;
+        .code(1);
+    let error = failed.json_error()?;
     assert_eq!(error["code"], "STATUS_VALIDATION_FAILED");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("SNAPSHOT_DRIFT")
-            || error["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("status.json"),
-        "{error}"
+    // The report is the failure's `data`: Spec Kitty's verdict and wording, and each finding as
+    // an object.
+    let report = &failed.json()?["data"];
+    assert_eq!(report["passed"], false);
+    assert_eq!(
+        report["errors"],
+        serde_json::json!([
+            "Materialization drift: WP01 missing from status.json (expected lane=planned)",
+            "Materialization drift: event_count=None in status.json but reducer counted 1",
+            "Materialization drift: last_event_id mismatch between status.json and reducer output",
+        ])
     );
+    assert_eq!(report["error_count"], 3);
+    assert_eq!(report["findings"][0]["code"], "SNAPSHOT_DRIFT");
+    assert_eq!(report["findings"][0]["wp_id"], "WP01");
+    assert_eq!(report["findings"][0]["severity"], "error");
     Ok(())
 }
 

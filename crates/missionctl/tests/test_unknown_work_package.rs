@@ -89,10 +89,21 @@ fn a_move_of_a_work_package_no_file_defines_is_refused_unless_forced() -> TestRe
         let phantom = format!(
             "WP77 is in the event log, but no file under kitty-specs/{slug}/tasks defines it"
         );
-        assert_eq!(validated["findings"], serde_json::json!([]));
+        assert_eq!(validated["errors"], serde_json::json!([]));
         assert_eq!(
             validated["warnings"],
-            serde_json::json!([{"code": "PHANTOM_WORK_PACKAGE", "message": phantom}])
+            serde_json::json!([]),
+            "Spec Kitty's, none"
+        );
+        assert_eq!(
+            validated["findings"],
+            serde_json::json!([{
+                "code": "PHANTOM_WORK_PACKAGE",
+                "severity": "warning",
+                "message": phantom,
+                "event_id": null,
+                "wp_id": "WP77",
+            }])
         );
         let text = repo
             .run(["status", "validate", "--mission", &slug])

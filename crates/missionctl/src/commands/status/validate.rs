@@ -1,9 +1,13 @@
-//! `missionctl status validate --mission <handle>`: the log's schema, legality and done
-//! evidence, and drift of `status.json`; any finding exits 1. Work packages of the log that no
-//! task file defines are warnings (`PHANTOM_WORK_PACKAGE`), which do not fail it.
+//! `missionctl status validate --mission <handle>`: Spec Kitty's checks of the log and of
+//! `status.json`, with its verdict and its wording; any error exits 1 with
+//! `STATUS_VALIDATION_FAILED` and the report as the failure's `data`. Work packages of the log
+//! that no task file defines are missionctl's warnings (`PHANTOM_WORK_PACKAGE`), which do not
+//! fail it.
 
 use clap::Args;
-use missionctl_core::validate::{Finding, SnapshotOnDisk, phantom_work_package, validate};
+use missionctl_core::validate::{
+    Finding, Severity, SnapshotOnDisk, corrupt_log, phantom_work_package, validate,
+};
 use missionctl_store::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
 use serde::Serialize;
 use serde_json::Value;
@@ -20,99 +24,119 @@ pub(crate) struct StatusValidateArgs {
     mission: String,
 }
 
-/// The `data` of a clean `status validate --json`.
+/// The report: Spec Kitty's `agent status validate --json` document, then missionctl's
+/// additions.
 #[derive(Debug, Serialize)]
 struct ValidateData {
     mission_slug: String,
-    event_count: usize,
+    passed: bool,
+    /// Spec Kitty's `errors`: the message of every error finding.
+    errors: Vec<String>,
+    /// Spec Kitty's `warnings` (it has none; missionctl's warnings are in `findings`).
+    warnings: Vec<String>,
+    error_count: usize,
+    warning_count: usize,
+    /// Every finding as an object: `{code, severity, message, event_id, wp_id}`.
     findings: Vec<Finding>,
-    warnings: Vec<Finding>,
+    /// How many distinct transitions the log holds.
+    event_count: usize,
 }
 
-/// Validates the mission's status and fails with `STATUS_VALIDATION_FAILED` on any finding.
+impl ValidateData {
+    fn new(mission_slug: &str, event_count: usize, findings: Vec<Finding>) -> ValidateData {
+        let errors: Vec<String> = findings
+            .iter()
+            .filter(|finding| finding.severity == Severity::Error)
+            .map(|finding| finding.message.clone())
+            .collect();
+        ValidateData {
+            mission_slug: mission_slug.to_owned(),
+            passed: errors.is_empty(),
+            error_count: errors.len(),
+            errors,
+            warnings: Vec::new(),
+            warning_count: 0,
+            findings,
+            event_count,
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut text = format!("Status validation: {}\n", self.mission_slug);
+        if self.event_count == 0 && self.findings.is_empty() {
+            text.push_str("No events to validate.\n");
+        }
+        for finding in &self.findings {
+            let severity = match finding.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            text.push_str(&format!(
+                "{severity} {}: {}\n",
+                finding.code, finding.message
+            ));
+        }
+        text.push_str(if self.passed {
+            "Result: PASS\n"
+        } else {
+            "Result: FAIL\n"
+        });
+        text
+    }
+}
+
+/// Validates the mission's status and fails with `STATUS_VALIDATION_FAILED` on any error.
 pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Result<(), CliError> {
     let (_repo, status) = workspace::load_status(&args.mission)?;
+    let slug = status.mission_slug().to_owned();
     let dir = status.read_dir().to_path_buf();
-    let log_exists = dir.join(EVENT_LOG_FILE).exists();
-    let log = status.read_log().map_err(|error| {
-        let inner = CliError::from(error);
-        CliError::user(
-            "STATUS_VALIDATION_FAILED",
-            format!(
-                "status.events.jsonl is corrupt: {}",
-                inner.message_with_sources()
-            ),
-        )
-        .with_hint(inner.hint.unwrap_or_default())
-    })?;
-    let fresh = status.snapshot()?;
-    // As Spec Kitty: a log without events has nothing to validate (a mission that was just
-    // created has an empty log and no `status.json` yet).
-    if log.transitions().next().is_none() && log.annotations().next().is_none() {
-        let data = ValidateData {
-            mission_slug: status.mission_slug().to_owned(),
-            event_count: 0,
-            findings: Vec::new(),
-            warnings: Vec::new(),
-        };
-        return ui.emit(&data, || "No events to validate.\n".to_owned());
-    }
-    let bytes = status.containment().read(&dir.join(SNAPSHOT_FILE))?;
-    let parsed: Option<Option<Value>> =
-        bytes.map(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
-    let on_disk = match &parsed {
-        None => SnapshotOnDisk::Missing,
-        Some(None) => SnapshotOnDisk::Unreadable,
-        Some(Some(value)) => SnapshotOnDisk::Parsed(value),
-    };
-    let findings = validate(&log, &fresh, on_disk, log_exists);
-    let warnings: Vec<Finding> = status
-        .undefined_work_packages(&fresh)
-        .map_err(|error| CliError::user(error.code(), error.to_string()).with_hint(error.hint()))?
-        .iter()
-        .map(|wp_id| phantom_work_package(wp_id, status.mission_slug()))
-        .collect();
-    let listed = |findings: &[Finding]| -> Vec<String> {
-        findings
-            .iter()
-            .map(|finding| format!("{}: {}", finding.code, finding.message))
-            .collect()
-    };
-    if !findings.is_empty() {
-        let mut listed = listed(&findings);
-        listed.extend(
-            warnings
-                .iter()
-                .map(|warning| format!("warning {}: {}", warning.code, warning.message)),
-        );
-        return Err(CliError::user(
-            "STATUS_VALIDATION_FAILED",
-            format!("{} finding(s): {}", findings.len(), listed.join("; ")),
-        )
-        .with_hint(
-            "Snapshot drift is fixed by `missionctl status materialize --mission <handle>`; \
-             log findings need a forced corrective move"
-                .to_owned(),
-        ));
-    }
-    let data = ValidateData {
-        mission_slug: status.mission_slug().to_owned(),
-        event_count: fresh.event_count,
-        findings,
-        warnings,
-    };
-    ui.emit(&data, || {
-        let mut text = if data.event_count == 0 {
-            "No events to validate.\n".to_owned()
-        } else {
-            format!(
-                "{}: {} events, no findings\n",
-                data.mission_slug, data.event_count
-            )
-        };
-        for line in listed(&data.warnings) {
-            text.push_str(&format!("warning {line}\n"));
+    let data = match status.read_log() {
+        // A log Spec Kitty cannot read is one error of the report.
+        Err(error) => {
+            let inner = CliError::from(error);
+            ValidateData::new(&slug, 0, vec![corrupt_log(&inner.message_with_sources())])
         }
-        text
-    })
+        // As Spec Kitty: a log without rows has nothing to validate (a mission that was just
+        // created has an empty log and no `status.json` yet).
+        Ok(log) if log.rows.is_empty() => ValidateData::new(&slug, 0, Vec::new()),
+        Ok(log) => {
+            let fresh = status.snapshot()?;
+            let log_exists = status.containment().exists(&dir.join(EVENT_LOG_FILE))?;
+            let bytes = status.containment().read(&dir.join(SNAPSHOT_FILE))?;
+            let parsed: Option<Option<Value>> =
+                bytes.map(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+            let on_disk = match &parsed {
+                None => SnapshotOnDisk::Missing,
+                Some(None) => SnapshotOnDisk::Unreadable,
+                Some(Some(value)) => SnapshotOnDisk::Parsed(value),
+            };
+            let mut findings = validate(&log, &fresh, on_disk, log_exists);
+            findings.extend(
+                status
+                    .undefined_work_packages(&fresh)
+                    .map_err(|error| {
+                        CliError::user(error.code(), error.to_string()).with_hint(error.hint())
+                    })?
+                    .iter()
+                    .map(|wp_id| phantom_work_package(wp_id, &slug)),
+            );
+            ValidateData::new(&slug, fresh.event_count, findings)
+        }
+    };
+    let passed = data.passed;
+    let error_count = data.error_count;
+    let first = data.errors.first().cloned().unwrap_or_default();
+    ui.emit(&data, || data.text())?;
+    if passed {
+        return Ok(());
+    }
+    Err(CliError::user(
+        "STATUS_VALIDATION_FAILED",
+        format!("{error_count} error(s), the first: {first}"),
+    )
+    .with_hint(
+        "Snapshot drift is fixed by `missionctl status materialize --mission <handle>`; \
+         log findings need a forced corrective move"
+            .to_owned(),
+    ))
 }
