@@ -8,6 +8,7 @@
 pub mod action_context;
 pub mod clock;
 pub mod containment;
+pub mod dashboard_state;
 pub mod fs_util;
 pub mod git;
 pub mod git_write;

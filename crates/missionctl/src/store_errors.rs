@@ -40,4 +40,6 @@ user_errors!(
     missionctl_store::view::work_packages::WorkPackagesError,
     missionctl_store::work_package::WorkPackageFileError,
     missionctl_store::work_package_add::AddWorkPackageError,
+    missionctl_web::ServeError,
+    missionctl_web::control::StopError,
 );

@@ -171,6 +171,24 @@ impl Ui {
         }
     }
 
+    /// Prints the command's one document now, for a command that then keeps running (the
+    /// dashboard): with `--json`, the success envelope; without, the text. Nothing more is
+    /// printed on success; an error after it is one last line.
+    pub(crate) fn emit_now<T: Serialize>(
+        &mut self,
+        data: &T,
+        text: impl FnOnce() -> String,
+    ) -> Result<(), CliError> {
+        self.streamed = true;
+        match self.mode {
+            OutputMode::Json => print_json_line(&SuccessEnvelope {
+                ok: true,
+                data: &serde_json::value::to_raw_value(data)?,
+            }),
+            OutputMode::Human => write_stdout(text().as_bytes()),
+        }
+    }
+
     /// Prints the outcome of the run (the JSON document, or the error) and returns the exit
     /// code.
     pub(crate) fn finish(self, result: Result<(), CliError>) -> ExitCode {

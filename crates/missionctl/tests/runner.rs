@@ -5,6 +5,7 @@ mod common;
 mod status_env;
 mod test_containment;
 mod test_context;
+mod test_dashboard;
 mod test_demo;
 mod test_events;
 mod test_finalize;

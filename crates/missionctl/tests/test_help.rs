@@ -13,6 +13,7 @@ fn top_level_help() -> TestResult {
     Commands:
       board             Show the kanban board of one mission or of every mission
       context           Show where a mission's state lives: its execution context and read and write surfaces
+      dashboard         Serve the live web dashboard of the repository on 127.0.0.1
       demo              Build a throwaway git repository and show what missionctl does with it
       doctor            Report problems with missions, each with the command that fixes it
       events            Follow the event logs of missions as they grow

@@ -387,6 +387,9 @@ struct DemoData {
     mission_list: Vec<MissionSummary>,
     /// The lanes mission, planned and worked through the work-package commands.
     lanes_mission: LanesMissionData,
+    /// The command that serves the live dashboard of the demo repository (the demo only
+    /// offers it: it never starts a server).
+    dashboard_command: String,
     #[serde(skip)]
     story: Vec<StoryLine>,
 }
@@ -499,6 +502,7 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
         .cloned()
         .ok_or_else(|| CliError::internal("The demo script has no forced move"))?;
     Ok(DemoData {
+        dashboard_command: format!("cd {} && missionctl dashboard --open", repo.display()),
         repo: repo.display().to_string(),
         missions: vec![demo_mission, sample_mission],
         moves,
@@ -974,6 +978,17 @@ fn write_report(out: &mut String, data: &DemoData) -> std::fmt::Result {
         out,
         "   cd {} && missionctl ready && missionctl wp list {}",
         data.repo, data.lanes_mission.mission_slug
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "See it live: the dashboard shows every mission's board and follows each move as it is made"
+    )?;
+    writeln!(out, "   {}", data.dashboard_command)?;
+    writeln!(
+        out,
+        "   (then, in another terminal: cd {} && missionctl move WP02 --to in_progress --mission {slug} --actor codex)",
+        data.repo
     )?;
     Ok(())
 }

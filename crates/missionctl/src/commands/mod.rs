@@ -2,6 +2,7 @@
 
 mod board;
 mod context;
+mod dashboard;
 mod demo;
 mod doctor;
 mod events;
@@ -35,6 +36,8 @@ pub(crate) enum Command {
     Board(board::BoardArgs),
     /// Show where a mission's state lives: its execution context and read and write surfaces
     Context(context::ContextArgs),
+    /// Serve the live web dashboard of the repository on 127.0.0.1
+    Dashboard(dashboard::DashboardArgs),
     /// Build a throwaway git repository and show what missionctl does with it
     Demo(demo::DemoArgs),
     /// Report problems with missions, each with the command that fixes it
@@ -92,6 +95,7 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
     match command {
         Command::Board(args) => board::cmd_board(ui, args),
         Command::Context(args) => context::cmd_context(ui, args),
+        Command::Dashboard(args) => dashboard::cmd_dashboard(ui, args),
         Command::Demo(args) => demo::cmd_demo(ui, args),
         Command::Doctor(args) => doctor::cmd_doctor(ui, args),
         Command::Events(command) => events::run_events_command(ui, command),

@@ -10,9 +10,11 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 pub(crate) mod git_repo;
+pub(crate) mod http;
 pub(crate) mod sk_repo;
 pub(crate) mod spec_kitty;
 pub(crate) mod stream;
+pub(crate) mod webdriver;
 
 /// The result type of the tests.
 pub(crate) type TestResult = anyhow::Result<()>;

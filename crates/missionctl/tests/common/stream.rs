@@ -101,6 +101,13 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Waits for the command to exit by itself and returns its exit code.
+    pub(crate) fn wait(mut self) -> anyhow::Result<Option<i32>> {
+        Ok(self.child.wait()?.code())
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,0 +1,25 @@
+//! The web crate's one integration-test binary: every file under `tests/` is a module here.
+
+mod assets;
+
+/// Fails when a test file under `tests/` is not listed above, so it cannot be skipped silently.
+#[test]
+fn every_test_file_is_listed() -> Result<(), Box<dyn std::error::Error>> {
+    let runner = include_str!("runner.rs");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|ext| ext == "rs")
+            && stem != "runner"
+            && !runner.contains(&format!("\nmod {stem};"))
+        {
+            missing.push(stem.to_owned());
+        }
+    }
+    assert!(missing.is_empty(), "add to tests/runner.rs: {missing:?}");
+    Ok(())
+}
