@@ -145,10 +145,14 @@ pub struct BoardRow {
     /// missionctl's addition: its last review's result (`{reviewer, verdict, reference, …}`),
     /// when the log records one.
     pub review: Option<Value>,
+    /// missionctl's addition: who made its last transition (`null` without one).
+    pub actor: Option<String>,
+    /// missionctl's addition: when it last moved (`null` without a transition).
+    pub last_transition_at: Option<String>,
 }
 
 /// The keys of a [`BoardRow`] that Spec Kitty's board does not have.
-pub const ROW_ADDITIONS: [&str; 2] = ["dependencies", "review"];
+pub const ROW_ADDITIONS: [&str; 4] = ["dependencies", "review", "actor", "last_transition_at"];
 
 /// Lane counts in the order the lanes first occur.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -327,6 +331,10 @@ fn base_row(view: &WorkPackageView, row: &WorkPackageRow, settings: BoardSetting
             .and_then(|state| state.slots.get("review_result"))
             .filter(|value| !value.is_null())
             .cloned(),
+        actor: state
+            .filter(|state| state.last_transition_at.is_some())
+            .map(|state| state.actor.clone()),
+        last_transition_at: state.and_then(|state| state.last_transition_at.clone()),
     }
 }
 

@@ -9,13 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use missionctl_store::clock::SystemClock;
 use missionctl_store::live::{LiveChange, LiveError, LiveRepository};
 use missionctl_store::repo::Repo;
 use missionctl_store::view::ViewError;
 use missionctl_store::view::board::MissionBoard;
 use missionctl_store::watch::WatchMode;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::broadcast;
 
 /// What every request reads: the views as they were after the last change.
@@ -27,6 +28,10 @@ pub(crate) struct Published {
     pub(crate) index: String,
     /// Each mission's board, as the JSON `data` of `board --json --mission`.
     pub(crate) boards: BTreeMap<String, String>,
+    /// Each mission's line on the missions page (kept for the missions that do not change).
+    lines: BTreeMap<String, Value>,
+    /// Each mission's entry among the unreadable ones, when its board cannot be shown.
+    failed: BTreeMap<String, String>,
     /// The missions that cannot be shown, as JSON `{mission_slug, error}` objects.
     pub(crate) unreadable: Vec<String>,
     /// The last error of the watcher itself, if any.
@@ -36,19 +41,55 @@ pub(crate) struct Published {
 /// One mission on the missions page: what it is and how far it got.
 #[derive(Debug, Serialize)]
 struct MissionLine<'a> {
+    /// The mission's directory name (what the API's routes take).
     mission_slug: &'a str,
     mission_id: Option<&'a str>,
-    topology: &'a str,
-    read_surface: &'a str,
+    topology: Option<&'a str>,
+    read_surface: Option<&'a str>,
+    /// How many distinct transitions its log holds.
     event_count: usize,
     /// How many work packages each lane holds.
-    summary: &'a Map<String, Value>,
+    summary: Value,
     /// How many work packages the mission has.
     work_packages: usize,
     /// How many are done.
     done: usize,
+    /// Spec Kitty's weighted readiness, in percent.
+    progress_percentage: Value,
     /// Why the mission cannot be shown now, if it cannot.
     error: Option<&'a ViewError>,
+}
+
+impl<'a> MissionLine<'a> {
+    fn of(board: &'a MissionBoard, error: Option<&'a ViewError>) -> MissionLine<'a> {
+        MissionLine {
+            mission_slug: &board.mission_dir,
+            mission_id: board.mission_id.as_deref(),
+            topology: Some(&board.topology),
+            read_surface: Some(&board.read_surface),
+            event_count: board.view.snapshot.event_count,
+            summary: serde_json::to_value(&board.board.by_lane).unwrap_or(Value::Null),
+            work_packages: board.board.total_wps,
+            done: board.board.done_count,
+            progress_percentage: board.board.progress_percentage.clone(),
+            error,
+        }
+    }
+
+    fn failed(mission_slug: &'a str, error: &'a ViewError) -> MissionLine<'a> {
+        MissionLine {
+            mission_slug,
+            mission_id: None,
+            topology: None,
+            read_surface: None,
+            event_count: 0,
+            summary: Value::Object(serde_json::Map::new()),
+            work_packages: 0,
+            done: 0,
+            progress_percentage: Value::from(0),
+            error: Some(error),
+        }
+    }
 }
 
 /// What the open pages are told after a change.
@@ -103,25 +144,6 @@ fn watch_name(mode: WatchMode) -> &'static str {
     }
 }
 
-fn board_line(board: &MissionBoard, error: Option<&ViewError>) -> Value {
-    let line = MissionLine {
-        mission_slug: &board.mission_slug,
-        mission_id: board.mission_id.as_deref(),
-        topology: &board.topology,
-        read_surface: &board.read_surface,
-        event_count: board.event_count,
-        summary: &board.summary,
-        work_packages: board.work_packages.len(),
-        done: board
-            .work_packages
-            .iter()
-            .filter(|card| card.lane == "done")
-            .count(),
-        error,
-    };
-    serde_json::to_value(&line).unwrap_or(Value::Null)
-}
-
 /// Builds every view from the live repository, keeping the boards of the missions that did
 /// not change.
 fn build(
@@ -131,41 +153,61 @@ fn build(
     version: u64,
 ) -> Published {
     let mut boards = BTreeMap::new();
-    let mut lines = Vec::new();
+    let mut lines: BTreeMap<String, Value> = BTreeMap::new();
+    let mut failed: BTreeMap<String, String> = BTreeMap::new();
     for (slug, mission) in live.missions() {
-        let board = mission.board();
-        let json = match (changed, previous.boards.get(slug)) {
-            (Some(changed), Some(json)) if !changed.contains(slug) => json.clone(),
-            _ => serde_json::to_string(&board).unwrap_or_else(|_| "null".to_owned()),
-        };
-        lines.push(board_line(&board, mission.error()));
-        boards.insert(slug.clone(), json);
+        let unchanged = changed.is_some_and(|changed| !changed.contains(slug));
+        if unchanged && let Some(line) = previous.lines.get(slug) {
+            lines.insert(slug.clone(), line.clone());
+            if let Some(board) = previous.boards.get(slug) {
+                boards.insert(slug.clone(), board.clone());
+            }
+            if let Some(failure) = previous.failed.get(slug) {
+                failed.insert(slug.clone(), failure.clone());
+            }
+            continue;
+        }
+        match mission.board(&SystemClock) {
+            Ok(board) => {
+                let line = MissionLine::of(&board, mission.error());
+                lines.insert(
+                    slug.clone(),
+                    serde_json::to_value(&line).unwrap_or(Value::Null),
+                );
+                let json = serde_json::to_string(&board).unwrap_or_else(|_| "null".to_owned());
+                boards.insert(slug.clone(), json);
+            }
+            Err(error) => {
+                let line = MissionLine::failed(slug, &error);
+                lines.insert(
+                    slug.clone(),
+                    serde_json::to_value(&line).unwrap_or(Value::Null),
+                );
+                let failure = serde_json::json!({"mission_slug": slug, "error": error});
+                failed.insert(slug.clone(), failure.to_string());
+            }
+        }
     }
-    let mut unreadable = Vec::new();
     for (slug, error) in live.failures() {
         let failure = serde_json::json!({"mission_slug": slug, "error": error});
-        unreadable.push(failure.to_string());
-        lines.push(serde_json::json!({
-            "mission_slug": slug,
-            "mission_id": null,
-            "topology": null,
-            "read_surface": null,
-            "event_count": 0,
-            "summary": {},
-            "work_packages": 0,
-            "done": 0,
-            "error": error,
-        }));
+        failed.insert(slug.clone(), failure.to_string());
+        let line = MissionLine::failed(slug, error);
+        lines.insert(
+            slug.clone(),
+            serde_json::to_value(&line).unwrap_or(Value::Null),
+        );
     }
-    lines.sort_by(|a, b| a["mission_slug"].as_str().cmp(&b["mission_slug"].as_str()));
+    let unreadable: Vec<String> = failed.values().cloned().collect();
     let index = serde_json::json!({
-        "missions": lines,
+        "missions": lines.values().collect::<Vec<_>>(),
         "watch": watch_name(live.watch_mode()),
     });
     Published {
         version,
         index: index.to_string(),
         boards,
+        lines,
+        failed,
         unreadable,
         trouble: None,
     }

@@ -78,7 +78,7 @@
       nodes = [h('p', { class: 'error' }, String(error))];
     }
     if (mine !== drawing) return;
-    main.replaceChildren(...nodes);
+    main.replaceChildren(...nodes.filter((node) => node));
     if (focused) {
       const again = main.querySelector('[data-key="' + CSS.escape(focused) + '"]');
       if (again) again.focus();
@@ -127,11 +127,13 @@
         return h('section', { class: 'lane', dataset: { lane }, 'aria-label': lane },
           h('h2', {}, h('span', {}, lane.replace('_', ' ')), h('span', { class: 'count' }, cards.length || '')), cards);
       });
-      const done = board.work_packages.filter((wp) => wp.lane === 'done').length;
+      const logOnly = (board.log_only_work_packages || []).map((wp) => wp.wp_id + ' (' + wp.lane + ')');
       return [
-        h('h1', {}, board.mission_slug, ' ', h('small', {}, board.topology + ' · ' + done + '/' + board.work_packages.length + ' done · ' + board.event_count + ' events · status read from the ' + board.read_surface + ' checkout')),
+        h('h1', {}, board.mission_dir, ' ', h('small', {}, board.topology + ' · ' + board.done_count + '/' + board.total_wps
+          + ' done · ' + board.progress_percentage + '% ready · status read from the ' + board.read_surface + ' checkout')),
         crumbs(v),
         h('div', { class: 'board', id: 'board' }, columns),
+        logOnly.length ? h('p', { class: 'note' }, 'In the log but without a task file: ' + logOnly.join(', ')) : null,
       ];
     },
 
@@ -195,19 +197,20 @@
   }
 
   function card(slug, wp) {
+    const id = wp.id || wp.file;
     const review = wp.review && wp.review.verdict;
     const badge = review ? h('span', { class: 'badge ' + (['approved', 'changes_requested', 'rejected'].includes(review) ? review : 'other') },
       'review: ' + review.replace('_', ' ') + (wp.review.reviewer ? ' by ' + wp.review.reviewer : '')) : null;
     return h('a', {
-      class: 'card', href: mission(slug) + '/wp/' + encodeURIComponent(wp.id),
-      dataset: { wp: wp.id, key: 'wp:' + wp.id }, title: wp.last_transition_at || '',
+      class: 'card', href: mission(slug) + '/wp/' + encodeURIComponent(id),
+      dataset: { wp: id, key: 'wp:' + id }, title: wp.last_transition_at || '',
     },
-    h('span', { class: 'head' }, h('span', {}, wp.id), h('span', { class: 'age', dataset: { at: wp.last_transition_at || '' } }, age(wp.last_transition_at))),
+    h('span', { class: 'head' }, h('span', {}, id), h('span', { class: 'age', dataset: { at: wp.last_transition_at || '' } }, age(wp.last_transition_at))),
     wp.title ? h('p', { class: 'title' }, wp.title) : null,
     wp.actor ? h('p', { class: 'who' }, 'by ' + wp.actor + (wp.agent && wp.agent !== wp.actor ? ' (' + wp.agent + ')' : '')) : null,
     wp.dependencies && wp.dependencies.length ? h('p', { class: 'deps' }, 'after ' + wp.dependencies.join(', ')) : null,
     badge ? h('p', {}, badge) : null,
-    wp.force_count ? h('p', {}, h('span', { class: 'badge forced' }, 'forced ×' + wp.force_count)) : null);
+    wp._stall_label ? h('p', {}, h('span', { class: 'badge other' }, wp._stall_label)) : null);
   }
 
   function historyTable(events, withWp) {
