@@ -16,6 +16,9 @@ use std::sync::OnceLock;
 /// process, they would make git act on another repository, work tree or index.
 const REMOVED_VARIABLES: [&str; 3] = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"];
 
+/// The variable naming the index file git reads and writes.
+const INDEX_FILE_VARIABLE: &str = "GIT_INDEX_FILE";
+
 /// The variable that pins git's locale, so that its messages do not depend on the user's.
 const LOCALE_VARIABLE: &str = "LC_ALL";
 
@@ -157,6 +160,26 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    git_with_index(dir, args, stdin, None)
+}
+
+/// Runs `git <args>` in `dir` like [`git_with_stdin`], with `GIT_INDEX_FILE` set to
+/// `index_file` when given: the write door builds a new index in a file of its own while it
+/// holds the checkout's `index.lock` (see `docs/adr/0006-one-write-door.md`).
+///
+/// git runs in a process group of its own: a signal sent to missionctl's group (a terminal's
+/// Ctrl-C, a harness killing the group on a timeout) does not stop it halfway through moving a
+/// ref or the index, where it would leave git's lock files behind.
+pub(crate) fn git_with_index<I, S>(
+    dir: &Path,
+    args: I,
+    stdin: Stdio,
+    index_file: Option<&Path>,
+) -> Result<Output, GitError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let program = git_executable()?;
     let args: Vec<S> = args.into_iter().collect();
     let mut command = Command::new(program);
@@ -170,6 +193,14 @@ where
         .stderr(Stdio::piped());
     for variable in REMOVED_VARIABLES {
         command.env_remove(variable);
+    }
+    if let Some(index_file) = index_file {
+        command.env(INDEX_FILE_VARIABLE, index_file);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
     }
     let output = command.output().map_err(|source| GitError::Spawn {
         program: program.to_path_buf(),

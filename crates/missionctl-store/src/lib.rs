@@ -36,3 +36,4 @@ pub mod watch;
 pub mod work_package;
 pub mod work_package_add;
 pub mod workspace_context;
+pub mod write;

@@ -2,7 +2,7 @@
 //! value types, nothing under them. Every public item is used here with its full shape
 //! (struct fields listed exhaustively, method signatures as function pointers), so adding,
 //! removing or changing one fails to compile or fails the list below; and the source check
-//! keeps `transaction` and `lock` private modules, so no caller can write status around the
+//! keeps `transaction` a private module, so no caller can write status around the
 //! facade (the seed's module-boundary rule, enforced by Rust visibility).
 
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
 
 /// The public items of `status/mod.rs`, sorted: changing the surface means changing this list
 /// (and `docs/adr/0004-bookkeeping-transaction.md`).
-const SURFACE: [&str; 26] = [
+const SURFACE: [&str; 25] = [
     "ActiveWPStatus",
     "BatchOutcome",
     "CommitReceipt",
@@ -51,7 +51,6 @@ const SURFACE: [&str; 26] = [
     "cache",
     "follow",
     "is_valid_wp_id",
-    "lock",
     "transaction",
 ];
 
@@ -104,19 +103,17 @@ fn the_public_surface_is_the_facade_and_its_values() {
     let names: Vec<&str> = items.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, SURFACE, "the status module's surface changed");
     for (name, visibility) in &items {
-        let expected =
-            if ["batch", "cache", "follow", "lock", "transaction"].contains(&name.as_str()) {
-                "private"
-            } else {
-                "pub"
-            };
+        let expected = if ["batch", "cache", "follow", "transaction"].contains(&name.as_str()) {
+            "private"
+        } else {
+            "pub"
+        };
         assert_eq!(visibility, expected, "{name}");
     }
     // Nothing from the private modules is re-exported.
     for line in source.lines() {
         assert!(
-            !(line.starts_with("pub use")
-                && (line.contains("transaction") || line.contains("lock"))),
+            !(line.starts_with("pub use") && line.contains("transaction")),
             "{line}"
         );
     }
@@ -135,11 +132,7 @@ fn the_public_surface_is_the_facade_and_its_values() {
                 }
             } else if path.extension().is_some_and(|extension| extension == "rs") {
                 let text = std::fs::read_to_string(&path).expect("source is UTF-8");
-                for needle in [
-                    "status::transaction",
-                    "status::lock",
-                    "BookkeepingTransaction",
-                ] {
+                for needle in ["status::transaction", "BookkeepingTransaction"] {
                     assert!(!text.contains(needle), "{} uses {needle}", path.display());
                 }
             }

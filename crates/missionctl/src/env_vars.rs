@@ -13,3 +13,7 @@ pub(crate) const MISSIONCTL_ACTOR: &str = "MISSIONCTL_ACTOR";
 /// `notify` (the default: file-system notification, polling where it is unavailable) or
 /// `poll` (polling the watched directories once a second).
 pub(crate) const MISSIONCTL_WATCH: &str = "MISSIONCTL_WATCH";
+
+/// Test-only: failpoints of the write door to arm (`name` or `name@N`, comma-separated), where
+/// the process then stops as if killed (see CONTRIBUTING.md).
+pub(crate) const MISSIONCTL_FAILPOINT: &str = "MISSIONCTL_FAILPOINT";

@@ -35,6 +35,9 @@ use crate::ui::{OutputMode, Ui};
 /// a panic included.
 pub fn run() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
+    if let Some(spec) = std::env::var_os(env_vars::MISSIONCTL_FAILPOINT) {
+        missionctl_store::write::set_failpoints(&spec.to_string_lossy());
+    }
     let mut ui = Ui::new(OutputMode::from_raw_args(&args));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_args(&mut ui, args)));
     let result = outcome.unwrap_or_else(|payload| Err(CliError::from_panic(payload.as_ref())));

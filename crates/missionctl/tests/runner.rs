@@ -31,6 +31,7 @@ mod test_status_reduce;
 mod test_status_topologies;
 mod test_unknown_work_package;
 mod test_wp;
+mod test_write_crlf;
 
 use std::path::Path;
 

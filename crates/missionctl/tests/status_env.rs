@@ -152,6 +152,21 @@ impl StatusRepo {
         self.run(args)
     }
 
+    /// Runs `missionctl <args>` with the write door's failpoint `failpoint` armed (see
+    /// CONTRIBUTING.md): the process stops there as if killed.
+    #[must_use]
+    pub(crate) fn run_stopped_at<S: AsRef<OsStr>>(
+        &self,
+        args: &[S],
+        failpoint: &str,
+    ) -> CommandOutput {
+        self.env.run_with(
+            &self.root,
+            args,
+            &[("MISSIONCTL_FAILPOINT", OsStr::new(failpoint))],
+        )
+    }
+
     /// Starts `missionctl --json move …` without waiting for it, with the environment
     /// [`TestEnv`] gives every run; stdout and stderr are piped.
     pub(crate) fn spawn_move(
@@ -162,14 +177,28 @@ impl StatusRepo {
     ) -> anyhow::Result<std::process::Child> {
         let mut args = vec!["--json", "move", wp, "--to", lane, "--mission", &self.slug];
         args.extend_from_slice(extra);
+        self.spawn(&args, &[])
+    }
+
+    /// Starts `missionctl <args>` in a process group of its own, without waiting for it, with
+    /// the environment [`TestEnv`] gives every run plus `extra_env`; stdout and stderr are
+    /// piped.
+    pub(crate) fn spawn(
+        &self,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> anyhow::Result<std::process::Child> {
+        use std::os::unix::process::CommandExt;
         let root = self.env.root();
         Ok(std::process::Command::new(env!("CARGO_BIN_EXE_missionctl"))
+            .process_group(0)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", root.join("home"))
             .env("TMPDIR", self.env.tmp())
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_SYSTEM", "/dev/null")
+            .envs(extra_env.iter().copied())
             .current_dir(&self.root)
             .args(args)
             .stdin(std::process::Stdio::null())
@@ -267,8 +296,8 @@ pub(crate) struct RepoState {
     /// Every path under the root except `.git/`, with the file's bytes (directories: `None`).
     /// Linked worktrees under the root are included, their `.git` files too.
     pub(crate) files: BTreeMap<PathBuf, Option<Vec<u8>>>,
-    /// The bytes of every index, `HEAD` and `info/exclude` under `.git/` (the primary's and
-    /// each linked worktree's).
+    /// The entries of every index (`git ls-files --stage`), and the bytes of every `HEAD` and
+    /// `info/exclude` under `.git/` (the primary's and each linked worktree's).
     pub(crate) git_files: BTreeMap<PathBuf, Vec<u8>>,
     /// `git for-each-ref` (every ref and what it points at).
     pub(crate) refs: String,
@@ -304,16 +333,27 @@ pub(crate) fn repo_state(env: &TestEnv, root: &Path) -> anyhow::Result<RepoState
     let git_dir = root.join(".git");
     let mut git_files = BTreeMap::new();
     if git_dir.is_dir() {
-        let mut candidates = vec![
+        // The index is compared by its entries: a write that failed after staging puts the
+        // entries back through git's own index lock (stat data and extensions may differ).
+        git_files.insert(
             PathBuf::from("index"),
-            PathBuf::from("HEAD"),
-            PathBuf::from("info/exclude"),
-        ];
+            env.git(root, &["ls-files", "--stage"])?.into_bytes(),
+        );
+        let mut candidates = vec![PathBuf::from("HEAD"), PathBuf::from("info/exclude")];
         if let Ok(entries) = std::fs::read_dir(git_dir.join("worktrees")) {
             for entry in entries {
                 let name = PathBuf::from("worktrees").join(entry?.file_name());
-                candidates.push(name.join("index"));
                 candidates.push(name.join("HEAD"));
+                let pointer =
+                    std::fs::read_to_string(git_dir.join(&name).join("gitdir")).unwrap_or_default();
+                if let Some(worktree) = Path::new(pointer.trim()).parent()
+                    && worktree.is_dir()
+                {
+                    git_files.insert(
+                        name.join("index"),
+                        env.git(worktree, &["ls-files", "--stage"])?.into_bytes(),
+                    );
+                }
             }
         }
         for candidate in candidates {

@@ -332,3 +332,64 @@ fn the_lock_is_the_file_spec_kitty_locks() -> TestResult {
     assert_eq!(repo.log_ids()?.len(), 1);
     Ok(())
 }
+
+/// Runs `git status` in `worktree` in a loop, as an editor polling the repository does (it
+/// takes `index.lock` for a moment to refresh the index), until `stop` is set; returns how
+/// many times it ran.
+fn editor_polling(
+    worktree: std::path::PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let mut runs = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = std::process::Command::new("git")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_SYSTEM", "/dev/null")
+                .current_dir(&worktree)
+                .args(["status", "--porcelain", "-uall"])
+                .output();
+            runs += 1;
+        }
+        runs
+    })
+}
+
+// See: issue 10 ("an IDE-style `git status` loop made 5 of 60 moves fail, with no retry").
+#[test]
+fn an_editor_polling_git_status_makes_no_move_fail() -> TestResult {
+    for topology in [MissionTopology::SingleBranch, MissionTopology::Coord] {
+        let repo = StatusRepo::new(topology)?;
+        repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let pollers = [
+            editor_polling(repo.root.clone(), stop.clone()),
+            editor_polling(repo.status_worktree(), stop.clone()),
+        ];
+        let mut failures = Vec::new();
+        for run in 0..30 {
+            let to = ["claimed", "planned"][run % 2];
+            let output = repo.move_wp(
+                "WP01",
+                to,
+                &["--actor", "a", "--force", "--reason", "editor test"],
+            );
+            if output.status != Some(0) {
+                failures.push(output.to_string());
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let polls: usize = pollers
+            .into_iter()
+            .map(|poller| poller.join().unwrap_or_default())
+            .sum();
+        assert!(polls > 0, "the editor polled");
+        assert!(failures.is_empty(), "{topology:?}: {failures:?}");
+        assert_eq!(
+            repo.git(&["status", "--porcelain", "--untracked-files=all"])?,
+            "",
+            "{topology:?}"
+        );
+    }
+    Ok(())
+}

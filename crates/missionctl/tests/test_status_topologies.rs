@@ -164,6 +164,15 @@ fn git_dir(repo: &StatusRepo, worktree: &std::path::Path) -> anyhow::Result<std:
     Ok(std::path::PathBuf::from(dir.trim()))
 }
 
+/// Creates an empty git lock file last modified an hour ago, as a git process killed then
+/// leaves it.
+fn stale_lock(path: &std::path::Path) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    file.set_modified(hour_ago)?;
+    Ok(())
+}
+
 #[test]
 fn a_failed_commit_restores_the_files_byte_for_byte() -> TestResult {
     for topology in MissionTopology::ALL {
@@ -190,14 +199,25 @@ fn a_failed_commit_restores_the_files_byte_for_byte() -> TestResult {
             let before = repo.state()?;
             let log_before = repo.log_bytes()?;
             let snapshot_before = std::fs::read(repo.status_dir().join("status.json"))?;
-            std::fs::write(lock, "")?;
+            // A lock left an hour ago by a dead git: reported at once, with its age and the
+            // command that removes it, never removed.
+            stale_lock(lock)?;
             let output = repo
                 .move_wp("WP01", "in_progress", &["--actor", "claude", "--note", "x"])
                 .code(1);
             let error = output.json_error()?;
-            assert_eq!(
-                error["code"], "BOOKKEEPING_COMMIT_FAILED",
-                "{what}: {output}"
+            assert_eq!(error["code"], "GIT_LOCK_BUSY", "{what}: {output}");
+            let message = error["message"].as_str().unwrap_or_default();
+            assert!(message.contains(&lock.display().to_string()), "{message}");
+            assert!(message.contains("s old"), "{message}");
+            let hint = error["hint"].as_str().unwrap_or_default();
+            assert!(
+                hint.contains(&format!("rm -f '{}'", lock.display())),
+                "{hint}"
+            );
+            assert!(
+                lock.exists(),
+                "{what}: a lock missionctl did not create stays"
             );
             std::fs::remove_file(lock)?;
             assert_eq!(repo.log_bytes()?, log_before, "{what}");
@@ -226,11 +246,11 @@ fn a_failed_first_coordination_write_leaves_no_worktree_behind() -> TestResult {
         let lock = git_dir(&repo, &repo.root)?
             .join("refs/heads")
             .join(format!("{}.lock", repo.status_branch()));
-        std::fs::write(&lock, "")?;
+        stale_lock(&lock)?;
         let output = repo
             .move_wp("WP01", "planned", &["--actor", "claude"])
             .code(1);
-        assert_eq!(output.json_error()?["code"], "BOOKKEEPING_COMMIT_FAILED");
+        assert_eq!(output.json_error()?["code"], "GIT_LOCK_BUSY", "{output}");
         std::fs::remove_file(&lock)?;
         assert_same_state(&before, &repo.state()?, what);
         let worktrees = repo.git(&["worktree", "list", "--porcelain"])?;

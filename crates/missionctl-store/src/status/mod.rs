@@ -13,7 +13,6 @@
 mod batch;
 mod cache;
 mod follow;
-mod lock;
 mod transaction;
 
 use std::path::{Path, PathBuf};
@@ -32,7 +31,6 @@ use serde_json::{Map, Value};
 
 use crate::clock::{Clock, unix_micros};
 use crate::fs_util::PathError;
-use crate::git::GitError;
 use crate::mission_context::resolve_mission_context;
 use crate::mission_dir::StatusReadError;
 use crate::repo::Repo;
@@ -193,14 +191,6 @@ pub enum StatusWriteError {
         /// The status files, relative to the worktree.
         files: Vec<String>,
     },
-    /// Another writer held the lock for too long.
-    #[error("Timed out after {waited:?} acquiring the status lock `{}`", path.display())]
-    LockTimeout {
-        /// The lock file.
-        path: PathBuf,
-        /// How long the write waited.
-        waited: Duration,
-    },
     /// The appended rows did not read back.
     #[error("Event {event_id} was not found in the log after appending it")]
     PersistenceVerification {
@@ -210,13 +200,10 @@ pub enum StatusWriteError {
     /// The status could not be read.
     #[error(transparent)]
     Read(#[from] StatusReadError),
-    /// The commit failed; the files were restored.
-    #[error("Cannot commit the status change; the files were restored")]
-    Commit(#[source] GitError),
-    /// The commit's objects could not be written, or the destination read; the files were
-    /// restored.
-    #[error("Cannot write the status commit; the files were restored")]
-    WriteObjects(#[source] crate::git_write::GitWriteError),
+    /// The write door refused or failed (a lock, git, the object database); everything the
+    /// write did was undone.
+    #[error(transparent)]
+    Write(#[from] crate::write::WriteError),
     /// The write failed and not everything could be put back.
     #[error("{cause}; and the rollback is incomplete: {}", problems.join("; "))]
     RollbackIncomplete {
@@ -294,14 +281,16 @@ impl StatusWriteError {
             StatusWriteError::ProtectedBranch { .. } => "PROTECTED_BRANCH_REFUSED",
             StatusWriteError::DestinationNotCheckedOut { .. } => "DESTINATION_REF_NOT_CHECKED_OUT",
             StatusWriteError::BranchAhead { .. } => "DESTINATION_AHEAD_OF_WORKTREE",
-            StatusWriteError::LockTimeout { .. } => "BOOKKEEPING_LOCK_TIMEOUT",
             StatusWriteError::PersistenceVerification { .. } => {
                 "STATUS_EVENT_PERSISTENCE_VERIFICATION_FAILED"
             }
             StatusWriteError::Read(error) => error.code(),
-            StatusWriteError::Commit(_) | StatusWriteError::WriteObjects(_) => {
-                "BOOKKEEPING_COMMIT_FAILED"
-            }
+            // A git or object failure of the status commit keeps Spec Kitty's code; the door's
+            // own refusals (a busy git lock, a moved branch, a hook) have theirs.
+            StatusWriteError::Write(
+                crate::write::WriteError::Git(_) | crate::write::WriteError::Objects { .. },
+            ) => "BOOKKEEPING_COMMIT_FAILED",
+            StatusWriteError::Write(error) => error.code(),
             StatusWriteError::RollbackIncomplete { .. } => "BOOKKEEPING_ROLLBACK_INCOMPLETE",
             StatusWriteError::WorkPackage(error) => error.code(),
             StatusWriteError::DependenciesNotReady { .. } => "DEPENDENCIES_NOT_READY",
@@ -347,15 +336,11 @@ impl StatusWriteError {
                 worktree.display(),
                 files.join(" ")
             ),
-            StatusWriteError::LockTimeout { .. } => {
-                "Another writer holds the lock; retry when it is done".to_owned()
-            }
             StatusWriteError::PersistenceVerification { .. } => {
                 "Run `missionctl status validate` to see what is wrong with the log".to_owned()
             }
             StatusWriteError::Read(error) => error.hint(),
-            StatusWriteError::Commit(error) => error.hint(),
-            StatusWriteError::WriteObjects(error) => error.hint(),
+            StatusWriteError::Write(error) => error.hint(),
             StatusWriteError::RollbackIncomplete { .. } => {
                 "Restore the files named above by hand (`git status` shows them), then run \
                  `missionctl status validate`"
@@ -512,7 +497,7 @@ impl MissionStatus {
                 worktree_root,
                 mission_dir: resolved.write_dir.clone(),
                 destination_ref: branches.destination_ref.ref_name.clone(),
-                lock_path: lock::lock_path(repo.common_dir(), &resolved.mission_slug),
+                mission_slug: resolved.mission_slug.clone(),
                 materialize_branch,
                 primary_root,
                 primary_mission_dir: primary_mission_dir.clone(),
@@ -978,7 +963,7 @@ impl MissionStatus {
         BookkeepingTransaction::acquire(
             self.placement.clone(),
             self.meta.clone(),
-            self.repo.gix(),
+            &self.repo,
             &self.protected_branches,
             LOCK_TIMEOUT,
         )

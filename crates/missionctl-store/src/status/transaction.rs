@@ -1,23 +1,20 @@
-//! `BookkeepingTransaction`: one locked, crash-safe, committed status write.
+//! `BookkeepingTransaction`: one locked, crash-safe, committed status write, made through the
+//! repository's one write door ([`crate::write::WriteTransaction`]).
 //!
-//! Lifecycle: [`BookkeepingTransaction::acquire`] takes the mission's status lock, checks the
-//! destination and records both files' bytes; [`BookkeepingTransaction::read_log`] parses the
-//! log as it stands under the lock; [`BookkeepingTransaction::append`] appends rows atomically,
-//! verifies them on disk and rewrites `status.json` when its bytes change;
-//! [`BookkeepingTransaction::commit`] commits exactly those two files to the destination
-//! branch. Any failure, and dropping a transaction that was not committed, restores both files
+//! Lifecycle: [`BookkeepingTransaction::acquire`] opens a write transaction in the mission's
+//! scope (Spec Kitty's status lock), checks the destination and records both files' bytes;
+//! [`BookkeepingTransaction::read_log`] parses the log as it stands under the lock;
+//! [`BookkeepingTransaction::append`] appends rows atomically, verifies them on disk and
+//! rewrites `status.json` when its bytes change; [`BookkeepingTransaction::commit`] commits
+//! exactly those two files to the destination branch. Every file write, the index entries and
+//! the branch move are journalled by the door: any failure, a dropped transaction, or a kill
+//! at any instant is undone (or, once the branch holds the commit, completed) with the files
 //! byte for byte. Nothing outside this module can write status: the module is private to
-//! [`super`] (see `docs/adr/0004-bookkeeping-transaction.md`).
+//! [`super`] (see `docs/adr/0004-bookkeeping-transaction.md` and
+//! `docs/adr/0006-one-write-door.md`).
 //!
-//! # How the commit is made
-//!
-//! The commit is built from the destination branch's tip tree plus the two files' current
-//! bytes (objects written in process with gix), never from an index, so nothing else the user
-//! has staged or changed can slip into it. Then two git children run, each holding the status
-//! lock through a shared file handle (so a killed writer's child finishes before the next
-//! writer starts): `git update-ref` moves the branch with a compare-and-swap on the tip that
-//! was read, and `git update-index --add` records exactly the two paths in that worktree's
-//! index, so `git status` stays clean. If the index update fails, the branch is swapped back.
+//! A working copy checked out with CRLF line endings (`core.autocrlf`, `eol=crlf`) is read as
+//! LF: the rows appended and the bytes committed are the ones Spec Kitty writes.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,36 +26,29 @@ use missionctl_core::reducer::reduce_with_identity;
 use missionctl_core::snapshot::StatusSnapshot;
 use serde::Deserialize;
 
-use super::lock::{self, StatusLock};
 use super::{CommitReceipt, StatusWriteError};
 use crate::containment::Containment;
 use crate::fs_util::{IoResultExt, PathError};
-use crate::git::{GitError, git_with_stdin};
-use crate::git_write::{CommitIdentity, tree_with_files};
 use crate::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, StatusReadError};
+use crate::repo::Repo;
+use crate::write::{CommitFiles, CommitRequest, FileWrite, Scope, WriteError, WriteTransaction};
 
-/// The prefix of the temporary files the status writer creates next to the files it
-/// replaces. Only status writers, which hold the lock, create them, so a writer holding the
-/// lock may remove any it finds: they were left by a writer that was killed.
-const TEMP_PREFIX: &str = ".missionctl-status-";
-
-/// The identity of a status commit when git has none configured.
-const FALLBACK_IDENTITY: (&str, &str) = ("missionctl", "missionctl@localhost");
-
-/// The all-zero object id `git update-ref` takes for "the ref must not exist".
-const NO_COMMIT: &str = "0000000000000000000000000000000000000000";
+/// The prefix of the temporary files status writers before the write door created next to
+/// the files they replaced. Only status writers, which hold the lock, created them, so a writer
+/// holding the lock may remove any it finds: they were left by a writer that was killed.
+const LEGACY_TEMP_PREFIX: &str = ".missionctl-status-";
 
 /// Where a mission's status is written and committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StatusPlacement {
+    /// The mission's directory name (its write scope).
+    pub(crate) mission_slug: String,
     /// The worktree whose checkout holds the status files and makes the commit.
     pub(crate) worktree_root: PathBuf,
     /// The mission directory (absolute) holding `status.events.jsonl` and `status.json`.
     pub(crate) mission_dir: PathBuf,
     /// The short branch name the commit goes to; it must be checked out in `worktree_root`.
     pub(crate) destination_ref: String,
-    /// The status lock file.
-    pub(crate) lock_path: PathBuf,
     /// The coordination branch to check out at `worktree_root` when that worktree does not
     /// exist yet (the first coordination write); `None` for the primary checkout.
     pub(crate) materialize_branch: Option<String>,
@@ -76,25 +66,14 @@ pub(crate) struct StatusPlacement {
     pub(crate) containment: Containment,
 }
 
-/// A coordination worktree this transaction created, undone on rollback.
-#[derive(Debug)]
-struct CreatedWorktree {
-    /// The `.worktrees/` directory, when the transaction created it too.
-    created_parent: Option<PathBuf>,
-    /// The bytes of `info/exclude` before the transaction added `.worktrees/` to it.
-    exclude_before: Option<Option<Vec<u8>>>,
-}
-
 /// An open transaction. See the module documentation.
 #[derive(Debug)]
 pub(crate) struct BookkeepingTransaction {
     placement: StatusPlacement,
     meta: Option<serde_json::Map<String, serde_json::Value>>,
-    repo: gix::Repository,
-    /// The log's bytes before the transaction (`None`: the file did not exist).
+    write: WriteTransaction,
+    /// The log's bytes before the transaction, LF line endings (`None`: no file).
     log_before: Option<Vec<u8>>,
-    /// The snapshot's bytes before the transaction (`None`: the file did not exist).
-    snapshot_before: Option<Vec<u8>>,
     /// The log's current bytes, as last read or written under the lock.
     log_now: Option<Vec<u8>>,
     /// The snapshot's current bytes.
@@ -102,72 +81,31 @@ pub(crate) struct BookkeepingTransaction {
     /// `log_now` parsed, once asked for.
     parsed: Option<EventLog>,
     event_ids: Vec<String>,
-    /// A file was written (so rollback has something to restore).
-    touched: bool,
     /// `status.json` was rewritten.
     snapshot_written: bool,
-    created_worktree: Option<CreatedWorktree>,
-    finished: bool,
-    lock: StatusLock,
+    /// The commit is the write transaction's commit point (false when more follows in the
+    /// same transaction).
+    point: bool,
 }
 
 /// Returns the branch checked out in a worktree, reading `HEAD` directly (no git process).
 /// `None` for a detached `HEAD`.
 pub(crate) fn checked_out_branch(worktree_root: &Path) -> Result<Option<String>, PathError> {
-    let dot_git = worktree_root.join(".git");
-    let git_dir = if dot_git.is_file() {
-        // Never through a link: a worktree's `.git` is a file git wrote.
-        let pointer = crate::fs_util::read_optional(&dot_git)?.unwrap_or_default();
-        let pointer = String::from_utf8_lossy(&pointer);
-        let target = pointer.trim().trim_start_matches("gitdir:").trim();
-        let target = Path::new(target);
-        if target.is_absolute() {
-            target.to_path_buf()
-        } else {
-            worktree_root.join(target)
-        }
-    } else {
-        dot_git
-    };
+    let git_dir = crate::write::git_dir_of(worktree_root)?;
     let head_path = git_dir.join("HEAD");
-    let head = std::fs::read_to_string(&head_path).with_path("Cannot read", &head_path)?;
-    Ok(head
+    let head = crate::fs_util::read_optional(&head_path)?.ok_or_else(|| PathError {
+        action: "Cannot read",
+        path: head_path.clone(),
+        source: std::io::ErrorKind::NotFound.into(),
+    })?;
+    Ok(String::from_utf8_lossy(&head)
         .trim()
         .strip_prefix("ref: refs/heads/")
         .map(str::to_owned))
 }
 
-/// Whether a replaced file's bytes are flushed to disk before the rename.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flush {
-    /// `fsync` the new bytes first: the log, the source of truth.
-    Yes,
-    /// Skip it: `status.json` is derived from the log and rewritten from it by
-    /// `status materialize`; the rename alone keeps it whole when a process is killed.
-    No,
-}
-
-/// Replaces `path` with `bytes` atomically (temporary file, optional `fsync`, rename), naming
-/// the temporary file with [`TEMP_PREFIX`]. The caller flushes the directory afterwards
-/// ([`crate::fs_util::sync_dir`]), once for all the files it replaced.
-fn write_atomically(path: &Path, bytes: &[u8], flush: Flush) -> Result<(), PathError> {
-    crate::fs_util::replace_file(path, bytes, TEMP_PREFIX, flush == Flush::Yes)
-}
-
-/// Removes a file; a file that is already gone is fine.
-fn remove_if_present(path: &Path) -> Result<(), PathError> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(PathError {
-            action: "Cannot remove",
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
-/// Removes the temporary files a killed status writer left in `dir`.
+/// Removes the temporary files a status writer killed before the write door existed left in
+/// `dir` (the door's own are settled by its recovery).
 fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -175,7 +113,7 @@ fn remove_stale_temporaries(dir: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp") {
+        if name.starts_with(LEGACY_TEMP_PREFIX) && name.ends_with(".tmp") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -287,13 +225,6 @@ fn staging_path(root: &Path) -> PathBuf {
     root.with_file_name(STAGING_DIR).join(name)
 }
 
-/// Removes the staging directory of `staging` if nothing else is in it.
-fn remove_empty_parent(staging: &Path) {
-    if let Some(parent) = staging.parent() {
-        let _ = std::fs::remove_dir(parent);
-    }
-}
-
 /// Returns true when `.gitignore` at the root or `info/exclude` already ignores `.worktrees/`.
 fn worktrees_ignored(primary_root: &Path, exclude: Option<&[u8]>) -> bool {
     let gitignore = crate::fs_util::read_optional(&primary_root.join(".gitignore"))
@@ -312,43 +243,81 @@ fn worktrees_ignored(primary_root: &Path, exclude: Option<&[u8]>) -> bool {
         })
 }
 
+/// Returns `bytes` with CRLF line endings turned into LF (a working copy checked out with
+/// `core.autocrlf` or `eol=crlf`); `None` when there is none. A log row never holds a raw CR:
+/// JSON escapes it.
+pub(crate) fn without_crlf(bytes: &[u8]) -> Option<Vec<u8>> {
+    memchr_crlf(bytes)?;
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut iter = bytes.iter().peekable();
+    while let Some(&byte) = iter.next() {
+        if byte == b'\r' && iter.peek() == Some(&&b'\n') {
+            continue;
+        }
+        out.push(byte);
+    }
+    Some(out)
+}
+
+fn memchr_crlf(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(2).position(|pair| pair == b"\r\n")
+}
+
+/// Returns the error of a gix failure while reading the destination.
+fn read_failed(action: &'static str) -> impl Fn(gix::Error) -> StatusWriteError {
+    move |source| {
+        StatusWriteError::Write(WriteError::Objects {
+            action: action.to_owned(),
+            source,
+        })
+    }
+}
+
 impl BookkeepingTransaction {
-    /// Takes the mission's status lock (waiting at most `timeout`), refuses a protected or
-    /// not-checked-out destination, creates the coordination worktree on the first
-    /// coordination write, and records the files' bytes for rollback.
+    /// Opens a write transaction in the mission's scope (waiting at most `timeout` for its
+    /// lock), refuses a protected or not-checked-out destination, creates the coordination
+    /// worktree on the first coordination write, and records the files' bytes.
     pub(crate) fn acquire(
         placement: StatusPlacement,
         meta: Option<serde_json::Map<String, serde_json::Value>>,
-        repo: gix::Repository,
+        repo: &Repo,
         protected_branches: &[String],
         timeout: Duration,
     ) -> Result<BookkeepingTransaction, StatusWriteError> {
-        if protected_branches
-            .iter()
-            .any(|branch| branch == &placement.destination_ref)
-        {
-            return Err(StatusWriteError::ProtectedBranch {
-                branch: placement.destination_ref.clone(),
-            });
-        }
-        let lock = lock::acquire(&placement.containment, &placement.lock_path, timeout)?;
+        refuse_protected(&placement, protected_branches)?;
+        let write = WriteTransaction::begin_with_timeout(
+            repo,
+            Scope::Mission(placement.mission_slug.clone()),
+            "status",
+            timeout,
+        )?;
+        BookkeepingTransaction::within(write, placement, meta, protected_branches, true)
+    }
+
+    /// Opens a status write inside a write transaction of the mission's scope that is already
+    /// open (`implement`, `tasks finalize`): its commit is the transaction's commit point only
+    /// when `point`.
+    pub(crate) fn within(
+        write: WriteTransaction,
+        placement: StatusPlacement,
+        meta: Option<serde_json::Map<String, serde_json::Value>>,
+        protected_branches: &[String],
+        point: bool,
+    ) -> Result<BookkeepingTransaction, StatusWriteError> {
+        refuse_protected(&placement, protected_branches)?;
         let mut transaction = BookkeepingTransaction {
             placement,
             meta,
-            repo,
+            write,
             log_before: None,
-            snapshot_before: None,
             log_now: None,
             snapshot_now: None,
             parsed: None,
             event_ids: Vec::new(),
-            touched: false,
             snapshot_written: false,
-            created_worktree: None,
-            finished: false,
-            lock,
+            point,
         };
-        // From here on, an error drops the transaction, which rolls back what it did.
+        // From here on, an error drops the transaction, which undoes what it did.
         transaction.prepare()?;
         Ok(transaction)
     }
@@ -375,31 +344,30 @@ impl BookkeepingTransaction {
         }
         remove_stale_temporaries(&placement.mission_dir);
         let log_path = placement.mission_dir.join(EVENT_LOG_FILE);
-        self.log_before = read_log_file(&log_path)?;
-        self.snapshot_before =
+        let on_disk = read_log_file(&log_path)?;
+        self.log_before = on_disk
+            .as_deref()
+            .map(|bytes| without_crlf(bytes).unwrap_or_else(|| bytes.to_vec()));
+        self.snapshot_now =
             crate::fs_util::read_optional(&placement.mission_dir.join(SNAPSHOT_FILE))?;
         self.log_now = self.log_before.clone();
-        self.snapshot_now = self.snapshot_before.clone();
 
-        // A coordination worktree created now, or one whose mission directory has no log,
-        // takes over from the primary checkout, which was authoritative until now: carry over
-        // the rows it lacks so no event written in the create-window disappears.
+        // A coordination worktree whose mission directory has no log yet takes over from the
+        // primary checkout, which was authoritative until now: carry over the rows it lacks
+        // so no event written in the create-window disappears.
         let seeds = placement.materialize_branch.is_some()
-            && (self.created_worktree.is_some() || self.log_before.is_none())
             && placement.primary_mission_dir != placement.mission_dir;
         if seeds
             && let Some(primary) =
                 read_log_file(&placement.primary_mission_dir.join(EVENT_LOG_FILE))?
         {
+            let primary = without_crlf(&primary).unwrap_or(primary);
             let current = self.log_now.clone().unwrap_or_default();
             let seeded = union_rows(&current, &primary)
                 .or_else(|| self.log_before.is_none().then(|| primary.clone()));
             if let Some(bytes) = seeded {
-                std::fs::create_dir_all(&placement.mission_dir)
-                    .with_path("Cannot create", &placement.mission_dir)?;
-                self.touched = true;
-                write_atomically(&log_path, &bytes, Flush::Yes)?;
-                crate::fs_util::sync_dir(&placement.mission_dir)?;
+                self.write.create_dir_all(&placement.mission_dir)?;
+                self.write.write_file(&log_path, &bytes)?;
                 self.log_now = Some(bytes);
             }
         }
@@ -407,97 +375,49 @@ impl BookkeepingTransaction {
     }
 
     /// Checks the coordination branch out at the placement's worktree root, and makes sure
-    /// `.worktrees/` is ignored so the primary checkout stays clean.
+    /// `.worktrees/` is ignored so the primary checkout stays clean. Every step is journalled:
+    /// a failure removes the worktree, the directory and the `info/exclude` line again.
     fn create_worktree(&mut self, branch: &str) -> Result<(), StatusWriteError> {
         let root = self.placement.worktree_root.clone();
-        let created_parent = root
-            .parent()
-            .filter(|parent| !parent.exists())
-            .map(Path::to_path_buf);
         let containment = self.placement.containment.clone();
         containment.check(&staging_path(&root))?;
         let exclude = containment.read(&self.placement.info_exclude)?;
-        let mut created = CreatedWorktree {
-            created_parent,
-            exclude_before: None,
-        };
         if !worktrees_ignored(&self.placement.primary_root, exclude.as_deref()) {
-            let mut bytes = exclude.clone().unwrap_or_default();
+            let mut bytes = exclude.unwrap_or_default();
             if !bytes.is_empty() && !bytes.ends_with(b"\n") {
                 bytes.push(b'\n');
             }
             bytes.extend_from_slice(b"/.worktrees/\n");
             if let Some(info) = self.placement.info_exclude.parent() {
-                containment.create_dir_all(info)?;
+                self.write.create_dir_all(info)?;
             }
-            created.exclude_before = Some(exclude);
-            self.created_worktree = Some(created);
-            containment.write(&self.placement.info_exclude, &bytes)?;
-        } else {
-            self.created_worktree = Some(created);
+            self.write
+                .write_file(&self.placement.info_exclude, &bytes)?;
+        }
+        if let Some(parent) = root.parent() {
+            self.write.create_dir_all(parent)?;
         }
         // Check out at a staging path, then rename into place: a reader resolving the
         // mission meanwhile finds either no coordination worktree (and reads the branch) or a
         // complete one, never a half-populated one, which it would have to refuse as a husk.
         let staging = staging_path(&root);
         if staging.exists() {
-            // Left by a writer killed between the two steps.
-            if self
-                .git_in_primary(&[
-                    "worktree".into(),
-                    "remove".into(),
-                    "--force".into(),
-                    staging.as_os_str().to_owned(),
-                ])
-                .is_err()
-            {
+            // Left by a writer killed before the write door journalled worktrees.
+            let removed = self.write.git(
+                &self.placement.primary_root,
+                &[
+                    std::ffi::OsStr::new("worktree"),
+                    "remove".as_ref(),
+                    "--force".as_ref(),
+                    staging.as_os_str(),
+                ],
+            );
+            if removed.is_err() {
                 std::fs::remove_dir_all(&staging).with_path("Cannot remove", &staging)?;
             }
         }
-        let add: [std::ffi::OsString; 5] = [
-            "worktree".into(),
-            "add".into(),
-            "--quiet".into(),
-            staging.as_os_str().to_owned(),
-            branch.into(),
-        ];
-        if self.git_in_primary(&add).is_err() {
-            // A worktree deleted without `git worktree remove` still holds the branch: forget
-            // the registrations whose directory is gone, then try once more.
-            let _ = self.git_in_primary(&["worktree".into(), "prune".into()]);
-            self.git_in_primary(&add)
-                .map_err(StatusWriteError::Commit)?;
-        }
-        let moved = self.git_in_primary(&[
-            "worktree".into(),
-            "move".into(),
-            staging.as_os_str().to_owned(),
-            root.as_os_str().to_owned(),
-        ]);
-        if let Err(error) = moved {
-            let _ = self.git_in_primary(&[
-                "worktree".into(),
-                "remove".into(),
-                "--force".into(),
-                staging.as_os_str().to_owned(),
-            ]);
-            remove_empty_parent(&staging);
-            return Err(StatusWriteError::Commit(error));
-        }
-        remove_empty_parent(&staging);
+        self.write.add_worktree(&root, branch, Some(&staging))?;
         Ok(())
-    }
-
-    /// Runs git in the primary checkout, holding the lock in the child too.
-    fn git_in_primary(
-        &self,
-        args: &[std::ffi::OsString],
-    ) -> Result<std::process::Output, GitError> {
-        let stdin = self.lock.share().map_err(|error| GitError::Spawn {
-            program: PathBuf::from("git"),
-            source: error.source,
-        })?;
-        git_with_stdin(&self.placement.primary_root, args, stdin)
     }
 
     /// Returns the log as it stands under the lock. A malformed line refuses the read.
@@ -540,8 +460,14 @@ impl BookkeepingTransaction {
             bytes.push(b'\n');
         }
         let log_path = self.placement.mission_dir.join(EVENT_LOG_FILE);
-        self.touched = true;
-        write_atomically(&log_path, &bytes, Flush::Yes)?;
+        self.write.write_file_with(
+            &log_path,
+            &bytes,
+            FileWrite {
+                flush: true,
+                sync_dir: false,
+            },
+        )?;
         self.log_now = Some(bytes.clone());
 
         // Verify: the file must hold exactly what was written, and the new rows must read
@@ -581,18 +507,25 @@ impl BookkeepingTransaction {
         let snapshot = self.materialize(&log);
         self.parsed = Some(log);
         // One directory flush for both renames.
-        crate::fs_util::sync_dir(&self.placement.mission_dir)?;
+        self.write.sync_dir(&self.placement.mission_dir)?;
         snapshot
     }
 
-    /// Rewrites `status.json` from the log as it stands under the lock.
+    /// Rewrites `status.json` from the log as it stands under the lock (and the log itself
+    /// when the working copy has CRLF line endings).
     pub(crate) fn materialize_now(&mut self) -> Result<StatusSnapshot, StatusWriteError> {
         self.read_log()?;
+        let log_path = self.placement.mission_dir.join(EVENT_LOG_FILE);
+        if let Some(bytes) = self.log_now.clone()
+            && read_log_file(&log_path)?.as_deref() != Some(bytes.as_slice())
+        {
+            self.write.write_file(&log_path, &bytes)?;
+        }
         let log = self.parsed.take().unwrap_or_default();
         let snapshot = self.materialize(&log);
         self.parsed = Some(log);
-        if self.touched {
-            crate::fs_util::sync_dir(&self.placement.mission_dir)?;
+        if self.snapshot_written {
+            self.write.sync_dir(&self.placement.mission_dir)?;
         }
         snapshot
     }
@@ -607,12 +540,14 @@ impl BookkeepingTransaction {
         self.remember(&snapshot);
         let bytes = snapshot.to_status_json().into_bytes();
         if self.snapshot_now.as_deref() != Some(bytes.as_slice()) {
-            self.touched = true;
             self.snapshot_written = true;
-            write_atomically(
+            self.write.write_file_with(
                 &self.placement.mission_dir.join(SNAPSHOT_FILE),
                 &bytes,
-                Flush::No,
+                FileWrite {
+                    flush: false,
+                    sync_dir: false,
+                },
             )?;
             self.snapshot_now = Some(bytes);
         }
@@ -664,36 +599,25 @@ impl BookkeepingTransaction {
         self.snapshot_written
     }
 
-    /// Returns the destination branch's tip, if the branch has a commit.
-    fn tip(&self) -> Result<Option<ObjectId>, StatusWriteError> {
-        let name = format!("refs/heads/{}", self.placement.destination_ref);
-        let gix_failed = |source: gix::Error| {
-            StatusWriteError::WriteObjects(crate::git_write::GitWriteError::Gix {
-                action: format!("read `{name}`"),
-                source,
-            })
-        };
-        let Some(mut reference) = self
-            .repo
-            .try_find_reference(name.as_str())
-            .map_err(|error| gix_failed(gix::Error::from_error(error)))?
-        else {
-            return Ok(None);
-        };
-        let id = reference
-            .peel_to_id()
-            .map_err(|error| gix_failed(gix::Error::from_error(error)))?;
-        Ok(Some(id.detach()))
-    }
-
-    /// Returns a receipt that commits nothing, pinned to the destination's tip.
+    /// Returns a receipt that commits nothing, pinned to the destination's tip, and ends the
+    /// transaction.
     pub(crate) fn noop_receipt(
-        mut self,
+        self,
         committed_at: &str,
     ) -> Result<CommitReceipt, StatusWriteError> {
-        let tip = self.tip()?;
-        self.finished = true;
-        Ok(self.receipt(tip, committed_at, true))
+        let (receipt, write) = self.noop_receipt_keep(committed_at)?;
+        write.finish()?;
+        Ok(receipt)
+    }
+
+    /// Like [`BookkeepingTransaction::noop_receipt`], handing the write transaction back.
+    pub(crate) fn noop_receipt_keep(
+        self,
+        committed_at: &str,
+    ) -> Result<(CommitReceipt, WriteTransaction), StatusWriteError> {
+        let tip = self.write.branch_tip(&self.placement.destination_ref)?;
+        let receipt = self.receipt(tip, committed_at, true);
+        Ok((receipt, self.write))
     }
 
     fn receipt(
@@ -713,23 +637,32 @@ impl BookkeepingTransaction {
     }
 
     /// Commits exactly the log and the snapshot to the destination branch, from the
-    /// placement's worktree, leaving every other path of the user's index and worktree as it
-    /// was. Files equal to the branch's tip give a no-op receipt pinned to it. On failure the
-    /// files (and the branch) are restored byte for byte.
+    /// placement's worktree, and ends the transaction. Every other path of the user's index
+    /// and worktree stays as it was. Files equal to the branch's tip give a no-op receipt
+    /// pinned to it. On failure everything is undone byte for byte.
     pub(crate) fn commit(
-        mut self,
+        self,
         message: &str,
         committed_at: &str,
         commit_seconds: i64,
     ) -> Result<CommitReceipt, StatusWriteError> {
+        let (receipt, write) = self.commit_keep(message, committed_at, commit_seconds)?;
+        write.finish()?;
+        Ok(receipt)
+    }
+
+    /// Like [`BookkeepingTransaction::commit`], handing the write transaction back for what
+    /// follows in it.
+    pub(crate) fn commit_keep(
+        mut self,
+        message: &str,
+        committed_at: &str,
+        commit_seconds: i64,
+    ) -> Result<(CommitReceipt, WriteTransaction), StatusWriteError> {
         match self.try_commit(message, committed_at, commit_seconds) {
-            Ok(receipt) => {
-                self.finished = true;
-                Ok(receipt)
-            }
+            Ok(receipt) => Ok((receipt, self.write)),
             Err(error) => {
-                let problems = self.rollback();
-                self.finished = true;
+                let problems = self.write.abort();
                 if problems.is_empty() {
                     Err(error)
                 } else {
@@ -761,134 +694,103 @@ impl BookkeepingTransaction {
             });
         }
         let files = self.files();
-        let tip = self.tip()?;
-        let write_failed = |action: &str| {
-            let action = action.to_owned();
-            move |source: gix::Error| {
-                StatusWriteError::WriteObjects(crate::git_write::GitWriteError::Gix {
-                    action,
-                    source,
-                })
-            }
-        };
-        let base_tree = match tip {
-            Some(tip) => self
-                .repo
-                .find_commit(tip)
-                .map_err(|error| gix::Error::from_error(error))
-                .and_then(|commit| commit.tree_id().map_err(gix::Error::from_error))
-                .map_err(write_failed("read the destination's tree"))?
-                .detach(),
-            None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
-        };
-        if tip.is_some() {
-            self.check_not_behind(base_tree)?;
-        }
-        if !self.differs_from_tree(base_tree, &files)? {
-            return Ok(self.receipt(tip, committed_at, true));
-        }
-
-        let tree = tree_with_files(&self.repo, base_tree, &files)
-            .map_err(StatusWriteError::WriteObjects)?;
-        let signature = commit_signature(&self.repo, commit_seconds);
-        let commit = gix::objs::Commit {
-            tree,
-            parents: tip.into_iter().collect(),
-            author: signature.clone(),
-            committer: signature,
-            encoding: None,
-            message: message.into(),
-            extra_headers: Vec::new(),
-        };
-        let new = self
-            .repo
-            .write_object(&commit)
-            .map_err(|error| gix::Error::from_error(error))
-            .map_err(write_failed("write the status commit"))?
-            .detach();
-
-        let full_ref = format!("refs/heads/{destination}");
-        let old = tip.map_or_else(|| NO_COMMIT.to_owned(), |id| id.to_string());
-        let subject = message.lines().next().unwrap_or_default();
-        self.git(&[
-            "update-ref",
-            "-m",
-            &format!("commit: {subject}"),
-            &full_ref,
-            &new.to_string(),
-            &old,
-        ])
-        .map_err(StatusWriteError::Commit)?;
-
-        let mut add = vec!["update-index", "--add", "--"];
-        add.extend(files.iter().map(|(path, _)| path.as_str()));
-        if let Err(error) = self.git(&add) {
-            // Put the branch back where it was, so the commit disappears with the files.
-            let new_hex = new.to_string();
-            let undo = match tip {
-                Some(tip) => self.git(&[
-                    "update-ref",
-                    "-m",
-                    "missionctl: roll back a status commit",
-                    &full_ref,
-                    &tip.to_string(),
-                    &new_hex,
-                ]),
-                None => self.git(&["update-ref", "-d", &full_ref, &new_hex]),
-            };
-            return match undo {
-                Ok(_) => Err(StatusWriteError::Commit(error)),
-                Err(undo_error) => Err(StatusWriteError::RollbackIncomplete {
-                    cause: Box::new(StatusWriteError::Commit(error)),
-                    problems: vec![format!(
-                        "`{full_ref}` still points at the status commit {new_hex}: {undo_error}"
-                    )],
-                }),
-            };
-        }
-        Ok(self.receipt(Some(new), committed_at, false))
-    }
-
-    /// Runs git in the placement's worktree, holding the lock in the child too.
-    fn git(&self, args: &[&str]) -> Result<std::process::Output, GitError> {
-        let stdin = self.lock.share().map_err(|error| GitError::Spawn {
-            program: PathBuf::from("git"),
-            source: error.source,
-        })?;
-        git_with_stdin(&self.placement.worktree_root, args, stdin)
-    }
-
-    /// Refuses to commit when the destination's committed log is not a prefix of (or equal to)
-    /// the log this transaction started from: the branch then has rows the worktree never
-    /// saw, and committing the worktree's file would drop them. Rows appended on disk and not
-    /// committed yet (a killed writer's) are fine.
-    fn check_not_behind(&self, tree: ObjectId) -> Result<(), StatusWriteError> {
-        let failed = |source: gix::Error| {
-            StatusWriteError::WriteObjects(crate::git_write::GitWriteError::Gix {
-                action: "read the destination's log".to_owned(),
-                source,
-            })
-        };
-        let Some((path, _)) = self
-            .files()
-            .into_iter()
+        let log_path = files
+            .iter()
             .find(|(path, _)| path.ends_with(EVENT_LOG_FILE))
-        else {
+            .map(|(path, _)| path.clone());
+        let guard = NotBehind {
+            log_path,
+            log_before: self.log_before.clone().unwrap_or_default(),
+            branch: destination.clone(),
+            worktree: root.clone(),
+            files: files.iter().map(|(path, _)| path.clone()).collect(),
+        };
+        let tip = self.write.branch_tip(&destination)?;
+        // Nothing to commit: no index or ref is touched.
+        if let Some(tip) = tip {
+            let tree = crate::write::tree_of_commit(self.write.gix(), tip)?;
+            guard.check(self.write.gix(), tree)?;
+            if !differs_from_tree(self.write.gix(), tree, &files)? {
+                return Ok(self.receipt(Some(tip), committed_at, true));
+            }
+        }
+        let paths: Vec<String> = files.iter().map(|(path, _)| path.clone()).collect();
+        let outcome = self.write.commit_checked(
+            &CommitRequest {
+                branch: &destination,
+                files: CommitFiles::Checkout {
+                    root: &root,
+                    paths: &paths,
+                },
+                message,
+                identity: None,
+                seconds: commit_seconds,
+                point: self.point,
+            },
+            |gix, tip| match tip {
+                Some(tip) => {
+                    let tree = crate::write::tree_of_commit(gix, tip)?;
+                    guard.check(gix, tree)
+                }
+                None => Ok(()),
+            },
+            |_, _| Ok::<(), StatusWriteError>(()),
+        )?;
+        Ok(match outcome.commit {
+            Some(commit) => self.receipt(Some(commit), committed_at, false),
+            None => self.receipt(outcome.tip, committed_at, true),
+        })
+    }
+}
+
+/// Refuses a protected destination, before anything else.
+fn refuse_protected(
+    placement: &StatusPlacement,
+    protected_branches: &[String],
+) -> Result<(), StatusWriteError> {
+    if protected_branches
+        .iter()
+        .any(|branch| branch == &placement.destination_ref)
+    {
+        return Err(StatusWriteError::ProtectedBranch {
+            branch: placement.destination_ref.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The guard against committing on a destination that has rows its worktree lacks.
+struct NotBehind {
+    /// The log's repository-relative path (`None`: no log to commit).
+    log_path: Option<String>,
+    /// The log the transaction started from (LF line endings).
+    log_before: Vec<u8>,
+    branch: String,
+    worktree: PathBuf,
+    files: Vec<String>,
+}
+
+impl NotBehind {
+    /// Refuses when the destination's committed log is not a prefix of (or equal to) the log
+    /// this transaction started from: the branch then has rows the worktree never saw, and
+    /// committing the worktree's file would drop them. Rows appended on disk and not committed
+    /// yet (a killed writer's) are fine.
+    fn check(&self, repo: &gix::Repository, tree: ObjectId) -> Result<(), StatusWriteError> {
+        let Some(path) = &self.log_path else {
             return Ok(());
         };
-        let tree = self
-            .repo
+        let failed = read_failed("read the destination's log");
+        let tree = repo
             .find_tree(tree)
             .map_err(|error| failed(gix::Error::from_error(error)))?;
         let Some(entry) = tree
-            .lookup_entry_by_path(&path)
+            .lookup_entry_by_path(path)
             .map_err(|error| failed(gix::Error::from_error(error)))?
         else {
             return Ok(());
         };
-        let before = self.log_before.as_deref().unwrap_or_default();
-        let size = self
-            .repo
+        let before = self.log_before.as_slice();
+        let size = repo
             .find_header(entry.object_id())
             .map_err(|error| failed(gix::Error::from_error(error)))?
             .size();
@@ -909,166 +811,48 @@ impl BookkeepingTransaction {
             Ok(())
         } else {
             Err(StatusWriteError::BranchAhead {
-                branch: self.placement.destination_ref.clone(),
-                worktree: self.placement.worktree_root.clone(),
-                files: self.files().into_iter().map(|(path, _)| path).collect(),
+                branch: self.branch.clone(),
+                worktree: self.worktree.clone(),
+                files: self.files.clone(),
             })
         }
     }
+}
 
-    /// Returns true when a file's bytes differ from its blob in `tree` (or it is not there).
-    fn differs_from_tree(
-        &self,
-        tree: ObjectId,
-        files: &[(String, Vec<u8>)],
-    ) -> Result<bool, StatusWriteError> {
-        if files.is_empty() {
-            return Ok(false);
-        }
-        let failed = |source: gix::Error| {
-            StatusWriteError::WriteObjects(crate::git_write::GitWriteError::Gix {
-                action: "read the destination's tree".to_owned(),
-                source,
-            })
+/// Returns true when a file's bytes differ from its blob in `tree` (or it is not there).
+fn differs_from_tree(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    files: &[(String, Vec<u8>)],
+) -> Result<bool, StatusWriteError> {
+    if files.is_empty() {
+        return Ok(false);
+    }
+    let failed = read_failed("read the destination's tree");
+    let tree = repo
+        .find_tree(tree)
+        .map_err(|error| failed(gix::Error::from_error(error)))?;
+    for (path, bytes) in files {
+        let Some(entry) = tree
+            .lookup_entry_by_path(path)
+            .map_err(|error| failed(gix::Error::from_error(error)))?
+        else {
+            return Ok(true);
         };
-        let tree = self
-            .repo
-            .find_tree(tree)
+        // The blob's size first: hashing a long log costs more than the rest of a write.
+        let header = repo
+            .find_header(entry.object_id())
             .map_err(|error| failed(gix::Error::from_error(error)))?;
-        for (path, bytes) in files {
-            let Some(entry) = tree
-                .lookup_entry_by_path(path)
-                .map_err(|error| failed(gix::Error::from_error(error)))?
-            else {
-                return Ok(true);
-            };
-            // The blob's size first: hashing a long log costs more than the rest of a write.
-            let header = self
-                .repo
-                .find_header(entry.object_id())
-                .map_err(|error| failed(gix::Error::from_error(error)))?;
-            if header.size() != u64::try_from(bytes.len()).unwrap_or(u64::MAX) {
-                return Ok(true);
-            }
-            let blob = gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
-                .map_err(|error| failed(gix::Error::from_error(error)))?;
-            if entry.object_id() != blob {
-                return Ok(true);
-            }
+        if header.size() != u64::try_from(bytes.len()).unwrap_or(u64::MAX) {
+            return Ok(true);
         }
-        Ok(false)
-    }
-
-    /// Restores the log and the snapshot to their bytes before the transaction, and removes
-    /// a coordination worktree it created. Each step is independent, so one failure does not
-    /// stop the others; returns what could not be restored.
-    fn rollback(&mut self) -> Vec<String> {
-        let mut problems = Vec::new();
-        if self.touched {
-            let dir = self.placement.mission_dir.clone();
-            for (name, before) in [
-                (EVENT_LOG_FILE, &self.log_before),
-                (SNAPSHOT_FILE, &self.snapshot_before),
-            ] {
-                let path = dir.join(name);
-                let outcome = match before {
-                    Some(bytes) => write_atomically(&path, bytes, Flush::Yes),
-                    None => remove_if_present(&path),
-                };
-                if let Err(error) = outcome {
-                    problems.push(error.to_string());
-                }
-            }
-            if let Err(error) = crate::fs_util::sync_dir(&dir) {
-                problems.push(error.to_string());
-            }
-            self.touched = false;
-        }
-        if let Some(created) = self.created_worktree.take() {
-            let root = self.placement.worktree_root.clone();
-            let staging = staging_path(&root);
-            let mut target = None;
-            if root.exists() {
-                // Out of sight first (one rename), then removed.
-                let moved = self.git_in_primary(&[
-                    "worktree".into(),
-                    "move".into(),
-                    root.as_os_str().to_owned(),
-                    staging.as_os_str().to_owned(),
-                ]);
-                target = Some(if moved.is_ok() {
-                    staging.clone()
-                } else {
-                    root.clone()
-                });
-            } else if staging.exists() {
-                // The checkout itself failed half-way.
-                target = Some(staging.clone());
-            }
-            if let Some(target) = target {
-                let removed = self.git_in_primary(&[
-                    "worktree".into(),
-                    "remove".into(),
-                    "--force".into(),
-                    target.as_os_str().to_owned(),
-                ]);
-                if removed.is_err() && target == staging {
-                    let _ = std::fs::remove_dir_all(&staging);
-                }
-                if target.exists() {
-                    problems.push(format!(
-                        "the worktree `{}` is still there: remove it with `git worktree remove --force`",
-                        target.display()
-                    ));
-                }
-            }
-            remove_empty_parent(&staging);
-            if let Some(parent) = created.created_parent {
-                let _ = std::fs::remove_dir(parent);
-            }
-            if let Some(before) = created.exclude_before {
-                let path = &self.placement.info_exclude;
-                let outcome = match before {
-                    Some(bytes) => crate::fs_util::atomic_write(path, &bytes),
-                    None => remove_if_present(path),
-                };
-                if let Err(error) = outcome {
-                    problems.push(error.to_string());
-                }
-            }
-        }
-        problems
-    }
-}
-
-/// Returns the commit signature: git's configured identity (as `git commit` would use it),
-/// else a fixed one, at `seconds` since the epoch in UTC.
-fn commit_signature(repo: &gix::Repository, seconds: i64) -> gix::actor::Signature {
-    let configured = repo
-        .committer()
-        .and_then(Result::ok)
-        .map(|committer| {
-            (
-                committer.name.to_string().trim().to_owned(),
-                committer.email.to_string().trim().to_owned(),
-            )
-        })
-        .filter(|(name, email)| !name.is_empty() && !email.is_empty());
-    let (name, email) = configured.unwrap_or_else(|| {
-        (
-            FALLBACK_IDENTITY.0.to_owned(),
-            FALLBACK_IDENTITY.1.to_owned(),
-        )
-    });
-    crate::git_write::signature(&CommitIdentity { name, email }, seconds)
-}
-
-impl Drop for BookkeepingTransaction {
-    fn drop(&mut self) {
-        if !self.finished {
-            let _ = self.rollback();
+        let blob = gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
+            .map_err(|error| failed(gix::Error::from_error(error)))?;
+        if entry.object_id() != blob {
+            return Ok(true);
         }
     }
+    Ok(false)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use tempfile::TempDir;
 
 pub(crate) mod git_repo;
 pub(crate) mod http;
+pub(crate) mod process;
 pub(crate) mod sk_repo;
 pub(crate) mod spec_kitty;
 pub(crate) mod stream;
