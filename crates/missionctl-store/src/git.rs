@@ -165,7 +165,7 @@ where
 
 /// Runs `git <args>` in `dir` like [`git_with_stdin`], with `GIT_INDEX_FILE` set to
 /// `index_file` when given: the write door builds a new index in a file of its own while it
-/// holds the checkout's `index.lock` (see `docs/adr/0006-one-write-door.md`).
+/// holds the checkout's `index.lock` (see `docs/adr/0009-one-write-door.md`).
 ///
 /// git runs in a process group of its own: a signal sent to missionctl's group (a terminal's
 /// Ctrl-C, a harness killing the group on a timeout) does not stop it halfway through moving a

@@ -11,7 +11,7 @@
 //! at any instant is undone (or, once the branch holds the commit, completed) with the files
 //! byte for byte. Nothing outside this module can write status: the module is private to
 //! [`super`] (see `docs/adr/0004-bookkeeping-transaction.md` and
-//! `docs/adr/0006-one-write-door.md`).
+//! `docs/adr/0009-one-write-door.md`).
 //!
 //! A working copy checked out with CRLF line endings (`core.autocrlf`, `eol=crlf`) is read as
 //! LF: the rows appended and the bytes committed are the ones Spec Kitty writes.

@@ -20,7 +20,7 @@
 //!
 //! A killed transaction is settled by the next writer under the same lock: completed when its
 //! commit point (the last ref update it declared as such) holds, otherwise undone. See
-//! `docs/adr/0006-one-write-door.md`.
+//! `docs/adr/0009-one-write-door.md`.
 
 mod commit;
 mod failpoint;
