@@ -21,6 +21,7 @@ use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
 use crate::mission_dir::StatusReadError;
+use crate::protection::ProtectedBranches;
 use crate::repo::Repo;
 use crate::status::{MissionStatus, StatusLoadError, is_valid_wp_id};
 use crate::work_package::{WorkPackageFileError, find_wp_file, front_matter};
@@ -496,7 +497,7 @@ fn resolve_work_package(
     primary_mission_dir: &Path,
     request: &ActionRequest<'_>,
 ) -> Result<WorkPackageContext, ActionContextError> {
-    let status = MissionStatus::load(repo, &mission.mission_slug, &[])?;
+    let status = MissionStatus::load(repo, &mission.mission_slug, &ProtectedBranches::none())?;
     let snapshot = status
         .snapshot()
         .map_err(|source| read_error(mission, source))?;
@@ -618,7 +619,7 @@ pub fn mission_facts(
             .read(&dir.join(name))?
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     };
-    let status = MissionStatus::load(repo, &context.mission_slug, &[])?;
+    let status = MissionStatus::load(repo, &context.mission_slug, &ProtectedBranches::none())?;
     let snapshot = status
         .snapshot()
         .map_err(|source| read_error(&context.mission, source))?;

@@ -514,7 +514,7 @@ pub struct ImplementRequest<'a> {
     /// honored.
     pub base: Option<&'a str>,
     /// Branches status is never committed to.
-    pub protected_branches: &'a [String],
+    pub protected_branches: &'a crate::protection::ProtectedBranches,
 }
 
 /// Creates or reuses a work package's workspace and moves it to `in_progress` for `actor`
@@ -524,7 +524,7 @@ pub fn implement(
     handle: &str,
     wp_id: &str,
     actor: &str,
-    protected_branches: &[String],
+    protected_branches: &crate::protection::ProtectedBranches,
     clock: &dyn Clock,
 ) -> Result<ImplementOutcome, WorktreeError> {
     implement_with(

@@ -24,6 +24,7 @@ pub mod mission_flatten;
 pub mod mission_index;
 pub mod planning;
 pub mod project_config;
+pub mod protection;
 pub mod ready;
 pub mod repo;
 pub mod runtime;

@@ -33,7 +33,11 @@ pub struct LiveMission {
 }
 
 impl LiveMission {
-    fn load(repo: &Repo, slug: &str, protected: &[String]) -> Result<LiveMission, ViewError> {
+    fn load(
+        repo: &Repo,
+        slug: &str,
+        protected: &crate::protection::ProtectedBranches,
+    ) -> Result<LiveMission, ViewError> {
         // Read as `board` reads: a merged coordination mission whose branch is gone shows the
         // primary checkout's log.
         let status = match MissionStatus::load(repo, slug, protected) {
@@ -115,7 +119,7 @@ pub enum LiveChange {
 #[derive(Debug)]
 pub struct LiveRepository {
     repo: Repo,
-    protected: Vec<String>,
+    protected: crate::protection::ProtectedBranches,
     watcher: DirWatcher,
     missions: BTreeMap<String, LiveMission>,
     failures: BTreeMap<String, ViewError>,
@@ -157,12 +161,12 @@ impl LiveRepository {
     /// Loads every mission of the repository, reduces each log once and starts watching.
     pub fn open(
         repo: &Repo,
-        protected_branches: &[String],
+        protected_branches: &crate::protection::ProtectedBranches,
         mode: WatchMode,
     ) -> Result<LiveRepository, LiveError> {
         let mut live = LiveRepository {
             repo: repo.clone(),
-            protected: protected_branches.to_vec(),
+            protected: protected_branches.clone(),
             watcher: DirWatcher::new(mode)?,
             missions: BTreeMap::new(),
             failures: BTreeMap::new(),

@@ -230,7 +230,7 @@ pub fn map_requirements(
     repo: &Repo,
     handle: &str,
     request: &MapRequirementsRequest,
-    protected_branches: &[String],
+    protected_branches: &crate::protection::ProtectedBranches,
 ) -> Result<MapRequirementsReport, MapRequirementsError> {
     let wp_id = request.wp_id.trim().to_ascii_uppercase();
     if !is_work_package_id(&wp_id) {

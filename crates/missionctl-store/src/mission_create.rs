@@ -47,6 +47,7 @@ use crate::git_write::{
     tree_with_files, write_commit,
 };
 use crate::mission_dir::EVENT_LOG_FILE;
+use crate::protection::{ProtectedBranchRefusal, ProtectedWrite};
 use crate::repo::{HeadState, Repo, RepoError};
 
 /// The branches `mission create` refuses to commit a mission to unless the caller passes its own
@@ -102,7 +103,7 @@ pub struct CreateOptions<'a> {
     /// The time and the mission id (`created_at`, the mission id and its time, the commit time).
     pub clock: &'a dyn Clock,
     /// Target branches that are refused (see [`DEFAULT_PROTECTED_BRANCHES`]).
-    pub protected_branches: &'a [String],
+    pub protected_branches: &'a crate::protection::ProtectedBranches,
     /// The commit's author and committer; `None`: `user.name` and `user.email` from the
     /// repository's git configuration.
     pub identity: Option<CommitIdentity>,
@@ -179,11 +180,8 @@ pub enum CreateError {
         reason: String,
     },
     /// The target branch is protected.
-    #[error("Refusing to create a mission on the protected branch `{branch}`")]
-    ProtectedBranch {
-        /// The branch.
-        branch: String,
-    },
+    #[error("{0}")]
+    ProtectedBranch(#[source] ProtectedBranchRefusal),
     /// The target branch has no commit.
     #[error("Target branch `{branch}` does not exist or has no commit")]
     TargetBranchNotFound {
@@ -256,7 +254,7 @@ impl CreateError {
             CreateError::InLinkedWorktree { .. } => "CREATE_FROM_WORKTREE_REFUSED",
             CreateError::DetachedHead { .. } => "DETACHED_HEAD_REFUSED",
             CreateError::InvalidTargetBranch { .. } => "CREATE_TIME_TARGET_INVALID",
-            CreateError::ProtectedBranch { .. } => "PROTECTED_BRANCH_REFUSED",
+            CreateError::ProtectedBranch(refusal) => refusal.code(),
             CreateError::TargetBranchNotFound { .. } => "TARGET_BRANCH_NOT_FOUND",
             CreateError::TargetCheckedOutElsewhere { .. } => "TARGET_BRANCH_CHECKED_OUT_ELSEWHERE",
             CreateError::MissionDirExists { .. } => "MISSION_DIR_EXISTS",
@@ -287,11 +285,11 @@ impl CreateError {
                 "Pass a short branch name such as `feature/invoice-export` (no `refs/heads/`)"
                     .to_owned()
             }
-            CreateError::ProtectedBranch { .. } => {
+            CreateError::ProtectedBranch(refusal) => format!(
                 "Check out a feature branch (`git switch -c <branch>`), or pass `--target-branch \
-                 <branch>` to commit the mission on another branch"
-                    .to_owned()
-            }
+                 <branch>` to commit the mission on another branch; or: {}",
+                refusal.hint()
+            ),
             CreateError::TargetBranchNotFound { branch } => format!(
                 "Create `{branch}` with at least one commit, or pass `--target-branch` naming an \
                  existing branch"
@@ -473,15 +471,10 @@ fn plan(
         None => current_branch.clone().unwrap_or_default(),
     };
     check_target_branch(&target_branch)?;
-    if options
+    options
         .protected_branches
-        .iter()
-        .any(|protected| protected == &target_branch)
-    {
-        return Err(CreateError::ProtectedBranch {
-            branch: target_branch,
-        });
-    }
+        .check(&target_branch, ProtectedWrite::MissionCreate)
+        .map_err(CreateError::ProtectedBranch)?;
     let Some(parent) = repo.branch_tip_id(&target_branch)? else {
         return Err(CreateError::TargetBranchNotFound {
             branch: target_branch,

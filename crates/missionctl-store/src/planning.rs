@@ -26,6 +26,7 @@ use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::git::{GitError, git};
 use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
+use crate::protection::{ProtectedBranchRefusal, ProtectedBranches, ProtectedWrite};
 use crate::repo::{Repo, RepoError};
 
 /// Why a planning write was refused or failed. Nothing is left written when it is returned
@@ -53,11 +54,8 @@ pub enum PlanningError {
         checked_out: Option<String>,
     },
     /// The target branch is protected.
-    #[error("Refusing to commit planning artifacts to protected branch `{branch}`")]
-    ProtectedBranch {
-        /// The branch.
-        branch: String,
-    },
+    #[error("{0}")]
+    ProtectedBranch(#[source] ProtectedBranchRefusal),
     /// The path is not inside the mission directory.
     #[error("`{path}` is not inside the mission directory `{mission_dir}`")]
     OutsideMission {
@@ -107,7 +105,7 @@ impl PlanningError {
             PlanningError::Resolve(error) => error.code(),
             PlanningError::Repo(error) => error.code(),
             PlanningError::BranchNotCheckedOut { .. } => "PLANNING_BRANCH_NOT_CHECKED_OUT",
-            PlanningError::ProtectedBranch { .. } => "PROTECTED_BRANCH_REFUSED",
+            PlanningError::ProtectedBranch(refusal) => refusal.code(),
             PlanningError::OutsideMission { .. } => "PLANNING_PATH_OUTSIDE_MISSION",
             PlanningError::CoordinationArtifact { .. } => "COORDINATION_ARTIFACT_REFUSED",
             PlanningError::UnknownArtifact { .. } => "PLANNING_ARTIFACT_UNKNOWN",
@@ -125,10 +123,7 @@ impl PlanningError {
             PlanningError::BranchNotCheckedOut { target_branch, .. } => {
                 format!("Run `git switch {target_branch}` in the primary checkout, then retry")
             }
-            PlanningError::ProtectedBranch { .. } => {
-                "Plan on a feature branch: create the mission with `--target-branch <branch>`"
-                    .to_owned()
-            }
+            PlanningError::ProtectedBranch(refusal) => refusal.hint(),
             PlanningError::OutsideMission { .. } => {
                 "Name files of the mission directory, relative to it (`spec.md`, \
                  `checklists/requirements.md`)"
@@ -205,16 +200,11 @@ impl PlanningSurface {
     pub fn check_writable(
         &self,
         repo: &Repo,
-        protected_branches: &[String],
+        protected_branches: &ProtectedBranches,
     ) -> Result<(), PlanningError> {
-        if protected_branches
-            .iter()
-            .any(|branch| branch == &self.branch)
-        {
-            return Err(PlanningError::ProtectedBranch {
-                branch: self.branch.clone(),
-            });
-        }
+        protected_branches
+            .check(&self.branch, ProtectedWrite::Planning)
+            .map_err(PlanningError::ProtectedBranch)?;
         let checked_out = repo.head()?.branch().map(str::to_owned);
         if checked_out.as_deref() != Some(self.branch.as_str()) {
             return Err(PlanningError::BranchNotCheckedOut {

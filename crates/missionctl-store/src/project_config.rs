@@ -101,6 +101,29 @@ impl ProjectConfig {
             .unwrap_or(true)
     }
 
+    /// Returns `protection.protected_branches` as Spec Kitty's protection policy reads it: the
+    /// explicit list (each item as Python's `str()` gives it; `[]` for none), `None` when the
+    /// default applies (no `protection:` mapping, the key absent or `null`), or why the value
+    /// is refused (not a list).
+    pub fn protected_branches(&self) -> Result<Option<Vec<String>>, String> {
+        let Some(Value::Object(protection)) = self.root.get("protection") else {
+            return Ok(None);
+        };
+        match protection.get("protected_branches") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => Ok(Some(items.iter().map(python_str).collect())),
+            Some(other) => Err(format!(
+                "protection.protected_branches must be a list, not {}",
+                match other {
+                    Value::Bool(_) => "a boolean",
+                    Value::Number(_) => "a number",
+                    Value::String(_) => "a string",
+                    _ => "a mapping",
+                }
+            )),
+        }
+    }
+
     /// Returns `review.stall_threshold_minutes` as Python's `int()` reads it, or 30 when it is
     /// absent or unreadable.
     pub fn review_stall_threshold_minutes(&self) -> i64 {
@@ -124,9 +147,65 @@ impl ProjectConfig {
     }
 }
 
+/// Returns the text Python's `str()` gives a YAML scalar (`True`, `None`, `1`).
+fn python_str(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::Null => "None".to_owned(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A config file's text and what `protected_branches` makes of it.
+    type ProtectionCase = (
+        &'static str,
+        Result<Option<Vec<&'static str>>, &'static str>,
+    );
+
+    #[test]
+    fn protected_branches_read_as_spec_kittys_protection_policy() {
+        let cases: [ProtectionCase; 9] = [
+            ("vcs:\n  type: git\n", Ok(None)),
+            ("protection: 3\n", Ok(None)),
+            ("protection:\n  other: 1\n", Ok(None)),
+            ("protection:\n  protected_branches: null\n", Ok(None)),
+            ("protection:\n  protected_branches: []\n", Ok(Some(vec![]))),
+            (
+                "protection:\n  protected_branches: [release, main]\n",
+                Ok(Some(vec!["release", "main"])),
+            ),
+            (
+                "protection:\n  protected_branches:\n  - 1\n  - true\n",
+                Ok(Some(vec!["1", "True"])),
+            ),
+            (
+                "protection:\n  protected_branches: main\n",
+                Err("protection.protected_branches must be a list, not a string"),
+            ),
+            (
+                "protection:\n  protected_branches: {a: 1}\n",
+                Err("protection.protected_branches must be a list, not a mapping"),
+            ),
+        ];
+        for (text, expected) in cases {
+            let root: Value = serde_saphyr::from_str(text).unwrap_or_default();
+            let got = ProjectConfig { root }.protected_branches();
+            let got = got
+                .as_ref()
+                .map(|list| {
+                    list.as_ref()
+                        .map(|list| list.iter().map(String::as_str).collect::<Vec<_>>())
+                })
+                .map_err(String::as_str);
+            assert_eq!(got, expected, "{text:?}");
+        }
+    }
 
     fn config(text: &str) -> Result<ProjectConfig, ProjectConfigError> {
         let dir = tempfile::tempdir().map_err(|source| PathError {

@@ -429,6 +429,25 @@ impl Repo {
         Ok(checkouts)
     }
 
+    /// Returns the remote's default branch as Spec Kitty's protection policy names it: the
+    /// target of `refs/remotes/origin/HEAD` after its last `/` (`origin/main` → `main`);
+    /// `None` when that ref does not exist or is not symbolic.
+    pub fn remote_default_branch(&self) -> Result<Option<String>, RepoError> {
+        let repo = self.gix();
+        let Some(reference) = repo
+            .try_find_reference("refs/remotes/origin/HEAD")
+            .map_err(self.unreadable())?
+        else {
+            return Ok(None);
+        };
+        Ok(reference.target().try_name().and_then(|target| {
+            let target = target.as_bstr().to_str_lossy();
+            let short = target.strip_prefix("refs/remotes/")?;
+            let (_, branch) = short.rsplit_once('/')?;
+            (!branch.is_empty()).then(|| branch.to_owned())
+        }))
+    }
+
     /// Returns the primary branch by Spec Kitty's fallback chain: the target of
     /// `refs/remotes/origin/HEAD`, else the branch checked out in the primary checkout, else
     /// the first of `main`, `master`, `develop` that exists; `None` when nothing applies.

@@ -51,7 +51,7 @@ pub struct FinalizeOptions<'a> {
     /// Check and report only; write nothing.
     pub validate_only: bool,
     /// Branches never committed to.
-    pub protected_branches: &'a [String],
+    pub protected_branches: &'a crate::protection::ProtectedBranches,
 }
 
 /// One work package as finalize saw it.

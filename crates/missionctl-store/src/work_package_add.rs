@@ -136,7 +136,7 @@ pub fn add_work_package(
     repo: &Repo,
     handle: &str,
     request: &AddWorkPackage,
-    protected_branches: &[String],
+    protected_branches: &crate::protection::ProtectedBranches,
 ) -> Result<AddedWorkPackage, AddWorkPackageError> {
     if !is_work_package_id(&request.wp_id) {
         return Err(AddWorkPackageError::InvalidId(request.wp_id.clone()));

@@ -212,7 +212,7 @@ fn protected_branches_are_refused_and_nothing_changes() -> TestResult {
     assert_eq!(error.code(), "PROTECTED_BRANCH_REFUSED");
     assert_eq!(
         error.to_string(),
-        "Refusing to create a mission on the protected branch `main`"
+        "Refusing to create a mission on protected branch `main`"
     );
     assert!(error.hint().contains("--target-branch"), "{}", error.hint());
     assert_eq!(repo.snapshot()?, before);

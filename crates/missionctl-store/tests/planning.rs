@@ -6,6 +6,7 @@ use missionctl_core::lanes_manifest::LanesManifest;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::planning::{PlanningSurface, is_committed};
+use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::ready::mission_readiness;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{MissionStatus, TransitionRequest};
@@ -352,7 +353,7 @@ fn finalize_refuses_a_protected_or_absent_planning_branch() -> TestResult {
     let mission = planned_mission(&test, MissionTopology::Lanes, 3)?;
     let repo = test.repo()?;
     let before = test.snapshot()?;
-    let protected = strings(&["feature/x"]);
+    let protected = ProtectedBranches::from(strings(&["feature/x"]));
     let error = finalize_tasks(
         &repo,
         &mission,

@@ -14,6 +14,7 @@ use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::{Clock, FixedClock};
 use missionctl_store::containment::Containment;
 use missionctl_store::mission_dir::StatusReadError;
+use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{
     ActiveWPStatus, CommitReceipt, DEFAULT_PROTECTED_BRANCHES, Event, FollowUpdate, LOCK_TIMEOUT,
@@ -143,7 +144,7 @@ fn the_public_surface_is_the_facade_and_its_values() {
 #[test]
 fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
     // Signatures, as function pointers.
-    let _: fn(&Repo, &str, &[String]) -> Result<MissionStatus, StatusLoadError> =
+    let _: fn(&Repo, &str, &ProtectedBranches) -> Result<MissionStatus, StatusLoadError> =
         MissionStatus::load;
     let _: fn(&MissionStatus, &str) -> Result<ActiveWPStatus, StatusReadError> =
         MissionStatus::claim;

@@ -35,7 +35,7 @@ pub struct ServeOptions {
     /// The port on 127.0.0.1; 0 lets the system pick a free one.
     pub port: u16,
     /// The branches status commits never go to (for the views that load a mission).
-    pub protected_branches: Vec<String>,
+    pub protected_branches: missionctl_store::protection::ProtectedBranches,
     /// How changes are noticed.
     pub watch_mode: WatchMode,
     /// When the server started, in Spec Kitty's timestamp shape (recorded for `--stop`).

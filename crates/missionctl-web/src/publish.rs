@@ -217,7 +217,7 @@ fn build(
 /// and the first views are published, or with the error that prevented it.
 pub(crate) fn start(
     root: PathBuf,
-    protected: Vec<String>,
+    protected: missionctl_store::protection::ProtectedBranches,
     mode: WatchMode,
     shared: Arc<Shared>,
 ) -> Result<(), LiveStartError> {

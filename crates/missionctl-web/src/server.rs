@@ -56,7 +56,7 @@ pub(crate) struct App {
     pub(crate) token: String,
     pub(crate) pid: u32,
     pub(crate) primary_root: PathBuf,
-    pub(crate) protected: Vec<String>,
+    pub(crate) protected: missionctl_store::protection::ProtectedBranches,
     pub(crate) shared: Arc<Shared>,
     pub(crate) shutdown: watch::Sender<bool>,
 }
@@ -321,7 +321,9 @@ type ViewResult = Result<Response, (&'static str, String, String)>;
 async fn blocking_view(
     app: &App,
     slug: String,
-    view: impl FnOnce(&Repo, &[String], String) -> ViewResult + Send + 'static,
+    view: impl FnOnce(&Repo, &missionctl_store::protection::ProtectedBranches, String) -> ViewResult
+    + Send
+    + 'static,
 ) -> Response {
     let root = app.primary_root.clone();
     let protected = app.protected.clone();

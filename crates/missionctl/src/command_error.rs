@@ -9,6 +9,11 @@ use missionctl_core::transition::TransitionRefusal;
 use missionctl_store::fs_util::PathError;
 use missionctl_store::git::GitError;
 use missionctl_store::mission_dir::StatusReadError;
+use missionctl_store::protection::{
+    CONFIG_FILE, ProtectedBranchRefusal, ProtectedWrite, ProtectionSource,
+};
+
+use crate::env_vars;
 
 /// The code of every argument error.
 pub(crate) const USAGE_ERROR: &str = "USAGE_ERROR";
@@ -127,6 +132,20 @@ impl CliError {
         self
     }
 
+    /// Returns the error with a hint naming the way out of a protected-branch refusal, when
+    /// `error` is one or was caused by one (see [`protection_hint`]).
+    pub(crate) fn with_protection_hint(mut self, error: &(dyn Error + 'static)) -> CliError {
+        let mut next = Some(error);
+        while let Some(current) = next {
+            if let Some(refusal) = current.downcast_ref::<ProtectedBranchRefusal>() {
+                self.hint = Some(protection_hint(refusal, &command_line()));
+                break;
+            }
+            next = current.source();
+        }
+        self
+    }
+
     /// Returns the message followed by its causes, on one line, for the JSON `message` field.
     pub(crate) fn message_with_sources(&self) -> String {
         let mut text = self.message.clone();
@@ -143,6 +162,66 @@ impl CliError {
             return CliError::broken_pipe();
         }
         CliError::user(IO_ERROR, format!("{context}: {error}"))
+    }
+}
+
+/// Returns the way out of a protected-branch refusal that works for it: Spec Kitty's hatch on
+/// this very command, or the setting that protects the branch, named exactly.
+pub(crate) fn protection_hint(refusal: &ProtectedBranchRefusal, command: &str) -> String {
+    let branch = &refusal.branch;
+    let hatch = format!(
+        "rerun it as `{}=1 {command}` (Spec Kitty's hatch for commits to protected branches)",
+        env_vars::SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS
+    );
+    let setting = match &refusal.protected_by {
+        ProtectionSource::Setting => format!(
+            "`{}` lists `{branch}`: leave it out, or unset the variable so that \
+             `{CONFIG_FILE}` decides, as for Spec Kitty",
+            env_vars::MISSIONCTL_PROTECTED_BRANCHES
+        ),
+        ProtectionSource::Config { .. } => format!(
+            "`{CONFIG_FILE}` lists `{branch}` under `protection.protected_branches`: remove it \
+             there (for Spec Kitty too)"
+        ),
+        ProtectionSource::Default { remote_default } => format!(
+            "`{branch}` is protected by default ({}): to protect other branches, set \
+             `protection: {{protected_branches: [<branch>, …]}}` in `{CONFIG_FILE}` (`[]` for \
+             none; Spec Kitty reads it too)",
+            match remote_default {
+                Some(remote) => format!("`main`, `master` and origin's default branch `{remote}`"),
+                None => "`main` and `master`".to_owned(),
+            }
+        ),
+        ProtectionSource::Unusable(_) => refusal.hint(),
+        _ => format!("`{branch}` is protected"),
+    };
+    match refusal.write {
+        ProtectedWrite::MissionCreate => format!(
+            "Check out a feature branch (`git switch -c <branch>`) or pass `--target-branch \
+             <branch>`; or {hatch}; or: {setting}"
+        ),
+        _ => format!("To commit to `{branch}`, {hatch}; or: {setting}"),
+    }
+}
+
+/// Returns the command line missionctl runs with, quoted for a POSIX shell.
+fn command_line() -> String {
+    std::iter::once("missionctl".to_owned())
+        .chain(std::env::args().skip(1).map(|arg| shell_quote(&arg)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Returns `arg` as a POSIX shell word: as is when it needs no quoting, else in single quotes.
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&byte));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
     }
 }
 

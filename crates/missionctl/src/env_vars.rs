@@ -3,8 +3,15 @@
 /// Turns colour off when set to a non-empty value (<https://no-color.org>).
 pub(crate) const NO_COLOR: &str = "NO_COLOR";
 
-/// Comma-separated branches status and planning commits never go to (default: `main,master`).
+/// Comma-separated branches status, planning and mission-creating commits never go to; when
+/// set (empty means none), it replaces `protection.protected_branches` of
+/// `.kittify/config.yaml` (whose default is `main`, `master` and the remote's default branch).
 pub(crate) const MISSIONCTL_PROTECTED_BRANCHES: &str = "MISSIONCTL_PROTECTED_BRANCHES";
+
+/// Spec Kitty's operator hatch: `1`, `true` or `yes` (any case) lets commits go to protected
+/// branches, for missionctl as for Spec Kitty.
+pub(crate) const SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS: &str =
+    "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS";
 
 /// The actor recorded on moves when `--actor` is not given.
 pub(crate) const MISSIONCTL_ACTOR: &str = "MISSIONCTL_ACTOR";

@@ -11,6 +11,7 @@ macro_rules! user_errors {
                 CliError::user(error.code(), error.to_string())
                     .with_hint(error.hint())
                     .with_sources_of(&error)
+                    .with_protection_hint(&error)
             }
         }
     )*};

@@ -2,8 +2,9 @@
 //! current directory, the protected branches, and the mission's status aggregate.
 
 use missionctl_store::live::LiveRepository;
+use missionctl_store::protection::{ProtectedBranches, ProtectionSettings};
 use missionctl_store::repo::Repo;
-use missionctl_store::status::{DEFAULT_PROTECTED_BRANCHES, MissionStatus};
+use missionctl_store::status::MissionStatus;
 use missionctl_store::watch::{FALLBACK_POLL, WatchMode};
 
 use crate::command_error::CliError;
@@ -16,18 +17,31 @@ pub(crate) fn discover_repo() -> Result<Repo, CliError> {
     Ok(Repo::discover(&cwd)?)
 }
 
-/// Returns the branches commits never go to: `MISSIONCTL_PROTECTED_BRANCHES` (comma
-/// separated; empty means none), else `main` and `master`.
-pub(crate) fn protected_branches() -> Vec<String> {
-    match std::env::var(env_vars::MISSIONCTL_PROTECTED_BRANCHES) {
-        Ok(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|branch| !branch.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        Err(_) => DEFAULT_PROTECTED_BRANCHES.map(str::to_owned).to_vec(),
+/// Returns what the environment says about protected branches: Spec Kitty's hatch
+/// (`SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS`) and missionctl's explicit list
+/// (`MISSIONCTL_PROTECTED_BRANCHES`, comma separated; empty means none).
+pub(crate) fn protection_settings() -> ProtectionSettings {
+    let hatch = std::env::var(env_vars::SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS)
+        .is_ok_and(|value| matches!(value.to_lowercase().as_str(), "1" | "true" | "yes"));
+    let list = std::env::var(env_vars::MISSIONCTL_PROTECTED_BRANCHES)
+        .ok()
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|branch| !branch.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
+    ProtectionSettings {
+        allow_protected_branch_commits: hatch,
+        protected_branches: list,
     }
+}
+
+/// Returns the branches commits never go to in `repo`, as Spec Kitty resolves them (its
+/// `.kittify/config.yaml` and hatch), unless `MISSIONCTL_PROTECTED_BRANCHES` says otherwise.
+pub(crate) fn protected_branches(repo: &Repo) -> ProtectedBranches {
+    ProtectedBranches::resolve(repo, &protection_settings())
 }
 
 /// Returns the actor for a move: the flag, else `MISSIONCTL_ACTOR`.
@@ -40,7 +54,7 @@ pub(crate) fn actor(flag: Option<&str>) -> Option<String> {
 /// Loads a mission's status aggregate from the repository around the current directory.
 pub(crate) fn load_status(handle: &str) -> Result<(Repo, MissionStatus), CliError> {
     let repo = discover_repo()?;
-    let status = MissionStatus::load(&repo, handle, &protected_branches())?;
+    let status = MissionStatus::load(&repo, handle, &protected_branches(&repo))?;
     Ok((repo, status))
 }
 
@@ -58,7 +72,7 @@ pub(crate) fn open_live() -> Result<LiveRepository, CliError> {
     let repo = discover_repo()?;
     Ok(LiveRepository::open(
         &repo,
-        &protected_branches(),
+        &protected_branches(&repo),
         watch_mode(),
     )?)
 }

@@ -18,6 +18,7 @@ mod test_migrate;
 mod test_mission;
 mod test_next;
 mod test_planning;
+mod test_protected_branches;
 mod test_run;
 mod test_sk_board;
 mod test_sk_repo;

@@ -110,7 +110,7 @@ impl StatusRepo {
         let repo = Repo::discover(&self.root)?;
         let clock = FixedClock::from_unix_micros(CREATED_MICROS)
             .with_mission_id(MissionId::parse(MISSION_ID)?);
-        let protected = vec!["main".to_owned(), "master".to_owned()];
+        let protected = missionctl_store::protection::ProtectedBranches::defaults();
         let options = CreateOptions {
             clock: &clock,
             protected_branches: &protected,

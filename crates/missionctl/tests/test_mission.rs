@@ -257,8 +257,8 @@ fn refusals_leave_the_repository_byte_identical() -> TestResult {
     env.git(&repo, &["switch", "--quiet", "main"])?;
     insta::assert_snapshot!(env.run_in(&repo, ["mission", "create", "ok"]).code(1), @r"
     ------- stderr -------
-    error: Refusing to create a mission on the protected branch `main`
-    hint: Check out a feature branch (`git switch -c <branch>`), or pass `--target-branch <branch>` to commit the mission on another branch
+    error: Refusing to create a mission on protected branch `main`
+    hint: Check out a feature branch (`git switch -c <branch>`) or pass `--target-branch <branch>`; or rerun it as `SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS=1 missionctl mission create ok` (Spec Kitty's hatch for commits to protected branches); or: `main` is protected by default (`main` and `master`): to protect other branches, set `protection: {protected_branches: [<branch>, …]}` in `.kittify/config.yaml` (`[]` for none; Spec Kitty reads it too)
     [exit status: 1]
     ");
     // The list of protected branches comes from the environment.

@@ -158,11 +158,8 @@ pub enum StatusWriteError {
         actual: Lane,
     },
     /// The destination branch is protected.
-    #[error("Refusing to commit status to protected branch `{branch}`")]
-    ProtectedBranch {
-        /// The protected branch.
-        branch: String,
-    },
+    #[error("{0}")]
+    ProtectedBranch(#[source] crate::protection::ProtectedBranchRefusal),
     /// The destination branch is not checked out where the status lives.
     #[error(
         "Status commits go to `{destination}`, but `{}` has {} checked out",
@@ -278,7 +275,7 @@ impl StatusWriteError {
             StatusWriteError::InvalidEvidence => "INVALID_EVIDENCE",
             StatusWriteError::InvalidReviewResult(_) => "INVALID_REVIEW_RESULT",
             StatusWriteError::StaleFromLane { .. } => "STALE_FROM_LANE",
-            StatusWriteError::ProtectedBranch { .. } => "PROTECTED_BRANCH_REFUSED",
+            StatusWriteError::ProtectedBranch(refusal) => refusal.code(),
             StatusWriteError::DestinationNotCheckedOut { .. } => "DESTINATION_REF_NOT_CHECKED_OUT",
             StatusWriteError::BranchAhead { .. } => "DESTINATION_AHEAD_OF_WORKTREE",
             StatusWriteError::PersistenceVerification { .. } => {
@@ -321,9 +318,7 @@ impl StatusWriteError {
             StatusWriteError::StaleFromLane { .. } => {
                 "Look at the board again, then retry the move".to_owned()
             }
-            StatusWriteError::ProtectedBranch { branch } => format!(
-                "Status is never committed to `{branch}`: work on a feature branch, or give the mission a coordination branch"
-            ),
+            StatusWriteError::ProtectedBranch(refusal) => refusal.hint(),
             StatusWriteError::DestinationNotCheckedOut { destination, worktree, .. } => format!(
                 "Check out `{destination}` in `{}` and retry",
                 worktree.display()
@@ -394,7 +389,7 @@ pub struct MissionStatus {
     primary_mission_dir: PathBuf,
     placement: StatusPlacement,
     meta: Option<Map<String, Value>>,
-    protected_branches: Vec<String>,
+    protected_branches: crate::protection::ProtectedBranches,
     /// Set when loaded for reading from the primary checkout although writes must fail closed
     /// ([`MissionStatus::load_for_reading`]): every write returns this error.
     unwritable: Option<std::sync::Arc<crate::mission_context::ResolveError>>,
@@ -437,7 +432,7 @@ impl MissionStatus {
     pub fn load(
         repo: &Repo,
         handle: &str,
-        protected_branches: &[String],
+        protected_branches: &crate::protection::ProtectedBranches,
     ) -> Result<MissionStatus, StatusLoadError> {
         let resolved = resolve_mission_context(repo, handle)?;
         Ok(MissionStatus::from_resolved(
@@ -459,7 +454,7 @@ impl MissionStatus {
         Ok(MissionStatus::from_resolved(
             repo,
             resolved,
-            &[],
+            &crate::protection::ProtectedBranches::none(),
             unwritable.map(std::sync::Arc::new),
         ))
     }
@@ -473,7 +468,7 @@ impl MissionStatus {
     fn from_resolved(
         repo: &Repo,
         resolved: crate::mission_context::ResolvedMissionContext,
-        protected_branches: &[String],
+        protected_branches: &crate::protection::ProtectedBranches,
         unwritable: Option<std::sync::Arc<crate::mission_context::ResolveError>>,
     ) -> MissionStatus {
         let primary_root = resolved.primary_root.clone();
@@ -513,7 +508,7 @@ impl MissionStatus {
             read_dir: resolved.read_dir,
             primary_mission_dir,
             meta,
-            protected_branches: protected_branches.to_vec(),
+            protected_branches: protected_branches.clone(),
             unwritable,
         }
     }

@@ -30,6 +30,7 @@ use super::{CommitReceipt, StatusWriteError};
 use crate::containment::Containment;
 use crate::fs_util::{IoResultExt, PathError};
 use crate::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, StatusReadError};
+use crate::protection::{ProtectedBranches, ProtectedWrite};
 use crate::repo::Repo;
 use crate::write::{CommitFiles, CommitRequest, FileWrite, Scope, WriteError, WriteTransaction};
 
@@ -281,7 +282,7 @@ impl BookkeepingTransaction {
         placement: StatusPlacement,
         meta: Option<serde_json::Map<String, serde_json::Value>>,
         repo: &Repo,
-        protected_branches: &[String],
+        protected_branches: &ProtectedBranches,
         timeout: Duration,
     ) -> Result<BookkeepingTransaction, StatusWriteError> {
         refuse_protected(&placement, protected_branches)?;
@@ -301,7 +302,7 @@ impl BookkeepingTransaction {
         write: WriteTransaction,
         placement: StatusPlacement,
         meta: Option<serde_json::Map<String, serde_json::Value>>,
-        protected_branches: &[String],
+        protected_branches: &ProtectedBranches,
         point: bool,
     ) -> Result<BookkeepingTransaction, StatusWriteError> {
         refuse_protected(&placement, protected_branches)?;
@@ -746,17 +747,11 @@ impl BookkeepingTransaction {
 /// Refuses a protected destination, before anything else.
 fn refuse_protected(
     placement: &StatusPlacement,
-    protected_branches: &[String],
+    protected_branches: &ProtectedBranches,
 ) -> Result<(), StatusWriteError> {
-    if protected_branches
-        .iter()
-        .any(|branch| branch == &placement.destination_ref)
-    {
-        return Err(StatusWriteError::ProtectedBranch {
-            branch: placement.destination_ref.clone(),
-        });
-    }
-    Ok(())
+    protected_branches
+        .check(&placement.destination_ref, ProtectedWrite::Status)
+        .map_err(StatusWriteError::ProtectedBranch)
 }
 
 /// The guard against committing on a destination that has rows its worktree lacks.

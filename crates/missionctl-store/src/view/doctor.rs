@@ -63,7 +63,7 @@ pub fn days_of(at: &str) -> Option<i64> {
 pub fn doctor(
     repo: &Repo,
     missions: &[MissionSummary],
-    protected_branches: &[String],
+    protected_branches: &crate::protection::ProtectedBranches,
     today: i64,
 ) -> DoctorReport {
     let mut findings = Vec::new();
@@ -79,7 +79,7 @@ pub fn doctor(
 fn check_mission(
     repo: &Repo,
     summary: &MissionSummary,
-    protected: &[String],
+    protected: &crate::protection::ProtectedBranches,
     today: i64,
     findings: &mut Vec<DoctorFinding>,
 ) {

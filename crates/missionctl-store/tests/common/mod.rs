@@ -12,6 +12,7 @@ use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_create::{
     CreateMissionRequest, CreateOptions, CreateStep, CreatedMission, create_mission,
 };
+use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
 
 pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -47,8 +48,8 @@ fn with_chars(id: &str, changes: [(usize, usize); 2]) -> MissionId {
 }
 
 /// The protected branches of Spec Kitty's default.
-pub(crate) fn protected() -> Vec<String> {
-    vec!["main".to_owned(), "master".to_owned()]
+pub(crate) fn protected() -> ProtectedBranches {
+    ProtectedBranches::defaults()
 }
 
 /// A git repository in a temporary directory, driven by the real git with a hermetic

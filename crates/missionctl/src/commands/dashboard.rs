@@ -105,7 +105,7 @@ pub(crate) fn cmd_dashboard(ui: &mut Ui, args: &DashboardArgs) -> Result<(), Cli
     }
     let options = ServeOptions {
         port: args.port,
-        protected_branches: workspace::protected_branches(),
+        protected_branches: workspace::protected_branches(&repo),
         watch_mode: workspace::watch_mode(),
         started_at: Timestamp::now()?.to_isoformat(),
     };

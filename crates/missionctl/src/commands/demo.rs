@@ -26,11 +26,10 @@ use missionctl_store::fs_util::{IoResultExt, PathError, atomic_write};
 use missionctl_store::git::{git, require_git};
 use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_context::resolve_mission_context;
-use missionctl_store::mission_create::{
-    CreateMissionRequest, CreatedMission, DEFAULT_PROTECTED_BRANCHES,
-};
+use missionctl_store::mission_create::{CreateMissionRequest, CreatedMission};
 use missionctl_store::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, reduce_mission_dir};
 use missionctl_store::mission_index::{MissionSummary, list_missions};
+use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{MissionStatus, TransitionRequest};
 use missionctl_store::view::context::ContextView;
@@ -526,7 +525,7 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
 /// path, resolves its context, drives [`COORDINATION_MOVES`] through `MissionStatus` (the
 /// first one materializes the coordination worktree) and resolves the context again.
 fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError> {
-    let protected = DEFAULT_PROTECTED_BRANCHES.map(str::to_owned);
+    let protected = ProtectedBranches::defaults();
     let request = CreateMissionRequest {
         slug: COORDINATION_SLUG.to_owned(),
         topology: Some(MissionTopology::LanesWithCoord),
@@ -584,7 +583,7 @@ fn build_coordination_mission(repo: &Repo) -> Result<CoordinationData, CliError>
 fn plan_coordination_work_packages(
     repo: &Repo,
     handle: &str,
-    protected: &[String],
+    protected: &ProtectedBranches,
 ) -> Result<(), CliError> {
     use missionctl_store::spec_commit::{SpecCommitOptions, spec_commit};
     use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
@@ -1230,7 +1229,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
     use missionctl_store::tasks_finalize::{FinalizeOptions, finalize_tasks};
     use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
 
-    let protected = DEFAULT_PROTECTED_BRANCHES.map(str::to_owned);
+    let protected = ProtectedBranches::defaults();
     let request = CreateMissionRequest {
         slug: LANES_SLUG.to_owned(),
         topology: Some(MissionTopology::Lanes),

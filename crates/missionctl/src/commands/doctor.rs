@@ -31,7 +31,7 @@ fn today() -> i64 {
 /// Reports findings; never writes.
 pub(crate) fn cmd_doctor(ui: &mut Ui, args: &DoctorArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let protected = workspace::protected_branches();
+    let protected = workspace::protected_branches(&repo);
     let missions = match &args.mission {
         Some(handle) => vec![show_mission(&repo, handle)?],
         None => list_missions(&repo)?,

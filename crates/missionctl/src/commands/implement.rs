@@ -42,7 +42,7 @@ pub(crate) fn cmd_implement(ui: &mut Ui, args: &ImplementArgs) -> Result<(), Cli
         .with_hint("Pass `--actor <name>` or set `MISSIONCTL_ACTOR`".to_owned())
     })?;
     let repo = workspace::discover_repo()?;
-    let protected = workspace::protected_branches();
+    let protected = workspace::protected_branches(&repo);
     let request = ImplementRequest {
         handle: &args.mission,
         wp_id: &args.wp_id,

@@ -53,7 +53,7 @@ pub(crate) fn cmd_map_requirements(
         &repo,
         &args.handle,
         &request,
-        &workspace::protected_branches(),
+        &workspace::protected_branches(&repo),
     ) {
         Ok(report) => report,
         Err(error) => {

@@ -42,7 +42,7 @@ struct ReadyData {
 /// Lists the ready work of one mission or of every mission.
 pub(crate) fn cmd_ready(ui: &mut Ui, args: &ReadyArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let protected = workspace::protected_branches();
+    let protected = workspace::protected_branches(&repo);
     let mut data = ReadyData {
         missions: Vec::new(),
         skipped: Vec::new(),

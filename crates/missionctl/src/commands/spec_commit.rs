@@ -28,7 +28,7 @@ pub(crate) struct SpecCommitArgs {
 /// Commits the mission's planning files and reports what was committed and skipped.
 pub(crate) fn cmd_spec_commit(ui: &mut Ui, args: &SpecCommitArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let protected = workspace::protected_branches();
+    let protected = workspace::protected_branches(&repo);
     let report = spec_commit(
         &repo,
         &args.handle,

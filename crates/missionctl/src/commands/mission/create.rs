@@ -10,6 +10,7 @@ use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_create::{
     CreateError, CreateMissionRequest, CreateOptions, CreatedMission, create_mission,
 };
+use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
 
 use crate::command_error::CliError;
@@ -60,7 +61,7 @@ pub(crate) struct MissionCreateArgs {
 pub(crate) fn create_with(
     repo: &Repo,
     request: &CreateMissionRequest,
-    protected_branches: &[String],
+    protected_branches: &ProtectedBranches,
     identity: Option<CommitIdentity>,
 ) -> Result<CreatedMission, CliError> {
     let options = CreateOptions {
@@ -88,6 +89,6 @@ pub(crate) fn cmd_mission_create(ui: &mut Ui, args: &MissionCreateArgs) -> Resul
     };
     let repo = workspace::discover_repo()?;
     // Execute.
-    let created = create_with(&repo, &request, &workspace::protected_branches(), None)?;
+    let created = create_with(&repo, &request, &workspace::protected_branches(&repo), None)?;
     ui.emit(&created, || render_created(&created))
 }

@@ -34,7 +34,7 @@ struct ProblemsData<'a> {
 /// Finalizes the mission's work packages and reports what was done.
 pub(crate) fn cmd_tasks_finalize(ui: &mut Ui, args: &TasksFinalizeArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let protected = workspace::protected_branches();
+    let protected = workspace::protected_branches(&repo);
     let options = FinalizeOptions {
         validate_only: args.validate_only,
         protected_branches: &protected,

@@ -68,7 +68,7 @@ pub(crate) fn cmd_wp_add(ui: &mut Ui, args: &WpAddArgs) -> Result<(), CliError> 
         &repo,
         &args.handle,
         &request,
-        &workspace::protected_branches(),
+        &workspace::protected_branches(&repo),
     )?;
     ui.emit(&added, || {
         format!(
