@@ -234,13 +234,12 @@ impl WorkPackageView {
             .and_then(|id| self.snapshot.work_packages.get(id))
     }
 
-    /// Returns true when `wp_id` names a work package of the mission: a row's id or a
-    /// log-only one.
+    /// Returns true when `wp_id` names a work package of the mission: a row's id (its front
+    /// matter's, or its file name's `WPnn`) or a log-only one.
     pub fn knows(&self, wp_id: &str) -> bool {
-        self.rows
-            .iter()
-            .any(|row| row.wp_id.as_deref() == Some(wp_id))
-            || self.log_only.iter().any(|entry| entry.wp_id == wp_id)
+        self.rows.iter().any(|row| {
+            row.wp_id.as_deref() == Some(wp_id) || row.file_wp_id.as_deref() == Some(wp_id)
+        }) || self.log_only.iter().any(|entry| entry.wp_id == wp_id)
     }
 
     /// Returns every work package id of the mission (rows and log-only), sorted.
@@ -693,7 +692,9 @@ mod tests {
                 lane: Lane::Approved
             }]
         );
-        assert!(view.knows("WP03") && view.knows("WP04") && !view.knows("WP05"));
+        // Known: by front matter, by the log alone, or by the file name of a file without id.
+        assert!(view.knows("WP03") && view.knows("WP04") && view.knows("WP05"));
+        assert!(!view.knows("WP06"));
         // (done 1.0 + approved 0.8) / 2 work packages with transitions.
         assert_eq!(view.weighted_percentage(), Some(90.0));
         assert_eq!(

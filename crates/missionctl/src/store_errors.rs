@@ -38,6 +38,7 @@ user_errors!(
     missionctl_store::tasks_finalize::FinalizeError,
     missionctl_store::topology_backfill::BackfillError,
     missionctl_store::view::board::BoardError,
+    missionctl_store::view::history::HistoryError,
     missionctl_store::view::work_packages::WorkPackagesError,
     missionctl_store::work_package::WorkPackageFileError,
     missionctl_store::work_package_add::AddWorkPackageError,

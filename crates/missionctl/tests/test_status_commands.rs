@@ -263,12 +263,29 @@ fn shell_words(line: &str) -> Vec<String> {
     words
 }
 
-/// Runs `doctor --json` (checking that it writes nothing) and returns its findings.
+/// Runs `doctor --json` (checking that it writes nothing) and returns its findings; doctor
+/// exits 1, with the report as the failure's `data`, exactly when a finding is an error.
+/// See: issue 11 ("`doctor` exits 1 while it reports errors")
 fn doctor(repo: &StatusRepo) -> anyhow::Result<Vec<Value>> {
     let before = repo.state()?;
-    let data = data(&repo.run(["--json", "doctor"]).success())?;
+    let output = repo.run(["--json", "doctor"]);
     assert_same_state(&before, &repo.state()?, "doctor is read-only");
-    Ok(data["findings"].as_array().cloned().unwrap_or_default())
+    let document = output.json()?;
+    let findings = document["data"]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let errors = findings
+        .iter()
+        .filter(|finding| finding["severity"] == "error")
+        .count();
+    if errors == 0 {
+        output.success();
+    } else {
+        assert_eq!(output.json_error()?["code"], "DOCTOR_FOUND_ERRORS");
+        output.code(1);
+    }
+    Ok(findings)
 }
 
 /// Runs the single finding's fix, as printed, and checks that doctor is then clean.
@@ -353,5 +370,27 @@ fn every_doctor_finding_is_fixed_by_the_command_it_prints() -> TestResult {
         format!("{}\n", serde_json::to_string_pretty(&meta)?),
     )?;
     apply_fix(&repo, "TOPOLOGY_NOT_STORED")?;
+    Ok(())
+}
+
+/// `history --wp` of an id no task file defines and the log never mentions is an error; a work
+/// package with a task file and no event yet has an empty history.
+/// See: issue 11 ("`history --wp` of an unknown id is `WP_NOT_FOUND`")
+#[test]
+fn history_of_an_unknown_work_package_is_wp_not_found() -> TestResult {
+    let repo = StatusRepo::new(MissionTopology::SingleBranch)?;
+    repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+    let history = |wp: &str| repo.run(["--json", "history", "--mission", &repo.slug, "--wp", wp]);
+    let one = data(&history("WP01").success())?;
+    assert_eq!(one["events"].as_array().map(Vec::len), Some(1));
+    let none_yet = data(&history("WP02").success())?;
+    assert_eq!(none_yet["events"], serde_json::json!([]));
+    let unknown = history("WP99").code(1);
+    let error = unknown.json_error()?;
+    assert_eq!(error["code"], "WP_NOT_FOUND");
+    assert_eq!(
+        error["message"],
+        "Work package 'WP99' not found under kitty-specs/invoice-export-01M0M9D8/tasks"
+    );
     Ok(())
 }

@@ -5,8 +5,10 @@ use missionctl_core::event_log::EventLog;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::work_packages::{WorkPackagesError, mission_work_packages};
 use crate::mission_dir::StatusReadError;
 use crate::status::MissionStatus;
+use crate::work_package::WorkPackageFileError;
 
 /// One transition or note.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,8 +94,54 @@ impl History {
     }
 }
 
-/// Returns a mission's history, optionally of one work package.
-pub fn history(status: &MissionStatus, wp_id: Option<&str>) -> Result<History, StatusReadError> {
+/// Why a history cannot be shown.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HistoryError {
+    /// The log cannot be read.
+    #[error(transparent)]
+    Status(#[from] StatusReadError),
+    /// The work package asked for is not one of the mission's (no task file defines it and
+    /// the log never mentions it): `WP_NOT_FOUND`.
+    #[error(transparent)]
+    UnknownWorkPackage(#[from] WorkPackageFileError),
+    /// The mission's work packages cannot be read.
+    #[error(transparent)]
+    WorkPackages(#[from] WorkPackagesError),
+}
+
+impl HistoryError {
+    /// Returns the stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HistoryError::Status(error) => error.code(),
+            HistoryError::UnknownWorkPackage(error) => error.code(),
+            HistoryError::WorkPackages(error) => error.code(),
+        }
+    }
+
+    /// Returns a hint the user can act on.
+    pub fn hint(&self) -> String {
+        match self {
+            HistoryError::Status(error) => error.hint(),
+            HistoryError::UnknownWorkPackage(error) => error.hint(),
+            HistoryError::WorkPackages(error) => error.hint(),
+        }
+    }
+}
+
+/// Returns a mission's history, optionally of one work package, which must be one of the
+/// mission's work packages ([`WorkPackageView::knows`](missionctl_core::work_package_view::WorkPackageView::knows)).
+pub fn history(status: &MissionStatus, wp_id: Option<&str>) -> Result<History, HistoryError> {
+    if let Some(wp_id) = wp_id
+        && !mission_work_packages(status)?.view.knows(wp_id)
+    {
+        return Err(WorkPackageFileError::NotFound {
+            wp_id: wp_id.to_owned(),
+            mission_slug: status.mission_slug().to_owned(),
+        }
+        .into());
+    }
     let log = status.read_log()?;
     Ok(History::from_log(status.mission_slug(), &log, wp_id))
 }

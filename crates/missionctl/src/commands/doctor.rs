@@ -1,5 +1,6 @@
 //! `missionctl doctor [--mission <handle>]`: read-only findings about missions, each with a
-//! code, a severity and the missionctl command that fixes it.
+//! code, a severity and the missionctl command that fixes it; exits 1 while a finding is an
+//! error.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -37,6 +38,11 @@ pub(crate) fn cmd_doctor(ui: &mut Ui, args: &DoctorArgs) -> Result<(), CliError>
         None => list_missions(&repo)?,
     };
     let data = doctor(&repo, &missions, &protected, today());
+    let errors = data
+        .findings
+        .iter()
+        .filter(|finding| finding.severity == "error")
+        .count();
     ui.emit(&data, || {
         let mut text = String::new();
         for finding in &data.findings {
@@ -51,5 +57,15 @@ pub(crate) fn cmd_doctor(ui: &mut Ui, args: &DoctorArgs) -> Result<(), CliError>
             data.findings.len()
         ));
         text
-    })
+    })?;
+    // Like a failing check, doctor fails while it reports errors (warnings alone pass); the
+    // report stays the `data` of the failure.
+    if errors == 0 {
+        return Ok(());
+    }
+    Err(CliError::user(
+        "DOCTOR_FOUND_ERRORS",
+        format!("doctor found {errors} error(s)"),
+    )
+    .with_hint("Run the `fix` printed with each finding".to_owned()))
 }

@@ -48,7 +48,7 @@ fn render_history(data: &History) -> String {
 
 /// Prints the history.
 pub(crate) fn cmd_history(ui: &mut Ui, args: &HistoryArgs) -> Result<(), CliError> {
-    let (_repo, status) = workspace::load_status(&args.mission)?;
+    let (_repo, status) = workspace::load_status_for_reading(&args.mission)?;
     let data = history(&status, args.wp.as_deref())?;
     ui.emit(&data, || {
         let text = render_history(&data);
