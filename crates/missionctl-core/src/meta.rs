@@ -202,7 +202,7 @@ pub struct FlattenOutcome {
     pub removed_coordination_branch: Option<Value>,
     /// The `topology` value before the flatten, if the key was present.
     pub previous_topology: Option<Value>,
-    /// The coordination-less topology now stored.
+    /// The coordination-less topology the mission now has (derived: no longer stored).
     pub topology: MissionTopology,
 }
 
@@ -508,31 +508,24 @@ impl MissionMeta {
         self.set_default("flattened", false);
     }
 
-    /// Drops the coordination branch from the mission's shape, in one mutation.
-    ///
-    /// Removes `coordination_branch`, stores the coordination-less topology the legacy
-    /// derivation gives for the current lanes state (`lanes` or `single_branch`, the value Spec
-    /// Kitty's backfill would persist after its own flatten, which removes `topology`), and
-    /// sets `flattened: true`. Returns `None` and changes nothing when there is nothing to
-    /// flatten — no `coordination_branch` key and no stored coordination topology — so a repeat
-    /// call is a no-op and a never-coordinated mission is never stamped `flattened`.
+    /// Drops the coordination branch from the mission's shape, in one mutation, exactly as
+    /// Spec Kitty's flatten primitive (`flatten_coordination_metadata`) does: removes
+    /// `coordination_branch` and the now-stale `topology`, and sets `flattened: true`. The
+    /// topology is then derived on read — without a coordination branch, `lanes` when a
+    /// `lanes.json` exists, else `single_branch` — and is returned in the outcome. Returns
+    /// `None` and changes nothing when there is no `coordination_branch` key, so a repeat call
+    /// is a no-op and a never-coordinated mission is never stamped `flattened`.
     pub fn flatten_coordination(&mut self, lanes_json: LanesJsonState) -> Option<FlattenOutcome> {
-        let declared = self.fields.contains_key("coordination_branch");
-        let stored_coordination = self
-            .stored_topology()
-            .is_some_and(MissionTopology::routes_through_coordination);
-        if !declared && !stored_coordination {
+        if !self.fields.contains_key("coordination_branch") {
             return None;
         }
         let removed_coordination_branch = self.remove("coordination_branch");
-        let previous_topology = self.get("topology").cloned();
-        let topology = MissionTopology::classify(false, lanes_json.has_lanes());
-        self.set_topology(topology);
+        let previous_topology = self.remove("topology");
         self.set("flattened", true);
         Some(FlattenOutcome {
             removed_coordination_branch,
             previous_topology,
-            topology,
+            topology: MissionTopology::classify(false, lanes_json.has_lanes()),
         })
     }
 }
@@ -1094,7 +1087,15 @@ mod tests {
             }
         );
         assert_eq!(coord.get("coordination_branch"), None);
-        assert_eq!(coord.stored_topology(), Some(MissionTopology::Lanes));
+        assert_eq!(
+            coord.stored_topology(),
+            None,
+            "Spec Kitty's flatten drops it"
+        );
+        assert_eq!(
+            crate::topology::read_topology(&coord, LanesJsonState::Present),
+            MissionTopology::Lanes
+        );
         assert!(coord.flattened());
         // Idempotent: nothing left to flatten.
         let before = coord.clone();
@@ -1106,13 +1107,16 @@ mod tests {
         assert_eq!(flat.flatten_coordination(LanesJsonState::Present), None);
         assert!(!flat.flattened());
 
-        // A stored coordination topology without a branch value is still flattened.
-        let mut bare = meta(json!({"topology": "coord"}));
-        let outcome = bare
+        // A `coordination_branch` of `null` is flattened too; a stored coordination topology
+        // without the key is not (Spec Kitty's primitive keys on the key alone).
+        let mut null = meta(json!({"coordination_branch": null, "topology": "lanes"}));
+        let outcome = null
             .flatten_coordination(LanesJsonState::Absent)
-            .expect("coord topology");
-        assert_eq!(outcome.removed_coordination_branch, None);
-        assert_eq!(bare.stored_topology(), Some(MissionTopology::SingleBranch));
+            .expect("declared");
+        assert_eq!(outcome.removed_coordination_branch, Some(Value::Null));
+        assert_eq!(outcome.topology, MissionTopology::SingleBranch);
+        let mut bare = meta(json!({"topology": "coord"}));
+        assert_eq!(bare.flatten_coordination(LanesJsonState::Absent), None);
     }
 
     #[test]

@@ -276,9 +276,10 @@ fn differential_gate_b_a_flattened_mission_ignores_its_husk_for_every_handle() -
         assert_eq!(resolved.write_dir, primary, "{handle}");
         assert_eq!(resolved.context.workspace.coord_worktree, None, "{handle}");
     }
-    // Spec Kitty's flattened form carries no topology: it is derived, not stored.
+    // A flattened mission carries no topology, whether Spec Kitty or missionctl flattened it:
+    // it is derived, not stored.
     assert!(!resolve_mission_context(&found, "064")?.topology_stored);
-    assert!(resolve_mission_context(&found, &dir)?.topology_stored);
+    assert!(!resolve_mission_context(&found, &dir)?.topology_stored);
     Ok(())
 }
 

@@ -93,7 +93,9 @@ fn check_mission(
             fix,
         });
     };
-    if summary.mission_id.is_some() && !summary.topology_stored {
+    // A flattened mission without a stored topology is the shape Spec Kitty's flatten leaves:
+    // with no coordination branch, the derived topology is certain.
+    if summary.mission_id.is_some() && !summary.topology_stored && !summary.flattened {
         add(
             "TOPOLOGY_NOT_STORED",
             "warning",

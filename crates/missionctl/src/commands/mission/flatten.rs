@@ -1,8 +1,8 @@
 //! `missionctl mission flatten <handle>`: drop the coordination branch from a mission's shape.
 //!
-//! Rewrites the primary `meta.json` (coordination-less topology stored, `coordination_branch`
-//! removed, `flattened: true`) and commits nothing; the branch and any coordination worktree,
-//! now a husk, are left alone.
+//! Rewrites the primary `meta.json` as Spec Kitty's flatten does (`coordination_branch` and
+//! `topology` removed, `flattened: true`; the coordination-less topology is then derived) and
+//! commits nothing; the branch and any coordination worktree, now a husk, are left alone.
 
 use clap::Args;
 use missionctl_store::mission_flatten::{FlattenedMission, flatten_mission};
