@@ -92,23 +92,25 @@ fn content_length(headers: &str) -> Option<usize> {
 /// server closes (a server may keep the connection open despite `Connection: close`).
 fn read_answer(stream: &mut TcpStream) -> anyhow::Result<Vec<u8>> {
     let mut raw = Vec::new();
-    let mut buffer = [0u8; 8192];
+    let mut buffer = [0u8; 65536];
+    // Where the body starts and how long it is, once the headers are in.
+    let mut framing: Option<(usize, Option<usize>, bool)> = None;
     loop {
         let read = stream.read(&mut buffer)?;
         if read == 0 {
             return Ok(raw);
         }
         raw.extend_from_slice(&buffer[..read]);
-        let text = String::from_utf8_lossy(&raw);
-        let Some((headers, body)) = text.split_once("\r\n\r\n") else {
-            continue;
-        };
-        if let Some(length) = content_length(headers) {
-            if body.len() >= length {
-                return Ok(raw);
-            }
-        } else if is_chunked(headers) && body.ends_with("0\r\n\r\n") {
-            return Ok(raw);
+        if framing.is_none()
+            && let Some(end) = raw.windows(4).position(|window| window == b"\r\n\r\n")
+        {
+            let headers = String::from_utf8_lossy(&raw[..end]).into_owned();
+            framing = Some((end + 4, content_length(&headers), is_chunked(&headers)));
+        }
+        match framing {
+            Some((start, Some(length), _)) if raw.len() - start >= length => return Ok(raw),
+            Some((_, None, true)) if raw.ends_with(b"0\r\n\r\n") => return Ok(raw),
+            _ => {}
         }
     }
 }
