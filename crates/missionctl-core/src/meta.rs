@@ -26,11 +26,11 @@ pub use handle::{
     AmbiguousCandidate, HandleError, HandleMatch, HandleRule, MissionCandidate, match_handle,
 };
 pub use names::{
-    COORDINATION_WORKTREE_SUFFIX, InvalidMissionId, KITTY_SPECS_DIR, MISSION_BRANCH_PREFIX,
-    MissionDirName, MissionId, NameError, WORKTREES_DIR, check_human_slug, check_safe_path_segment,
-    coordination_branch_name, coordination_worktree_dir_name, is_crockford_base32, is_mid8,
-    is_safe_path_segment, is_ulid, mid8_from_slug, mission_dir_name, resolve_mid8,
-    strip_numeric_prefix, three_digit_prefix, verbatim_mission_dir_name,
+    COORDINATION_WORKTREE_SUFFIX, InvalidMissionId, KITTY_SPECS_DIR, MAX_HUMAN_SLUG_BYTES,
+    MISSION_BRANCH_PREFIX, MissionDirName, MissionId, NameError, WORKTREES_DIR, check_human_slug,
+    check_safe_path_segment, coordination_branch_name, coordination_worktree_dir_name,
+    is_crockford_base32, is_mid8, is_safe_path_segment, is_ulid, mid8_from_slug, mission_dir_name,
+    resolve_mid8, strip_numeric_prefix, three_digit_prefix, verbatim_mission_dir_name,
 };
 
 /// The file name of a mission's metadata.

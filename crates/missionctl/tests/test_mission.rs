@@ -551,3 +551,58 @@ fn a_handle_is_never_a_path() -> TestResult {
     assert_eq!(env.fingerprint(&repo)?, before);
     Ok(())
 }
+
+/// A slug longer than the names git and the file system are given for a mission is refused
+/// before anything is written; the longest accepted one creates a coordination mission whose
+/// branch and worktree work.
+/// See: issue 10, item 9.
+#[test]
+fn a_slug_too_long_for_git_and_the_file_system_is_refused_up_front() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = env.feature_repo("repo")?;
+    let before = env.fingerprint(&repo)?;
+    let too_long = "a".repeat(220);
+    let error = expect_error(
+        &env,
+        &repo,
+        &["mission", "create", &too_long, "--topology", "coord"],
+        "MISSION_SLUG_TOO_LONG",
+    )?;
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("The mission slug is 220 bytes long")),
+        "{error}"
+    );
+    assert_eq!(env.fingerprint(&repo)?, before);
+
+    let longest = "a".repeat(219);
+    let created = env.json_data(
+        &repo,
+        &["mission", "create", &longest, "--topology", "coord"],
+    )?;
+    let slug = created["mission_slug"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    std::fs::create_dir_all(repo.join(format!("kitty-specs/{slug}/tasks")))?;
+    std::fs::write(
+        repo.join(format!("kitty-specs/{slug}/tasks/WP01-x.md")),
+        "---\nwork_package_id: WP01\ntitle: X\n---\n",
+    )?;
+    let moved = env.json_data(
+        &repo,
+        &[
+            "move",
+            "WP01",
+            "--to",
+            "planned",
+            "--mission",
+            &slug,
+            "--actor",
+            "a",
+        ],
+    )?;
+    assert_eq!(moved["to_lane"], "planned");
+    Ok(())
+}

@@ -280,8 +280,28 @@ fn matches_segment_grammar(value: &str) -> bool {
         && bytes.all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'))
 }
 
-/// Checks a human slug typed at `mission create`: kebab-case, `^[a-z0-9]+(-[a-z0-9]+)*$`.
+/// The longest human slug `mission create` accepts, in bytes.
+///
+/// A file name (a path component, a ref name component) has at most 255 bytes, and the longest
+/// one built from a slug is the planning lane's branch while git writes it:
+/// `refs/heads/kitty/mission-<slug>-<mid8>-lane-planning.lock`, whose last component has
+/// `8 + slug + 9 + 14 + 5` bytes. Every other name is shorter: the mission directory
+/// `<slug>-<mid8>` (+9), the coordination worktree `<slug>-<mid8>-coord` (+15), a lane worktree
+/// and its administrative directory `<slug>-<mid8>-lane-planning` (+23, and the few digits git
+/// appends on a clash), its workspace context `….json` (+28), the status lock
+/// `<slug>-<mid8>.status.lock` (+21), the coordination branch `mission-<slug>-<mid8>.lock` (+22).
+pub const MAX_HUMAN_SLUG_BYTES: usize =
+    255 - "mission-".len() - "-01234567".len() - "-lane-planning".len() - ".lock".len();
+
+/// Checks a human slug typed at `mission create`: kebab-case, `^[a-z0-9]+(-[a-z0-9]+)*$`, and
+/// at most [`MAX_HUMAN_SLUG_BYTES`] long, so that every name git and the file system are given
+/// for the mission fits.
 pub fn check_human_slug(value: &str) -> Result<(), NameError> {
+    if value.len() > MAX_HUMAN_SLUG_BYTES {
+        return Err(NameError::HumanSlugTooLong {
+            length: value.len(),
+        });
+    }
     let valid = value.split('-').all(|part| {
         !part.is_empty()
             && part
@@ -310,6 +330,15 @@ pub enum NameError {
     /// The value is not a kebab-case human slug.
     #[error("Invalid mission slug {0:?}: expected kebab-case (lowercase letters, digits, hyphens)")]
     InvalidHumanSlug(String),
+    /// The slug is longer than the names built from it may be.
+    #[error(
+        "The mission slug is {length} bytes long; at most {MAX_HUMAN_SLUG_BYTES} fit in the names \
+         git and the file system are given for a mission (its branches, directories and lock)"
+    )]
+    HumanSlugTooLong {
+        /// Its length in bytes.
+        length: usize,
+    },
 }
 
 impl NameError {
@@ -318,6 +347,7 @@ impl NameError {
         match self {
             NameError::UnsafePathSegment { .. } => "UNSAFE_PATH_SEGMENT",
             NameError::InvalidHumanSlug(_) => "INVALID_MISSION_SLUG",
+            NameError::HumanSlugTooLong { .. } => "MISSION_SLUG_TOO_LONG",
         }
     }
 
@@ -332,6 +362,10 @@ impl NameError {
                  single hyphens"
                     .to_owned()
             }
+            NameError::HumanSlugTooLong { .. } => format!(
+                "Use a shorter slug (at most {MAX_HUMAN_SLUG_BYTES} bytes); the friendly name \
+                 (`--friendly-name`) may be longer"
+            ),
         }
     }
 }
@@ -339,6 +373,22 @@ impl NameError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slug_longer_than_the_names_built_from_it_may_be_is_refused() {
+        assert_eq!(MAX_HUMAN_SLUG_BYTES, 219);
+        let longest = "a".repeat(MAX_HUMAN_SLUG_BYTES);
+        assert_eq!(check_human_slug(&longest), Ok(()));
+        let ref_component = format!("mission-{longest}-01M0M9D8-lane-planning.lock");
+        assert_eq!(ref_component.len(), 255);
+        let error = check_human_slug(&format!("{longest}b")).expect_err("too long");
+        assert_eq!(error.code(), "MISSION_SLUG_TOO_LONG");
+        assert!(
+            error
+                .to_string()
+                .starts_with("The mission slug is 220 bytes long")
+        );
+    }
 
     const ID: &str = "01KVTVZS6ZT02NTR0YBJ9WWKMJ";
 
