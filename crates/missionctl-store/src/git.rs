@@ -180,6 +180,23 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    git_accepting(dir, args, stdin, index_file, &[])
+}
+
+/// Runs `git <args>` like [`git_with_index`], and also returns its output when it exits with
+/// one of the `accepted` codes: `git merge-tree` exits 1 when it finds conflicts, and its output
+/// then says which.
+pub(crate) fn git_accepting<I, S>(
+    dir: &Path,
+    args: I,
+    stdin: Stdio,
+    index_file: Option<&Path>,
+    accepted: &[i32],
+) -> Result<Output, GitError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let program = git_executable()?;
     let args: Vec<S> = args.into_iter().collect();
     let mut command = Command::new(program);
@@ -206,7 +223,12 @@ where
         program: program.to_path_buf(),
         source,
     })?;
-    if output.status.success() {
+    if output.status.success()
+        || output
+            .status
+            .code()
+            .is_some_and(|code| accepted.contains(&code))
+    {
         return Ok(output);
     }
     Err(GitError::Failed {

@@ -14,6 +14,7 @@ mod runtime;
 mod status_follow;
 mod status_surface;
 mod topology_backfill;
+mod write_advance;
 
 /// Fails when a test file under `tests/` is not listed above, so it cannot be skipped silently.
 #[test]

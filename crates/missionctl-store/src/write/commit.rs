@@ -213,7 +213,7 @@ impl WriteTransaction {
 }
 
 /// Waits (with the usual patience) until none of `locks` exists.
-fn wait_for_ref_locks(locks: &[std::path::PathBuf]) -> Result<(), WriteError> {
+pub(crate) fn wait_for_ref_locks(locks: &[std::path::PathBuf]) -> Result<(), WriteError> {
     let mut backoff = Backoff::new(GIT_LOCK_PATIENCE);
     for lock in locks {
         while std::fs::symlink_metadata(lock).is_ok() {

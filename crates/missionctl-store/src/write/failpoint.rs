@@ -13,11 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub const FAILPOINT_EXIT_CODE: i32 = 86;
 
 /// Every failpoint of the write door, in the order a transaction reaches them.
-pub const FAILPOINTS: [&str; 10] = [
+pub const FAILPOINTS: [&str; 11] = [
     "journal",
     "file",
     "dir",
     "index-locked",
+    "worktree-updated",
     "index-prepared",
     "index-installed",
     "ref-updated",

@@ -88,6 +88,18 @@ pub(crate) enum IndexEdit<'a> {
     /// Put these entries back to their `before` value, each only if it still holds its
     /// `after` value.
     Restore(&'a [EntryChange]),
+    /// Move the checkout from `old_tree` to `new_tree` (`git read-tree -m -u`): the index
+    /// entries and the working-tree files of `paths`, the paths that differ between the two
+    /// trees. git refuses, changing nothing, when one of them has local changes or an
+    /// untracked file is in the way.
+    ReadTree {
+        /// The tree the checkout has now.
+        old_tree: gix::ObjectId,
+        /// The tree it moves to.
+        new_tree: gix::ObjectId,
+        /// The paths that differ between the two trees.
+        paths: &'a [String],
+    },
 }
 
 /// `index.lock`, held; removed on drop unless installed.
@@ -174,6 +186,32 @@ pub(crate) fn edit_index(
             core.git(&checkout.root, &args, Some(&private))?;
             (paths.to_vec(), before)
         }
+        IndexEdit::ReadTree {
+            old_tree,
+            new_tree,
+            paths,
+        } => {
+            let before = read_entries(core, checkout, &private, paths)?;
+            core.record(Record::TreeCheckout {
+                git_dir: checkout.git_dir.clone(),
+                root: checkout.root.clone(),
+                old_tree: old_tree.to_string(),
+                new_tree: new_tree.to_string(),
+                paths: paths.to_vec(),
+            })?;
+            let args: Vec<String> = vec![
+                "read-tree".into(),
+                "-m".into(),
+                "-u".into(),
+                old_tree.to_string(),
+                new_tree.to_string(),
+            ];
+            if let Err(error) = core.git(&checkout.root, &args, Some(&private)) {
+                return Err(would_overwrite(checkout, error));
+            }
+            failpoint::hit("worktree-updated");
+            (paths.to_vec(), before)
+        }
         IndexEdit::Restore(changes) => {
             let paths: Vec<String> = changes.iter().map(|change| change.path.clone()).collect();
             let current = read_entries(core, checkout, &private, &paths)?;
@@ -234,6 +272,43 @@ pub(crate) fn edit_index(
     held.installed = true;
     failpoint::hit("index-installed");
     Ok(changes)
+}
+
+/// Turns `git read-tree`'s refusal to overwrite local changes into
+/// [`WriteError::WouldOverwrite`] naming the paths; any other failure stays as it is.
+fn would_overwrite(checkout: &Checkout, error: WriteError) -> WriteError {
+    let WriteError::Git(crate::git::GitError::Failed { stderr, .. }) = &error else {
+        return error;
+    };
+    let mut paths = Vec::new();
+    let mut listing = false;
+    for line in stderr.0.lines() {
+        // `error: Entry 'src/a.py' not uptodate. Cannot merge.`
+        if let Some(rest) = line.split("Entry '").nth(1)
+            && let Some(path) = rest.split("' ").next()
+        {
+            paths.push(path.to_owned());
+            continue;
+        }
+        // `error: The following untracked working tree files would be overwritten by
+        // merge:` then the paths, each on a line starting with a tab.
+        if line.contains("would be overwritten") {
+            listing = true;
+            continue;
+        }
+        if listing && let Some(path) = line.strip_prefix('\t') {
+            paths.push(path.trim().to_owned());
+        } else {
+            listing = false;
+        }
+    }
+    if paths.is_empty() {
+        return error;
+    }
+    WriteError::WouldOverwrite {
+        worktree: checkout.root.clone(),
+        paths,
+    }
 }
 
 /// `update-index` reads its arguments in order, and `--` makes every later one a path: the

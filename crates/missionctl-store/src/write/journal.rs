@@ -238,6 +238,21 @@ pub(crate) enum Record {
         #[serde(default)]
         recovery: bool,
     },
+    /// `git read-tree -m -u <old_tree> <new_tree>` is about to change the working-tree files
+    /// at `paths` of the checkout rooted at `root` (and a copy of its index): undone by putting
+    /// back, from the index, each file that still holds the new tree's content.
+    TreeCheckout {
+        /// The checkout's git directory.
+        git_dir: PathBuf,
+        /// The checkout's root.
+        root: PathBuf,
+        /// The tree checked out before.
+        old_tree: String,
+        /// The tree checked out after.
+        new_tree: String,
+        /// The repository-relative paths that differ between the two trees.
+        paths: Vec<String>,
+    },
     /// A worktree is about to be checked out at `path` (and, when `staging` is set, checked
     /// out there first and moved into place).
     Worktree {

@@ -207,6 +207,19 @@ pub enum WriteError {
         /// What is checked out instead.
         checked_out: Option<String>,
     },
+    /// Moving a checkout to a new tree would overwrite local changes, or untracked files, at
+    /// these paths (git refused; nothing changed).
+    #[error(
+        "Moving `{}` to the new commit would overwrite local changes to {}",
+        worktree.display(),
+        paths.iter().map(|path| format!("`{path}`")).collect::<Vec<_>>().join(", ")
+    )]
+    WouldOverwrite {
+        /// The checkout.
+        worktree: PathBuf,
+        /// The paths with local changes or untracked files in the way.
+        paths: Vec<String>,
+    },
     /// A file the write creates already exists.
     #[error("`{}` already exists", path.display())]
     Exists {
@@ -258,6 +271,7 @@ impl WriteError {
             WriteError::BranchMoved { .. } => "BRANCH_MOVED_CONCURRENTLY",
             WriteError::HookRejected { .. } => "GIT_HOOK_REJECTED",
             WriteError::NotCheckedOut { .. } => "DESTINATION_REF_NOT_CHECKED_OUT",
+            WriteError::WouldOverwrite { .. } => "CHECKOUT_NOT_CLEAN",
             WriteError::Exists { .. } => "ALREADY_EXISTS",
             WriteError::RecoveryIncomplete { .. } => "WRITE_RECOVERY_INCOMPLETE",
             WriteError::Git(error) => error.code(),
@@ -300,6 +314,11 @@ impl WriteError {
             WriteError::NotCheckedOut {
                 worktree, branch, ..
             } => format!("Check out `{branch}` in `{}` and retry", worktree.display()),
+            WriteError::WouldOverwrite { worktree, .. } => format!(
+                "Commit or stash the changes to those paths in `{}` (or move the untracked \
+                 files away), then retry; nothing was changed",
+                worktree.display()
+            ),
             WriteError::Exists { .. } => {
                 "Pick another name, or look at the existing file".to_owned()
             }
@@ -437,6 +456,23 @@ impl Core {
     pub(crate) fn temp_prefix(&self) -> String {
         format!(".missionctl-{}-", self.txn)
     }
+}
+
+/// A branch moved to a commit made elsewhere: see [`WriteTransaction::advance_branch`].
+#[derive(Debug, Clone, Copy)]
+pub struct AdvanceRequest<'a> {
+    /// The short branch name.
+    pub branch: &'a str,
+    /// The commit it must hold now.
+    pub old: ObjectId,
+    /// The commit it moves to.
+    pub new: ObjectId,
+    /// The checkout that has the branch checked out, if any; its index and files follow.
+    pub checkout: Option<&'a Path>,
+    /// The reflog message.
+    pub message: &'a str,
+    /// Whether this update is the transaction's commit point.
+    pub point: bool,
 }
 
 /// How [`WriteTransaction::write_file_with`] replaces a file.
@@ -751,6 +787,20 @@ impl WriteTransaction {
         new: Option<ObjectId>,
         message: &str,
     ) -> Result<(), WriteError> {
+        self.move_branch_with(branch, old, new, message, false)
+    }
+
+    /// Like [`WriteTransaction::move_branch`]; with `point`, this update is the transaction's
+    /// commit point (see [`CommitRequest::point`]): once it holds, recovery completes the
+    /// transaction instead of undoing it.
+    pub fn move_branch_with(
+        &mut self,
+        branch: &str,
+        old: Option<ObjectId>,
+        new: Option<ObjectId>,
+        message: &str,
+        point: bool,
+    ) -> Result<(), WriteError> {
         let name = format!("refs/heads/{branch}");
         let root = self.repo.primary_root().to_path_buf();
         let update = refs::RefUpdate {
@@ -758,9 +808,81 @@ impl WriteTransaction {
             old,
             new,
             message,
-            point: false,
+            point,
         };
         self.update_ref_with_retry(&root, &update, branch)
+    }
+
+    /// Moves a branch to a commit made elsewhere (a merge), together with the checkout that
+    /// has it checked out, if any: first that checkout's index and working-tree files go from
+    /// the old commit's tree to the new one's (`git read-tree -m -u`, under git's `index.lock`
+    /// protocol, refused with [`WriteError::WouldOverwrite`] when a path that changes has
+    /// local changes), then the branch moves by compare-and-swap. Killed in between, the
+    /// files and index entries are put back by recovery; the user's other changes are never
+    /// touched.
+    pub fn advance_branch(&mut self, request: &AdvanceRequest<'_>) -> Result<(), WriteError> {
+        let name = format!("refs/heads/{}", request.branch);
+        let cwd = match request.checkout {
+            Some(root) => {
+                let checkout = index::Checkout::at(root)?;
+                let locks =
+                    refs::lock_files(self.repo.common_dir(), &checkout.git_dir, &name, false);
+                commit::wait_for_ref_locks(&locks)?;
+                let old_tree = commit::tree_of(&self.gix, Some(request.old))?;
+                let new_tree = commit::tree_of(&self.gix, Some(request.new))?;
+                if old_tree != new_tree {
+                    let paths = self.changed_paths(root, old_tree, new_tree)?;
+                    index::edit_index(
+                        &mut self.core,
+                        &checkout,
+                        Some(request.branch),
+                        &index::IndexEdit::ReadTree {
+                            old_tree,
+                            new_tree,
+                            paths: &paths,
+                        },
+                    )?;
+                }
+                root.to_path_buf()
+            }
+            None => self.repo.primary_root().to_path_buf(),
+        };
+        let update = refs::RefUpdate {
+            name: &name,
+            old: Some(request.old),
+            new: Some(request.new),
+            message: request.message,
+            point: request.point,
+        };
+        self.update_ref_with_retry(&cwd, &update, request.branch)
+    }
+
+    /// Returns the paths that differ between two trees (`git diff-tree`).
+    fn changed_paths(
+        &self,
+        dir: &Path,
+        old_tree: ObjectId,
+        new_tree: ObjectId,
+    ) -> Result<Vec<String>, WriteError> {
+        let output = self.core.git(
+            dir,
+            &[
+                "diff-tree",
+                "-r",
+                "-z",
+                "--name-only",
+                "--no-renames",
+                &old_tree.to_string(),
+                &new_tree.to_string(),
+            ],
+            None,
+        )?;
+        Ok(output
+            .stdout
+            .split(|byte| *byte == 0)
+            .filter(|path| !path.is_empty())
+            .map(|path| String::from_utf8_lossy(path).into_owned())
+            .collect())
     }
 
     /// Runs one ref update, retrying while a git lock file is held.
@@ -805,15 +927,7 @@ impl WriteTransaction {
         branch: &str,
         staging: Option<&Path>,
     ) -> Result<(), WriteError> {
-        if std::fs::symlink_metadata(path).is_ok() {
-            return Err(WriteError::Exists {
-                path: path.to_path_buf(),
-            });
-        }
-        self.core.record(Record::Worktree {
-            path: path.to_path_buf(),
-            staging: staging.map(Path::to_path_buf),
-        })?;
+        self.record_new_worktree(path, staging)?;
         let root = self.repo.primary_root().to_path_buf();
         let checkout_at = staging.unwrap_or(path);
         let add: Vec<std::ffi::OsString> = vec![
@@ -847,6 +961,80 @@ impl WriteTransaction {
         }
         failpoint::hit("worktree-added");
         Ok(())
+    }
+
+    /// Checks `commit` out, detached, in a new worktree at `path` (which must not exist), with
+    /// `git worktree add --detach`; undone by removing it.
+    pub fn add_detached_worktree(
+        &mut self,
+        path: &Path,
+        commit: ObjectId,
+    ) -> Result<(), WriteError> {
+        self.record_new_worktree(path, None)?;
+        let root = self.repo.primary_root().to_path_buf();
+        let add: Vec<std::ffi::OsString> = vec![
+            "worktree".into(),
+            "add".into(),
+            "--quiet".into(),
+            "--detach".into(),
+            path.as_os_str().to_owned(),
+            commit.to_string().into(),
+        ];
+        self.core.git_retrying(&root, &add)?;
+        failpoint::hit("worktree-added");
+        Ok(())
+    }
+
+    /// Refuses a worktree path that exists, then journals the worktree about to be added.
+    fn record_new_worktree(
+        &mut self,
+        path: &Path,
+        staging: Option<&Path>,
+    ) -> Result<(), WriteError> {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(WriteError::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        self.core.record(Record::Worktree {
+            path: path.to_path_buf(),
+            staging: staging.map(Path::to_path_buf),
+        })?;
+        Ok(())
+    }
+
+    /// Removes the worktree at `path` (`git worktree remove`, forced when `force`: its
+    /// uncommitted changes are lost) and forgets it. Not undone: a transaction that removes
+    /// worktrees does it after its commit point, or a rerun removes them again.
+    pub fn remove_worktree(&mut self, path: &Path, force: bool) -> Result<(), WriteError> {
+        if std::fs::symlink_metadata(path).is_err() {
+            let root = self.repo.primary_root().to_path_buf();
+            self.run_git(&root, &["worktree", "prune"], &[])?;
+            return Ok(());
+        }
+        let root = self.repo.primary_root().to_path_buf();
+        let mut args: Vec<std::ffi::OsString> = vec!["worktree".into(), "remove".into()];
+        if force {
+            args.push("--force".into());
+            args.push("--force".into());
+        }
+        args.push(path.as_os_str().to_owned());
+        let locks = vec![index::git_dir_of(path)?.join("index.lock")];
+        self.run_git(&root, &args, &locks)?;
+        Ok(())
+    }
+
+    /// Runs a git command that changes no ref, index or file (a read, or `git merge-tree`,
+    /// which only writes objects), and returns its output also when it exits with one of the
+    /// `accepted` codes.
+    pub fn git_accepting<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        dir: &Path,
+        args: &[S],
+        accepted: &[i32],
+    ) -> Result<Output, WriteError> {
+        let stdin = self.core.lock.share()?;
+        Ok(crate::git::git_accepting(dir, args, stdin, None, accepted)?)
     }
 
     /// Runs a git command that writes under git's lock files (`config.lock`, a worktree's

@@ -324,6 +324,16 @@ fn undo(
             undo_config(core, repo, key, before.as_deref(), after)?;
             Ok(Flow::Continue)
         }
+        Record::TreeCheckout {
+            git_dir,
+            root,
+            old_tree,
+            new_tree,
+            paths,
+        } => {
+            undo_tree_checkout(core, gix, git_dir, root, (old_tree, new_tree), paths)?;
+            Ok(Flow::Continue)
+        }
         _ => Ok(Flow::Continue),
     }
 }
@@ -430,6 +440,83 @@ fn undo_index(
     edit_index(core, &checkout, None, &IndexEdit::Restore(&restore))
         .map(|_| ())
         .map_err(|error| format!("restore the index of `{}`: {error}", root.display()))
+}
+
+/// Puts back the working-tree files a `git read-tree -m -u` moved to the new tree: each file
+/// that holds the new tree's content (hashed by git, with the checkout's filters) gets the old
+/// tree's back, from the index (whose entries [`undo_index`] restored first), or is removed
+/// when the old tree had no such path. A file that holds anything else was changed since by
+/// someone else and stays.
+fn undo_tree_checkout(
+    core: &mut Core,
+    gix: &gix::Repository,
+    git_dir: &Path,
+    root: &Path,
+    (old_tree, new_tree): (&str, &str),
+    paths: &[String],
+) -> Result<(), String> {
+    if !git_dir.is_dir() || paths.is_empty() {
+        return Ok(());
+    }
+    let tree = |hex: &str| ObjectId::from_hex(hex.as_bytes()).map_err(|error| error.to_string());
+    let (old_tree, new_tree) = (tree(old_tree)?, tree(new_tree)?);
+    let present: Vec<&String> = paths
+        .iter()
+        .filter(|path| std::fs::symlink_metadata(root.join(path.as_str())).is_ok())
+        .collect();
+    let mut hashes: std::collections::HashMap<&str, ObjectId> = std::collections::HashMap::new();
+    if !present.is_empty() {
+        let mut args: Vec<&str> = vec!["hash-object", "--"];
+        args.extend(present.iter().map(|path| path.as_str()));
+        let output = core
+            .git(root, &args, None)
+            .map_err(|error| format!("hash the files of `{}`: {error}", root.display()))?;
+        for (path, line) in present
+            .iter()
+            .zip(output.stdout.split(|byte| *byte == b'\n'))
+        {
+            if let Ok(id) = ObjectId::from_hex(line.trim_ascii()) {
+                hashes.insert(path.as_str(), id);
+            }
+        }
+    }
+    let mut checkout = Vec::new();
+    for path in paths {
+        let old = tree_entry(gix, old_tree, path).map(|(_, id)| id);
+        let new = tree_entry(gix, new_tree, path).map(|(_, id)| id);
+        let current = hashes.get(path.as_str()).copied();
+        if current == old || current != new {
+            continue;
+        }
+        match old {
+            Some(_) => checkout.push(path.as_str()),
+            None => {
+                let full = root.join(path);
+                std::fs::remove_file(&full)
+                    .map_err(|error| format!("remove `{}`: {error}", full.display()))?;
+                remove_empty_parents(root, &full);
+            }
+        }
+    }
+    if checkout.is_empty() {
+        return Ok(());
+    }
+    let mut args: Vec<&str> = vec!["checkout-index", "--force", "--"];
+    args.extend(checkout);
+    core.git(root, &args, None)
+        .map(|_| ())
+        .map_err(|error| format!("restore the files of `{}`: {error}", root.display()))
+}
+
+/// Removes the directories above `file` that are now empty, up to `root` (excluded).
+fn remove_empty_parents(root: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(current) = dir {
+        if current == root || !current.starts_with(root) || std::fs::remove_dir(current).is_err() {
+            break;
+        }
+        dir = current.parent();
+    }
 }
 
 /// Returns the mode and blob id at `path` in a tree.
