@@ -113,7 +113,8 @@ pub fn python_str(value: &Value) -> String {
     }
 }
 
-fn python_repr(value: &Value) -> String {
+/// Returns Python's `repr()` of a decoded JSON value (`None`, `'text'`, `[1, 'a']`, ...).
+pub fn python_repr(value: &Value) -> String {
     match value {
         Value::Null => "None".to_owned(),
         Value::Bool(true) => "True".to_owned(),

@@ -17,6 +17,7 @@ pub mod event_log;
 pub mod lane;
 pub mod lanes_manifest;
 pub mod log_merge;
+pub mod merge;
 pub mod meta;
 pub mod next;
 pub mod planning_artifact;
