@@ -295,7 +295,7 @@ fn edit_tree(
 }
 
 /// Returns the tree entry kind of an index mode.
-fn entry_kind(mode: u32) -> gix::object::tree::EntryKind {
+pub(crate) fn entry_kind(mode: u32) -> gix::object::tree::EntryKind {
     use gix::object::tree::EntryKind;
     match mode {
         0o100_755 => EntryKind::BlobExecutable,

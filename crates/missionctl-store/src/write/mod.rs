@@ -39,8 +39,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use gix::ObjectId;
 use serde::Serialize;
 
-pub(crate) use commit::tree_of_commit;
+pub(crate) use commit::signature as commit_signature;
 pub use commit::{CommitFiles, CommitOutcome, CommitRequest};
+pub(crate) use commit::{entry_kind, tree_of_commit};
 pub use failpoint::{FAILPOINT_EXIT_CODE, FAILPOINTS, set_failpoints};
 pub use leftovers::{
     GIT_LOCK_STALE_AFTER, GitLockFile, JournalLeftover, Leftovers, TEMP_FILE_STALE_AFTER,
@@ -801,16 +802,34 @@ impl WriteTransaction {
         message: &str,
         point: bool,
     ) -> Result<(), WriteError> {
-        let name = format!("refs/heads/{branch}");
+        self.move_ref(&format!("refs/heads/{branch}"), old, new, message, point)
+    }
+
+    /// Moves any ref (a full name, `refs/...`) from `old` to `new` by compare-and-swap, like
+    /// [`WriteTransaction::move_branch_with`].
+    pub fn move_ref(
+        &mut self,
+        name: &str,
+        old: Option<ObjectId>,
+        new: Option<ObjectId>,
+        message: &str,
+        point: bool,
+    ) -> Result<(), WriteError> {
         let root = self.repo.primary_root().to_path_buf();
         let update = refs::RefUpdate {
-            name: &name,
+            name,
             old,
             new,
             message,
             point,
         };
-        self.update_ref_with_retry(&root, &update, branch)
+        let short = name.strip_prefix("refs/heads/").unwrap_or(name);
+        self.update_ref_with_retry(&root, &update, short)
+    }
+
+    /// Returns the commit a ref (a full name) points at now, `None` when it does not exist.
+    pub fn ref_target(&self, name: &str) -> Result<Option<ObjectId>, WriteError> {
+        commit::read_tip(&self.gix, name)
     }
 
     /// Moves a branch to a commit made elsewhere (a merge), together with the checkout that
@@ -1046,7 +1065,19 @@ impl WriteTransaction {
         args: &[S],
         locks: &[PathBuf],
     ) -> Result<Output, WriteError> {
-        self.core.record(Record::Git {
+        self.record_git(args, locks)?;
+        let output = self.core.git_retrying(dir, args)?;
+        failpoint::hit("git");
+        Ok(output)
+    }
+
+    /// Journals a git command that writes under `locks` before it runs.
+    fn record_git<S: AsRef<std::ffi::OsStr>>(
+        &mut self,
+        args: &[S],
+        locks: &[PathBuf],
+    ) -> Result<(), WriteError> {
+        Ok(self.core.record(Record::Git {
             args: args
                 .iter()
                 .map(|arg| arg.as_ref().to_string_lossy().into_owned())
@@ -1054,8 +1085,20 @@ impl WriteTransaction {
             locks: locks.to_vec(),
             at_ms: now_ms(),
             recovery: false,
-        })?;
-        let output = self.core.git_retrying(dir, args)?;
+        })?)
+    }
+
+    /// Like [`WriteTransaction::run_git`], and also returns git's output when it exits with
+    /// one of the `accepted` codes (`git merge` exits 1 when it leaves conflicts).
+    pub fn run_git_accepting<S: AsRef<std::ffi::OsStr>>(
+        &mut self,
+        dir: &Path,
+        args: &[S],
+        locks: &[PathBuf],
+        accepted: &[i32],
+    ) -> Result<Output, WriteError> {
+        self.record_git(args, locks)?;
+        let output = self.git_accepting(dir, args, accepted)?;
         failpoint::hit("git");
         Ok(output)
     }
