@@ -15,6 +15,7 @@ pub mod git_write;
 pub mod lane_worktree;
 pub mod live;
 pub mod map_requirements;
+pub mod merge;
 pub mod merge_driver;
 pub mod meta_store;
 pub mod mission_context;

@@ -124,6 +124,17 @@ impl ProjectConfig {
         }
     }
 
+    /// Returns `merge.strategy` as written (Python's `str()` of a scalar), `None` when there is
+    /// no `merge` mapping or no strategy in it; the caller checks the value.
+    pub fn merge_strategy(&self) -> Option<String> {
+        let strategy = self.root.get("merge")?.as_object()?.get("strategy")?;
+        match strategy {
+            Value::Null => None,
+            Value::String(text) => Some(text.clone()),
+            other => Some(python_str(other)),
+        }
+    }
+
     /// Returns `review.stall_threshold_minutes` as Python's `int()` reads it, or 30 when it is
     /// absent or unreadable.
     pub fn review_stall_threshold_minutes(&self) -> i64 {

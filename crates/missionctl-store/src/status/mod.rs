@@ -13,6 +13,7 @@
 mod batch;
 mod cache;
 mod follow;
+mod merge;
 mod transaction;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,8 @@ use transaction::{BookkeepingTransaction, StatusPlacement};
 
 pub use batch::{BatchOutcome, SEED_ACTOR, SEED_REASON, StartOutcome, SubtaskOutcome};
 pub use follow::{FollowUpdate, LogChange, StatusFollower};
+pub(crate) use merge::relative;
+pub use merge::{MergedDone, project_rows};
 pub use missionctl_core::event::StatusEvent as Event;
 use missionctl_core::task_plan::{UnsatisfiedDependency, dependency_readiness};
 
