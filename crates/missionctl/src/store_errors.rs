@@ -22,6 +22,7 @@ user_errors!(
     missionctl_store::lane_worktree::WorktreeError,
     missionctl_store::live::LiveError,
     missionctl_store::map_requirements::MapRequirementsError,
+    missionctl_store::merge::MergeError,
     missionctl_store::merge_driver::EventLogMergeError,
     missionctl_store::merge_driver::InstallError,
     missionctl_store::planning::PlanningError,

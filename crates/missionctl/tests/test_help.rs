@@ -21,6 +21,7 @@ fn top_level_help() -> TestResult {
       implement         Create or reuse a work package's lane worktree and move it to in_progress
       init              Prepare a repository for missions
       map-requirements  Write the requirements a work package implements into its front matter and commit it
+      merge             Merge a mission's lanes and land it on its target branch, then record it done
       merge-driver      Merge a mission's files for git (the drivers git runs) and register the drivers
       migrate           Upgrade the missions of a repository
       mission           Manage missions: create, list, show and flatten

@@ -10,6 +10,7 @@ mod history;
 mod implement;
 mod init;
 mod map_requirements;
+mod merge;
 mod merge_driver;
 mod migrate;
 mod mission;
@@ -53,6 +54,8 @@ pub(crate) enum Command {
     Init(init::InitArgs),
     /// Write the requirements a work package implements into its front matter and commit it
     MapRequirements(map_requirements::MapRequirementsArgs),
+    /// Merge a mission's lanes and land it on its target branch, then record it done
+    Merge(merge::MergeArgs),
     /// Merge a mission's files for git (the drivers git runs) and register the drivers
     #[command(subcommand)]
     MergeDriver(merge_driver::MergeDriverCommand),
@@ -103,6 +106,7 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::Implement(args) => implement::cmd_implement(ui, args),
         Command::Init(args) => init::cmd_init(ui, args),
         Command::MapRequirements(args) => map_requirements::cmd_map_requirements(ui, args),
+        Command::Merge(args) => merge::cmd_merge(ui, args),
         Command::MergeDriver(command) => merge_driver::run_merge_driver_command(ui, command),
         Command::Migrate(command) => migrate::run_migrate_command(ui, command),
         Command::Mission(command) => mission::run_mission_command(ui, command),
