@@ -14,6 +14,7 @@ mod test_help;
 mod test_implement;
 mod test_json_envelope;
 mod test_lane_workspace;
+mod test_merge;
 mod test_merge_driver;
 mod test_migrate;
 mod test_mission;
