@@ -5,8 +5,9 @@
 //! guards `planned → claimed`. Work packages in `planned` whose dependencies are not all done
 //! are reported as waiting, with what they wait for. The order is natural id order.
 //!
-//! Reads only: the front matter's id, title and dependencies through the fast header reader,
-//! the event log through the status aggregate, and `lanes.json` for the lane of each.
+//! Reads only: the work packages and their lanes through the work-package view (the set `board`
+//! and `wp list` show), their dependencies through the fast header reader, and `lanes.json`
+//! for the lane of each.
 
 use missionctl_core::lane::Lane;
 use missionctl_core::lanes_manifest::LanesManifest;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use crate::meta_store::LANES_FILE_NAME;
 use crate::mission_dir::StatusReadError;
 use crate::status::MissionStatus;
+use crate::view::work_packages::{WorkPackagesError, mission_work_packages};
 use crate::work_package::{WorkPackageFileError, work_package_headers};
 
 /// A work package that can start.
@@ -65,6 +67,9 @@ pub enum ReadyError {
     /// A work-package file cannot be read.
     #[error(transparent)]
     WorkPackage(#[from] WorkPackageFileError),
+    /// The mission's work packages cannot be read.
+    #[error(transparent)]
+    WorkPackages(#[from] WorkPackagesError),
 }
 
 impl ReadyError {
@@ -73,6 +78,7 @@ impl ReadyError {
         match self {
             ReadyError::Status(error) => error.code(),
             ReadyError::WorkPackage(error) => error.code(),
+            ReadyError::WorkPackages(error) => error.code(),
         }
     }
 
@@ -81,6 +87,7 @@ impl ReadyError {
         match self {
             ReadyError::Status(error) => error.hint(),
             ReadyError::WorkPackage(error) => error.hint(),
+            ReadyError::WorkPackages(error) => error.hint(),
         }
     }
 }
@@ -89,8 +96,15 @@ impl ReadyError {
 pub fn mission_readiness(status: &MissionStatus) -> Result<MissionReadiness, ReadyError> {
     let mission_dir = status.primary_mission_dir();
     let headers = work_package_headers(status.containment(), mission_dir)?;
-    let snapshot = status.snapshot()?;
-    let lane_of = |id: &str| snapshot.work_packages.get(id).map(|state| state.lane);
+    let view = mission_work_packages(status)?.view;
+    // A work package's lane as the board shows it: its row's, else the log's.
+    let lane_of = |id: &str| {
+        view.rows
+            .iter()
+            .find(|row| row.wp_id.as_deref() == Some(id))
+            .map(|row| row.lane)
+            .or_else(|| view.snapshot.work_packages.get(id).map(|state| state.lane))
+    };
     // Lanes are presentation here: an unreadable lanes.json only drops the lane column (a
     // symbolic link is refused all the same).
     let lanes = match status

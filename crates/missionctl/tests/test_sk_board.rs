@@ -99,3 +99,68 @@ fn board_agrees_with_spec_kitty_on_every_mission() -> TestResult {
     assert_eq!(agreement.agreed, run.cases().len());
     Ok(())
 }
+
+/// `wp list` counts what the board and Spec Kitty count: one row per task file, in file-name
+/// order (Spec Kitty's rows), then the ids only the log has; and it never suggests adding a
+/// first work package to a mission whose log has some.
+/// See: issue 11 ("`wp list`, `board` and Spec Kitty count three different sets, and `wp list`
+/// suggests `wp add WP01` on a mission whose WP01–09 are done")
+#[test]
+fn wp_list_counts_the_set_the_board_and_spec_kitty_count() -> TestResult {
+    let run = Differential::run(SkCommand::Board)?;
+    let repo = crate::common::sk_repo::fresh_repo()?;
+    let mut mismatches = Vec::new();
+    for case in run.cases() {
+        let expected_files: Vec<String> = match case.expected_canonical(SkCommand::Board) {
+            Canonical::Json(board) if board.get("work_packages").is_some() => {
+                board["work_packages"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|row| row["file"].as_str().map(|file| format!("tasks/{file}")))
+                    .collect()
+            }
+            Canonical::Text(text) if text.starts_with("Noworkpackagesfoundin") => Vec::new(),
+            _ => continue,
+        };
+        let listed = repo.run(["wp", "list", &case.mission, "--json"]);
+        let Ok(document) = listed.json() else {
+            mismatches.push(format!("{}: {listed}", case.mission));
+            continue;
+        };
+        let rows = document["data"]["work_packages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let files: Vec<String> = rows
+            .iter()
+            .filter_map(|row| row["file"].as_str().map(str::to_owned))
+            .collect();
+        let log_only: Vec<&str> = rows
+            .iter()
+            .filter(|row| row["log_only"] == true)
+            .filter_map(|row| row["wp_id"].as_str())
+            .collect();
+        let board_log_only: Vec<&str> = case
+            .ours_data()
+            .and_then(|data| data["log_only_work_packages"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry["wp_id"].as_str())
+            .collect();
+        if files != expected_files || log_only != board_log_only {
+            mismatches.push(format!(
+                "{}: files {files:?} / {expected_files:?}, log-only {log_only:?} / {board_log_only:?}",
+                case.mission
+            ));
+        }
+        if !log_only.is_empty() {
+            let text = repo.run(["wp", "list", &case.mission]).success();
+            if text.stdout.contains("wp add") {
+                mismatches.push(format!("{}: suggests `wp add`:\n{text}", case.mission));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    Ok(())
+}

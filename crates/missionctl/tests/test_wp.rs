@@ -122,10 +122,14 @@ fn add_writes_the_file_and_list_shows_it() -> TestResult {
         .cloned()
         .unwrap_or_default();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["status"], "uninitialized");
+    assert_eq!(
+        rows[0]["status"], "genesis",
+        "a task file without events, as on the board"
+    );
+    assert_eq!(rows[0]["log_only"], false);
     assert_eq!(rows[0]["subtasks"], serde_json::json!(["T001"]));
     let text = env.run_in(&repo, ["wp", "list", &slug]).success();
-    insta::assert_snapshot!(text, @"WP01   uninitialized  -             Storage layer");
+    insta::assert_snapshot!(text, @"WP01   genesis        -             Storage layer");
     Ok(())
 }
 

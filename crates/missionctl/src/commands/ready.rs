@@ -42,21 +42,20 @@ struct ReadyData {
 /// Lists the ready work of one mission or of every mission.
 pub(crate) fn cmd_ready(ui: &mut Ui, args: &ReadyArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let protected = workspace::protected_branches(&repo);
     let mut data = ReadyData {
         missions: Vec::new(),
         skipped: Vec::new(),
     };
     match &args.mission {
         Some(handle) => {
-            let status = MissionStatus::load(&repo, handle, &protected)?;
+            let status = MissionStatus::load_for_reading(&repo, handle)?;
             data.missions.push(mission_readiness(&status)?);
         }
         None => {
             for mission in list_missions(&repo)? {
                 let slug = mission.mission_slug;
                 let result: Result<MissionReadiness, CliError> =
-                    MissionStatus::load(&repo, &slug, &protected)
+                    MissionStatus::load_for_reading(&repo, &slug)
                         .map_err(CliError::from)
                         .and_then(|status| Ok(mission_readiness(&status)?));
                 match result {

@@ -1,13 +1,15 @@
-//! `missionctl wp list <handle>`: a mission's work packages.
+//! `missionctl wp list <handle>`: a mission's work packages, counted as `board` and Spec Kitty
+//! count them — the task files in file-name order, then the ids only the log has.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use clap::Args;
-use missionctl_core::lanes_manifest::LanesManifest;
+use missionctl_core::Lane;
 use missionctl_core::task_plan::WorkPackageEntry;
 use missionctl_core::work_package::ExecutionMode;
-use missionctl_store::meta_store::LANES_FILE_NAME;
-use missionctl_store::status::MissionStatus;
+use missionctl_core::work_package_view::LanesFile;
+use missionctl_store::view::work_packages::mission_work_packages;
 use missionctl_store::work_package::load_work_packages;
 use serde::Serialize;
 
@@ -28,8 +30,8 @@ pub(crate) struct WpListArgs {
 struct WpRow {
     wp_id: String,
     title: Option<String>,
-    /// `tasks/<file>`.
-    file: String,
+    /// `tasks/<file>`, or `null` for a work package only the log has.
+    file: Option<String>,
     dependencies: Vec<String>,
     subtasks: Vec<String>,
     owned_files: Vec<String>,
@@ -37,8 +39,10 @@ struct WpRow {
     execution_mode: String,
     /// Its lane from `lanes.json`, once finalized.
     lane_id: Option<String>,
-    /// Its status lane (`uninitialized` before finalize).
-    status: String,
+    /// Its status lane (`genesis` for a task file without events, as on the board).
+    status: Lane,
+    /// True for a work package the log has and no task file defines.
+    log_only: bool,
 }
 
 /// The `data` of `wp list --json`.
@@ -48,53 +52,84 @@ struct WpListData {
     work_packages: Vec<WpRow>,
 }
 
-/// Lists the work packages, in file order.
+/// Lists the work packages: task files in file-name order, then log-only ids.
 pub(crate) fn cmd_wp_list(ui: &mut Ui, args: &WpListArgs) -> Result<(), CliError> {
-    let (_repo, status) = workspace::load_status(&args.handle)?;
+    let (_repo, status) = workspace::load_status_for_reading(&args.handle)?;
+    let read = mission_work_packages(&status)?;
     let entries = load_work_packages(status.containment(), status.primary_mission_dir())?;
-    let data = WpListData {
-        mission_slug: status.mission_slug().to_owned(),
-        work_packages: rows(&status, &entries)?,
-    };
-    ui.emit(&data, || render(&data))
-}
-
-fn rows(status: &MissionStatus, entries: &[WorkPackageEntry]) -> Result<Vec<WpRow>, CliError> {
-    let snapshot = status.snapshot()?;
-    let lanes = status
-        .containment()
-        .read(&status.primary_mission_dir().join(LANES_FILE_NAME))?
-        .and_then(|bytes| LanesManifest::parse(&bytes).ok());
-    Ok(entries
+    let by_file: BTreeMap<&str, &WorkPackageEntry> = entries
         .iter()
-        .map(|entry| {
-            let wp_id = entry.id().to_owned();
+        .map(|entry| (entry.file.trim_start_matches("tasks/"), entry))
+        .collect();
+    let lane_id = |wp_id: &str| match &read.facts.lanes {
+        LanesFile::Present(manifest) => {
+            manifest.lane_for_wp(wp_id).map(|lane| lane.lane_id.clone())
+        }
+        _ => None,
+    };
+    let mut work_packages: Vec<WpRow> = read
+        .view
+        .rows
+        .iter()
+        .map(|row| {
+            let entry = by_file.get(row.file.as_str()).copied();
+            let wp_id = entry
+                .map(|entry| entry.id().to_owned())
+                .or_else(|| row.wp_id.clone())
+                .or_else(|| row.file_wp_id.clone())
+                .unwrap_or_else(|| row.file.clone());
             WpRow {
-                title: entry.front.title.clone(),
-                file: entry.file.clone(),
-                dependencies: entry.front.dependencies.clone(),
-                subtasks: entry.front.subtasks.clone(),
-                owned_files: entry.front.owned_files().to_vec(),
-                requirement_refs: entry.front.requirement_refs.clone(),
+                title: entry
+                    .and_then(|entry| entry.front.title.clone())
+                    .or_else(|| row.title.clone()),
+                file: Some(format!("tasks/{}", row.file)),
+                dependencies: entry
+                    .map(|entry| entry.front.dependencies.clone())
+                    .unwrap_or_default(),
+                subtasks: entry
+                    .map(|entry| entry.front.subtasks.clone())
+                    .unwrap_or_default(),
+                owned_files: entry
+                    .map(|entry| entry.front.owned_files().to_vec())
+                    .unwrap_or_default(),
+                requirement_refs: entry
+                    .map(|entry| entry.front.requirement_refs.clone())
+                    .unwrap_or_default(),
                 execution_mode: entry
-                    .front
-                    .mode()
-                    .map(ExecutionMode::as_str)
-                    .unwrap_or_else(|value| value)
-                    .to_owned(),
-                lane_id: lanes
-                    .as_ref()
-                    .and_then(|lanes| lanes.lane_for_wp(&wp_id))
-                    .map(|lane| lane.lane_id.clone()),
-                status: snapshot
-                    .work_packages
-                    .get(&wp_id)
-                    .map_or("uninitialized", |state| state.lane.as_str())
-                    .to_owned(),
+                    .map(|entry| {
+                        entry
+                            .front
+                            .mode()
+                            .map(ExecutionMode::as_str)
+                            .unwrap_or_else(|value| value)
+                            .to_owned()
+                    })
+                    .unwrap_or_else(|| row.execution_mode.clone()),
+                lane_id: lane_id(&wp_id),
+                status: row.lane,
+                log_only: false,
                 wp_id,
             }
         })
-        .collect())
+        .collect();
+    work_packages.extend(read.view.log_only.iter().map(|entry| WpRow {
+        wp_id: entry.wp_id.clone(),
+        title: None,
+        file: None,
+        dependencies: Vec::new(),
+        subtasks: Vec::new(),
+        owned_files: Vec::new(),
+        requirement_refs: Vec::new(),
+        execution_mode: String::new(),
+        lane_id: lane_id(&entry.wp_id),
+        status: entry.lane,
+        log_only: true,
+    }));
+    let data = WpListData {
+        mission_slug: status.mission_slug().to_owned(),
+        work_packages,
+    };
+    ui.emit(&data, || render(&data))
 }
 
 fn render(data: &WpListData) -> String {
@@ -114,12 +149,16 @@ fn render(data: &WpListData) -> String {
             format!("  after {}", row.dependencies.join(", "))
         };
         let lane = row.lane_id.as_deref().unwrap_or("-");
-        let line = format!(
-            "{:<6} {:<14} {:<13} {}{depends}",
-            row.wp_id,
-            row.status,
-            lane,
+        let title = if row.log_only {
+            "(in the log only: no task file defines it)"
+        } else {
             row.title.as_deref().unwrap_or("(no title)")
+        };
+        let line = format!(
+            "{:<6} {:<14} {:<13} {title}{depends}",
+            row.wp_id,
+            row.status.as_str(),
+            lane,
         );
         let _ = writeln!(text, "{}", line.trim_end());
     }
