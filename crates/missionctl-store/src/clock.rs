@@ -133,6 +133,11 @@ pub fn unix_micros(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
+/// Returns the whole seconds since the epoch of the clock's now (a commit's time).
+pub fn unix_seconds(clock: &dyn Clock) -> i64 {
+    i64::try_from(unix_micros(clock.now()) / 1_000_000).unwrap_or(i64::MAX)
+}
+
 /// Returns the time in Python's `isoformat()` shape, as Spec Kitty stores timestamps.
 pub fn isoformat(time: SystemTime) -> String {
     isoformat_utc(unix_micros(time))

@@ -30,7 +30,6 @@
 //! that work.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use missionctl_core::event_log::EventLog;
@@ -46,7 +45,7 @@ use missionctl_core::workspace_context::{
 };
 use serde::Serialize;
 
-use crate::clock::{Clock, isoformat};
+use crate::clock::{Clock, isoformat, unix_seconds};
 use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::git::{GitError, git};
@@ -58,14 +57,7 @@ use crate::repo::{Repo, RepoError};
 use crate::status::{CommitReceipt, MissionStatus, StatusLoadError, StatusWriteError};
 use crate::work_package::WorkPackageFileError;
 use crate::workspace_context;
-
-/// Configuration for the merges `implement` makes: no signing prompt, no hooks.
-const MERGE_CONFIG: [&str; 4] = [
-    "-c",
-    "commit.gpgsign=false",
-    "-c",
-    "core.hooksPath=/dev/null",
-];
+use crate::write::{Scope, WriteError, WriteTransaction};
 
 /// Why a lane worktree could not be allocated, or `implement` failed.
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +160,9 @@ pub enum WorktreeError {
         #[source]
         source: Box<GitError>,
     },
+    /// The write door refused or failed; what the write changed was undone.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// An explicit `--base` names no commit.
     #[error("--base `{base}` does not name a commit")]
     BaseNotFound {
@@ -261,6 +256,7 @@ impl WorktreeError {
             WorktreeError::BaseMissing { .. } => "LANE_BASE_MISSING",
             WorktreeError::MergeConflict { .. } => "LANE_MERGE_CONFLICT",
             WorktreeError::BaseNotFound { .. } => "BASE_REF_NOT_FOUND",
+            WorktreeError::Write(error) => error.code(),
             WorktreeError::UnhonorableBase { .. } => "UNHONORABLE_BASE",
             WorktreeError::NoImplementationCommit { .. } => "NO_IMPLEMENTATION_COMMIT",
             WorktreeError::Git(error) => error.code(),
@@ -317,6 +313,7 @@ impl WorktreeError {
                  the other by hand), then implement again"
                     .to_owned()
             }
+            WorktreeError::Write(error) => error.hint(),
             WorktreeError::BaseNotFound { .. } => {
                 "Pass a branch, tag or commit of this repository (`git branch --list` shows the \
                  branches)"
@@ -583,12 +580,21 @@ pub fn implement_with(
         .unwrap_or_else(|| mission.primary_root.clone());
     let workspace_context = format!("worktree:{}", workspace.display());
 
-    // Refuse before allocating anything.
+    // Refuse before allocating anything...
     status.check_start_implementation(wp_id, request.actor, &workspace_context)?;
     let base = request
         .base
         .map(|base| resolve_base(repo, base))
         .transpose()?;
+    // ...then again under the mission's lock, which every write to the mission holds: of
+    // several `implement`s at once, one allocates the lane; the others find its worktree
+    // (the same actor goes on in it) or another actor's claim.
+    let mut transaction = WriteTransaction::begin(
+        repo,
+        Scope::Mission(mission.mission_slug.clone()),
+        "implement",
+    )?;
+    status.check_start_implementation(wp_id, request.actor, &workspace_context)?;
 
     let mut warnings = Vec::new();
     let (workspace_kind, branch, allocation, context) = match (&lane, lane_path) {
@@ -603,8 +609,15 @@ pub fn implement_with(
                 wp_id,
                 base: base.as_ref(),
             };
-            let allocation = ensure_lane_worktree(repo, &request)?;
-            let context = record_lane_context(repo, &request, &allocation, &primary_dir, clock)?;
+            let allocation = ensure_lane_worktree(repo, &mut transaction, &request, clock)?;
+            let context = record_lane_context(
+                repo,
+                &mut transaction,
+                &request,
+                &allocation,
+                &primary_dir,
+                clock,
+            )?;
             (
                 WorkspaceKind::LaneWorkspace,
                 allocation.branch.clone(),
@@ -634,7 +647,16 @@ pub fn implement_with(
         }
     };
 
-    let outcome = status.start_implementation(wp_id, request.actor, &workspace_context, clock)?;
+    // The status commit is the transaction's commit point: once it holds, the lane is
+    // allocated for good.
+    let (outcome, transaction) = status.start_implementation_within(
+        transaction,
+        wp_id,
+        request.actor,
+        &workspace_context,
+        clock,
+    )?;
+    transaction.finish()?;
     let (context_file, lane_test_env) = context
         .map(|(path, context)| (path, context.lane_test_env))
         .unzip();
@@ -721,6 +743,7 @@ fn lane_started(log: &EventLog, wp_ids: &[String]) -> bool {
 /// `lane_wp_ids` brought up to date. Writes nothing when the bytes would not change.
 fn record_lane_context(
     repo: &Repo,
+    transaction: &mut WriteTransaction,
     request: &LaneRequest<'_>,
     allocation: &Allocation,
     primary_dir: &Path,
@@ -779,8 +802,8 @@ fn record_lane_context(
             }
         }
     };
-    exclude_from_status(repo, WORKSPACES_DIR)?;
-    workspace_context::write_context(repo.containment(), &path, &context)?;
+    exclude_from_status(repo, transaction, WORKSPACES_DIR)?;
+    workspace_context::write_context(transaction, &path, &context)?;
     Ok((path, context))
 }
 
@@ -870,7 +893,9 @@ impl LaneRequest<'_> {
 /// Returns a registered worktree on the lane's branch at `path`, creating or restoring it.
 fn ensure_lane_worktree(
     repo: &Repo,
+    transaction: &mut WriteTransaction,
     request: &LaneRequest<'_>,
+    clock: &dyn Clock,
 ) -> Result<Allocation, WorktreeError> {
     let (mission, lane, path) = (request.mission, request.lane, request.path);
     let mission_branch = mission_branch(mission);
@@ -917,7 +942,7 @@ fn ensure_lane_worktree(
         }),
         Presence::Prunable { .. } | Presence::Absent if branch_exists => {
             request.refuse_base(BaseRoute::CrashRecovery, existing_lane())?;
-            restore_worktree(repo, path, &branch, sparse.then_some(mission))?;
+            restore_worktree(repo, transaction, path, &branch, sparse.then_some(mission))?;
             Ok(allocation(WorktreeAction::Restored))
         }
         Presence::Prunable { .. } => Err(WorktreeError::LaneBranchMissing {
@@ -932,21 +957,30 @@ fn ensure_lane_worktree(
             path: path.to_path_buf(),
             registered: false,
         }),
-        Presence::Absent => create_lane(repo, request, &branch, &mission_branch),
+        Presence::Absent => {
+            create_lane(repo, transaction, request, &branch, &mission_branch, clock)
+        }
     }
 }
 
 /// Keeps a directory of the primary checkout out of its `git status`: adds `/<dir>/` to the
 /// repository's `info/exclude` (local to the clone, never committed) unless git already
 /// ignores it.
-fn exclude_from_status(repo: &Repo, dir: &str) -> Result<(), WorktreeError> {
+fn exclude_from_status(
+    repo: &Repo,
+    transaction: &mut WriteTransaction,
+    dir: &str,
+) -> Result<(), WorktreeError> {
     let probe = format!("{dir}/");
-    if git(repo.primary_root(), ["check-ignore", "-q", probe.as_str()]).is_ok() {
+    if transaction
+        .git(repo.primary_root(), &["check-ignore", "-q", probe.as_str()])
+        .is_ok()
+    {
         return Ok(());
     }
     let path = repo.common_dir().join("info").join("exclude");
-    let containment = repo.containment();
-    let mut text = containment
+    let mut text = repo
+        .containment()
         .read(&path)?
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default();
@@ -955,9 +989,9 @@ fn exclude_from_status(repo: &Repo, dir: &str) -> Result<(), WorktreeError> {
     }
     text.push_str(&format!("/{dir}/\n"));
     if let Some(parent) = path.parent() {
-        containment.create_dir_all(parent)?;
+        transaction.create_dir_all(parent)?;
     }
-    containment.write(&path, text.as_bytes())?;
+    transaction.write_file(&path, text.as_bytes())?;
     Ok(())
 }
 
@@ -965,34 +999,48 @@ fn exclude_from_status(repo: &Repo, dir: &str) -> Result<(), WorktreeError> {
 /// the worktree, and hides the status files of a coordination mission.
 fn restore_worktree(
     repo: &Repo,
+    transaction: &mut WriteTransaction,
     path: &Path,
     branch: &str,
     sparse_for: Option<&ResolvedMissionContext>,
 ) -> Result<(), WorktreeError> {
     // git would create the worktree through a link at `.worktrees/` or at the path.
     repo.containment().check(path)?;
-    git(repo.primary_root(), ["worktree", "prune"])?;
-    exclude_from_status(repo, WORKTREES_DIR)?;
-    let mut args: Vec<OsString> = vec!["worktree".into(), "add".into(), "--quiet".into()];
-    args.push(path.as_os_str().to_owned());
-    args.push(branch.into());
-    git(repo.primary_root(), &args)?;
+    // Forgets registrations whose directory is gone (git's own bookkeeping, nothing to undo).
+    transaction.git(repo.primary_root(), &["worktree", "prune"])?;
+    exclude_from_status(repo, transaction, WORKTREES_DIR)?;
+    transaction.add_worktree(path, branch, Some(&staging_path(path)))?;
     if let Some(mission) = sparse_for {
-        hide_status_files(path, mission)?;
+        hide_status_files(repo, transaction, path, mission)?;
     }
     Ok(())
+}
+
+/// Returns where a worktree is checked out before it is moved into place:
+/// `.worktrees/.materializing/<name>`, so a reader never finds a half-populated checkout (a
+/// husk) at its path.
+fn staging_path(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default();
+    path.with_file_name(".materializing").join(name)
 }
 
 /// Sets a non-cone sparse checkout that hides the mission's status files in a lane worktree
 /// of a coordination mission (their authority is the coordination branch). Git keeps the
 /// setting per worktree.
-fn hide_status_files(path: &Path, mission: &ResolvedMissionContext) -> Result<(), WorktreeError> {
+fn hide_status_files(
+    repo: &Repo,
+    transaction: &mut WriteTransaction,
+    path: &Path,
+    mission: &ResolvedMissionContext,
+) -> Result<(), WorktreeError> {
     let dir = format!("{KITTY_SPECS_DIR}/{}", mission.mission_slug);
     let events = format!("!{dir}/{}", crate::mission_dir::EVENT_LOG_FILE);
     let snapshot = format!("!{dir}/{}", crate::mission_dir::SNAPSHOT_FILE);
-    git(
+    // It may set `extensions.worktreeConfig` in the repository's configuration.
+    let locks = [repo.common_dir().join("config.lock")];
+    transaction.run_git(
         path,
-        [
+        &[
             "sparse-checkout",
             "set",
             "--no-cone",
@@ -1000,6 +1048,7 @@ fn hide_status_files(path: &Path, mission: &ResolvedMissionContext) -> Result<()
             events.as_str(),
             snapshot.as_str(),
         ],
+        &locks,
     )?;
     Ok(())
 }
@@ -1010,6 +1059,7 @@ fn hide_status_files(path: &Path, mission: &ResolvedMissionContext) -> Result<()
 /// target branch when absent). Refuses before anything is written.
 fn lane_start(
     repo: &Repo,
+    transaction: &mut WriteTransaction,
     request: &LaneRequest<'_>,
     mission_branch: &str,
 ) -> Result<(String, String), WorktreeError> {
@@ -1052,88 +1102,41 @@ fn lane_start(
     }
     let target = &mission.context.branch_ref.target_branch;
     let tip = repo.branch_tip(target)?.ok_or_else(|| missing(target))?;
-    git(
-        repo.primary_root(),
-        ["branch", mission_branch, tip.as_str()],
+    let commit = object_id(&tip)?;
+    transaction.create_branch(
+        mission_branch,
+        commit,
+        &format!("missionctl: mission branch from {target}"),
     )?;
     Ok((mission_branch.to_owned(), tip))
 }
 
-/// Creates a new lane branch and its worktree from the lane's start, then merges the planning
-/// commit and the dependency lanes; undoes everything on a conflict.
+/// Creates a new lane: its first commit is the lane's start with the planning commit and the
+/// branches of the lanes it depends on merged in, made without a checkout (`git merge-tree`,
+/// so a conflict refuses the lane before anything is written); then the lane branch is created
+/// at it and checked out in the lane's worktree.
 fn create_lane(
     repo: &Repo,
+    transaction: &mut WriteTransaction,
     request: &LaneRequest<'_>,
     branch: &str,
     mission_branch: &str,
+    clock: &dyn Clock,
 ) -> Result<Allocation, WorktreeError> {
     let (mission, lanes, lane, path) = (request.mission, request.lanes, request.lane, request.path);
     let root = repo.primary_root();
     let target = &mission.context.branch_ref.target_branch;
     let sparse = mission.topology == MissionTopology::LanesWithCoord;
-    let (base, base_commit) = lane_start(repo, request, mission_branch)?;
+    let (base, base_commit) = lane_start(repo, transaction, request, mission_branch)?;
     repo.containment().check(path)?;
-    exclude_from_status(repo, WORKTREES_DIR)?;
-    let mut args: Vec<OsString> = vec![
-        "worktree".into(),
-        "add".into(),
-        "--quiet".into(),
-        "-b".into(),
-        branch.into(),
-    ];
-    args.push(path.as_os_str().to_owned());
-    args.push(base_commit.as_str().into());
-    git(root, &args)?;
-    let undo = || {
-        let _ = git(
-            root,
-            [
-                OsString::from("worktree"),
-                "remove".into(),
-                "--force".into(),
-                path.as_os_str().to_owned(),
-            ],
-        );
-        let _ = git(root, ["branch", "-D", branch]);
-    };
-    if sparse && let Err(error) = hide_status_files(path, mission) {
-        undo();
-        return Err(error);
-    }
 
-    let mut merged = Vec::new();
-    let mut merge = |what: &str, label: &str| -> Result<(), WorktreeError> {
-        let ancestor = git(path, ["merge-base", "--is-ancestor", what, "HEAD"]).is_ok();
-        if ancestor {
-            return Ok(());
-        }
-        let message = format!("Merge {label} into {}", lane.lane_id);
-        let mut args: Vec<&str> = MERGE_CONFIG.to_vec();
-        args.extend([
-            "merge",
-            "--quiet",
-            "--no-edit",
-            "--no-ff",
-            "-m",
-            &message,
-            what,
-        ]);
-        if let Err(source) = git(path, &args) {
-            let _ = git(path, ["merge", "--abort"]);
-            undo();
-            return Err(WorktreeError::MergeConflict {
-                lane_id: lane.lane_id.clone(),
-                merged: what.to_owned(),
-                source: Box::new(source),
-            });
-        }
-        merged.push(what.to_owned());
-        Ok(())
-    };
+    let mut sources: Vec<(String, String)> = Vec::new();
     if let Some(sha) = &lanes.planning_commit_sha
-        && git(root, ["cat-file", "-e", &format!("{sha}^{{commit}}")]).is_ok()
+        && transaction
+            .git(root, &["cat-file", "-e", &format!("{sha}^{{commit}}")])
+            .is_ok()
     {
-        merge(sha, "the planning commit")?;
+        sources.push((sha.clone(), "the planning commit".to_owned()));
     }
     for dependency in &lane.depends_on_lanes {
         if dependency == PLANNING_LANE_ID {
@@ -1141,8 +1144,73 @@ fn create_lane(
         }
         let dependency_branch = lane_branch_name(mission_branch, dependency, target);
         if repo.local_branch_exists(&dependency_branch)? {
-            merge(&dependency_branch, &format!("dependency lane {dependency}"))?;
+            sources.push((dependency_branch, format!("dependency lane {dependency}")));
         }
+    }
+    let mut tip = object_id(&base_commit)?;
+    let mut merged = Vec::new();
+    for (what, label) in sources {
+        let theirs = rev_parse(transaction, root, &what)?;
+        let ancestor = transaction
+            .git(
+                root,
+                &[
+                    "merge-base",
+                    "--is-ancestor",
+                    &theirs.to_string(),
+                    &tip.to_string(),
+                ],
+            )
+            .is_ok();
+        if ancestor {
+            continue;
+        }
+        let tree = match transaction.git(
+            root,
+            &[
+                "merge-tree",
+                "--write-tree",
+                "--no-messages",
+                &tip.to_string(),
+                &theirs.to_string(),
+            ],
+        ) {
+            Ok(output) => object_id(
+                String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or_default(),
+            )?,
+            Err(error) => {
+                let source = match error {
+                    WriteError::Git(source) => source,
+                    other => return Err(other.into()),
+                };
+                return Err(WorktreeError::MergeConflict {
+                    lane_id: lane.lane_id.clone(),
+                    merged: what,
+                    source: Box::new(source),
+                });
+            }
+        };
+        tip = transaction.write_commit(
+            tree,
+            &[tip, theirs],
+            &format!("Merge {label} into {}\n", lane.lane_id),
+            None,
+            unix_seconds(clock),
+        )?;
+        merged.push(what);
+    }
+    exclude_from_status(repo, transaction, WORKTREES_DIR)?;
+    transaction.create_branch(
+        branch,
+        tip,
+        &format!("missionctl: lane {} from {base}", lane.lane_id),
+    )?;
+    transaction.add_worktree(path, branch, Some(&staging_path(path)))?;
+    if sparse {
+        hide_status_files(repo, transaction, path, mission)?;
     }
     Ok(Allocation {
         branch: branch.to_owned(),
@@ -1150,6 +1218,36 @@ fn create_lane(
         base: Some(base),
         base_commit: Some(base_commit),
         merged,
+    })
+}
+
+/// Returns the commit `reference` names, read by git under the transaction's lock.
+fn rev_parse(
+    transaction: &WriteTransaction,
+    root: &Path,
+    reference: &str,
+) -> Result<gix::ObjectId, WorktreeError> {
+    let peeled = format!("{reference}^{{commit}}");
+    let output = transaction.git(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &peeled,
+        ],
+    )?;
+    object_id(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+/// Parses a full hexadecimal object id git printed.
+fn object_id(hex: &str) -> Result<gix::ObjectId, WorktreeError> {
+    gix::ObjectId::from_hex(hex.trim().as_bytes()).map_err(|error| {
+        WorktreeError::Write(WriteError::Objects {
+            action: format!("read the object id `{hex}`"),
+            source: gix::Error::from_error(error),
+        })
     })
 }
 
@@ -1478,7 +1576,13 @@ fn repair_mission(
             ),
             Presence::Prunable { .. } | Presence::Absent if branch_exists => {
                 let sparse_for = (kind == "lane" && sparse).then_some(mission);
-                restore_worktree(repo, &path, &branch, sparse_for)?;
+                let mut transaction = WriteTransaction::begin(
+                    repo,
+                    Scope::Mission(mission.mission_slug.clone()),
+                    "worktree repair",
+                )?;
+                restore_worktree(repo, &mut transaction, &path, &branch, sparse_for)?;
+                transaction.finish()?;
                 (RepairOutcome::Rebuilt, None)
             }
             Presence::Prunable { .. } => (

@@ -11,7 +11,7 @@ pub mod containment;
 pub mod dashboard_state;
 pub mod fs_util;
 pub mod git;
-pub mod git_write;
+pub mod init;
 pub mod lane_worktree;
 pub mod live;
 pub mod map_requirements;

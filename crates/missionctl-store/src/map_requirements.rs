@@ -231,6 +231,7 @@ pub fn map_requirements(
     handle: &str,
     request: &MapRequirementsRequest,
     protected_branches: &crate::protection::ProtectedBranches,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<MapRequirementsReport, MapRequirementsError> {
     let wp_id = request.wp_id.trim().to_ascii_uppercase();
     if !is_work_package_id(&wp_id) {
@@ -256,6 +257,8 @@ pub fn map_requirements(
 
     let surface = PlanningSurface::resolve(repo, handle)?;
     surface.check_writable(repo, protected_branches)?;
+    // Everything below reads and writes under the mission's lock.
+    let mut transaction = surface.begin(repo, "map-requirements")?;
     let spec_rel = surface.repo_path("spec.md");
     let spec = surface
         .containment
@@ -319,21 +322,22 @@ pub fn map_requirements(
         .collect();
 
     if written {
-        surface.containment.write(&path, edited.as_bytes())?;
+        transaction
+            .write_file(&path, edited.as_bytes())
+            .map_err(PlanningError::from)?;
     }
     let message = format!(
         "chore: Map requirements for {wp_id} on {}",
         surface.mission_slug()
     );
-    let commit = match surface.commit(std::slice::from_ref(&file_rel), &message) {
-        Ok(commit) => commit,
-        Err(error) => {
-            if written {
-                surface.containment.write(&path, &original)?;
-            }
-            return Err(error.into());
-        }
-    };
+    // A failure undoes the rewrite: the door restores the file's bytes.
+    let commit = surface.commit(
+        &mut transaction,
+        std::slice::from_ref(&file_rel),
+        &message,
+        crate::clock::unix_seconds(clock),
+    )?;
+    transaction.finish().map_err(PlanningError::from)?;
     entries[index].front.requirement_refs = written_refs;
     Ok(MapRequirementsReport {
         mission_slug: surface.mission_slug().to_owned(),

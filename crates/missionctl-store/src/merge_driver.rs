@@ -16,6 +16,8 @@ use missionctl_core::log_merge::{self, LogMergeError, MergeSide};
 
 use crate::fs_util::{self, PathError};
 use crate::git::{self, GitError};
+use crate::repo::Repo;
+use crate::write::{Scope, WriteError, WriteTransaction};
 
 /// The merge driver name Spec Kitty registers for its event logs; missionctl registers the same
 /// one, so a repository set up by either tool merges with either.
@@ -188,6 +190,9 @@ pub enum InstallError {
     /// git could not read or write the repository's configuration.
     #[error(transparent)]
     Git(#[from] GitError),
+    /// The write door refused or failed; what the install changed was undone.
+    #[error(transparent)]
+    Write(#[from] WriteError),
 }
 
 impl InstallError {
@@ -197,6 +202,7 @@ impl InstallError {
             InstallError::Attributes(error) => error.code(),
             InstallError::AttributesNotText { .. } => "GITATTRIBUTES_INVALID",
             InstallError::Git(error) => error.code(),
+            InstallError::Write(error) => error.code(),
         }
     }
 
@@ -212,6 +218,7 @@ impl InstallError {
                     .to_owned()
             }
             InstallError::Git(error) => error.hint(),
+            InstallError::Write(error) => error.hint(),
         }
     }
 }
@@ -222,9 +229,13 @@ impl InstallError {
 /// git configuration unless they already have a value. `program` is the command git runs
 /// (`missionctl`). Running it again changes nothing.
 pub fn install_merge_drivers(
+    repo: &Repo,
     worktree_root: &Path,
     program: &str,
 ) -> Result<InstallReport, InstallError> {
+    // It changes the repository's configuration: the repository lock, and the write door's
+    // journal, so that a kill half way is undone by the next writer.
+    let mut transaction = WriteTransaction::begin(repo, Scope::Repository, "merge-driver install")?;
     let gitattributes = worktree_root.join(".gitattributes");
     let existing = fs_util::read_optional(&gitattributes)?.unwrap_or_default();
     let text = String::from_utf8(existing).map_err(|_| InstallError::AttributesNotText {
@@ -273,14 +284,12 @@ pub fn install_merge_drivers(
             updated.push_str(line);
             updated.push('\n');
         }
-        fs_util::atomic_write(&gitattributes, updated.as_bytes())?;
+        transaction.write_file(&gitattributes, updated.as_bytes())?;
     }
     for (key, value) in &config_set {
-        git::git(
-            worktree_root,
-            ["config", "--local", key.as_str(), value.as_str()],
-        )?;
+        transaction.set_config(key, value)?;
     }
+    transaction.finish()?;
     Ok(InstallReport {
         gitattributes,
         attributes_added: missing,

@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::repo::Repo;
+use crate::write::{WriteError, WriteTransaction};
 
 /// The file name of a mission's lane allocation.
 pub const LANES_FILE_NAME: &str = "lanes.json";
@@ -53,6 +54,9 @@ pub enum MetaFileError {
     /// An I/O error.
     #[error(transparent)]
     Io(#[from] PathError),
+    /// The write door refused or failed; nothing was written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
 }
 
 impl MetaFileError {
@@ -61,6 +65,7 @@ impl MetaFileError {
         match self {
             MetaFileError::Meta { source, .. } => source.code(),
             MetaFileError::Io(error) => error.code(),
+            MetaFileError::Write(error) => error.code(),
         }
     }
 
@@ -69,6 +74,7 @@ impl MetaFileError {
         match self {
             MetaFileError::Meta { source, .. } => source.hint(),
             MetaFileError::Io(error) => error.hint(),
+            MetaFileError::Write(error) => error.hint(),
         }
     }
 }
@@ -145,12 +151,14 @@ impl PrimaryMissionDir {
             })
     }
 
-    /// Writes `meta.json` in canonical form, atomically; returns false (and writes nothing)
-    /// when the file already holds exactly those bytes.
+    /// Writes `meta.json` in canonical form, atomically, inside `transaction` (a write
+    /// transaction of the mission's scope); returns false (and writes nothing) when the file
+    /// already holds exactly those bytes.
     ///
     /// Keys missionctl does not know are kept, because [`MissionMeta`] keeps the whole object.
     pub fn write_meta(
         &self,
+        transaction: &mut WriteTransaction,
         meta: &MissionMeta,
         validation: MetaValidation,
     ) -> Result<bool, MetaFileError> {
@@ -166,7 +174,7 @@ impl PrimaryMissionDir {
         if self.containment.read(&path)?.as_deref() == Some(bytes.as_slice()) {
             return Ok(false);
         }
-        self.containment.write(&path, &bytes)?;
+        transaction.write_file(&path, &bytes)?;
         Ok(true)
     }
 

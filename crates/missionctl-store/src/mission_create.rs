@@ -3,14 +3,16 @@
 //!
 //! # How the commit is made
 //!
-//! The commit is built in process from the target branch's tip tree plus the new mission
-//! directory's files — never from the user's index — and the branch is moved with a
-//! compare-and-swap on its previous tip:
+//! Through the write door ([`crate::write`], `docs/adr/0009-one-write-door.md`), under the
+//! repository lock (`mission create` creates a mission): the commit is the target branch's tip
+//! tree plus the new mission directory's files — never the user's index — and the branch moves
+//! last, by compare-and-swap on its tip:
 //!
-//! - **target branch checked out in the primary checkout**: the files are also written to the
-//!   working tree, the branch moves, and `git update-index --add` records exactly those paths in
-//!   the index, so the working tree and index agree with the new `HEAD` for them while every
-//!   other staged or unstaged change of the user stays as it was;
+//! - **target branch checked out in the primary checkout**: the files are written to the working
+//!   tree and staged (exactly those paths, under git's `index.lock` protocol) before the branch
+//!   moves, so a kill in between leaves them staged — the user's next `git commit` takes them,
+//!   it never deletes them — and every other staged or unstaged change of the user stays as it
+//!   was;
 //! - **target branch not checked out anywhere**: only objects and the ref are written; the
 //!   working tree and index are not touched (the mission appears in `kitty-specs/` once the
 //!   branch is checked out);
@@ -18,18 +20,22 @@
 //!   worktree would leave its index behind.
 //!
 //! For `coord` and `lanes_with_coord` the coordination branch `kitty/mission-<slug>-<mid8>` is
-//! created at the new commit, so a coordination worktree materialized from it always carries
-//! the mission directory.
+//! created at the new commit before anything is staged, so a coordination worktree materialized
+//! from it always carries the mission directory, and a mission committed on its target branch —
+//! by missionctl, or by someone's `git commit` of the staged files after a kill — always has its
+//! coordination branch.
 //!
 //! # Rollback
 //!
-//! Every validation runs before the first write. After that each step is journalled, and on any
-//! failure the journal undoes them newest first: the index file gets its previous bytes back, a
-//! created coordination branch is deleted, the target branch is swapped back to its previous
-//! tip, and the created directories are removed. Refs, index and working tree end up as they
-//! were; only unreachable objects (removed by `git gc`) and reflog lines remain.
+//! Every validation runs before the first write. After that each step is journalled by the
+//! door, and a failure — or a kill, settled by the next writer — undoes them newest first: the
+//! staged entries are put back under git's index lock (never by restoring a saved index, which
+//! would unstage what the user staged meanwhile), the coordination branch is deleted, the created
+//! files and directories are removed. Once the target branch holds the commit the mission is
+//! created; only unreachable objects (removed by `git gc`) and reflog lines remain of an undone
+//! one.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use missionctl_core::meta::{
     KITTY_SPECS_DIR, MissionId, MissionMeta, NameError, NewMissionMeta, check_human_slug,
@@ -41,14 +47,13 @@ use serde::Serialize;
 use gix::bstr::ByteSlice;
 
 use crate::clock::{Clock, isoformat};
-use crate::fs_util::{IoResultExt, PathError};
-use crate::git_write::{
-    CommitIdentity, GitWriteError, Journal, add_to_index, branch_ref, signature, swap_ref,
-    tree_with_files, write_commit,
-};
+use crate::fs_util::PathError;
 use crate::mission_dir::EVENT_LOG_FILE;
 use crate::protection::{ProtectedBranchRefusal, ProtectedWrite};
 use crate::repo::{HeadState, Repo, RepoError};
+use crate::write::{
+    CommitFiles, CommitIdentity, CommitRequest, Scope, WriteError, WriteTransaction,
+};
 
 /// The branches `mission create` refuses to commit a mission to unless the caller passes its own
 /// list: planning happens on a feature branch.
@@ -81,21 +86,19 @@ pub struct CreateMissionRequest {
     pub pr_bound: bool,
 }
 
-/// A step of `mission create` after which a test may inject a failure.
+/// A step of `mission create` after which a test may inject a failure (the target branch
+/// moving is the last step: once it holds the commit, the mission is created).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CreateStep {
-    /// The blobs, tree and commit objects are written (no ref moved yet).
-    WriteObjects,
     /// The mission directory is written to the primary checkout's working tree.
     WriteFiles,
-    /// The target branch points at the new commit.
-    UpdateTargetBranch,
-    /// The coordination branch exists.
+    /// The coordination branch exists, at the commit about to be made.
     CreateCoordinationBranch,
-    /// The primary checkout's index records the new files.
-    UpdateIndex,
+    /// The primary checkout's index records the new files, and the commit object is written
+    /// (the target branch has not moved yet).
+    WriteObjects,
 }
 
 /// How to create: the injected clock, the protected branches and the commit identity.
@@ -217,15 +220,10 @@ pub enum CreateError {
     /// The repository cannot be read.
     #[error(transparent)]
     Repo(#[from] RepoError),
-    /// A write failed; everything before it was rolled back.
-    #[error("Cannot create the mission ({step:?}): {source}")]
-    Write {
-        /// The step that failed.
-        step: CreateStep,
-        /// What failed.
-        #[source]
-        source: GitWriteError,
-    },
+    /// A write failed (a lock, git, the object database); everything before it was rolled
+    /// back.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// A file could not be written; everything before it was rolled back.
     #[error(transparent)]
     Io(#[from] PathError),
@@ -262,7 +260,7 @@ impl CreateError {
             CreateError::IdentityUnknown => "COMMIT_IDENTITY_UNKNOWN",
             CreateError::Meta(error) => error.code(),
             CreateError::Repo(error) => error.code(),
-            CreateError::Write { source, .. } => source.code(),
+            CreateError::Write(error) => error.code(),
             CreateError::Io(error) => error.code(),
             CreateError::InjectedFailure { .. } => "INJECTED_FAILURE",
             CreateError::RollbackIncomplete { .. } => "ROLLBACK_INCOMPLETE",
@@ -312,7 +310,7 @@ impl CreateError {
             }
             CreateError::Meta(error) => error.hint(),
             CreateError::Repo(error) => error.hint(),
-            CreateError::Write { source, .. } => source.hint(),
+            CreateError::Write(error) => error.hint(),
             CreateError::Io(error) if error.escape().is_some() => error.hint(),
             CreateError::Io(_) => "Check the permissions of the repository".to_owned(),
             CreateError::InjectedFailure { .. } => {
@@ -367,7 +365,6 @@ const EMPTY_SCAFFOLD_DIRS: [&str; 2] = ["checklists", "research"];
 /// Everything decided before the first write.
 struct Plan {
     target_branch: String,
-    parent: gix::ObjectId,
     checked_out: bool,
     mission_id: MissionId,
     dir_name: String,
@@ -394,30 +391,31 @@ pub fn create_mission(
     options: &CreateOptions<'_>,
 ) -> Result<CreatedMission, CreateError> {
     let plan = plan(repo, request, options)?;
-    let gix_repo = repo.gix();
-    let signature = signature(&plan.identity, plan.commit_seconds);
-    let mut journal = Journal::default();
-    match execute(repo, &gix_repo, &plan, &signature, options, &mut journal) {
-        Ok(commit) => Ok(CreatedMission {
-            mission_id: plan.mission_id.as_str().to_owned(),
-            mid8: plan.mission_id.mid8().to_owned(),
-            mission_slug: plan.dir_name.clone(),
-            human_slug: request.slug.clone(),
-            friendly_name: plan.friendly_name,
-            mission_type: plan.mission_type,
-            topology: plan.topology,
-            topology_requested: plan.topology_requested,
-            target_branch: plan.target_branch,
-            coordination_branch: plan.coordination_branch,
-            created_at: plan.created_at,
-            commit: commit.to_string(),
-            parent: plan.parent.to_string(),
-            files: plan.files.into_iter().map(|(path, _)| path).collect(),
-            mission_dir: repo.kitty_specs_dir().join(&plan.dir_name),
-            checked_out: plan.checked_out,
-        }),
+    let mut transaction = WriteTransaction::begin(repo, Scope::Repository, "mission create")?;
+    match execute(repo, &mut transaction, &plan, options) {
+        Ok(commit) => {
+            transaction.finish()?;
+            Ok(CreatedMission {
+                mission_id: plan.mission_id.as_str().to_owned(),
+                mid8: plan.mission_id.mid8().to_owned(),
+                mission_slug: plan.dir_name.clone(),
+                human_slug: request.slug.clone(),
+                friendly_name: plan.friendly_name,
+                mission_type: plan.mission_type,
+                topology: plan.topology,
+                topology_requested: plan.topology_requested,
+                target_branch: plan.target_branch,
+                coordination_branch: plan.coordination_branch,
+                created_at: plan.created_at,
+                commit: commit.commit.to_string(),
+                parent: commit.parent.to_string(),
+                files: plan.files.into_iter().map(|(path, _)| path).collect(),
+                mission_dir: repo.kitty_specs_dir().join(&plan.dir_name),
+                checked_out: plan.checked_out,
+            })
+        }
         Err(error) => {
-            let problems = journal.roll_back(&gix_repo, &signature);
+            let problems = transaction.abort();
             if problems.is_empty() {
                 Err(error)
             } else {
@@ -586,7 +584,6 @@ fn plan(
     let commit_seconds = i64::try_from(crate::clock::unix_micros(now) / 1_000_000).unwrap_or(0);
     Ok(Plan {
         target_branch,
-        parent,
         checked_out,
         mission_id,
         dir_name,
@@ -638,116 +635,135 @@ fn checkpoint(options: &CreateOptions<'_>, step: CreateStep) -> Result<(), Creat
     }
 }
 
+/// The commit `mission create` made and the tip it was made on.
+struct Made {
+    commit: gix::ObjectId,
+    parent: gix::ObjectId,
+}
+
 fn execute(
     repo: &Repo,
-    gix_repo: &gix::Repository,
+    transaction: &mut WriteTransaction,
     plan: &Plan,
-    signature: &gix::actor::Signature,
     options: &CreateOptions<'_>,
-    journal: &mut Journal,
-) -> Result<gix::ObjectId, CreateError> {
-    let write = |step| move |source| CreateError::Write { step, source };
-
-    // Objects first: until a ref points at them they change nothing.
-    let base_tree = gix_repo
-        .find_commit(plan.parent)
-        .and_then(|commit| commit.tree_id())
-        .map_err(|source| RepoError::Unreadable {
-            path: repo.primary_root().to_path_buf(),
-            source,
-        })?
-        .detach();
-    let tree = tree_with_files(gix_repo, base_tree, &plan.files)
-        .map_err(write(CreateStep::WriteObjects))?;
-    let message = format!("Add scaffold for feature {}", plan.dir_name);
-    // git ends every commit message with a newline; so does this one.
-    let commit = write_commit(
-        gix_repo,
-        tree,
-        plan.parent,
-        &format!("{message}\n"),
-        signature,
-    )
-    .map_err(write(CreateStep::WriteObjects))?;
-    checkpoint(options, CreateStep::WriteObjects)?;
-
+) -> Result<Made, CreateError> {
+    // Under the lock, again: another create may have made them since the plan.
+    let mission_dir = repo.kitty_specs_dir().join(&plan.dir_name);
+    if repo.containment().exists(&mission_dir)? {
+        return Err(CreateError::MissionDirExists { path: mission_dir });
+    }
+    if let Some(branch) = &plan.coordination_branch
+        && transaction.branch_tip(branch)?.is_some()
+    {
+        return Err(CreateError::CoordinationBranchExists {
+            branch: branch.clone(),
+        });
+    }
     if plan.checked_out {
-        write_scaffold(repo, plan, journal)?;
+        write_scaffold(repo, transaction, plan)?;
         checkpoint(options, CreateStep::WriteFiles)?;
     }
-
-    let target_ref =
-        branch_ref(&plan.target_branch).map_err(write(CreateStep::UpdateTargetBranch))?;
-    let reflog = format!("missionctl: {message}");
-    swap_ref(
-        gix_repo,
-        &target_ref,
-        Some(plan.parent),
-        commit,
-        &reflog,
-        signature,
-    )
-    .map_err(write(CreateStep::UpdateTargetBranch))?;
-    journal.moved_ref(target_ref, Some(plan.parent), commit);
-    checkpoint(options, CreateStep::UpdateTargetBranch)?;
-
+    let message = format!("Add scaffold for feature {}\n", plan.dir_name);
+    let paths: Vec<String> = plan.files.iter().map(|(path, _)| path.clone()).collect();
+    let files = if plan.checked_out {
+        CommitFiles::Checkout {
+            root: repo.primary_root(),
+            paths: &paths,
+        }
+    } else {
+        CommitFiles::Bytes(&plan.files)
+    };
+    let mission_rel = format!("{KITTY_SPECS_DIR}/{}", plan.dir_name);
+    // The coordination branch exists before anything is staged, at the commit the create is
+    // about to make (the same tree, parent, message and signature): the mission's files are
+    // never staged (and so never committed by someone's `git commit`) without it. If the
+    // commit comes out otherwise (git's filters changed a file, the target branch moved), the
+    // branch follows it before the target branch moves.
+    let mut coordination_at: Option<gix::ObjectId> = None;
     if let Some(branch) = &plan.coordination_branch {
-        let coordination_ref =
-            branch_ref(branch).map_err(write(CreateStep::CreateCoordinationBranch))?;
-        swap_ref(
-            gix_repo,
-            &coordination_ref,
-            None,
+        let tip = transaction.branch_tip(&plan.target_branch)?;
+        let tree = transaction.write_tree(tip, &plan.files)?;
+        let commit = transaction.write_commit(
+            tree,
+            &tip.into_iter().collect::<Vec<_>>(),
+            &message,
+            Some(&plan.identity),
+            plan.commit_seconds,
+        )?;
+        transaction.create_branch(
+            branch,
             commit,
             &format!("missionctl: coordination branch of {}", plan.dir_name),
-            signature,
-        )
-        .map_err(write(CreateStep::CreateCoordinationBranch))?;
-        journal.moved_ref(coordination_ref, None, commit);
+        )?;
+        coordination_at = Some(commit);
         checkpoint(options, CreateStep::CreateCoordinationBranch)?;
     }
-
-    if plan.checked_out {
-        journal.will_change_file(repo.index_path())?;
-        let paths: Vec<String> = plan.files.iter().map(|(path, _)| path.clone()).collect();
-        add_to_index(repo.primary_root(), &paths).map_err(write(CreateStep::UpdateIndex))?;
-        checkpoint(options, CreateStep::UpdateIndex)?;
+    let outcome = transaction.commit_checked(
+        &CommitRequest {
+            branch: &plan.target_branch,
+            files,
+            message: &message,
+            identity: Some(&plan.identity),
+            seconds: plan.commit_seconds,
+            point: true,
+        },
+        |gix, tip| match tip {
+            Some(tip) if path_in_tip(gix, tip, &mission_rel) => {
+                Err(CreateError::MissionDirExists {
+                    path: mission_dir.clone(),
+                })
+            }
+            Some(_) => Ok(()),
+            None => Err(CreateError::TargetBranchNotFound {
+                branch: plan.target_branch.clone(),
+            }),
+        },
+        |transaction, commit| {
+            checkpoint(options, CreateStep::WriteObjects)?;
+            if let Some(branch) = &plan.coordination_branch
+                && coordination_at != Some(commit)
+            {
+                transaction.move_branch(
+                    branch,
+                    coordination_at,
+                    Some(commit),
+                    &format!("missionctl: coordination branch of {}", plan.dir_name),
+                )?;
+                coordination_at = Some(commit);
+            }
+            Ok(())
+        },
+    )?;
+    match (outcome.commit, outcome.parent) {
+        (Some(commit), Some(parent)) => Ok(Made { commit, parent }),
+        // New files are always a change; a tip without them is refused above.
+        _ => Err(CreateError::MissionDirExists { path: mission_dir }),
     }
-    Ok(commit)
 }
 
-/// Writes the mission directory into the primary checkout's working tree, journalling every
-/// directory it creates.
-fn write_scaffold(repo: &Repo, plan: &Plan, journal: &mut Journal) -> Result<(), CreateError> {
+/// Returns true when `path` (repository-relative) exists in the tree of `commit`.
+fn path_in_tip(repo: &gix::Repository, commit: gix::ObjectId, path: &str) -> bool {
+    repo.find_commit(commit)
+        .ok()
+        .and_then(|commit| commit.tree().ok())
+        .and_then(|tree| tree.lookup_entry_by_path(path).ok().flatten())
+        .is_some()
+}
+
+/// Writes the mission directory into the primary checkout's working tree, every directory and
+/// file journalled by the door.
+fn write_scaffold(
+    repo: &Repo,
+    transaction: &mut WriteTransaction,
+    plan: &Plan,
+) -> Result<(), CreateError> {
     let root = repo.primary_root();
-    let kitty_specs = repo.kitty_specs_dir();
-    if !repo.containment().exists(&kitty_specs)? {
-        create_dir(&kitty_specs)?;
-        journal.created_dir(kitty_specs.clone());
-    }
-    let mission_dir = kitty_specs.join(&plan.dir_name);
-    create_dir(&mission_dir)?;
-    journal.created_dir(mission_dir.clone());
+    let mission_dir = repo.kitty_specs_dir().join(&plan.dir_name);
     for dir in EMPTY_SCAFFOLD_DIRS.iter().chain(["tasks"].iter()) {
-        create_dir(&mission_dir.join(dir))?;
+        transaction.create_dir_all(&mission_dir.join(dir))?;
     }
     for (path, bytes) in &plan.files {
-        write_new_file(&root.join(path), bytes)?;
+        transaction.create_file(&root.join(path), bytes)?;
     }
     Ok(())
-}
-
-fn create_dir(path: &Path) -> Result<(), PathError> {
-    std::fs::create_dir(path).with_path("Cannot create the directory", path)
-}
-
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), PathError> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_path("Cannot create", path)?;
-    file.write_all(bytes).with_path("Cannot write", path)?;
-    file.sync_all().with_path("Cannot flush", path)
 }

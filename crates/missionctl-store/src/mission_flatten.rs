@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::meta_store::{MetaFileError, MetaValidation};
 use crate::mission_index::{LookupError, resolve_handle};
 use crate::repo::Repo;
+use crate::write::{Scope, WriteTransaction};
 
 /// What a flatten did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,6 +89,13 @@ fn text(value: Option<Value>) -> Option<String> {
 /// Flattens the mission a handle names (see the [module](self) docs).
 pub fn flatten_mission(repo: &Repo, handle: &str) -> Result<FlattenedMission, FlattenError> {
     let dir = resolve_handle(repo, handle)?.dir;
+    // The decision and the write under the mission's lock.
+    let mut transaction = WriteTransaction::begin(
+        repo,
+        Scope::Mission(dir.dir_name().to_owned()),
+        "mission flatten",
+    )
+    .map_err(MetaFileError::from)?;
     let mut meta = dir.read_meta_required()?;
     let lanes_json = dir.lanes_json_state()?;
     // Named the way the resolver names it; only a stat, never consulted for anything else.
@@ -107,7 +115,8 @@ pub fn flatten_mission(repo: &Repo, handle: &str) -> Result<FlattenedMission, Fl
         .flatten();
     match meta.flatten_coordination(lanes_json) {
         Some(outcome) => {
-            dir.write_meta(&meta, MetaValidation::Skip)?;
+            dir.write_meta(&mut transaction, &meta, MetaValidation::Skip)?;
+            transaction.finish().map_err(MetaFileError::from)?;
             Ok(FlattenedMission {
                 mission_slug: dir.dir_name().to_owned(),
                 changed: true,

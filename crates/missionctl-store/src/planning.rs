@@ -7,8 +7,9 @@
 //! planning artifacts). The target branch must be the branch checked out in the primary
 //! checkout, and must not be protected; both are checked before anything is written.
 //!
-//! Commits take exactly the planning paths (`git commit --only`), so whatever else the user
-//! has staged stays staged and out of the commit. Every path is classified first
+//! Commits take exactly the planning paths, through the write door (staged under git's index
+//! lock, then the branch moved by compare-and-swap), so whatever else the user has staged stays
+//! staged and out of the commit. Every path is classified first
 //! ([`classify_artifact_path`]): only PRIMARY-kind artifacts of the mission directory are
 //! planning writes; a COORD-kind path (status files, decisions, matrices, traces, review
 //! cycles), an unknown one or one outside the mission directory is refused before anything
@@ -28,6 +29,7 @@ use crate::git::{GitError, git};
 use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
 use crate::protection::{ProtectedBranchRefusal, ProtectedBranches, ProtectedWrite};
 use crate::repo::{Repo, RepoError};
+use crate::write::{CommitFiles, CommitRequest, Scope, WriteError, WriteTransaction};
 
 /// Why a planning write was refused or failed. Nothing is left written when it is returned
 /// before the commit.
@@ -81,15 +83,10 @@ pub enum PlanningError {
         /// The path, relative to the repository.
         path: String,
     },
-    /// The commit failed; the working tree keeps the files.
-    #[error("Cannot commit the planning artifacts of `{mission_slug}`")]
-    Commit {
-        /// The mission.
-        mission_slug: String,
-        /// What git reported.
-        #[source]
-        source: GitError,
-    },
+    /// The write door refused or failed (a lock, git, the object database); what the write
+    /// changed was undone.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// git failed while reading.
     #[error(transparent)]
     Git(#[from] GitError),
@@ -109,7 +106,12 @@ impl PlanningError {
             PlanningError::OutsideMission { .. } => "PLANNING_PATH_OUTSIDE_MISSION",
             PlanningError::CoordinationArtifact { .. } => "COORDINATION_ARTIFACT_REFUSED",
             PlanningError::UnknownArtifact { .. } => "PLANNING_ARTIFACT_UNKNOWN",
-            PlanningError::Commit { .. } => "PLANNING_COMMIT_FAILED",
+            // A git or object failure of the commit keeps its code; the door's own refusals (a
+            // busy git lock, a moved branch, a hook) have theirs.
+            PlanningError::Write(WriteError::Git(_) | WriteError::Objects { .. }) => {
+                "PLANNING_COMMIT_FAILED"
+            }
+            PlanningError::Write(error) => error.code(),
             PlanningError::Git(error) => error.code(),
             PlanningError::Io(error) => error.code(),
         }
@@ -145,7 +147,7 @@ impl PlanningError {
                  retrospective.yaml; commit other files with git"
                     .to_owned()
             }
-            PlanningError::Commit { source, .. } => source.hint(),
+            PlanningError::Write(error) => error.hint(),
             PlanningError::Git(error) => error.hint(),
             PlanningError::Io(error) => error.hint(),
         }
@@ -279,52 +281,50 @@ impl PlanningSurface {
             .collect())
     }
 
+    /// Opens the write transaction of a planning write: the mission's scope, whose lock every
+    /// write to the mission (status and planning alike) holds.
+    pub fn begin(&self, repo: &Repo, operation: &str) -> Result<WriteTransaction, PlanningError> {
+        Ok(WriteTransaction::begin(
+            repo,
+            Scope::Mission(self.mission_slug().to_owned()),
+            operation,
+        )?)
+    }
+
     /// Commits exactly `paths` (repository-relative, already written to the primary
-    /// checkout) on the target branch, when any differs from its tip; returns the new commit,
-    /// or `None` when there was nothing to commit. Every path must be a planning write
-    /// ([`PlanningSurface::planning_kind`]); otherwise nothing is staged. Call
+    /// checkout) on the target branch, inside `transaction`, when any differs from its tip;
+    /// returns the new commit, or `None` when there was nothing to commit. Every path must be a
+    /// planning write ([`PlanningSurface::planning_kind`]); otherwise nothing is staged. The
+    /// paths are staged, then the branch moves (the write door's commit, the transaction's
+    /// commit point); everything else the user staged stays as it was. Call
     /// [`PlanningSurface::check_writable`] first.
-    pub fn commit(&self, paths: &[String], message: &str) -> Result<Option<String>, PlanningError> {
+    pub fn commit(
+        &self,
+        transaction: &mut WriteTransaction,
+        paths: &[String],
+        message: &str,
+        seconds: i64,
+    ) -> Result<Option<String>, PlanningError> {
         for path in paths {
             self.planning_kind(path)?;
         }
-        let dirty = self.dirty_paths(paths)?;
-        if dirty.is_empty() {
+        if paths.is_empty() {
             return Ok(None);
         }
-        let root = &self.mission.primary_root;
-        let failed = |source| PlanningError::Commit {
-            mission_slug: self.mission_slug().to_owned(),
-            source,
-        };
-        let mut add: Vec<OsString> = vec!["add".into(), "--".into()];
-        add.extend(dirty.iter().map(OsString::from));
-        git(root, &add).map_err(failed)?;
-        let mut commit: Vec<OsString> = vec![
-            "-c".into(),
-            "commit.gpgsign=false".into(),
-            "-c".into(),
-            "core.hooksPath=/dev/null".into(),
-            "commit".into(),
-            "--quiet".into(),
-            "--no-verify".into(),
-            "--only".into(),
-            "-m".into(),
-            message.into(),
-            "--".into(),
-        ];
-        commit.extend(dirty.iter().map(OsString::from));
-        if let Err(error) = git(root, &commit) {
-            // Leave the index as it was for those paths: unstage what this call staged.
-            let mut reset: Vec<OsString> = vec!["reset".into(), "--quiet".into(), "--".into()];
-            reset.extend(dirty.iter().map(OsString::from));
-            let _ = git(root, &reset);
-            return Err(failed(error));
-        }
-        let head = git(root, ["rev-parse", "HEAD"]).map_err(failed)?;
-        Ok(Some(
-            String::from_utf8_lossy(&head.stdout).trim().to_owned(),
-        ))
+        // git ends every commit message with a newline; so does this one.
+        let message = format!("{}\n", message.trim_end());
+        let outcome = transaction.commit(&CommitRequest {
+            branch: &self.branch,
+            files: CommitFiles::Checkout {
+                root: &self.mission.primary_root,
+                paths,
+            },
+            message: &message,
+            identity: None,
+            seconds,
+            point: true,
+        })?;
+        Ok(outcome.commit.map(|commit| commit.to_string()))
     }
 }
 

@@ -134,9 +134,11 @@ pub fn spec_commit(
     repo: &Repo,
     handle: &str,
     options: &SpecCommitOptions<'_>,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<SpecCommitReport, SpecCommitError> {
     let surface = PlanningSurface::resolve(repo, handle)?;
     surface.check_writable(repo, options.protected_branches)?;
+    let mut transaction = surface.begin(repo, "spec-commit")?;
 
     let mut candidates: Vec<(String, ArtifactKind)> = Vec::new();
     if options.files.is_empty() {
@@ -182,7 +184,13 @@ pub fn spec_commit(
         || format!("chore: planning artifacts for {}", surface.mission_slug()),
         str::to_owned,
     );
-    report.commit = surface.commit(&report.committed, &message)?;
+    report.commit = surface.commit(
+        &mut transaction,
+        &report.committed,
+        &message,
+        crate::clock::unix_seconds(clock),
+    )?;
+    transaction.finish().map_err(PlanningError::from)?;
     Ok(report)
 }
 

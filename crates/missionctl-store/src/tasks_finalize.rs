@@ -203,6 +203,12 @@ pub fn finalize_tasks(
 ) -> Result<FinalizeReport, FinalizeError> {
     let surface = PlanningSurface::resolve(repo, handle)?;
     let mission_slug = surface.mission_slug().to_owned();
+    // A finalize that writes reads the plan under the mission's lock, as it commits it.
+    let transaction = if options.validate_only {
+        None
+    } else {
+        Some(surface.begin(repo, "tasks finalize")?)
+    };
     let entries = load_work_packages(&surface.containment, &surface.mission_dir)?;
     if entries.is_empty() {
         return Err(FinalizeError::NoWorkPackages { mission_slug });
@@ -306,7 +312,11 @@ pub fn finalize_tasks(
     }
 
     surface.check_writable(repo, options.protected_branches)?;
-    if let Some(outcome) = status.seed_planned(&ids, clock)? {
+    let Some(transaction) = transaction else {
+        return Ok(report);
+    };
+    let (seed, mut transaction) = status.seed_planned_within(transaction, &ids, clock)?;
+    if let Some(outcome) = seed {
         report.seeded = outcome
             .events
             .iter()
@@ -319,16 +329,22 @@ pub fn finalize_tasks(
     if lanes_changed {
         // The planning commit Spec Kitty records: the target branch's tip after the seed.
         let computed = lanes_for(&surface, &entries, clock, target_tip()?)?;
-        surface
-            .containment
-            .write(&lanes_path, computed.to_json().as_bytes())?;
+        transaction
+            .write_file(&lanes_path, computed.to_json().as_bytes())
+            .map_err(PlanningError::from)?;
         lanes = Some(computed);
     } else if has_lanes {
         lanes = existing.or(lanes);
     }
     let message = format!("Add tasks for feature {mission_slug}");
     let committed = surface.dirty_paths(&planning_paths)?;
-    report.planning_commit = surface.commit(&committed, &message)?;
+    report.planning_commit = surface.commit(
+        &mut transaction,
+        &committed,
+        &message,
+        crate::clock::unix_seconds(clock),
+    )?;
+    transaction.finish().map_err(PlanningError::from)?;
     report.committed_paths = committed;
     report.work_packages = describe(&entries, lanes.as_ref(), &report.seeded);
     report.lanes = lanes;

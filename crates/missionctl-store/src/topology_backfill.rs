@@ -22,6 +22,7 @@ use crate::fs_util::PathError;
 use crate::meta_store::{MetaFileError, MetaValidation, PrimaryMissionDir};
 use crate::mission_index::mission_dir_names;
 use crate::repo::Repo;
+use crate::write::{Scope, WriteTransaction};
 
 /// What backfill did with one mission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -135,6 +136,8 @@ pub fn backfill_topology(
     options: &BackfillOptions,
     progress: &mut dyn FnMut(BackfillProgress<'_>),
 ) -> Result<BackfillReport, BackfillError> {
+    // A killed write (a backfill's, or any other's) is settled before anything is read.
+    crate::write::recover_all(repo);
     let names: Vec<String> = mission_dir_names(repo)?
         .into_iter()
         .filter(|name| {
@@ -223,7 +226,23 @@ fn backfill_one(repo: &Repo, dir: &PrimaryMissionDir, dry_run: bool) -> Backfill
             record.action = BackfillAction::Wrote;
             if !dry_run {
                 meta.store_backfilled_topology(topology);
-                if let Err(error) = dir.write_meta(&meta, MetaValidation::Skip) {
+                let written = WriteTransaction::begin(
+                    repo,
+                    Scope::Mission(dir.dir_name().to_owned()),
+                    "migrate backfill-topology",
+                )
+                .map_err(MetaFileError::from)
+                .and_then(|mut transaction| {
+                    // Under the lock, the file as it is now: another writer may have stored a
+                    // topology meanwhile, which is kept.
+                    let current = dir.read_meta(MetaReadPolicy::Optional)?;
+                    if current.is_some_and(|current| current.stored_topology().is_none()) {
+                        dir.write_meta(&mut transaction, &meta, MetaValidation::Skip)?;
+                    }
+                    transaction.finish()?;
+                    Ok(())
+                });
+                if let Err(error) = written {
                     return fail(record, describe(&error));
                 }
             }

@@ -13,10 +13,11 @@ use missionctl_core::work_package::{
 };
 use serde::Serialize;
 
-use crate::fs_util::{IoResultExt, PathError};
+use crate::fs_util::PathError;
 use crate::planning::{PlanningError, PlanningSurface};
 use crate::repo::Repo;
 use crate::work_package::{WorkPackageFileError, find_wp_file, load_work_packages};
+use crate::write::WriteError;
 
 /// What to add.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -145,6 +146,9 @@ pub fn add_work_package(
         return Err(AddWorkPackageError::TitleMissing(request.wp_id.clone()));
     }
     let surface = PlanningSurface::resolve(repo, handle)?;
+    // Under the mission's lock: of several adds of one id at once, one writes its file and the
+    // others find it.
+    let mut transaction = surface.begin(repo, "wp add")?;
     if let Some(path) = find_wp_file(&surface.containment, &surface.mission_dir, &request.wp_id)? {
         return Err(AddWorkPackageError::Exists {
             wp_id: request.wp_id.clone(),
@@ -184,9 +188,21 @@ pub fn add_work_package(
     surface.check_writable(repo, protected_branches)?;
 
     let tasks = surface.mission_dir.join("tasks");
-    surface.containment.create_dir_all(&tasks)?;
+    transaction
+        .create_dir_all(&tasks)
+        .map_err(PlanningError::from)?;
     let path = tasks.join(&file_name);
-    write_new(&path, text.as_bytes())?;
+    match transaction.create_file(&path, text.as_bytes()) {
+        Ok(()) => {}
+        Err(WriteError::Exists { path }) => {
+            return Err(AddWorkPackageError::Exists {
+                wp_id: request.wp_id.clone(),
+                path,
+            });
+        }
+        Err(error) => return Err(PlanningError::from(error).into()),
+    }
+    transaction.finish().map_err(PlanningError::from)?;
     Ok(AddedWorkPackage {
         mission_slug: surface.mission_slug().to_owned(),
         wp_id: request.wp_id.clone(),
@@ -209,27 +225,4 @@ fn new_entry(file_name: &str, text: &str) -> WorkPackageEntry {
         front: FrontMatter::parse(yaml).unwrap_or_default(),
         body: body.to_owned(),
     }
-}
-
-/// Creates a file that must not exist yet, atomically: the bytes go to a temporary file in
-/// the same directory, which is flushed and then linked into place only if the name is free.
-fn write_new(path: &std::path::Path, bytes: &[u8]) -> Result<(), PathError> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".missionctl-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_path("Cannot create a temporary file in", dir)?;
-    temp.write_all(bytes)
-        .with_path("Cannot write", temp.path())?;
-    temp.as_file()
-        .sync_all()
-        .with_path("Cannot flush", temp.path())?;
-    temp.persist_noclobber(path).map_err(|error| PathError {
-        action: "Cannot create",
-        path: path.to_path_buf(),
-        source: error.error,
-    })?;
-    crate::fs_util::sync_dir(dir)
 }

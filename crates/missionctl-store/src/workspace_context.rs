@@ -15,6 +15,7 @@ use missionctl_core::workspace_context::{WORKSPACES_DIR, WorkspaceContext, conte
 use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::meta_store::LANES_FILE_NAME;
+use crate::write::{WriteError, WriteTransaction};
 
 /// Returns the context file of a lane: `<primary>/.kittify/workspaces/<mission-dir>-<lane>.json`.
 pub fn context_path(primary_root: &Path, mission_dir: &str, lane_id: &str) -> PathBuf {
@@ -37,27 +38,29 @@ pub fn read_context(
         .and_then(|bytes| WorkspaceContext::parse(&bytes).ok()))
 }
 
-/// Writes a context file atomically when its bytes differ from what is there; returns whether
-/// it wrote.
+/// Writes a context file atomically, inside `transaction`, when its bytes differ from what is
+/// there; returns whether it wrote.
 pub fn write_context(
-    containment: &Containment,
+    transaction: &mut WriteTransaction,
     path: &Path,
     context: &WorkspaceContext,
-) -> Result<bool, PathError> {
+) -> Result<bool, WriteError> {
     let bytes = context.to_json();
-    if containment.read(path)?.as_deref() == Some(bytes.as_bytes()) {
+    if transaction.repo().containment().read(path)?.as_deref() == Some(bytes.as_bytes()) {
         return Ok(false);
     }
     if let Some(parent) = path.parent() {
-        containment.create_dir_all(parent)?;
+        transaction.create_dir_all(parent)?;
     }
-    containment.write(path, bytes.as_bytes())?;
+    transaction.write_file(path, bytes.as_bytes())?;
     Ok(true)
 }
 
-/// Deletes a context file; returns whether it existed.
-pub fn remove_context(containment: &Containment, path: &Path) -> Result<bool, PathError> {
-    containment.remove_file(path)
+/// Deletes a context file inside `transaction`; returns whether it existed.
+pub fn remove_context(transaction: &mut WriteTransaction, path: &Path) -> Result<bool, WriteError> {
+    let existed = transaction.repo().containment().is_file(path)?;
+    transaction.remove_file(path)?;
+    Ok(existed)
 }
 
 /// Returns the context file of `wp_id`'s lane when every work package of that lane is done or

@@ -3,6 +3,7 @@
 
 use missionctl_core::meta::MetaReadPolicy;
 use missionctl_store::meta_store::{MetaValidation, PrimaryMissionDir};
+use missionctl_store::write::{Scope, WriteTransaction};
 
 use crate::common::{TestRepo, TestResult};
 
@@ -99,7 +100,9 @@ fn writes_canonical_bytes_atomically_and_keeps_unknown_keys() -> TestResult {
     let dir = PrimaryMissionDir::new(&found, "a-01M0M9D8")?;
     let mut meta = dir.read_meta_required()?;
     meta.set_topology(missionctl_core::topology::MissionTopology::Lanes);
-    assert!(dir.write_meta(&meta, MetaValidation::Validate)?);
+    let mut transaction =
+        WriteTransaction::begin(&found, Scope::Mission("a-01M0M9D8".to_owned()), "test")?;
+    assert!(dir.write_meta(&mut transaction, &meta, MetaValidation::Validate)?);
     let written = std::fs::read_to_string(dir.meta_path())?;
     assert_eq!(written.as_bytes(), meta.to_canonical_bytes());
     assert!(written.starts_with("{\n  \"created_at\""), "{written}");
@@ -109,7 +112,7 @@ fn writes_canonical_bytes_atomically_and_keeps_unknown_keys() -> TestResult {
     );
     assert!(written.ends_with("}\n"));
     // Writing the same bytes again is a no-op.
-    assert!(!dir.write_meta(&meta, MetaValidation::Validate)?);
+    assert!(!dir.write_meta(&mut transaction, &meta, MetaValidation::Validate)?);
     // No temporary file is left in the mission directory.
     let names: Vec<_> = std::fs::read_dir(dir.path())?
         .map(|entry| entry.map(|entry| entry.file_name()))
@@ -120,7 +123,7 @@ fn writes_canonical_bytes_atomically_and_keeps_unknown_keys() -> TestResult {
     meta.remove("friendly_name");
     meta.set("mission_type", "");
     let error = dir
-        .write_meta(&meta, MetaValidation::Validate)
+        .write_meta(&mut transaction, &meta, MetaValidation::Validate)
         .expect_err("invalid");
     assert_eq!(error.code(), "MISSION_META_INVALID");
     assert!(
@@ -132,7 +135,8 @@ fn writes_canonical_bytes_atomically_and_keeps_unknown_keys() -> TestResult {
     );
     assert_eq!(std::fs::read_to_string(dir.meta_path())?, written);
     // With validation off (backfill, flatten) the same value is written.
-    assert!(dir.write_meta(&meta, MetaValidation::Skip)?);
+    assert!(dir.write_meta(&mut transaction, &meta, MetaValidation::Skip)?);
+    transaction.finish()?;
     Ok(())
 }
 

@@ -541,9 +541,11 @@ fn planning_commits_take_only_primary_artifacts_of_the_mission() -> TestResult {
         ),
     ] {
         // A refused path refuses the whole commit, the planning paths with it.
+        let mut transaction = surface.begin(&repo, "test")?;
         let error = surface
-            .commit(&[wp.clone(), path.clone()], "refused")
+            .commit(&mut transaction, &[wp.clone(), path.clone()], "refused", 0)
             .expect_err("refused");
+        drop(transaction);
         assert_eq!(error.code(), code, "{path}");
         assert_eq!(test.snapshot()?, before, "{path}: something was written");
     }
@@ -551,6 +553,12 @@ fn planning_commits_take_only_primary_artifacts_of_the_mission() -> TestResult {
         surface.planning_kind(&wp)?,
         missionctl_core::planning_artifact::ArtifactKind::WorkPackageTask
     );
-    assert!(surface.commit(&[wp], "the work package")?.is_some());
+    let mut transaction = surface.begin(&repo, "test")?;
+    assert!(
+        surface
+            .commit(&mut transaction, &[wp], "the work package", 1_000_000_000)?
+            .is_some()
+    );
+    transaction.finish()?;
     Ok(())
 }

@@ -76,7 +76,7 @@ fn new_runs_carry_the_mission_identity_everywhere() -> TestResult {
     let created = repo.create("invoice-export", Some(MissionTopology::Lanes), 1)?;
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
     let context = resolve_action_context(&repo.repo()?, &status_context(&created.mid8))?;
-    let run = start_mission_run(&context, &clock)?;
+    let run = start_mission_run(&repo.repo()?, &context, &clock)?;
     assert_eq!(run.mission_id.as_deref(), Some(created.mission_id.as_str()));
     assert_eq!(
         run.mission_slug.as_deref(),

@@ -43,6 +43,7 @@ user_errors!(
     missionctl_store::view::work_packages::WorkPackagesError,
     missionctl_store::work_package::WorkPackageFileError,
     missionctl_store::work_package_add::AddWorkPackageError,
+    missionctl_store::write::WriteError,
     missionctl_web::ServeError,
     missionctl_web::control::StopError,
 );

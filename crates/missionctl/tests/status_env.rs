@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use missionctl_core::meta::MissionId;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::FixedClock;
-use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_create::{CreateMissionRequest, CreateOptions, create_mission};
 use missionctl_store::repo::Repo;
+use missionctl_store::write::CommitIdentity;
 use serde_json::Value;
 
 use crate::common::{CommandOutput, TestEnv};

@@ -395,9 +395,11 @@ fn map_requirements_refuses_bad_refs_and_leaves_the_file_byte_identical() -> Tes
     assert_eq!(env.fingerprint(&repo)?, before);
     assert_eq!(std::fs::read_to_string(&wp_file)?, WP01);
 
-    // A commit that fails after the file was rewritten puts the file's bytes back.
+    // A commit that fails after the file was rewritten puts the file's bytes back: here an
+    // `index.lock` a dead git left an hour ago, reported (never removed) at once.
     let lock = repo.join(".git/index.lock");
-    std::fs::write(&lock, "")?;
+    std::fs::File::create(&lock)?
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))?;
     refused(
         &env,
         &repo,
@@ -409,7 +411,7 @@ fn map_requirements_refuses_bad_refs_and_leaves_the_file_byte_identical() -> Tes
             "--refs",
             "FR-001",
         ],
-        "PLANNING_COMMIT_FAILED",
+        "GIT_LOCK_BUSY",
     )?;
     std::fs::remove_file(&lock)?;
     assert_eq!(env.fingerprint(&repo)?, before);

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::MergeError;
 use crate::git::{GitError, git_accepting};
-use crate::git_write::CommitIdentity;
+use crate::write::CommitIdentity;
 
 /// A tree entry: mode and object id.
 type Entry = (u32, ObjectId);

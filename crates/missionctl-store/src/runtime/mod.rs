@@ -11,8 +11,8 @@
 //!     mission_template_frozen.yaml
 //! ```
 //!
-//! Every write takes an exclusive lock on `feature-runs.lock` first (a `flock` through std's
-//! `File::try_lock`; the kernel drops it when the holder dies), then re-reads the index, so
+//! Every write is a transaction of the write door in the runtime's scope, whose lock is
+//! `feature-runs.lock` (Spec Kitty's); it re-reads the index under it, so
 //! agents starting runs at the same time never lose an entry. Files are replaced atomically
 //! and events are appended. Reads take no lock and write nothing, not even the lock file.
 //!
@@ -21,10 +21,8 @@
 
 mod next;
 
-use std::fs::{File, TryLockError};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use missionctl_core::run::{
     FeatureRunEntry, FeatureRunsIndex, MissionRunRef, MissionRunSnapshot, RunEvent, RunEventLog,
@@ -39,9 +37,10 @@ use crate::action_context::{
     resolve_action_context, resolve_runtime_layout,
 };
 use crate::clock::{Clock, isoformat};
-use crate::fs_util::{IoResultExt, PathError};
+use crate::fs_util::PathError;
 use crate::mission_index::resolve_handle;
 use crate::repo::Repo;
+use crate::write::{Scope, WriteError, WriteTransaction};
 
 pub use next::{NextOutcome, advance_next, query_next};
 
@@ -54,10 +53,8 @@ pub const BUILTIN_TEMPLATE_PATH: &str = "missionctl:builtin/software-dev/mission
 /// The only mission type whose runs missionctl plans.
 pub const SUPPORTED_MISSION_TYPE: &str = "software-dev";
 
-/// How long a write waits for another writer's runtime lock.
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
-
-const POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// How long a write waits for another writer's runtime lock (the write door's).
+pub const LOCK_TIMEOUT: Duration = crate::write::LOCK_TIMEOUT;
 
 /// Why a run could not be read, started or advanced.
 #[derive(Debug, thiserror::Error)]
@@ -100,14 +97,10 @@ pub enum RunError {
     /// The new run's directory already exists.
     #[error("Run directory `{}` already exists", .0.display())]
     RunDirExists(PathBuf),
-    /// Another writer held the runtime lock for too long.
-    #[error("Timed out after {waited:?} acquiring the runtime lock `{}`", path.display())]
-    LockTimeout {
-        /// The lock file.
-        path: PathBuf,
-        /// How long the write waited.
-        waited: Duration,
-    },
+    /// The write door refused or failed (the runtime lock, a file); what the write changed
+    /// was undone.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// Nothing matches the run selector.
     #[error("No run found for `{0}`")]
     RunNotFound(String),
@@ -126,7 +119,7 @@ impl RunError {
             RunError::StateInvalid { .. } => "RUN_STATE_INVALID",
             RunError::InvalidRunId(_) => "RUN_ID_INVALID",
             RunError::RunDirExists(_) => "RUN_DIR_EXISTS",
-            RunError::LockTimeout { .. } => "RUNTIME_LOCK_TIMEOUT",
+            RunError::Write(error) => error.code(),
             RunError::RunNotFound(_) => "RUN_NOT_FOUND",
             RunError::Io(error) => error.code(),
         }
@@ -151,48 +144,12 @@ impl RunError {
                 "Run ids are 1 to 64 letters, digits, `-` or `_`".to_owned()
             }
             RunError::RunDirExists(_) => "Retry: the next run gets a new id".to_owned(),
-            RunError::LockTimeout { .. } => {
-                "Another agent is writing the runtime; retry when it is done".to_owned()
-            }
+            RunError::Write(error) => error.hint(),
             RunError::RunNotFound(_) => {
                 "Pass a run id from `missionctl run list`, or a mission handle whose run was started"
                     .to_owned()
             }
             RunError::Io(error) => error.hint(),
-        }
-    }
-}
-
-/// A held runtime lock; dropping it releases the lock.
-#[derive(Debug)]
-struct RuntimeLock {
-    _file: File,
-}
-
-fn lock(layout: &RuntimeLayout) -> Result<RuntimeLock, RunError> {
-    let path = layout.lock_file();
-    let file = layout.containment.open_lock(&path)?;
-    let started = Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(RuntimeLock { _file: file }),
-            Err(TryLockError::WouldBlock) => {
-                if started.elapsed() >= LOCK_TIMEOUT {
-                    return Err(RunError::LockTimeout {
-                        path,
-                        waited: LOCK_TIMEOUT,
-                    });
-                }
-                std::thread::sleep(POLL_INTERVAL);
-            }
-            Err(TryLockError::Error(source)) => {
-                return Err(PathError {
-                    action: "Cannot lock",
-                    path,
-                    source,
-                }
-                .into());
-            }
         }
     }
 }
@@ -304,12 +261,12 @@ fn ensure_supported(context: &ActionContext) -> Result<(), RunError> {
     }
 }
 
-/// Appends events to a run's log and flushes it.
+/// Appends events to a run's log (flushed) inside the transaction.
 fn append_events(
-    layout: &RuntimeLayout,
+    transaction: &mut WriteTransaction,
     path: &Path,
     events: &[RunEvent],
-) -> Result<(), PathError> {
+) -> Result<(), RunError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -318,14 +275,18 @@ fn append_events(
         text.push_str(&event.to_json_line());
         text.push('\n');
     }
-    let mut file = layout.containment.open_append(path)?;
-    file.write_all(text.as_bytes())
-        .with_path("Cannot append to", path)?;
-    file.sync_data().with_path("Cannot flush", path)
+    transaction.append_file(path, text.as_bytes())?;
+    Ok(())
+}
+
+/// Opens a write transaction of the runtime: its lock is Spec Kitty's `feature-runs.lock`.
+fn begin(repo: &Repo, operation: &str) -> Result<WriteTransaction, RunError> {
+    Ok(WriteTransaction::begin(repo, Scope::Runtime, operation)?)
 }
 
 /// Starts a new run under the held lock and records it in `index` (written to disk).
 fn start_locked(
+    transaction: &mut WriteTransaction,
     context: &ActionContext,
     clock: &dyn Clock,
     index: &mut FeatureRunsIndex,
@@ -338,31 +299,24 @@ fn start_locked(
     let files = RunFiles {
         dir: layout.run_dir(&run_id),
     };
-    layout.containment.create_dir_all(&layout.runs_dir())?;
-    match layout.containment.create_dir(&files.dir) {
-        Ok(()) => {}
-        Err(error) if error.source.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(RunError::RunDirExists(files.dir));
-        }
-        Err(error) => return Err(error.into()),
+    if layout.containment.exists(&files.dir)? {
+        return Err(RunError::RunDirExists(files.dir));
     }
-    let written = write_new_run(context, clock, &files, &run_id, index);
-    if written.is_err() {
-        // Leave no half-started run behind; the index was not rewritten.
-        let _ = std::fs::remove_dir_all(&files.dir);
-    }
-    written
+    // Every file is a step of the transaction: a failure, or a kill (settled by the next
+    // writer), leaves no half-started run, and no run the index does not name.
+    transaction.create_dir_all(&files.dir)?;
+    write_new_run(transaction, context, clock, &files, &run_id, index)
 }
 
 fn write_new_run(
+    transaction: &mut WriteTransaction,
     context: &ActionContext,
     clock: &dyn Clock,
     files: &RunFiles,
     run_id: &str,
     index: &mut FeatureRunsIndex,
 ) -> Result<LoadedRun, RunError> {
-    let containment = &context.runtime.containment;
-    containment.write(&files.frozen_template(), BUILTIN_TEMPLATE)?;
+    transaction.write_file(&files.frozen_template(), BUILTIN_TEMPLATE)?;
     let snapshot = MissionRunSnapshot::new_run(
         run_id,
         SUPPORTED_MISSION_TYPE,
@@ -371,10 +325,10 @@ fn write_new_run(
         Some(&context.mission_id),
         &context.mission_slug,
     );
-    containment.write(&files.state(), snapshot.to_json_string().as_bytes())?;
+    transaction.write_file(&files.state(), snapshot.to_json_string().as_bytes())?;
     let now = isoformat(clock.now());
     append_events(
-        &context.runtime,
+        transaction,
         &files.events(),
         &[RunEvent::mission_run_started(
             run_id,
@@ -394,7 +348,7 @@ fn write_new_run(
         &FeatureRunEntry::for_run(&run, &context.mission_type),
     );
     let index_path = context.runtime.feature_runs();
-    containment.write(&index_path, index.to_json_string().as_bytes())?;
+    transaction.write_file(&index_path, index.to_json_string().as_bytes())?;
     Ok(LoadedRun {
         run,
         snapshot,
@@ -404,6 +358,7 @@ fn write_new_run(
 
 /// Returns the mission's current run, starting one when it has none (under the held lock).
 fn get_or_start_locked(
+    transaction: &mut WriteTransaction,
     context: &ActionContext,
     clock: &dyn Clock,
 ) -> Result<(LoadedRun, bool), RunError> {
@@ -416,7 +371,7 @@ fn get_or_start_locked(
             false,
         ));
     }
-    Ok((start_locked(context, clock, &mut index)?, true))
+    Ok((start_locked(transaction, context, clock, &mut index)?, true))
 }
 
 /// Starts a new run of a mission and makes it the mission's current run.
@@ -425,23 +380,29 @@ fn get_or_start_locked(
 /// and its directory name; so does its `feature-runs.json` entry. Locked and atomic: runs
 /// started at the same time by other processes all stay in the index.
 pub fn start_mission_run(
+    repo: &Repo,
     context: &ActionContext,
     clock: &dyn Clock,
 ) -> Result<MissionRunRef, RunError> {
     ensure_supported(context)?;
-    let _lock = lock(&context.runtime)?;
+    let mut transaction = begin(repo, "run start")?;
     let mut index = read_index_for_write(&context.runtime)?;
-    Ok(start_locked(context, clock, &mut index)?.run)
+    let run = start_locked(&mut transaction, context, clock, &mut index)?.run;
+    transaction.finish()?;
+    Ok(run)
 }
 
 /// Returns the mission's current run, starting one when it has none; `true` when started.
 pub fn get_or_start_run(
+    repo: &Repo,
     context: &ActionContext,
     clock: &dyn Clock,
 ) -> Result<(LoadedRun, bool), RunError> {
     ensure_supported(context)?;
-    let _lock = lock(&context.runtime)?;
-    get_or_start_locked(context, clock)
+    let mut transaction = begin(repo, "run start")?;
+    let outcome = get_or_start_locked(&mut transaction, context, clock)?;
+    transaction.finish()?;
+    Ok(outcome)
 }
 
 /// Resolves a mission and returns its current run, starting one when it has none (`run start`).
@@ -459,7 +420,7 @@ pub fn start_run_for_mission(
             agent: None,
         },
     )?;
-    get_or_start_run(&context, clock)
+    get_or_start_run(repo, &context, clock)
 }
 
 /// One run, as `run list` shows it.

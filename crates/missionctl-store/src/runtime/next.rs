@@ -8,13 +8,13 @@ use missionctl_core::run::MissionRunRef;
 
 use super::{
     LoadedRun, RunError, append_events, ensure_supported, find_mission_run, get_or_start_locked,
-    lock,
 };
 use crate::action_context::{
     Action, ActionContext, ActionRequest, mission_facts, resolve_action_context,
 };
 use crate::clock::{Clock, isoformat};
 use crate::repo::Repo;
+use crate::write::{Scope, WriteTransaction};
 
 /// What `next` decided, and the context it resolved for the decided action.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,7 +113,7 @@ pub fn advance_next(
 ) -> Result<NextOutcome, RunError> {
     let base = mission_context(repo, handle, Some(agent))?;
     let facts = mission_facts(repo, &base)?;
-    let _lock = lock(&base.runtime)?;
+    let mut transaction = WriteTransaction::begin(repo, Scope::Runtime, "next")?;
     let (
         LoadedRun {
             run,
@@ -121,18 +121,19 @@ pub fn advance_next(
             files,
         },
         started,
-    ) = get_or_start_locked(&base, clock)?;
+    ) = get_or_start_locked(&mut transaction, &base, clock)?;
     let timestamp = isoformat(clock.now());
     let advanced = advance(&snapshot, &facts, agent, result, &timestamp);
     // Resolved before anything is written, so a context error leaves the run as it was.
     let context = decided_context(repo, &base, &advanced.next)?;
-    append_events(&base.runtime, &files.events(), &advanced.events)?;
+    append_events(&mut transaction, &files.events(), &advanced.events)?;
     if advanced.snapshot != snapshot {
-        base.runtime.containment.write(
+        transaction.write_file(
             &files.state(),
             advanced.snapshot.to_json_string().as_bytes(),
         )?;
     }
+    transaction.finish()?;
     let next = advanced.next;
     debug_assert!(next.kind != PlanKind::Step || advanced.snapshot.issued_step_id.is_some());
     Ok(NextOutcome {

@@ -12,11 +12,13 @@ use missionctl_core::transition::{GuardContext, validate_transition};
 use missionctl_core::work_package::is_subtask_id;
 use serde_json::{Map, Value};
 
+use super::transaction::BookkeepingTransaction;
 use super::{
     CommitReceipt, MissionStatus, StatusWriteError, TransitionRequest, active_status,
     current_writer_lane, is_valid_wp_id, seconds,
 };
 use crate::clock::{Clock, unix_micros};
+use crate::write::WriteTransaction;
 
 /// The actor of the seed transitions, as Spec Kitty's `finalize-tasks` records it.
 pub const SEED_ACTOR: &str = "finalize-tasks";
@@ -77,11 +79,38 @@ impl MissionStatus {
         if unseeded(&self.read_log()?, wp_ids).is_empty() {
             return Ok(None);
         }
-        let mut transaction = self.open_transaction()?;
+        let transaction = self.open_transaction()?;
+        let (outcome, write) = self.seed_in(transaction, wp_ids, clock)?;
+        write.finish()?;
+        Ok(outcome)
+    }
+
+    /// Like [`MissionStatus::seed_planned`], inside a write transaction of the mission's scope
+    /// the caller opened (`tasks finalize`, which commits its planning files next); the
+    /// transaction is handed back. Its commit is not the transaction's commit point.
+    pub fn seed_planned_within(
+        &self,
+        write: WriteTransaction,
+        wp_ids: &[String],
+        clock: &dyn Clock,
+    ) -> Result<(Option<BatchOutcome>, WriteTransaction), StatusWriteError> {
+        if let Some(bad) = wp_ids.iter().find(|id| !is_valid_wp_id(id)) {
+            return Err(StatusWriteError::InvalidWpId(bad.clone()));
+        }
+        let transaction = self.join_transaction(write, false)?;
+        self.seed_in(transaction, wp_ids, clock)
+    }
+
+    fn seed_in(
+        &self,
+        mut transaction: BookkeepingTransaction,
+        wp_ids: &[String],
+        clock: &dyn Clock,
+    ) -> Result<(Option<BatchOutcome>, WriteTransaction), StatusWriteError> {
         let log = transaction.read_log()?;
         let todo = unseeded(log, wp_ids);
         if todo.is_empty() {
-            return Ok(None);
+            return Ok((None, transaction.into_write()));
         }
         let context = GuardContext {
             actor: Some(SEED_ACTOR.to_owned()),
@@ -109,12 +138,16 @@ impl MissionStatus {
             "chore(missionctl): status transition batch {}",
             todo.join(", ")
         );
-        let receipt = transaction.commit(&message, &isoformat_utc(start), seconds(start))?;
-        Ok(Some(BatchOutcome {
-            events,
-            receipt,
-            snapshot,
-        }))
+        let (receipt, write) =
+            transaction.commit_keep(&message, &isoformat_utc(start), seconds(start))?;
+        Ok((
+            Some(BatchOutcome {
+                events,
+                receipt,
+                snapshot,
+            }),
+            write,
+        ))
     }
 
     /// Records the status of subtasks (normally `done`) as one Spec Kitty annotation row,
@@ -270,15 +303,51 @@ impl MissionStatus {
                 receipt: None,
             });
         }
-        let mut transaction = self.open_transaction()?;
+        let transaction = self.open_transaction()?;
+        let (outcome, write) =
+            self.start_in(transaction, wp_id, actor, workspace_context, clock)?;
+        write.finish()?;
+        Ok(outcome)
+    }
+
+    /// Like [`MissionStatus::start_implementation`], inside a write transaction of the
+    /// mission's scope the caller opened (`implement`, which allocated the lane's worktree in
+    /// it): the status commit is the transaction's commit point; the transaction is handed back
+    /// for the caller to finish.
+    pub fn start_implementation_within(
+        &self,
+        write: WriteTransaction,
+        wp_id: &str,
+        actor: &str,
+        workspace_context: &str,
+        clock: &dyn Clock,
+    ) -> Result<(StartOutcome, WriteTransaction), StatusWriteError> {
+        if !is_valid_wp_id(wp_id) {
+            return Err(StatusWriteError::InvalidWpId(wp_id.to_owned()));
+        }
+        let transaction = self.join_transaction(write, true)?;
+        self.start_in(transaction, wp_id, actor, workspace_context, clock)
+    }
+
+    fn start_in(
+        &self,
+        mut transaction: BookkeepingTransaction,
+        wp_id: &str,
+        actor: &str,
+        workspace_context: &str,
+        clock: &dyn Clock,
+    ) -> Result<(StartOutcome, WriteTransaction), StatusWriteError> {
         let log = transaction.read_log()?;
         let (from, steps) = plan_start(log, wp_id, actor)?;
         if steps.is_empty() {
-            return Ok(StartOutcome {
-                from,
-                events: Vec::new(),
-                receipt: None,
-            });
+            return Ok((
+                StartOutcome {
+                    from,
+                    events: Vec::new(),
+                    receipt: None,
+                },
+                transaction.into_write(),
+            ));
         }
         let start = unix_micros(clock.now());
         let mut events = Vec::with_capacity(steps.len());
@@ -305,12 +374,16 @@ impl MissionStatus {
         } else {
             format!("chore(missionctl): status transition {wp_id}")
         };
-        let receipt = transaction.commit(&message, &isoformat_utc(start), seconds(start))?;
-        Ok(StartOutcome {
-            from,
-            events,
-            receipt: Some(receipt),
-        })
+        let (receipt, write) =
+            transaction.commit_keep(&message, &isoformat_utc(start), seconds(start))?;
+        Ok((
+            StartOutcome {
+                from,
+                events,
+                receipt: Some(receipt),
+            },
+            write,
+        ))
     }
 
     #[expect(clippy::too_many_arguments, reason = "the fields of one event row")]

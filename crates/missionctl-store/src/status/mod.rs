@@ -35,6 +35,7 @@ use crate::fs_util::PathError;
 use crate::mission_context::resolve_mission_context;
 use crate::mission_dir::StatusReadError;
 use crate::repo::Repo;
+use crate::write::WriteTransaction;
 pub use missionctl_core::context::ReadSurface;
 use transaction::{BookkeepingTransaction, StatusPlacement};
 
@@ -200,6 +201,15 @@ pub enum StatusWriteError {
     /// The status could not be read.
     #[error(transparent)]
     Read(#[from] StatusReadError),
+    /// A status write was joined to a write transaction of another scope (a bug in the
+    /// caller: the mission's lock would not be held).
+    #[error("A status write of `{expected}` was joined to a transaction of `{actual}`")]
+    ScopeMismatch {
+        /// The mission's scope.
+        expected: String,
+        /// The transaction's.
+        actual: String,
+    },
     /// The write door refused or failed (a lock, git, the object database); everything the
     /// write did was undone.
     #[error(transparent)]
@@ -291,6 +301,7 @@ impl StatusWriteError {
                 crate::write::WriteError::Git(_) | crate::write::WriteError::Objects { .. },
             ) => "BOOKKEEPING_COMMIT_FAILED",
             StatusWriteError::Write(error) => error.code(),
+            StatusWriteError::ScopeMismatch { .. } => "WRITE_SCOPE_MISMATCH",
             StatusWriteError::RollbackIncomplete { .. } => "BOOKKEEPING_ROLLBACK_INCOMPLETE",
             StatusWriteError::WorkPackage(error) => error.code(),
             StatusWriteError::DependenciesNotReady { .. } => "DEPENDENCIES_NOT_READY",
@@ -339,6 +350,9 @@ impl StatusWriteError {
             }
             StatusWriteError::Read(error) => error.hint(),
             StatusWriteError::Write(error) => error.hint(),
+            StatusWriteError::ScopeMismatch { .. } => {
+                "This is a bug in missionctl; please report it with the command you ran".to_owned()
+            }
             StatusWriteError::RollbackIncomplete { .. } => {
                 "Restore the files named above by hand (`git status` shows them), then run \
                  `missionctl status validate`"
@@ -887,12 +901,12 @@ impl MissionStatus {
             ids.push(annotation.event_id.clone());
         }
         let snapshot = transaction.append(&lines, &ids)?;
-        let receipt = transaction.commit(&commit_message(&request.wp_id), &at, seconds(now))?;
         let released_workspace = if to_lane == Lane::Canceled {
-            self.release_lane_workspace(&request.wp_id, &snapshot)
+            self.release_lane_workspace(&mut transaction, &request.wp_id, &snapshot)?
         } else {
             None
         };
+        let receipt = transaction.commit(&commit_message(&request.wp_id), &at, seconds(now))?;
         Ok(TransitionOutcome {
             event: Some(event),
             receipt,
@@ -901,24 +915,28 @@ impl MissionStatus {
         })
     }
 
-    /// After a committed cancel, deletes the lane's workspace context file when every work
-    /// package of the lane is now done or canceled, as Spec Kitty's transactional emit does.
-    /// The file is local, uncommitted state outside the transaction: it goes only once the
-    /// event is committed, and a failure to delete it does not undo the move (it is then not
-    /// reported as released).
-    fn release_lane_workspace(&self, wp_id: &str, snapshot: &StatusSnapshot) -> Option<PathBuf> {
-        let path = crate::workspace_context::terminal_lane_context(
+    /// With a cancel, deletes the lane's workspace context file when every work package of the
+    /// lane is then done or canceled, as Spec Kitty's transactional emit does. The removal is a
+    /// step of the move's transaction: a commit that fails, or a kill before it, puts the file
+    /// back.
+    fn release_lane_workspace(
+        &self,
+        transaction: &mut BookkeepingTransaction,
+        wp_id: &str,
+        snapshot: &StatusSnapshot,
+    ) -> Result<Option<PathBuf>, StatusWriteError> {
+        let Some(path) = crate::workspace_context::terminal_lane_context(
             self.repo.containment(),
             &self.placement.primary_root,
             &self.primary_mission_dir,
             &self.mission_slug,
             wp_id,
             snapshot,
-        )?;
-        crate::workspace_context::remove_context(self.repo.containment(), &path)
-            .ok()
-            .filter(|removed| *removed)
-            .map(|_| path)
+        ) else {
+            return Ok(None);
+        };
+        let removed = crate::workspace_context::remove_context(transaction.write_mut(), &path)?;
+        Ok(removed.then_some(path))
     }
 
     /// Rewrites `status.json` from the log when its bytes differ, under the lock, and commits
@@ -964,6 +982,29 @@ impl MissionStatus {
             &self.repo,
             &self.protected_branches,
             LOCK_TIMEOUT,
+        )
+    }
+
+    /// Joins a write transaction the caller opened in this mission's scope.
+    fn join_transaction(
+        &self,
+        write: WriteTransaction,
+        point: bool,
+    ) -> Result<BookkeepingTransaction, StatusWriteError> {
+        self.check_writable()?;
+        let scope = crate::write::Scope::Mission(self.mission_slug.clone());
+        if write.scope() != &scope {
+            return Err(StatusWriteError::ScopeMismatch {
+                expected: scope.key(),
+                actual: write.scope().key(),
+            });
+        }
+        BookkeepingTransaction::within(
+            write,
+            self.placement.clone(),
+            self.meta.clone(),
+            &self.protected_branches,
+            point,
         )
     }
 

@@ -595,6 +595,18 @@ impl BookkeepingTransaction {
         .collect()
     }
 
+    /// Returns the write transaction, for a step of the same write outside the status files
+    /// (the workspace context file a cancel releases).
+    pub(crate) fn write_mut(&mut self) -> &mut WriteTransaction {
+        &mut self.write
+    }
+
+    /// Hands the write transaction back, nothing committed by this status write (it changed
+    /// nothing: the files it wrote are still journalled, and undone if the caller fails).
+    pub(crate) fn into_write(self) -> WriteTransaction {
+        self.write
+    }
+
     /// Returns true when the transaction rewrote `status.json`.
     pub(crate) fn snapshot_written(&self) -> bool {
         self.snapshot_written

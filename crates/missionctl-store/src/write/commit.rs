@@ -19,7 +19,15 @@ use super::index::{Checkout, IndexEdit, edit_index};
 use super::refs::{RefUpdate, RefUpdateError};
 use super::retry::{Backoff, GIT_LOCK_PATIENCE, wait_for_lock};
 use super::{WriteError, WriteTransaction, objects_failed};
-use crate::git_write::CommitIdentity;
+
+/// Who a commit is by: the author and committer name and email.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CommitIdentity {
+    /// The name.
+    pub name: String,
+    /// The email address.
+    pub email: String,
+}
 
 /// The identity of a commit when none is given and git has none configured.
 const FALLBACK_IDENTITY: (&str, &str) = ("missionctl", "missionctl@localhost");
@@ -112,7 +120,7 @@ impl WriteTransaction {
                     Some(request.branch),
                     &IndexEdit::Stage(paths),
                 )?;
-                let entries: Vec<(String, Option<(u32, ObjectId)>)> = changes
+                let entries: Vec<TreeEntry> = changes
                     .into_iter()
                     .map(|change| {
                         (
@@ -123,19 +131,10 @@ impl WriteTransaction {
                     .collect();
                 (entries, root.to_path_buf())
             }
-            CommitFiles::Bytes(files) => {
-                let mut entries = Vec::with_capacity(files.len());
-                for (path, bytes) in files {
-                    let oid = self
-                        .gix
-                        .write_blob(bytes)
-                        .map_err(|error| gix::Error::from_error(error))
-                        .map_err(objects_failed(format!("write the object of `{path}`")))?
-                        .detach();
-                    entries.push((path.clone(), Some((0o100_644, oid))));
-                }
-                (entries, self.repo.primary_root().to_path_buf())
-            }
+            CommitFiles::Bytes(files) => (
+                write_blobs(&self.gix, files)?,
+                self.repo.primary_root().to_path_buf(),
+            ),
         };
         let signature = signature(&self.gix, request.identity, request.seconds);
         let subject = request.message.lines().next().unwrap_or_default();
@@ -206,6 +205,46 @@ impl WriteTransaction {
         }
     }
 
+    /// Writes a commit object (no ref moves: an object nothing points at changes nothing, and
+    /// `git gc` removes it) and returns its id. `identity` as for [`CommitRequest`].
+    pub fn write_commit(
+        &self,
+        tree: ObjectId,
+        parents: &[ObjectId],
+        message: &str,
+        identity: Option<&CommitIdentity>,
+        seconds: i64,
+    ) -> Result<ObjectId, WriteError> {
+        let signature = signature(&self.gix, identity, seconds);
+        let commit = gix::objs::Commit {
+            tree,
+            parents: parents.iter().copied().collect(),
+            author: signature.clone(),
+            committer: signature,
+            encoding: None,
+            message: BString::from(message),
+            extra_headers: Vec::new(),
+        };
+        Ok(self
+            .gix
+            .write_object(&commit)
+            .map_err(|error| gix::Error::from_error(error))
+            .map_err(objects_failed("write the commit"))?
+            .detach())
+    }
+
+    /// Writes the blobs of `files` and returns the tree of `commit` (the empty tree for none)
+    /// with them set (objects only: nothing points at them yet).
+    pub fn write_tree(
+        &self,
+        commit: Option<ObjectId>,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<ObjectId, WriteError> {
+        let entries = write_blobs(&self.gix, files)?;
+        let base = tree_of(&self.gix, commit)?;
+        edit_tree(&self.gix, base, &entries)
+    }
+
     /// Returns the tip of a branch (`None` when it does not exist).
     pub fn branch_tip(&self, branch: &str) -> Result<Option<ObjectId>, WriteError> {
         read_tip(&self.gix, &format!("refs/heads/{branch}"))
@@ -223,6 +262,27 @@ pub(crate) fn wait_for_ref_locks(locks: &[std::path::PathBuf]) -> Result<(), Wri
         }
     }
     Ok(())
+}
+
+/// A path of a tree and what it holds: mode and object, or `None` to remove it.
+type TreeEntry = (String, Option<(u32, ObjectId)>);
+
+/// Writes the blobs of `files` and returns them as tree entries (regular files).
+fn write_blobs(
+    repo: &gix::Repository,
+    files: &[(String, Vec<u8>)],
+) -> Result<Vec<TreeEntry>, WriteError> {
+    files
+        .iter()
+        .map(|(path, bytes)| {
+            let oid = repo
+                .write_blob(bytes)
+                .map_err(|error| gix::Error::from_error(error))
+                .map_err(objects_failed(format!("write the object of `{path}`")))?
+                .detach();
+            Ok((path.clone(), Some((0o100_644, oid))))
+        })
+        .collect()
 }
 
 /// Returns the commit a ref points at, read now.
@@ -269,7 +329,7 @@ pub(crate) fn tree_of(
 fn edit_tree(
     repo: &gix::Repository,
     base: ObjectId,
-    entries: &[(String, Option<(u32, ObjectId)>)],
+    entries: &[TreeEntry],
 ) -> Result<ObjectId, WriteError> {
     let mut editor = repo
         .edit_tree(base)
@@ -328,5 +388,9 @@ pub(crate) fn signature(
             name: FALLBACK_IDENTITY.0.to_owned(),
             email: FALLBACK_IDENTITY.1.to_owned(),
         });
-    crate::git_write::signature(&identity, seconds)
+    gix::actor::Signature {
+        name: BString::from(identity.name.as_str()),
+        email: BString::from(identity.email.as_str()),
+        time: gix::date::Time { seconds, offset: 0 },
+    }
 }

@@ -40,7 +40,7 @@ use gix::ObjectId;
 use serde::Serialize;
 
 pub(crate) use commit::signature as commit_signature;
-pub use commit::{CommitFiles, CommitOutcome, CommitRequest};
+pub use commit::{CommitFiles, CommitIdentity, CommitOutcome, CommitRequest};
 pub(crate) use commit::{entry_kind, tree_of_commit};
 pub use failpoint::{FAILPOINT_EXIT_CODE, FAILPOINTS, set_failpoints};
 pub use leftovers::{

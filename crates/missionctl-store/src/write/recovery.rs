@@ -221,7 +221,7 @@ pub(crate) fn settle(
         cleared: clear_temporaries(txn, &steps),
         ..Settled::default()
     };
-    if point_holds(gix, &steps) {
+    if point_holds(gix, &steps) || adopted(gix, &steps) {
         settled.completed = true;
         return settled;
     }
@@ -270,6 +270,35 @@ fn point_holds(gix: &gix::Repository, steps: &[Record]) -> bool {
         return false;
     };
     current.map(|id| id.to_string()) == *new
+}
+
+/// Returns true when someone else committed what the transaction staged: a checkout's `HEAD`
+/// holds one of its index entries with the new value (a `git commit` run while the files were
+/// staged took them along). The transaction is then complete as far as git is concerned:
+/// undoing it would leave the index and the files behind `HEAD`, so nothing is undone.
+fn adopted(gix: &gix::Repository, steps: &[Record]) -> bool {
+    steps.iter().any(|step| {
+        let Record::IndexWrite {
+            git_dir, entries, ..
+        } = step
+        else {
+            return false;
+        };
+        let Some(tree) = head_branch(git_dir)
+            .and_then(|branch| {
+                super::commit::read_tip(gix, &format!("refs/heads/{branch}")).ok()?
+            })
+            .and_then(|tip| super::commit::tree_of(gix, Some(tip)).ok())
+        else {
+            return false;
+        };
+        entries.iter().any(|change| {
+            change.after.is_some()
+                && change.before != change.after
+                && tree_entry(gix, tree, &change.path)
+                    == change.after.map(|entry| (entry.mode, entry.oid))
+        })
+    })
 }
 
 /// Whether the undo goes on to older steps.

@@ -8,12 +8,12 @@ use std::process::Command;
 use missionctl_core::meta::MissionId;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::FixedClock;
-use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_create::{
     CreateMissionRequest, CreateOptions, CreateStep, CreatedMission, create_mission,
 };
 use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
+use missionctl_store::write::CommitIdentity;
 
 pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -162,7 +162,9 @@ impl TestRepo {
 
     /// Returns everything a failed write must leave unchanged.
     pub(crate) fn snapshot(&self) -> Result<Snapshot, Box<dyn std::error::Error>> {
-        let index = std::fs::read(self.root.join(".git/index")).ok();
+        // The index by its entries: a write undone after staging puts them back through git's
+        // index lock (stat data and extensions are git's to write).
+        let index = self.git(&["ls-files", "--stage"])?;
         Ok(Snapshot {
             refs: self.git(&["for-each-ref", "--format=%(refname) %(objectname)"])?,
             head: self
@@ -230,8 +232,8 @@ pub(crate) struct Snapshot {
     pub(crate) head: String,
     /// `git status --porcelain=v2 --untracked-files=all`.
     pub(crate) status: String,
-    /// The index file's bytes.
-    pub(crate) index: Option<Vec<u8>>,
+    /// The index's entries (`git ls-files --stage`).
+    pub(crate) index: String,
     /// Every path under the root except `.git/`, with the file's bytes (directories: `None`).
     pub(crate) files: FileTree,
 }

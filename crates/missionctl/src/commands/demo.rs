@@ -24,7 +24,6 @@ use missionctl_core::transition::{
 use missionctl_store::clock::SystemClock;
 use missionctl_store::fs_util::{IoResultExt, PathError, atomic_write};
 use missionctl_store::git::{git, require_git};
-use missionctl_store::git_write::CommitIdentity;
 use missionctl_store::mission_context::resolve_mission_context;
 use missionctl_store::mission_create::{CreateMissionRequest, CreatedMission};
 use missionctl_store::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, reduce_mission_dir};
@@ -33,6 +32,7 @@ use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
 use missionctl_store::status::{MissionStatus, TransitionRequest};
 use missionctl_store::view::context::ContextView;
+use missionctl_store::write::CommitIdentity;
 use serde::Serialize;
 use serde_json::{Value, json};
 use ulid::Generator;
@@ -608,6 +608,7 @@ fn plan_coordination_work_packages(
             message: Some("Plan the work packages"),
             protected_branches: protected,
         },
+        &SystemClock,
     )?;
     Ok(())
 }
@@ -1266,6 +1267,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             message: None,
             protected_branches: &protected,
         },
+        &SystemClock,
     )?;
     next.push(ask_next(repo, handle, "spec, plan and tasks")?);
     let mut work_package_files = Vec::new();
@@ -1297,6 +1299,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
                 replace: false,
             },
             &protected,
+            &SystemClock,
         )?;
         requirement_refs.push(MappedRequirements {
             wp_id: mapped.wp_id,

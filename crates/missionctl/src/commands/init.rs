@@ -4,6 +4,8 @@
 use clap::Args;
 use serde::Serialize;
 
+use missionctl_store::init::init_repository;
+
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
@@ -24,10 +26,7 @@ struct InitData {
 pub(crate) fn cmd_init(ui: &mut Ui, _args: &InitArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
     let dir = repo.kitty_specs_dir();
-    let created = !repo.containment().is_dir(&dir)?;
-    if created {
-        repo.containment().create_dir_all(&dir)?;
-    }
+    let created = init_repository(&repo)?;
     let data = InitData {
         repository: repo.primary_root().display().to_string(),
         kitty_specs: dir.display().to_string(),

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use missionctl_core::requirement::RequirementId;
+use missionctl_store::clock::SystemClock;
 use missionctl_store::map_requirements::{
     MapRequirementsError, MapRequirementsReport, MapRequirementsRequest, map_requirements,
 };
@@ -54,6 +55,7 @@ pub(crate) fn cmd_map_requirements(
         &args.handle,
         &request,
         &workspace::protected_branches(&repo),
+        &SystemClock,
     ) {
         Ok(report) => report,
         Err(error) => {

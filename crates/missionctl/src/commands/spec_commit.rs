@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
+use missionctl_store::clock::SystemClock;
 use missionctl_store::spec_commit::{SpecCommitOptions, SpecCommitReport, spec_commit};
 
 use crate::command_error::CliError;
@@ -37,6 +38,7 @@ pub(crate) fn cmd_spec_commit(ui: &mut Ui, args: &SpecCommitArgs) -> Result<(), 
             message: args.message.as_deref(),
             protected_branches: &protected,
         },
+        &SystemClock,
     )?;
     ui.emit(&report, || render(&report))
 }

@@ -41,19 +41,21 @@ impl TestEnv {
     }
 
     /// Returns everything a refused command must leave untouched: every ref with its target,
-    /// `HEAD`, the index file's bytes, the registered worktrees and every file of the working
+    /// `HEAD`, the index's entries, the registered worktrees and every file of the working
     /// tree (outside `.git`) with its bytes.
     pub(crate) fn fingerprint(&self, repo: &Path) -> anyhow::Result<Value> {
         let refs = self.git(repo, &["for-each-ref", "--format=%(refname) %(objectname)"])?;
         let head = std::fs::read_to_string(repo.join(".git/HEAD"))?;
-        let index = std::fs::read(repo.join(".git/index")).unwrap_or_default();
+        // The index by its entries: a write undone after staging puts them back through git's
+        // own index lock (stat data and extensions are git's to write).
+        let index = self.git(repo, &["ls-files", "--stage"])?;
         let worktrees = self.git(repo, &["worktree", "list", "--porcelain"])?;
         let mut files = BTreeMap::new();
         collect_files(repo, repo, &mut files)?;
         Ok(json!({
             "refs": refs,
             "head": head,
-            "index": format!("{index:?}"),
+            "index": index,
             "worktrees": worktrees,
             "files": files,
         }))

@@ -47,7 +47,7 @@ fn entries(pairs: Vec<(String, String)>) -> Vec<ConfigEntry> {
 pub(crate) fn cmd_merge_driver_install(ui: &mut Ui, _args: &InstallArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
     let root = repo.linked_worktree().unwrap_or(repo.primary_root());
-    let report = install_merge_drivers(root, PROGRAM)?;
+    let report = install_merge_drivers(&repo, root, PROGRAM)?;
     let data = InstallData {
         gitattributes: report.gitattributes.display().to_string(),
         attributes_added: report.attributes_added,
