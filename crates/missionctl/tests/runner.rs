@@ -34,7 +34,10 @@ mod test_status_reduce;
 mod test_status_topologies;
 mod test_unknown_work_package;
 mod test_wp;
+mod test_write_crash;
 mod test_write_crlf;
+mod test_write_hooks;
+mod test_write_races;
 
 use std::path::Path;
 

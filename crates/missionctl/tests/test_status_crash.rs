@@ -131,39 +131,22 @@ pub(crate) fn check_settled(
     Ok(())
 }
 
-/// Returns the journals and git lock files under `.git` (the status lock files, which are
-/// never deleted, aside).
+/// Returns the journals, git lock files and temporary files of the repository.
 pub(crate) fn leftovers(repo: &StatusRepo) -> anyhow::Result<Vec<String>> {
-    let mut found = Vec::new();
-    let mut pending = vec![repo.root.join(".git")];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            let name = path
-                .file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if path.is_dir() {
-                if name != "objects" && name != "spec-kitty-locks" {
-                    pending.push(path);
-                }
-            } else if (name.ends_with(".lock") && name != "repository.lock")
-                || name.ends_with(".jsonl")
-                || name.starts_with("missionctl-")
-            {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    Ok(found)
+    crate::test_write_crash::leftovers(&repo.root)
 }
 
 /// Runs `git fsck` and returns what it reports.
 pub(crate) fn fsck(repo: &StatusRepo) -> anyhow::Result<()> {
+    fsck_at(&repo.root)
+}
+
+/// Runs `git fsck` in the repository at `root`: it must report nothing.
+pub(crate) fn fsck_at(root: &Path) -> anyhow::Result<()> {
     let output = std::process::Command::new("git")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_SYSTEM", "/dev/null")
-        .current_dir(&repo.root)
+        .current_dir(root)
         .args(["fsck", "--no-dangling", "--no-progress"])
         .output()?;
     anyhow::ensure!(

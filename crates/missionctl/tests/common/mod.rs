@@ -130,6 +130,27 @@ impl TestEnv {
         }
     }
 
+    /// Returns a `missionctl` command in `dir` with the environment every run gets, its output
+    /// piped, in a process group of its own: for tests that run several at once, or kill one.
+    pub(crate) fn command<I, S>(&self, dir: &Path, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_missionctl"));
+        command
+            .env_clear()
+            .envs(self.variables())
+            .current_dir(dir)
+            .args(args)
+            .process_group(0)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    }
+
     /// Runs `missionctl` with the arguments in the environment's root.
     #[must_use]
     pub(crate) fn run<I, S>(&self, args: I) -> CommandOutput

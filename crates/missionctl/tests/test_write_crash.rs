@@ -1,0 +1,494 @@
+//! Every writer stopped at the write door's failpoints (and `mission create` also killed at
+//! random instants, its process group or its whole tree): the same command run again succeeds,
+//! and afterwards nothing is left half done — no journal, git lock or temporary file, nothing
+//! staged that is not committed, the user's own files as they were, no mission directory
+//! without its `meta.json`, no run without its `state.json` or missing from the index, no
+//! worktree git does not know, `status validate` and `git fsck` clean. A newcomer's
+//! `git commit` after any kill of `mission create` never deletes anything.
+//!
+//! See: issue 10 (every write survives kills, races and hostile checkouts).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::process::{Delays, Kill, rounds};
+use crate::common::{TestEnv, TestResult};
+use crate::test_wp::{add_three, mission};
+
+/// A `spec.md` that declares two functional requirements.
+const SPEC: &str = "# Feature Specification: Task list\n\n## Requirements\n\n\
+| ID | Title | Description |\n|----|-------|-------------|\n\
+| FR-001 | Add a task | The CLI adds a task |\n| FR-002 | List tasks | The CLI lists them |\n";
+
+/// A repository with a finalized `lanes` mission and the user's own changes.
+struct Stage {
+    env: TestEnv,
+    repo: PathBuf,
+    slug: String,
+}
+
+impl Stage {
+    fn new() -> anyhow::Result<Stage> {
+        let env = TestEnv::new()?;
+        let (repo, slug) = mission(&env, "lanes")?;
+        std::fs::write(repo.join(format!("kitty-specs/{slug}/spec.md")), SPEC)?;
+        env.json_data(&repo, &["spec-commit", &slug])?;
+        add_three(&env, &repo, &slug)?;
+        env.json_data(&repo, &["tasks", "finalize", &slug])?;
+        // The user's own changes, which no write may touch.
+        std::fs::write(repo.join("README.md"), "test repository, edited\n")?;
+        std::fs::write(repo.join("notes.txt"), "mine\n")?;
+        Ok(Stage { env, repo, slug })
+    }
+
+    fn git(&self, args: &[&str]) -> anyhow::Result<String> {
+        self.env.git(&self.repo, args)
+    }
+
+    /// Runs `missionctl --json <args>`, succeeding, and returns its `data`.
+    fn ok(&self, args: &[&str]) -> anyhow::Result<Value> {
+        self.env.json_data(&self.repo, args)
+    }
+}
+
+/// The git lock files, journals and temporary files of missionctl under `root` (`.git`
+/// included); the lock files that are never deleted aside.
+pub(crate) fn leftovers(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if path.is_dir() {
+                if !["objects", "spec-kitty-locks"].contains(&name.as_str()) {
+                    pending.push(path);
+                }
+            } else if (name.ends_with(".lock")
+                && !["repository.lock", "feature-runs.lock"].contains(&name.as_str()))
+                || (name.ends_with(".jsonl")
+                    && path.parent().is_some_and(|p| p.ends_with("journal")))
+                || name.starts_with("missionctl-")
+                || (name.starts_with(".missionctl-") && name.ends_with(".tmp"))
+            {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Checks that nothing is left half done (see the module documentation).
+fn check_settled(stage: &Stage) -> anyhow::Result<()> {
+    let leftovers = leftovers(&stage.repo)?;
+    anyhow::ensure!(leftovers.is_empty(), "left behind: {leftovers:?}");
+    let staged = stage.git(&["diff", "--cached", "--name-status"])?;
+    anyhow::ensure!(staged.is_empty(), "staged and not committed: {staged}");
+    anyhow::ensure!(
+        std::fs::read_to_string(stage.repo.join("README.md"))? == "test repository, edited\n"
+            && std::fs::read_to_string(stage.repo.join("notes.txt"))? == "mine\n",
+        "the user's files changed"
+    );
+    for entry in std::fs::read_dir(stage.repo.join("kitty-specs"))? {
+        let dir = entry?.path();
+        anyhow::ensure!(
+            dir.join("meta.json").is_file(),
+            "a half-written mission directory: {}",
+            dir.display()
+        );
+    }
+    let listed = stage.git(&["worktree", "list", "--porcelain"])?;
+    for line in listed.lines() {
+        if let Some(path) = line.strip_prefix("worktree ") {
+            anyhow::ensure!(
+                Path::new(path).is_dir(),
+                "a worktree without its directory: {path}"
+            );
+        }
+    }
+    anyhow::ensure!(
+        !stage.repo.join(".worktrees/.materializing").exists(),
+        "a staging checkout is left"
+    );
+    let runs = stage.ok(&["run", "list"])?;
+    for run in runs["runs"].as_array().into_iter().flatten() {
+        anyhow::ensure!(
+            run["problem"].is_null() && run["indexed"] == true,
+            "a run half started: {run}"
+        );
+    }
+    stage.ok(&["status", "validate", "--mission", &stage.slug])?;
+    crate::test_status_crash::fsck_at(&stage.repo)?;
+    Ok(())
+}
+
+/// Runs `args` stopped at `failpoint`; returns false when the command never reached it (and
+/// completed).
+fn stopped_at(stage: &Stage, args: &[String], failpoint: &str) -> anyhow::Result<bool> {
+    let output = stage.env.run_with(
+        &stage.repo,
+        args,
+        &[("MISSIONCTL_FAILPOINT", std::ffi::OsStr::new(failpoint))],
+    );
+    match output.status {
+        Some(86) => Ok(true),
+        Some(0) => Ok(false),
+        _ => anyhow::bail!("stopped at {failpoint}: {output}"),
+    }
+}
+
+/// One writer of the matrix: the command of round `round` (after preparing what it needs with
+/// commands that run to the end), and the failpoints it stops at.
+struct Writer {
+    name: &'static str,
+    failpoints: &'static [&'static str],
+    round: fn(&Stage, usize) -> anyhow::Result<Vec<String>>,
+}
+
+fn args(words: &[&str]) -> Vec<String> {
+    std::iter::once("--json")
+        .chain(words.iter().copied())
+        .map(str::to_owned)
+        .collect()
+}
+
+const WRITERS: [Writer; 11] = [
+    Writer {
+        name: "wp add",
+        failpoints: &["journal", "file", "finish"],
+        round: |stage, round| {
+            let id = format!("WP{}", 20 + round);
+            let owned = format!("wp{round}/**");
+            Ok(args(&[
+                "wp",
+                "add",
+                &stage.slug,
+                &id,
+                "--title",
+                &id,
+                "--owned-file",
+                &owned,
+            ]))
+        },
+    },
+    Writer {
+        name: "spec-commit",
+        failpoints: &[
+            "journal",
+            "index-locked",
+            "index-prepared",
+            "index-installed",
+            "ref-updated",
+            "finish",
+        ],
+        round: |stage, round| {
+            let path = stage
+                .repo
+                .join(format!("kitty-specs/{}/spec.md", stage.slug));
+            std::fs::write(&path, format!("{SPEC}\nRevision {round}.\n"))?;
+            Ok(args(&["spec-commit", &stage.slug, "spec.md"]))
+        },
+    },
+    Writer {
+        name: "map-requirements",
+        failpoints: &[
+            "journal",
+            "file",
+            "index-installed",
+            "ref-updated",
+            "finish",
+        ],
+        round: |stage, round| {
+            let refs = ["FR-001", "FR-002"][round % 2];
+            Ok(args(&[
+                "map-requirements",
+                &stage.slug,
+                "--wp",
+                "WP01",
+                "--refs",
+                refs,
+                "--replace",
+            ]))
+        },
+    },
+    Writer {
+        name: "tasks finalize",
+        failpoints: &[
+            "journal",
+            "file@1",
+            "file@2",
+            "index-installed@1",
+            "ref-updated@1",
+            "file@3",
+            "index-installed@2",
+            "ref-updated@2",
+            "finish",
+        ],
+        round: |stage, round| {
+            let id = format!("WP{}", 40 + round);
+            let owned = format!("finalize{round}/**");
+            stage.ok(&[
+                "wp",
+                "add",
+                &stage.slug,
+                &id,
+                "--title",
+                &id,
+                "--owned-file",
+                &owned,
+            ])?;
+            Ok(args(&["tasks", "finalize", &stage.slug]))
+        },
+    },
+    Writer {
+        name: "implement",
+        failpoints: &[
+            "journal",
+            "ref-updated@1",
+            "worktree-added",
+            "file@2",
+            "index-installed",
+            "ref-updated@2",
+            "finish",
+        ],
+        round: |stage, round| {
+            let id = format!("WP{}", 60 + round);
+            let owned = format!("implement{round}/**");
+            stage.ok(&[
+                "wp",
+                "add",
+                &stage.slug,
+                &id,
+                "--title",
+                &id,
+                "--owned-file",
+                &owned,
+            ])?;
+            stage.ok(&["tasks", "finalize", &stage.slug])?;
+            Ok(args(&[
+                "implement",
+                &id,
+                "--mission",
+                &stage.slug,
+                "--actor",
+                "claude",
+            ]))
+        },
+    },
+    Writer {
+        name: "next --result",
+        failpoints: &[
+            "journal", "dir", "file@1", "file@2", "file@3", "file@4", "finish",
+        ],
+        round: |stage, _| {
+            Ok(args(&[
+                "next",
+                "--mission",
+                &stage.slug,
+                "--agent",
+                "claude",
+                "--result",
+                "success",
+            ]))
+        },
+    },
+    Writer {
+        name: "run start",
+        failpoints: &[
+            "journal", "dir", "file@1", "file@2", "file@3", "file@4", "finish",
+        ],
+        round: |stage, round| {
+            let created = stage.ok(&["mission", "create", &format!("run-{round}")])?;
+            let slug = created["mission_slug"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            Ok(args(&["run", "start", "--mission", &slug]))
+        },
+    },
+    Writer {
+        name: "merge-driver install",
+        failpoints: &["journal", "file", "git@1", "git@3", "finish"],
+        round: |stage, _| {
+            let _ = std::fs::remove_file(stage.repo.join(".gitattributes"));
+            for section in ["merge.spec-kitty-event-log", "merge.missionctl-status-json"] {
+                let _ = stage.git(&["config", "--remove-section", section]);
+            }
+            Ok(args(&["merge-driver", "install"]))
+        },
+    },
+    Writer {
+        name: "mission flatten",
+        failpoints: &["journal", "file", "finish"],
+        round: |stage, round| {
+            let created = stage.ok(&[
+                "mission",
+                "create",
+                &format!("flat-{round}"),
+                "--topology",
+                "coord",
+            ])?;
+            let slug = created["mission_slug"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            Ok(args(&["mission", "flatten", &slug]))
+        },
+    },
+    Writer {
+        name: "migrate backfill-topology",
+        failpoints: &["journal", "file", "finish"],
+        round: |stage, round| {
+            let dir = format!("legacy-{round}");
+            crate::common::git_repo::write_mission(&stage.repo, &dir, &serde_json::json!({}))?;
+            Ok(args(&["migrate", "backfill-topology", "--mission", &dir]))
+        },
+    },
+    Writer {
+        name: "status materialize",
+        failpoints: &[
+            "journal",
+            "file",
+            "index-installed",
+            "ref-updated",
+            "finish",
+        ],
+        round: |stage, _| {
+            let path = stage
+                .repo
+                .join(format!("kitty-specs/{}/status.json", stage.slug));
+            std::fs::write(&path, "{}\n")?;
+            Ok(args(&["status", "materialize", "--mission", &stage.slug]))
+        },
+    },
+];
+
+#[test]
+fn every_writer_stopped_at_any_failpoint_is_settled_by_the_next_run() -> TestResult {
+    for writer in &WRITERS {
+        let stage = Stage::new()?;
+        let mut reached = 0;
+        for (round, failpoint) in writer.failpoints.iter().enumerate() {
+            let what = format!("{} at {failpoint}", writer.name);
+            let command = (writer.round)(&stage, round)?;
+            if stopped_at(&stage, &command, failpoint)
+                .map_err(|error| anyhow::anyhow!("{what}: {error}"))?
+            {
+                reached += 1;
+            }
+            // The same command again succeeds, on whatever the stopped one left.
+            let again = stage.env.run_in(&stage.repo, &command);
+            anyhow::ensure!(again.status == Some(0), "{what}, run again: {again}");
+            check_settled(&stage).map_err(|error| anyhow::anyhow!("{what}: {error}"))?;
+        }
+        assert!(reached > 0, "{}: no failpoint was reached", writer.name);
+    }
+    Ok(())
+}
+
+/// Kills of `mission create`, random ones (`MISSIONCTL_SOAK` multiplies them).
+const CREATE_KILLS: usize = 8;
+
+// See: issue 10 ("`mission create` killed alone leaves a stale ref lock on the user's branch, or
+// the index behind HEAD, so the user's next `git commit` deletes missions").
+#[test]
+fn mission_create_killed_anywhere_never_leaves_a_commit_that_deletes_missions() -> TestResult {
+    let stage = Stage::new()?;
+    let mut delays = Delays::new(0x00c4_ea7e);
+    // Deterministic kills first, at each step, then random ones.
+    let failpoints = [
+        "journal",
+        "dir",
+        "file",
+        "index-installed",
+        "ref-updated@1",
+        "ref-updated@2",
+        "finish",
+    ];
+    let started = std::time::Instant::now();
+    stage.ok(&["mission", "create", "timing", "--topology", "coord"])?;
+    let window = started.elapsed().mul_f64(1.3);
+    let total = failpoints.len() + rounds(CREATE_KILLS);
+    for round in 0..total {
+        let topology = ["coord", "lanes"][round % 2];
+        let command = args(&[
+            "mission",
+            "create",
+            &format!("killed-{round}"),
+            "--topology",
+            topology,
+        ]);
+        let what = match failpoints.get(round) {
+            Some(failpoint) => {
+                stopped_at(&stage, &command, failpoint)?;
+                format!("stopped at {failpoint}")
+            }
+            None => {
+                let kill = if round % 2 == 0 {
+                    Kill::Group
+                } else {
+                    Kill::Tree
+                };
+                let mut child = stage.env.command(&stage.repo, &command).spawn()?;
+                std::thread::sleep(delays.next(window));
+                kill.apply(&mut child)?;
+                let _ = child.wait_with_output()?;
+                format!("{kill:?} kill")
+            }
+        };
+        // A newcomer commits whatever is staged, before any missionctl runs again.
+        let before = stage.git(&["rev-parse", "HEAD"])?;
+        if stage
+            .git(&["commit", "--quiet", "--allow-empty", "-m", "newcomer"])
+            .is_ok()
+        {
+            let changes = stage.git(&[
+                "diff",
+                "--name-status",
+                "--no-renames",
+                before.trim(),
+                "HEAD",
+            ])?;
+            anyhow::ensure!(
+                !changes.lines().any(|line| line.starts_with('D')),
+                "round {round} ({what}): the newcomer's commit deleted files: {changes}"
+            );
+        }
+        // The next create succeeds and settles what the killed one left.
+        let next = stage.ok(&[
+            "mission",
+            "create",
+            &format!("next-{round}"),
+            "--topology",
+            "coord",
+        ])?;
+        anyhow::ensure!(next["commit"].is_string(), "{next}");
+        check_settled(&stage)
+            .map_err(|error| anyhow::anyhow!("round {round} ({what}): {error}"))?;
+        // Every mission committed on the branch is in the working tree, and a coordination one
+        // has its coordination branch.
+        let committed = stage.git(&["ls-tree", "--name-only", "HEAD", "kitty-specs/"])?;
+        for dir in committed.lines() {
+            let meta: Value = serde_json::from_str(&std::fs::read_to_string(
+                stage.repo.join(dir).join("meta.json"),
+            )?)?;
+            if let Some(branch) = meta["coordination_branch"].as_str() {
+                stage
+                    .git(&[
+                        "rev-parse",
+                        "--verify",
+                        "--quiet",
+                        &format!("refs/heads/{branch}"),
+                    ])
+                    .map_err(|error| {
+                        anyhow::anyhow!("round {round} ({what}): {dir} lacks {branch}: {error}")
+                    })?;
+            }
+        }
+    }
+    Ok(())
+}
