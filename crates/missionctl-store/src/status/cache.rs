@@ -132,15 +132,54 @@ pub(crate) fn store(cache: &Path, stamp: &Stamp, snapshot: &StatusSnapshot) {
         return;
     }
     let Ok(mut temp) = tempfile::Builder::new()
-        .prefix(".missionctl-cache-")
+        .prefix(TEMP_PREFIX)
         .suffix(".tmp")
         .tempfile_in(dir)
     else {
         return;
     };
+    // Locked until it is renamed into place: a temporary file nobody holds is a killed
+    // reader's, which this sweep (or the next) removes.
+    if temp.as_file().try_lock().is_err() {
+        return;
+    }
+    sweep_abandoned(dir, temp.path());
     if std::io::Write::write_all(&mut temp, &bytes).is_ok() {
         let _ = temp.persist(cache);
     }
+}
+
+/// How the cache's temporary files are named (followed by a random part and `.tmp`).
+const TEMP_PREFIX: &str = ".missionctl-cache-";
+
+/// Removes the temporary files in the cache directory `dir` that no process holds locked: a
+/// process killed between creating one and renaming it left them. One that is being created
+/// right now may go too; its writer then fails to rename it, which a cache ignores.
+pub(crate) fn sweep_abandoned(dir: &Path, own: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path == own || !name.starts_with(TEMP_PREFIX) || !name.ends_with(".tmp") {
+            continue;
+        }
+        let abandoned = match entry.file_type() {
+            Ok(kind) if kind.is_file() => {
+                std::fs::File::open(&path).is_ok_and(|file| file.try_lock().is_ok())
+            }
+            // Not a file of ours at all (a link or a directory under our name): not held.
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        if abandoned && std::fs::remove_file(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
 }
 
 /// Reads a snapshot back from its `status.json` value; `None` for anything it would not
@@ -212,6 +251,25 @@ pub(crate) fn snapshot_from_value(value: &Value) -> Option<StatusSnapshot> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A killed reader's temporary file (held by nobody) is removed by the next store; one a
+    /// live writer holds stays.
+    #[test]
+    fn abandoned_temporary_files_are_swept() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let abandoned = dir.path().join(".missionctl-cache-dead.tmp");
+        std::fs::write(&abandoned, "half")?;
+        let held = dir.path().join(".missionctl-cache-live.tmp");
+        std::fs::write(&held, "writing")?;
+        let holder = std::fs::File::open(&held)?;
+        holder.lock()?;
+        let other = dir.path().join("m.json");
+        std::fs::write(&other, "kept")?;
+        let removed = sweep_abandoned(dir.path(), &other);
+        assert_eq!(removed, vec![abandoned.clone()]);
+        assert!(!abandoned.exists() && held.exists() && other.exists());
+        Ok(())
+    }
 
     /// Every vendored expected snapshot reads back into the same bytes.
     #[test]

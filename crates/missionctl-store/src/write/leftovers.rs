@@ -204,6 +204,7 @@ fn temp_files(repo: &Repo) -> Vec<TempLeftover> {
     }
     dirs.push(runtime);
     dirs.push(repo.common_dir().join("info"));
+    dirs.push(repo.common_dir().join("missionctl").join("status-cache"));
     let git_dirs = git_dirs(repo);
     let mut found = Vec::new();
     for dir in dirs.iter().chain(&git_dirs) {
