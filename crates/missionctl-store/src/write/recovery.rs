@@ -284,11 +284,22 @@ fn adopted(gix: &gix::Repository, steps: &[Record]) -> bool {
         else {
             return false;
         };
-        let Some(tree) = head_branch(git_dir)
-            .and_then(|branch| {
-                super::commit::read_tip(gix, &format!("refs/heads/{branch}")).ok()?
-            })
-            .and_then(|tip| super::commit::tree_of(gix, Some(tip)).ok())
+        let Some((name, tip)) = head_branch(git_dir).and_then(|branch| {
+            let name = format!("refs/heads/{branch}");
+            let tip = super::commit::read_tip(gix, &name).ok()??;
+            Some((name, tip))
+        }) else {
+            return false;
+        };
+        // The branch at a value this transaction moved it to is its own doing, not someone
+        // else's commit: the undo swaps it back first.
+        let own = steps.iter().any(|step| {
+            matches!(step, Record::Ref { name: moved, new: Some(new), .. }
+                if *moved == name && ObjectId::from_hex(new.as_bytes()).ok() == Some(tip))
+        });
+        let Some(tree) = (!own)
+            .then(|| super::commit::tree_of(gix, Some(tip)).ok())
+            .flatten()
         else {
             return false;
         };
