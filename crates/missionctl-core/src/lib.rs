@@ -24,6 +24,7 @@ pub mod planning_artifact;
 pub mod pyjson;
 pub mod reducer;
 pub mod requirement;
+pub mod retrospective;
 pub mod run;
 pub mod sha256;
 pub mod snapshot;
