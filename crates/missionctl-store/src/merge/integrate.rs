@@ -73,24 +73,18 @@ impl Integrator<'_> {
         git_accepting(self.root, &full, Stdio::null(), None, accepted)
     }
 
-    /// Returns the merge bases of two commits (none: unrelated histories).
+    /// Returns the merge bases of two commits (none: unrelated histories), computed in process.
     pub(crate) fn merge_bases(
         &self,
         a: ObjectId,
         b: ObjectId,
     ) -> Result<Vec<ObjectId>, MergeError> {
-        let output = self.git(
-            &[
-                "merge-base".to_owned(),
-                "--all".to_owned(),
-                a.to_string(),
-                b.to_string(),
-            ],
-            &[1],
-        )?;
-        Ok(String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| ObjectId::from_hex(line.trim().as_bytes()).ok())
+        Ok(self
+            .gix
+            .merge_bases_many(a, &[b])
+            .map_err(|error| MergeError::objects("find a merge base", error))?
+            .into_iter()
+            .map(gix::Id::detach)
             .collect())
     }
 
@@ -188,7 +182,10 @@ impl Integrator<'_> {
             let (b, o, t) = (base.get(path), ours.get(path), theirs.get(path));
             if rule == Reconcile::PlanningSurface {
                 let wanted = planning.get(path).copied();
-                if t != b && t.copied() != wanted {
+                // A side that changed the file to something else than the planning surface has:
+                // a lane's copy, which is not taken.
+                let changed = |side: Option<&Entry>| side != b && side.copied() != wanted;
+                if changed(o) || changed(t) {
                     planning_kept.push(path.clone());
                 }
                 if merged.get(path).copied() != wanted {
