@@ -2,6 +2,7 @@
 //! module listed here (see `every_test_file_is_in_the_mod_list`).
 
 mod bench_dashboard;
+mod bench_merge;
 mod common;
 mod status_env;
 mod test_containment;

@@ -80,7 +80,7 @@ impl MergeRepo {
         Ok(repo)
     }
 
-    fn implement_and_approve(
+    pub(crate) fn implement_and_approve(
         &self,
         env: &TestEnv,
         wp: &str,
@@ -168,7 +168,7 @@ impl MergeRepo {
             .collect())
     }
 
-    fn mission_dir(&self) -> PathBuf {
+    pub(crate) fn mission_dir(&self) -> PathBuf {
         self.root.join("kitty-specs").join(&self.slug)
     }
 }
@@ -228,11 +228,12 @@ fn a_lanes_mission_lands_on_its_target_and_every_work_package_is_done() -> TestR
         "kitty/mission-task-list-{}",
         &repo.slug[repo.slug.len() - 8..]
     );
-    let log = env.git(&repo.root, &["log", "--format=%s", "-5"])?;
+    let log = env.git(&repo.root, &["log", "--format=%s", "-6"])?;
     assert_eq!(
         log,
         format!(
-            "chore({slug}): record done transitions for merged WPs\n\
+            "chore({slug}): capture mission retrospective\n\
+             chore({slug}): record done transitions for merged WPs\n\
              chore(missionctl): status transition WP04\n\
              chore(missionctl): status transition WP02\n\
              feat({mb}): squash merge of mission\n\
@@ -250,7 +251,23 @@ fn a_lanes_mission_lands_on_its_target_and_every_work_package_is_done() -> TestR
 
     // The done rows are Spec Kitty's, the merge commit as evidence.
     let log = std::fs::read_to_string(repo.mission_dir().join("status.events.jsonl"))?;
-    let last: Value = serde_json::from_str(log.lines().last().unwrap_or_default())?;
+    let mut rows = log.lines().rev();
+    let captured: Value = serde_json::from_str(rows.next().unwrap_or_default())?;
+    assert_eq!(captured["type"], "RetrospectiveCaptured");
+    assert_eq!(
+        data["retrospective_commit"].as_str().map(str::len),
+        Some(40)
+    );
+    let retrospective = std::fs::read_to_string(repo.mission_dir().join("retrospective.yaml"))?;
+    assert!(
+        retrospective.starts_with(&format!(
+            "schema_version: 1\nmission_id: {}\nmission_slug: {}\n",
+            text(&captured["mission_id"]),
+            repo.slug
+        )),
+        "{retrospective}"
+    );
+    let last: Value = serde_json::from_str(rows.next().unwrap_or_default())?;
     assert_eq!(last["actor"], "merge");
     assert_eq!(last["reason"], "Merged WP04 into feature/x");
     assert_eq!(
@@ -506,7 +523,7 @@ fn spawn(env: &TestEnv, dir: &Path, args: &[&str]) -> anyhow::Result<std::proces
 }
 
 /// Copies a directory tree (files, directories and symbolic links).
-fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -593,5 +610,148 @@ fn a_merge_killed_at_random_instants_is_completed_by_resume() -> TestResult {
         env.git(&repo.root, &["fsck", "--no-progress", "--no-dangling"])?;
     }
     assert!(killed > 0, "no merge was killed: the delays are too long");
+    Ok(())
+}
+
+/// A `lanes_with_coord` mission: its status lives on the coordination branch; the merge
+/// projects that log onto the target, tears the coordination branch and worktree down with the
+/// lanes, and flattens `meta.json` as `mission flatten` (Spec Kitty's bytes) does.
+#[test]
+fn a_coordination_mission_is_merged_back_and_flattened() -> TestResult {
+    let env = TestEnv::new()?;
+    let root = env.feature_repo("repo")?;
+    let data = env.json_data(
+        &root,
+        &[
+            "mission",
+            "create",
+            "task-list",
+            "--topology",
+            "lanes_with_coord",
+        ],
+    )?;
+    let slug = text(&data["mission_slug"]);
+    for (wp, subtask, file) in [("WP01", "T001", "src/a.py"), ("WP02", "T002", "src/b.py")] {
+        env.json_data(
+            &root,
+            &[
+                "wp",
+                "add",
+                &slug,
+                wp,
+                "--title",
+                wp,
+                "--subtask",
+                subtask,
+                "--owned-file",
+                file,
+            ],
+        )?;
+    }
+    env.json_data(&root, &["tasks", "finalize", &slug])?;
+    let repo = MergeRepo {
+        root: root.clone(),
+        slug: slug.clone(),
+    };
+    for (index, (wp, file)) in [("WP01", "src/a.py"), ("WP02", "src/b.py")]
+        .iter()
+        .enumerate()
+    {
+        repo.implement_and_approve(&env, wp, file, &format!("T00{}", index + 1), &[])?;
+    }
+    let merged = repo.merge(&env, &[]).success();
+    let data = merged.json()?["data"].clone();
+    assert_eq!(data["done"], serde_json::json!(["WP01", "WP02"]));
+    assert!(data["flatten_commit"].is_string(), "{data}");
+    for file in ["src/a.py", "src/b.py"] {
+        assert!(root.join(file).is_file(), "{file} missing");
+    }
+    // The coordination log is on the target now, every work package done.
+    assert_eq!(
+        repo.lanes(&env)?,
+        [("WP01", "done"), ("WP02", "done")]
+            .map(|(wp, lane)| (wp.to_owned(), lane.to_owned()))
+            .to_vec()
+    );
+    let log = std::fs::read_to_string(repo.mission_dir().join("status.events.jsonl"))?;
+    assert_eq!(log.matches(r#""to_lane": "done""#).count(), 2);
+    // Flattened as Spec Kitty flattens: the coordination keys gone, `flattened: true`.
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(repo.mission_dir().join("meta.json"))?)?;
+    assert_eq!(meta.get("coordination_branch"), None);
+    assert_eq!(meta.get("topology"), None);
+    assert_eq!(meta["flattened"], true);
+    assert_eq!(meta["status_phase"], "1");
+    let worktrees = env.git(&root, &["worktree", "list", "--porcelain"])?;
+    assert_eq!(worktrees.matches("worktree ").count(), 1, "{worktrees}");
+    let branches = env.git(&root, &["for-each-ref", "--format=%(refname)"])?;
+    assert_eq!(branches, "refs/heads/feature/x\nrefs/heads/main\n");
+    let subjects = env.git(&root, &["log", "--format=%s", "-4"])?;
+    assert_eq!(
+        subjects,
+        format!(
+            "chore({slug}): capture mission retrospective\n\
+             chore({slug}): flatten coordination metadata after branch deletion (#3086)\n\
+             chore({slug}): record done transitions for merged WPs\n\
+             feat(kitty/mission-{slug}): squash merge of mission\n"
+        )
+    );
+    assert_eq!(
+        env.git(&root, &["status", "--porcelain", "--untracked-files=all"])?,
+        ""
+    );
+    Ok(())
+}
+
+/// A lane's older copy of a planning artifact never replaces the planning surface's: the target
+/// changed `spec.md` after the lanes were cut, a lane committed its own `spec.md` and a
+/// `plan.md` the target does not have; both end as the target has them.
+// See: https://github.com/spec-kitty/spec-kitty/issues/3942
+#[test]
+fn regression_3942_planning_artifacts_come_from_the_planning_surface() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = MergeRepo::new(&env, "repo", &[])?;
+    let lane = std::fs::read_dir(repo.root.join(".worktrees"))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.to_string_lossy().ends_with("-lane-a"))
+        .ok_or_else(|| anyhow::anyhow!("no lane-a worktree"))?;
+    let relative = format!("kitty-specs/{}", repo.slug);
+    write(
+        &lane,
+        &format!("{relative}/spec.md"),
+        "# stale spec from the lane\n",
+    )?;
+    write(
+        &lane,
+        &format!("{relative}/plan.md"),
+        "# stale plan from the lane\n",
+    )?;
+    env.git(&lane, &["add", "--all"])?;
+    env.git(&lane, &["commit", "--quiet", "--message", "lane copy"])?;
+    write(
+        &repo.root,
+        &format!("{relative}/spec.md"),
+        "# the spec, revised\n",
+    )?;
+    env.git(&repo.root, &["add", "--all"])?;
+    env.git(
+        &repo.root,
+        &["commit", "--quiet", "--message", "revise spec"],
+    )?;
+
+    let merged = repo.merge(&env, &[]).success();
+    let data = merged.json()?["data"].clone();
+    let kept = data["planning_kept"].clone();
+    assert_eq!(
+        kept,
+        serde_json::json!([format!("{relative}/plan.md"), format!("{relative}/spec.md")])
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.mission_dir().join("spec.md"))?,
+        "# the spec, revised\n"
+    );
+    assert!(!repo.mission_dir().join("plan.md").exists());
+    assert_eq!(repo.lanes(&env)?, all_done());
     Ok(())
 }
