@@ -22,7 +22,7 @@
 //!    flattened), the state removed last.
 //!
 //! A kill at any instant is settled by the write door's recovery, and `--resume` (or
-//! `--abort`, before landing) completes what is left. See `docs/adr/0011-merge.md`.
+//! `--abort`, before landing) completes what is left. See `docs/adr/0011-merge-never-drops-a-line.md`.
 
 mod finish;
 mod integrate;
