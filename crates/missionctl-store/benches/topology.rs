@@ -12,8 +12,8 @@ use std::process::Command;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use missionctl_store::mission_context::resolve_mission_context;
-use missionctl_store::mission_index::list_missions;
+use missionctl_store::mission::context::resolve_mission_context;
+use missionctl_store::mission::index::list_missions;
 use missionctl_store::repo::Repo;
 
 const MISSIONS: usize = 500;

@@ -3,7 +3,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::containment::Escape;
+use crate::repo::containment::Escape;
 
 /// An I/O error together with the path it happened on.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +36,7 @@ impl<T> IoResultExt<T> for io::Result<T> {
 
 impl PathError {
     /// Returns the stable error code: `SYMLINK_REFUSED` or `PATH_OUTSIDE_REPOSITORY` for a
-    /// path [containment](crate::containment) refused, `IO_ERROR` for every other failure.
+    /// path [containment](crate::repo::containment) refused, `IO_ERROR` for every other failure.
     pub fn code(&self) -> &'static str {
         self.escape().map_or("IO_ERROR", Escape::code)
     }
@@ -59,7 +59,7 @@ impl PathError {
 
 /// Opens a file without following a symbolic link at its last component: a link is refused
 /// with [`Escape::SymbolicLink`], whatever it points at (intermediate directories are the
-/// caller's to check, see [`crate::containment`]).
+/// caller's to check, see [`crate::repo::containment`]).
 pub(crate) fn open_no_follow(
     path: &Path,
     options: &mut std::fs::OpenOptions,
@@ -76,7 +76,7 @@ pub(crate) fn open_no_follow(
             // `O_NOFOLLOW` answers a link with `ELOOP`; look at the path itself rather than
             // at the platform's error number (and refuse a link on platforms without it).
             if std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_symlink()) {
-                return Err(crate::containment::symlink_refused(path, None));
+                return Err(crate::repo::containment::symlink_refused(path, None));
             }
             Err(PathError {
                 action,
@@ -146,7 +146,7 @@ pub(crate) fn replace_file(
         // Renaming over a link would replace it without following it: refuse it as a read of
         // it would be refused.
         Ok(metadata) if metadata.is_symlink() => {
-            return Err(crate::containment::symlink_refused(path, None));
+            return Err(crate::repo::containment::symlink_refused(path, None));
         }
         Ok(metadata) => Some(metadata.permissions()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => None,

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use missionctl_core::lane::Lane;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::SystemClock;
-use missionctl_store::lane_worktree::{
+use missionctl_store::planning::tasks_finalize::{FinalizeOptions, finalize_tasks};
+use missionctl_store::repo::Repo;
+use missionctl_store::status::{MissionStatus, TransitionRequest};
+use missionctl_store::worktree::lane::{
     ImplementOutcome, RepairOutcome, WorkspaceKind, WorktreeAction, implement, repair_worktrees,
     worktree_registry,
 };
-use missionctl_store::repo::Repo;
-use missionctl_store::status::{MissionStatus, TransitionRequest};
-use missionctl_store::tasks_finalize::{FinalizeOptions, finalize_tasks};
 
 use crate::common::{TestRepo, TestResult, protected};
 use crate::planning::planned_mission;
@@ -42,7 +42,7 @@ fn run(
     repo: &Repo,
     mission: &str,
     wp_id: &str,
-) -> Result<ImplementOutcome, missionctl_store::lane_worktree::WorktreeError> {
+) -> Result<ImplementOutcome, missionctl_store::worktree::lane::WorktreeError> {
     implement(repo, mission, wp_id, "claude", &protected(), &SystemClock)
 }
 

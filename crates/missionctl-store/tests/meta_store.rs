@@ -2,7 +2,7 @@
 //! atomic writes that keep unknown keys.
 
 use missionctl_core::meta::MetaReadPolicy;
-use missionctl_store::meta_store::{MetaValidation, PrimaryMissionDir};
+use missionctl_store::mission::meta_store::{MetaValidation, PrimaryMissionDir};
 use missionctl_store::write::{Scope, WriteTransaction};
 
 use crate::common::{TestRepo, TestResult};

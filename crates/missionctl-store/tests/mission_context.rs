@@ -4,8 +4,8 @@
 
 use missionctl_core::context::{CoordinationProbe, ReadSurface};
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::mission_context::{ResolveError, resolve_mission_context};
-use missionctl_store::mission_flatten::flatten_mission;
+use missionctl_store::mission::context::{ResolveError, resolve_mission_context};
+use missionctl_store::mission::flatten::flatten_mission;
 use missionctl_store::repo::Repo;
 
 use crate::common::{TestRepo, TestResult, git_in, mission_id};

@@ -4,7 +4,7 @@
 
 use missionctl_core::meta::MissionMeta;
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::mission_create::{CreateMissionRequest, CreateStep};
+use missionctl_store::mission::create::{CreateMissionRequest, CreateStep};
 
 use crate::common::{TestRepo, TestResult, committed_files, mission_id};
 
@@ -300,14 +300,14 @@ fn refusals_before_any_write() -> TestResult {
     let clock = missionctl_store::clock::FixedClock::from_unix_micros(crate::common::NOW_MICROS)
         .with_mission_id(mission_id(1));
     let protected = crate::common::protected();
-    let options = missionctl_store::mission_create::CreateOptions {
+    let options = missionctl_store::mission::create::CreateOptions {
         clock: &clock,
         protected_branches: &protected,
         identity: Some(crate::common::identity()),
         fail_after: None,
     };
     let error =
-        missionctl_store::mission_create::create_mission(&linked, &request("x", None), &options)
+        missionctl_store::mission::create::create_mission(&linked, &request("x", None), &options)
             .expect_err("linked");
     assert_eq!(error.code(), "CREATE_FROM_WORKTREE_REFUSED");
     assert_eq!(repo.snapshot()?, before);

@@ -4,7 +4,7 @@
 
 use missionctl_core::meta::MissionMeta;
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::mission_flatten::flatten_mission;
+use missionctl_store::mission::flatten::flatten_mission;
 
 use crate::common::{TestRepo, TestResult};
 

@@ -2,7 +2,7 @@
 
 use missionctl_core::meta::HandleRule;
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::mission_index::{MissionIndex, list_missions, resolve_handle, show_mission};
+use missionctl_store::mission::index::{MissionIndex, list_missions, resolve_handle, show_mission};
 
 use crate::common::{TestRepo, TestResult, mission_id, mission_id_sharing_mid8};
 

@@ -5,13 +5,13 @@ use missionctl_core::lane::Lane;
 use missionctl_core::lanes_manifest::LanesManifest;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::SystemClock;
+use missionctl_store::planning::tasks_finalize::{FinalizeOptions, FinalizeReport, finalize_tasks};
+use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
 use missionctl_store::planning::{PlanningSurface, is_committed};
-use missionctl_store::protection::ProtectedBranches;
-use missionctl_store::ready::mission_readiness;
 use missionctl_store::repo::Repo;
+use missionctl_store::repo::protection::ProtectedBranches;
 use missionctl_store::status::{MissionStatus, TransitionRequest};
-use missionctl_store::tasks_finalize::{FinalizeOptions, FinalizeReport, finalize_tasks};
-use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
+use missionctl_store::view::ready::mission_readiness;
 
 use crate::common::{TestRepo, TestResult, protected};
 

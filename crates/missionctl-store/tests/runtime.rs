@@ -5,10 +5,10 @@
 use missionctl_core::next::{MissionState, PlanKind, StepResult};
 use missionctl_core::run::{FeatureRunsIndex, MissionRunSnapshot};
 use missionctl_core::topology::MissionTopology;
-use missionctl_store::action_context::{
+use missionctl_store::clock::{FixedClock, SystemClock};
+use missionctl_store::mission::action_context::{
     Action, ActionRequest, ResolutionKind, resolve_action_context,
 };
-use missionctl_store::clock::{FixedClock, SystemClock};
 use missionctl_store::runtime::{
     advance_next, find_mission_run, list_runs, query_next, show_run, start_mission_run,
 };

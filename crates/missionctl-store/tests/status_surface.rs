@@ -12,16 +12,16 @@ use missionctl_core::lane::Lane;
 use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::{Clock, FixedClock};
-use missionctl_store::containment::Containment;
-use missionctl_store::mission_dir::StatusReadError;
-use missionctl_store::protection::ProtectedBranches;
+use missionctl_store::mission::dir::StatusReadError;
+use missionctl_store::planning::work_package::WorkPackageFileError;
 use missionctl_store::repo::Repo;
+use missionctl_store::repo::containment::Containment;
+use missionctl_store::repo::protection::ProtectedBranches;
 use missionctl_store::status::{
     ActiveWPStatus, CommitReceipt, DEFAULT_PROTECTED_BRANCHES, Event, FollowUpdate, LOCK_TIMEOUT,
     LogChange, MaterializeOutcome, MissionStatus, ReadSurface, StatusFollower, StatusLoadError,
     StatusWriteError, TransitionOutcome, TransitionRequest, is_valid_wp_id,
 };
-use missionctl_store::work_package::WorkPackageFileError;
 
 use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
 

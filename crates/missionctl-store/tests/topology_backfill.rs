@@ -12,8 +12,8 @@ use missionctl_core::meta::MissionMeta;
 use missionctl_core::topology::{
     BackfillDecision, BackfillFacts, LanesJsonState, MissionTopology, decide_backfill,
 };
-use missionctl_store::meta_store::PrimaryMissionDir;
-use missionctl_store::topology_backfill::{
+use missionctl_store::mission::meta_store::PrimaryMissionDir;
+use missionctl_store::mission::topology_backfill::{
     BackfillAction, BackfillOptions, BackfillReport, backfill_topology,
 };
 
@@ -191,7 +191,7 @@ fn derives_what_spec_kitty_stored() -> TestResult {
     let (repo, _) = corpus_repo()?;
     let found = repo.repo()?;
     let mut stored: BTreeMap<String, (MissionTopology, bool, LanesJsonState)> = BTreeMap::new();
-    for summary in missionctl_store::mission_index::list_missions(&found)? {
+    for summary in missionctl_store::mission::index::list_missions(&found)? {
         let dir = PrimaryMissionDir::new(&found, &summary.mission_slug)?;
         let mut meta = dir.read_meta_required()?;
         if let Some(topology) = meta.stored_topology() {

@@ -6,9 +6,9 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use missionctl_store::dashboard_state::{DashboardState, clear_state, read_state};
 use missionctl_store::fs_util::PathError;
 use missionctl_store::repo::Repo;
+use missionctl_store::view::dashboard_state::{DashboardState, clear_state, read_state};
 use serde::Serialize;
 
 /// How long one request to a running dashboard may take.

@@ -4,7 +4,7 @@
 //! moment of a log changing.
 //!
 //! Like the command line, it is a thin adapter over the store: every view is built by
-//! [`missionctl_store::view`] or followed by [`missionctl_store::live`]; this crate reads no
+//! [`missionctl_store::view`] or followed by [`missionctl_store::view::live`]; this crate reads no
 //! file and runs no git itself. It owns the HTTP side only: the routes ([`server`]), who may
 //! call them ([`auth`]), the thread that publishes changed views ([`publish`]), and talking to
 //! a dashboard that is already running ([`control`]). Its page is three files embedded in the
@@ -21,10 +21,10 @@ mod server;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use missionctl_store::dashboard_state::{DashboardState, remove_state, write_state};
 use missionctl_store::fs_util::PathError;
 use missionctl_store::repo::Repo;
-use missionctl_store::watch::WatchMode;
+use missionctl_store::view::dashboard_state::{DashboardState, remove_state, write_state};
+use missionctl_store::view::watch::WatchMode;
 use serde::Serialize;
 
 pub use publish::LiveStartError;
@@ -35,7 +35,7 @@ pub struct ServeOptions {
     /// The port on 127.0.0.1; 0 lets the system pick a free one.
     pub port: u16,
     /// The branches status commits never go to (for the views that load a mission).
-    pub protected_branches: missionctl_store::protection::ProtectedBranches,
+    pub protected_branches: missionctl_store::repo::protection::ProtectedBranches,
     /// How changes are noticed.
     pub watch_mode: WatchMode,
     /// When the server started, in Spec Kitty's timestamp shape (recorded for `--stop`).

@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use missionctl_store::clock::SystemClock;
-use missionctl_store::live::{LiveChange, LiveError, LiveRepository};
 use missionctl_store::repo::Repo;
 use missionctl_store::view::ViewError;
 use missionctl_store::view::board::MissionBoard;
-use missionctl_store::watch::WatchMode;
+use missionctl_store::view::live::{LiveChange, LiveError, LiveRepository};
+use missionctl_store::view::watch::WatchMode;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -217,7 +217,7 @@ fn build(
 /// and the first views are published, or with the error that prevented it.
 pub(crate) fn start(
     root: PathBuf,
-    protected: missionctl_store::protection::ProtectedBranches,
+    protected: missionctl_store::repo::protection::ProtectedBranches,
     mode: WatchMode,
     shared: Arc<Shared>,
 ) -> Result<(), LiveStartError> {

@@ -28,7 +28,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use missionctl_store::mission_index::{list_missions, show_mission};
+use missionctl_store::mission::index::{list_missions, show_mission};
 use missionctl_store::repo::Repo;
 use missionctl_store::status::MissionStatus;
 use missionctl_store::view::context::context_view;
@@ -56,7 +56,7 @@ pub(crate) struct App {
     pub(crate) token: String,
     pub(crate) pid: u32,
     pub(crate) primary_root: PathBuf,
-    pub(crate) protected: missionctl_store::protection::ProtectedBranches,
+    pub(crate) protected: missionctl_store::repo::protection::ProtectedBranches,
     pub(crate) shared: Arc<Shared>,
     pub(crate) shutdown: watch::Sender<bool>,
 }
@@ -321,7 +321,11 @@ type ViewResult = Result<Response, (&'static str, String, String)>;
 async fn blocking_view(
     app: &App,
     slug: String,
-    view: impl FnOnce(&Repo, &missionctl_store::protection::ProtectedBranches, String) -> ViewResult
+    view: impl FnOnce(
+        &Repo,
+        &missionctl_store::repo::protection::ProtectedBranches,
+        String,
+    ) -> ViewResult
     + Send
     + 'static,
 ) -> Response {

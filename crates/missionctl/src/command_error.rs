@@ -8,8 +8,8 @@ use std::io;
 use missionctl_core::transition::TransitionRefusal;
 use missionctl_store::fs_util::PathError;
 use missionctl_store::git::GitError;
-use missionctl_store::mission_dir::StatusReadError;
-use missionctl_store::protection::{
+use missionctl_store::mission::dir::StatusReadError;
+use missionctl_store::repo::protection::{
     CONFIG_FILE, ProtectedBranchRefusal, ProtectedWrite, ProtectionSource,
 };
 

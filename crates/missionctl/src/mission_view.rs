@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use missionctl_store::mission_create::CreatedMission;
-use missionctl_store::mission_index::MissionSummary;
+use missionctl_store::mission::create::CreatedMission;
+use missionctl_store::mission::index::MissionSummary;
 use missionctl_store::view::context::ContextView;
 
 /// Writes one `label value` line, indented, labels aligned.

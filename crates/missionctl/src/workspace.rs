@@ -1,11 +1,11 @@
 //! The *resolve* stage shared by commands that work in a repository: finding it from the
 //! current directory, the protected branches, and the mission's status aggregate.
 
-use missionctl_store::live::LiveRepository;
-use missionctl_store::protection::{ProtectedBranches, ProtectionSettings};
 use missionctl_store::repo::Repo;
+use missionctl_store::repo::protection::{ProtectedBranches, ProtectionSettings};
 use missionctl_store::status::MissionStatus;
-use missionctl_store::watch::{FALLBACK_POLL, WatchMode};
+use missionctl_store::view::live::LiveRepository;
+use missionctl_store::view::watch::{FALLBACK_POLL, WatchMode};
 
 use crate::command_error::CliError;
 use crate::env_vars;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use missionctl_core::meta::MissionId;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::FixedClock;
-use missionctl_store::mission_create::{CreateMissionRequest, CreateOptions, create_mission};
+use missionctl_store::mission::create::{CreateMissionRequest, CreateOptions, create_mission};
 use missionctl_store::repo::Repo;
 use missionctl_store::write::CommitIdentity;
 use serde_json::Value;
@@ -110,7 +110,7 @@ impl StatusRepo {
         let repo = Repo::discover(&self.root)?;
         let clock = FixedClock::from_unix_micros(CREATED_MICROS)
             .with_mission_id(MissionId::parse(MISSION_ID)?);
-        let protected = missionctl_store::protection::ProtectedBranches::defaults();
+        let protected = missionctl_store::repo::protection::ProtectedBranches::defaults();
         let options = CreateOptions {
             clock: &clock,
             protected_branches: &protected,

@@ -15,8 +15,8 @@ use super::preflight::Mission;
 use super::run::{begin, empty_report};
 use super::state::{MergeState, state_path};
 use super::{LaneReport, MergeError, MergeReport, MergeRequest};
-use crate::meta_store::PrimaryMissionDir;
-use crate::mission_dir::EVENT_LOG_FILE;
+use crate::mission::dir::EVENT_LOG_FILE;
+use crate::mission::meta_store::PrimaryMissionDir;
 use crate::status::{project_rows, relative};
 use crate::write::{CommitFiles, CommitRequest, WriteTransaction};
 
@@ -84,7 +84,7 @@ fn record_done(
     let dir = primary_dir(mission)?;
     let mut meta = dir
         .read_meta_required()
-        .map_err(crate::mission_context::ResolveError::from)?;
+        .map_err(crate::mission::context::ResolveError::from)?;
     if meta.get("baseline_merge_commit").is_none_or(Value::is_null)
         && let Some(baseline) = &state.baseline
     {
@@ -196,7 +196,8 @@ fn cleanup(
                     }
                 }
             }
-            let context = crate::workspace_context::context_path(&root, &mission.slug, lane_id);
+            let context =
+                crate::worktree::workspace_context::context_path(&root, &mission.slug, lane_id);
             if mission.repo.containment().exists(&context)? {
                 transaction.remove_file(&context)?;
                 report.removed_contexts.push(context);
@@ -334,7 +335,7 @@ fn flattened_meta(mission: &Mission) -> Result<Option<(PathBuf, Vec<u8>)>, Merge
     let dir = primary_dir(mission)?;
     let mut meta: MissionMeta = dir
         .read_meta_required()
-        .map_err(crate::mission_context::ResolveError::from)?;
+        .map_err(crate::mission::context::ResolveError::from)?;
     let lanes = dir.lanes_json_state()?;
     if meta.flatten_coordination(lanes).is_none() {
         return Ok(None);

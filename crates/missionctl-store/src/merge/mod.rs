@@ -43,7 +43,7 @@ pub use state::{MergePhase, MergeState, SavedConflict, StateError};
 use crate::clock::Clock;
 use crate::fs_util::PathError;
 use crate::git::GitError;
-use crate::mission_context::ResolveError;
+use crate::mission::context::ResolveError;
 use crate::repo::RepoError;
 use crate::status::{StatusLoadError, StatusWriteError};
 use crate::write::WriteError;
@@ -76,7 +76,7 @@ pub struct MergeRequest<'a> {
     /// `--push`: push the target branch to `origin` once merged.
     pub push: bool,
     /// The branches status is never committed to.
-    pub protected_branches: &'a crate::protection::ProtectedBranches,
+    pub protected_branches: &'a crate::repo::protection::ProtectedBranches,
     /// The clock of the rows and commits.
     pub clock: &'a dyn Clock,
 }
@@ -304,7 +304,7 @@ pub enum MergeError {
     Status(#[from] StatusWriteError),
     /// The status cannot be read.
     #[error(transparent)]
-    StatusRead(#[from] crate::mission_dir::StatusReadError),
+    StatusRead(#[from] crate::mission::dir::StatusReadError),
     /// A write failed (undone).
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -368,7 +368,7 @@ pub enum MergeError {
     },
     /// The target branch is protected and the mission's status is written there.
     #[error("{0}")]
-    ProtectedTarget(#[source] crate::protection::ProtectedBranchRefusal),
+    ProtectedTarget(#[source] crate::repo::protection::ProtectedBranchRefusal),
     /// The mission branch does not exist.
     #[error("Missing mission branch: {branch}")]
     MissionBranchNotFound {

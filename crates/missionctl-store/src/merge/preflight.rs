@@ -15,11 +15,11 @@ use serde_json::Value;
 
 use super::{MergeError, MergeRequest, NotReady};
 use crate::git::git;
-use crate::meta_store::LANES_FILE_NAME;
-use crate::mission_context::{ResolvedMissionContext, resolve_mission_context};
-use crate::project_config::ProjectConfig;
-use crate::protection::{ProtectedBranches, ProtectedWrite};
+use crate::mission::context::{ResolvedMissionContext, resolve_mission_context};
+use crate::mission::meta_store::LANES_FILE_NAME;
 use crate::repo::Repo;
+use crate::repo::project_config::ProjectConfig;
+use crate::repo::protection::{ProtectedBranches, ProtectedWrite};
 use crate::status::MissionStatus;
 
 /// Spec Kitty's global merge lock, relative to the primary checkout's root.
@@ -162,9 +162,11 @@ impl Mission {
                 .iter()
                 .flat_map(|lane| lane.wp_ids.iter().cloned())
                 .collect(),
-            None => crate::work_package::wp_titles(self.repo.containment(), &self.primary_dir)
-                .map(|titles| titles.into_keys().collect())
-                .unwrap_or_default(),
+            None => {
+                crate::planning::work_package::wp_titles(self.repo.containment(), &self.primary_dir)
+                    .map(|titles| titles.into_keys().collect())
+                    .unwrap_or_default()
+            }
         };
         all.into_iter()
             .filter(|wp_id| {

@@ -32,13 +32,13 @@ use missionctl_core::sha256::hex_digest;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::action_context::{
+use crate::clock::{Clock, isoformat};
+use crate::fs_util::PathError;
+use crate::mission::action_context::{
     Action, ActionContext, ActionContextError, ActionRequest, RunFiles, RuntimeLayout,
     resolve_action_context, resolve_runtime_layout,
 };
-use crate::clock::{Clock, isoformat};
-use crate::fs_util::PathError;
-use crate::mission_index::resolve_handle;
+use crate::mission::index::resolve_handle;
 use crate::repo::Repo;
 use crate::write::{Scope, WriteError, WriteTransaction};
 

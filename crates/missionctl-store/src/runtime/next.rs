@@ -9,10 +9,10 @@ use missionctl_core::run::MissionRunRef;
 use super::{
     LoadedRun, RunError, append_events, ensure_supported, find_mission_run, get_or_start_locked,
 };
-use crate::action_context::{
+use crate::clock::{Clock, isoformat};
+use crate::mission::action_context::{
     Action, ActionContext, ActionRequest, mission_facts, resolve_action_context,
 };
-use crate::clock::{Clock, isoformat};
 use crate::repo::Repo;
 use crate::write::{Scope, WriteTransaction};
 

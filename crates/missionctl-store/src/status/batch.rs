@@ -168,7 +168,7 @@ impl MissionStatus {
             return Err(StatusWriteError::InvalidWpId(wp_id.to_owned()));
         }
         self.require_work_package(wp_id)?;
-        let roster = crate::work_package::subtask_roster(
+        let roster = crate::planning::work_package::subtask_roster(
             self.repo.containment(),
             &self.primary_mission_dir,
             wp_id,

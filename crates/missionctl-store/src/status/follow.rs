@@ -19,9 +19,9 @@ use missionctl_core::reducer::IncrementalReducer;
 use missionctl_core::snapshot::StatusSnapshot;
 
 use super::MissionStatus;
-use crate::containment::Containment;
 use crate::fs_util::PathError;
-use crate::mission_dir::{EVENT_LOG_FILE, StatusReadError};
+use crate::mission::dir::{EVENT_LOG_FILE, StatusReadError};
+use crate::repo::containment::Containment;
 
 /// How many bytes before the end already read must be unchanged for a log that grew in place
 /// to count as appended to.

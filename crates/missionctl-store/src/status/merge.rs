@@ -113,7 +113,7 @@ impl MissionStatus {
             &self
                 .placement
                 .mission_dir
-                .join(crate::mission_dir::EVENT_LOG_FILE),
+                .join(crate::mission::dir::EVENT_LOG_FILE),
         )?)
     }
 }

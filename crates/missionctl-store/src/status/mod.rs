@@ -32,8 +32,8 @@ use serde_json::{Map, Value};
 
 use crate::clock::{Clock, unix_micros};
 use crate::fs_util::PathError;
-use crate::mission_context::resolve_mission_context;
-use crate::mission_dir::StatusReadError;
+use crate::mission::context::resolve_mission_context;
+use crate::mission::dir::StatusReadError;
 use crate::repo::Repo;
 use crate::write::WriteTransaction;
 pub use missionctl_core::context::ReadSurface;
@@ -163,7 +163,7 @@ pub enum StatusWriteError {
     },
     /// The destination branch is protected.
     #[error("{0}")]
-    ProtectedBranch(#[source] crate::protection::ProtectedBranchRefusal),
+    ProtectedBranch(#[source] crate::repo::protection::ProtectedBranchRefusal),
     /// The destination branch is not checked out where the status lives.
     #[error(
         "Status commits go to `{destination}`, but `{}` has {} checked out",
@@ -225,7 +225,7 @@ pub enum StatusWriteError {
     },
     /// A work-package file could not be read.
     #[error(transparent)]
-    WorkPackage(#[from] crate::work_package::WorkPackageFileError),
+    WorkPackage(#[from] crate::planning::work_package::WorkPackageFileError),
     /// `planned → claimed` while a dependency is not `done` (the ready-work gate).
     #[error(
         "{wp_id} waits for {}: a work package is claimed only when every dependency is done",
@@ -275,7 +275,7 @@ pub enum StatusWriteError {
     /// The status was loaded for reading only, from the primary checkout, because its place
     /// cannot be trusted for writing (a deleted coordination branch).
     #[error(transparent)]
-    Unwritable(std::sync::Arc<crate::mission_context::ResolveError>),
+    Unwritable(std::sync::Arc<crate::mission::context::ResolveError>),
 }
 
 impl StatusWriteError {
@@ -406,10 +406,10 @@ pub struct MissionStatus {
     primary_mission_dir: PathBuf,
     placement: StatusPlacement,
     meta: Option<Map<String, Value>>,
-    protected_branches: crate::protection::ProtectedBranches,
+    protected_branches: crate::repo::protection::ProtectedBranches,
     /// Set when loaded for reading from the primary checkout although writes must fail closed
     /// ([`MissionStatus::load_for_reading`]): every write returns this error.
-    unwritable: Option<std::sync::Arc<crate::mission_context::ResolveError>>,
+    unwritable: Option<std::sync::Arc<crate::mission::context::ResolveError>>,
 }
 
 /// Why a mission's status could not be loaded.
@@ -418,7 +418,7 @@ pub struct MissionStatus {
 pub enum StatusLoadError {
     /// The mission or the place its status lives cannot be resolved (fails closed).
     #[error(transparent)]
-    Resolve(#[from] crate::mission_context::ResolveError),
+    Resolve(#[from] crate::mission::context::ResolveError),
 }
 
 impl StatusLoadError {
@@ -449,7 +449,7 @@ impl MissionStatus {
     pub fn load(
         repo: &Repo,
         handle: &str,
-        protected_branches: &crate::protection::ProtectedBranches,
+        protected_branches: &crate::repo::protection::ProtectedBranches,
     ) -> Result<MissionStatus, StatusLoadError> {
         let resolved = resolve_mission_context(repo, handle)?;
         Ok(MissionStatus::from_resolved(
@@ -467,11 +467,11 @@ impl MissionStatus {
     /// closed with the error `load` returns.
     pub fn load_for_reading(repo: &Repo, handle: &str) -> Result<MissionStatus, StatusLoadError> {
         let (resolved, unwritable) =
-            crate::mission_context::resolve_mission_context_for_reading(repo, handle)?;
+            crate::mission::context::resolve_mission_context_for_reading(repo, handle)?;
         Ok(MissionStatus::from_resolved(
             repo,
             resolved,
-            &crate::protection::ProtectedBranches::none(),
+            &crate::repo::protection::ProtectedBranches::none(),
             unwritable.map(std::sync::Arc::new),
         ))
     }
@@ -484,9 +484,9 @@ impl MissionStatus {
 
     fn from_resolved(
         repo: &Repo,
-        resolved: crate::mission_context::ResolvedMissionContext,
-        protected_branches: &crate::protection::ProtectedBranches,
-        unwritable: Option<std::sync::Arc<crate::mission_context::ResolveError>>,
+        resolved: crate::mission::context::ResolvedMissionContext,
+        protected_branches: &crate::repo::protection::ProtectedBranches,
+        unwritable: Option<std::sync::Arc<crate::mission::context::ResolveError>>,
     ) -> MissionStatus {
         let primary_root = resolved.primary_root.clone();
         let primary_mission_dir =
@@ -567,20 +567,20 @@ impl MissionStatus {
     }
 
     /// Returns the containment every read and write of the mission's files goes through (see
-    /// [`crate::containment`]).
-    pub fn containment(&self) -> &crate::containment::Containment {
+    /// [`crate::repo::containment`]).
+    pub fn containment(&self) -> &crate::repo::containment::Containment {
         self.repo.containment()
     }
 
     /// Returns the file that defines `wp_id` in the primary `tasks/`, as Spec Kitty's
     /// `locate_work_package` finds it: `WP_NOT_FOUND` when none does (see
-    /// [`crate::work_package::locate_work_package`]). Every write that acts on one work
+    /// [`crate::planning::work_package::locate_work_package`]). Every write that acts on one work
     /// package checks it first, a forced move excepted.
     pub fn require_work_package(
         &self,
         wp_id: &str,
-    ) -> Result<PathBuf, crate::work_package::WorkPackageFileError> {
-        crate::work_package::locate_work_package(
+    ) -> Result<PathBuf, crate::planning::work_package::WorkPackageFileError> {
+        crate::planning::work_package::locate_work_package(
             self.repo.containment(),
             &self.primary_mission_dir,
             &self.mission_slug,
@@ -593,8 +593,8 @@ impl MissionStatus {
     pub fn undefined_work_packages(
         &self,
         snapshot: &StatusSnapshot,
-    ) -> Result<Vec<String>, crate::work_package::WorkPackageFileError> {
-        crate::work_package::undefined_work_packages(
+    ) -> Result<Vec<String>, crate::planning::work_package::WorkPackageFileError> {
+        crate::planning::work_package::undefined_work_packages(
             self.repo.containment(),
             &self.primary_mission_dir,
             snapshot.work_packages.keys().map(String::as_str),
@@ -608,7 +608,7 @@ impl MissionStatus {
         let written = &self.placement.mission_dir;
         if self.placement.materialize_branch.is_some()
             && written != &self.read_dir
-            && written.join(crate::mission_dir::EVENT_LOG_FILE).exists()
+            && written.join(crate::mission::dir::EVENT_LOG_FILE).exists()
         {
             written
         } else {
@@ -638,7 +638,7 @@ impl MissionStatus {
                 return Err(StatusReadError::LogInvalid {
                     path: self
                         .primary_mission_dir
-                        .join(crate::mission_dir::EVENT_LOG_FILE),
+                        .join(crate::mission::dir::EVENT_LOG_FILE),
                     line: error.line,
                     message: error.message.clone(),
                 });
@@ -646,14 +646,14 @@ impl MissionStatus {
             return Ok(log);
         }
         let dir = self.current_read_dir();
-        let log = match crate::mission_dir::read_event_log(dir) {
+        let log = match crate::mission::dir::read_event_log(dir) {
             Ok(log) => log,
             Err(StatusReadError::LogMissing(_)) => EventLog::default(),
             Err(error) => return Err(error),
         };
         if let Some(error) = log.errors.first() {
             return Err(StatusReadError::LogInvalid {
-                path: dir.join(crate::mission_dir::EVENT_LOG_FILE),
+                path: dir.join(crate::mission::dir::EVENT_LOG_FILE),
                 line: error.line,
                 message: error.message.clone(),
             });
@@ -684,7 +684,7 @@ impl MissionStatus {
         if !merged || self.current_read_dir() == self.primary_mission_dir {
             return None;
         }
-        crate::mission_dir::read_event_log(&self.primary_mission_dir)
+        crate::mission::dir::read_event_log(&self.primary_mission_dir)
             .ok()
             .filter(|log| log.errors.is_empty())
             .map(|log| reduce(&log))
@@ -699,7 +699,7 @@ impl MissionStatus {
         }
         let log_path = self
             .current_read_dir()
-            .join(crate::mission_dir::EVENT_LOG_FILE);
+            .join(crate::mission::dir::EVENT_LOG_FILE);
         let stamp = cache::stamp(&log_path);
         // The cache is a hint, but a symbolic link on its way is refused, not skipped.
         self.placement
@@ -741,14 +741,14 @@ impl MissionStatus {
         let primary = transaction::read_log_file(
             &self
                 .primary_mission_dir
-                .join(crate::mission_dir::EVENT_LOG_FILE),
+                .join(crate::mission::dir::EVENT_LOG_FILE),
         )?;
         let relative = self
             .placement
             .mission_dir
             .strip_prefix(&self.placement.worktree_root)
             .unwrap_or(&self.placement.mission_dir)
-            .join(crate::mission_dir::EVENT_LOG_FILE);
+            .join(crate::mission::dir::EVENT_LOG_FILE);
         let committed = committed_file(&self.repo.gix(), branch, &relative);
         Ok(Some(match (committed, primary) {
             (Some(committed), Some(primary)) => {
@@ -766,7 +766,9 @@ impl MissionStatus {
             &snapshot.mission_slug,
         )
         .map_err(|error| StatusReadError::MetaInvalid {
-            path: self.primary_mission_dir.join(crate::mission_dir::META_FILE),
+            path: self
+                .primary_mission_dir
+                .join(crate::mission::dir::META_FILE),
             message: error.to_string(),
         })?;
         snapshot.mission_number = identity.mission_number;
@@ -778,7 +780,9 @@ impl MissionStatus {
     fn reduce(&self, log: &EventLog) -> Result<StatusSnapshot, StatusReadError> {
         missionctl_core::reducer::reduce_with_identity(log, self.meta.as_ref()).map_err(|error| {
             StatusReadError::MetaInvalid {
-                path: self.primary_mission_dir.join(crate::mission_dir::META_FILE),
+                path: self
+                    .primary_mission_dir
+                    .join(crate::mission::dir::META_FILE),
                 message: error.to_string(),
             }
         })
@@ -925,7 +929,7 @@ impl MissionStatus {
         wp_id: &str,
         snapshot: &StatusSnapshot,
     ) -> Result<Option<PathBuf>, StatusWriteError> {
-        let Some(path) = crate::workspace_context::terminal_lane_context(
+        let Some(path) = crate::worktree::workspace_context::terminal_lane_context(
             self.repo.containment(),
             &self.placement.primary_root,
             &self.primary_mission_dir,
@@ -935,7 +939,8 @@ impl MissionStatus {
         ) else {
             return Ok(None);
         };
-        let removed = crate::workspace_context::remove_context(transaction.write_mut(), &path)?;
+        let removed =
+            crate::worktree::workspace_context::remove_context(transaction.write_mut(), &path)?;
         Ok(removed.then_some(path))
     }
 
@@ -1028,7 +1033,7 @@ impl MissionStatus {
     ) -> Result<(), StatusWriteError> {
         let guarded = from == Lane::InProgress && to == Lane::ForReview && !request.force;
         let subtasks_complete = if guarded {
-            let roster = crate::work_package::subtask_roster(
+            let roster = crate::planning::work_package::subtask_roster(
                 self.repo.containment(),
                 &self.primary_mission_dir,
                 &request.wp_id,
@@ -1068,7 +1073,7 @@ impl MissionStatus {
         wp_id: &str,
         snapshot: &dyn Fn() -> Result<StatusSnapshot, StatusWriteError>,
     ) -> Result<(), StatusWriteError> {
-        let dependencies = crate::work_package::work_package_dependencies(
+        let dependencies = crate::planning::work_package::work_package_dependencies(
             self.repo.containment(),
             &self.primary_mission_dir,
             wp_id,

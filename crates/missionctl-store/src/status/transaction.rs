@@ -27,11 +27,11 @@ use missionctl_core::snapshot::StatusSnapshot;
 use serde::Deserialize;
 
 use super::{CommitReceipt, StatusWriteError};
-use crate::containment::Containment;
 use crate::fs_util::{IoResultExt, PathError};
-use crate::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, StatusReadError};
-use crate::protection::{ProtectedBranches, ProtectedWrite};
+use crate::mission::dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, StatusReadError};
 use crate::repo::Repo;
+use crate::repo::containment::Containment;
+use crate::repo::protection::{ProtectedBranches, ProtectedWrite};
 use crate::write::{CommitFiles, CommitRequest, FileWrite, Scope, WriteError, WriteTransaction};
 
 /// The prefix of the temporary files status writers before the write door created next to
@@ -63,7 +63,7 @@ pub(crate) struct StatusPlacement {
     /// The mission's snapshot cache (see [`super::cache`]).
     pub(crate) cache_path: PathBuf,
     /// What every path above is checked against: no symbolic link below the repository's
-    /// roots is followed (see [`crate::containment`]).
+    /// roots is followed (see [`crate::repo::containment`]).
     pub(crate) containment: Containment,
 }
 

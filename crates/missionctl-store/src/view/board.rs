@@ -19,12 +19,12 @@ use serde::Serialize;
 use super::ViewError;
 use super::work_packages::{WorkPackageFacts, WorkPackagesError};
 use crate::clock::{Clock, unix_micros};
-use crate::mission_dir::StatusReadError;
-use crate::mission_index::{LookupError, list_missions};
-use crate::project_config::{ProjectConfig, ProjectConfigError};
+use crate::mission::dir::StatusReadError;
+use crate::mission::index::{LookupError, list_missions};
+use crate::planning::work_package::{WorkPackageFileError, work_package_headers};
 use crate::repo::Repo;
+use crate::repo::project_config::{ProjectConfig, ProjectConfigError};
 use crate::status::MissionStatus;
-use crate::work_package::{WorkPackageFileError, work_package_headers};
 
 /// A work package that has events but no task file (Spec Kitty shows no row for it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

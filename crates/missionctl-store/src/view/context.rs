@@ -7,7 +7,7 @@ use missionctl_core::meta::HandleRule;
 use missionctl_core::topology::MissionTopology;
 use serde::Serialize;
 
-use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
+use crate::mission::context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
 use crate::repo::Repo;
 
 /// Where a mission's state lives, resolved on disk.

@@ -8,12 +8,12 @@ use missionctl_core::validate::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::lane_worktree::lane_worktree_dirs;
-use crate::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
-use crate::mission_index::MissionSummary;
+use crate::mission::dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
+use crate::mission::index::MissionSummary;
+use crate::planning::work_package::work_package_files;
 use crate::repo::Repo;
 use crate::status::MissionStatus;
-use crate::work_package::work_package_files;
+use crate::worktree::lane::lane_worktree_dirs;
 
 /// Days after which a claim is stale.
 pub const STALE_CLAIMED_DAYS: i64 = 7;
@@ -63,7 +63,7 @@ pub fn days_of(at: &str) -> Option<i64> {
 pub fn doctor(
     repo: &Repo,
     missions: &[MissionSummary],
-    protected_branches: &crate::protection::ProtectedBranches,
+    protected_branches: &crate::repo::protection::ProtectedBranches,
     today: i64,
 ) -> DoctorReport {
     let mut findings = Vec::new();
@@ -79,7 +79,7 @@ pub fn doctor(
 fn check_mission(
     repo: &Repo,
     summary: &MissionSummary,
-    protected: &crate::protection::ProtectedBranches,
+    protected: &crate::repo::protection::ProtectedBranches,
     today: i64,
     findings: &mut Vec<DoctorFinding>,
 ) {

@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::work_packages::{WorkPackagesError, mission_work_packages};
-use crate::mission_dir::StatusReadError;
+use crate::mission::dir::StatusReadError;
+use crate::planning::work_package::WorkPackageFileError;
 use crate::status::MissionStatus;
-use crate::work_package::WorkPackageFileError;
 
 /// One transition or note.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,13 +3,17 @@
 //! dashboard, the event stream — shows the same values in the same shape.
 //!
 //! Views are plain serializable values. Building one reads through the store's own doors
-//! ([`crate::status::MissionStatus`], [`crate::mission_context`], [`crate::work_package`]);
+//! ([`crate::status::MissionStatus`], [`crate::mission::context`], [`crate::planning::work_package`]);
 //! rendering them as text or HTML is the adapter's business.
 
 pub mod board;
 pub mod context;
+pub mod dashboard_state;
 pub mod doctor;
 pub mod history;
+pub mod live;
+pub mod ready;
+pub mod watch;
 pub mod work_packages;
 
 use serde::Serialize;

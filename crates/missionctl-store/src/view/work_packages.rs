@@ -15,12 +15,12 @@ use missionctl_core::work_package_view::{
 };
 use serde_json::Value;
 
-use crate::containment::Containment;
 use crate::fs_util::{PathError, read_optional};
-use crate::meta_store::LANES_FILE_NAME;
-use crate::mission_dir::StatusReadError;
+use crate::mission::dir::StatusReadError;
+use crate::mission::meta_store::LANES_FILE_NAME;
+use crate::planning::work_package::{WorkPackageFileError, work_package_files};
+use crate::repo::containment::Containment;
 use crate::status::MissionStatus;
-use crate::work_package::{WorkPackageFileError, work_package_files};
 
 /// Where lane workspace context files live, under the primary checkout.
 const WORKSPACES_DIR: &str = ".kittify/workspaces";

@@ -9,8 +9,8 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::containment::Containment;
 use crate::fs_util::{IoResultExt, PathError};
+use crate::repo::containment::Containment;
 
 /// How long to sleep between two attempts to take a busy lock.
 const POLL_INTERVAL: Duration = Duration::from_millis(2);

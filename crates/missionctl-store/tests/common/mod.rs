@@ -8,11 +8,11 @@ use std::process::Command;
 use missionctl_core::meta::MissionId;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::FixedClock;
-use missionctl_store::mission_create::{
+use missionctl_store::mission::create::{
     CreateMissionRequest, CreateOptions, CreateStep, CreatedMission, create_mission,
 };
-use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
+use missionctl_store::repo::protection::ProtectedBranches;
 use missionctl_store::write::CommitIdentity;
 
 pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -147,7 +147,7 @@ impl TestRepo {
         request: &CreateMissionRequest,
         n: usize,
         fail_after: Option<CreateStep>,
-    ) -> Result<CreatedMission, missionctl_store::mission_create::CreateError> {
+    ) -> Result<CreatedMission, missionctl_store::mission::create::CreateError> {
         let repo = Repo::discover(&self.root).expect("test repository is discoverable");
         let clock = FixedClock::from_unix_micros(NOW_MICROS).with_mission_id(mission_id(n));
         let protected = protected();

@@ -24,12 +24,14 @@ use missionctl_core::transition::{
 use missionctl_store::clock::SystemClock;
 use missionctl_store::fs_util::{IoResultExt, PathError, atomic_write};
 use missionctl_store::git::{git, require_git};
-use missionctl_store::mission_context::resolve_mission_context;
-use missionctl_store::mission_create::{CreateMissionRequest, CreatedMission};
-use missionctl_store::mission_dir::{EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, reduce_mission_dir};
-use missionctl_store::mission_index::{MissionSummary, list_missions};
-use missionctl_store::protection::ProtectedBranches;
+use missionctl_store::mission::context::resolve_mission_context;
+use missionctl_store::mission::create::{CreateMissionRequest, CreatedMission};
+use missionctl_store::mission::dir::{
+    EVENT_LOG_FILE, META_FILE, SNAPSHOT_FILE, reduce_mission_dir,
+};
+use missionctl_store::mission::index::{MissionSummary, list_missions};
 use missionctl_store::repo::Repo;
+use missionctl_store::repo::protection::ProtectedBranches;
 use missionctl_store::status::{MissionStatus, TransitionRequest};
 use missionctl_store::view::context::ContextView;
 use missionctl_store::write::CommitIdentity;
@@ -585,8 +587,8 @@ fn plan_coordination_work_packages(
     handle: &str,
     protected: &ProtectedBranches,
 ) -> Result<(), CliError> {
-    use missionctl_store::spec_commit::{SpecCommitOptions, spec_commit};
-    use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
+    use missionctl_store::planning::spec_commit::{SpecCommitOptions, spec_commit};
+    use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
 
     for (wp_id, title) in COORDINATION_WORK_PACKAGES {
         add_work_package(
@@ -1223,12 +1225,12 @@ fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, Cl
 /// Plans and works the lanes mission through the code paths of `wp add`, `tasks finalize`,
 /// `ready`, `implement`, `subtask done` and `move`.
 fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
-    use missionctl_store::lane_worktree::implement;
-    use missionctl_store::map_requirements::{MapRequirementsRequest, map_requirements};
-    use missionctl_store::ready::mission_readiness;
-    use missionctl_store::spec_commit::{SpecCommitOptions, spec_commit};
-    use missionctl_store::tasks_finalize::{FinalizeOptions, finalize_tasks};
-    use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
+    use missionctl_store::planning::map_requirements::{MapRequirementsRequest, map_requirements};
+    use missionctl_store::planning::spec_commit::{SpecCommitOptions, spec_commit};
+    use missionctl_store::planning::tasks_finalize::{FinalizeOptions, finalize_tasks};
+    use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
+    use missionctl_store::view::ready::mission_readiness;
+    use missionctl_store::worktree::lane::implement;
 
     let protected = ProtectedBranches::defaults();
     let request = CreateMissionRequest {

@@ -5,7 +5,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use missionctl_store::mission_index::{list_missions, show_mission};
+use missionctl_store::mission::index::{list_missions, show_mission};
 use missionctl_store::view::doctor::doctor;
 
 use crate::command_error::CliError;

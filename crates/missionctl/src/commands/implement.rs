@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use missionctl_store::clock::SystemClock;
-use missionctl_store::lane_worktree::{
+use missionctl_store::worktree::lane::{
     ImplementOutcome, ImplementRequest, WorktreeAction, implement_with,
 };
 

@@ -4,7 +4,7 @@
 use clap::Args;
 use serde::Serialize;
 
-use missionctl_store::init::init_repository;
+use missionctl_store::repo::init::init_repository;
 
 use crate::command_error::CliError;
 use crate::ui::Ui;

@@ -5,8 +5,8 @@ use std::path::Path;
 use clap::Args;
 use missionctl_core::lane::Lane;
 use missionctl_store::clock::SystemClock;
-use missionctl_store::lane_worktree::check_review_commits;
 use missionctl_store::status::{CommitReceipt, TransitionRequest};
+use missionctl_store::worktree::lane::check_review_commits;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -6,9 +6,9 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use missionctl_store::mission_index::list_missions;
-use missionctl_store::ready::{MissionReadiness, mission_readiness};
+use missionctl_store::mission::index::list_missions;
 use missionctl_store::status::MissionStatus;
+use missionctl_store::view::ready::{MissionReadiness, mission_readiness};
 use serde::Serialize;
 
 use crate::command_error::CliError;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use missionctl_store::clock::SystemClock;
-use missionctl_store::spec_commit::{SpecCommitOptions, SpecCommitReport, spec_commit};
+use missionctl_store::planning::spec_commit::{SpecCommitOptions, SpecCommitReport, spec_commit};
 
 use crate::command_error::CliError;
 use crate::ui::Ui;

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use clap::Args;
-use missionctl_store::live::{LiveChange, LiveRepository};
 use missionctl_store::view::history::HistoryRow;
+use missionctl_store::view::live::{LiveChange, LiveRepository};
 use serde::Serialize;
 
 use crate::command_error::CliError;

@@ -2,7 +2,7 @@
 //! the driver git runs for `merge=spec-kitty-event-log`.
 
 use clap::Args;
-use missionctl_store::merge_driver::merge_event_log_files;
+use missionctl_store::git::merge_driver::merge_event_log_files;
 use serde::Serialize;
 
 use super::MergeInputs;

@@ -2,7 +2,7 @@
 //! current directory (`.gitattributes` lines and the repository's git configuration).
 
 use clap::Args;
-use missionctl_store::merge_driver::install_merge_drivers;
+use missionctl_store::git::merge_driver::install_merge_drivers;
 use serde::Serialize;
 
 use crate::command_error::CliError;

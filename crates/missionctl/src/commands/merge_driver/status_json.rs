@@ -6,7 +6,7 @@
 //! stop on a derived file, and says to run `status materialize` once the merge is done.
 
 use clap::Args;
-use missionctl_store::merge_driver::keep_status_json;
+use missionctl_store::git::merge_driver::keep_status_json;
 use serde::Serialize;
 
 use super::MergeInputs;

@@ -3,7 +3,7 @@
 //! second run changes nothing.
 
 use clap::Args;
-use missionctl_store::topology_backfill::{
+use missionctl_store::mission::topology_backfill::{
     BackfillAction, BackfillOptions, BackfillProgress, BackfillRecord, backfill_topology,
 };
 use serde::Serialize;

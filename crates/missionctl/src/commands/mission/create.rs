@@ -6,11 +6,11 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use missionctl_core::meta::check_human_slug;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::SystemClock;
-use missionctl_store::mission_create::{
+use missionctl_store::mission::create::{
     CreateError, CreateMissionRequest, CreateOptions, CreatedMission, create_mission,
 };
-use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
+use missionctl_store::repo::protection::ProtectedBranches;
 use missionctl_store::write::CommitIdentity;
 
 use crate::command_error::CliError;

@@ -5,7 +5,7 @@
 //! commits nothing; the branch and any coordination worktree, now a husk, are left alone.
 
 use clap::Args;
-use missionctl_store::mission_flatten::{FlattenedMission, flatten_mission};
+use missionctl_store::mission::flatten::{FlattenedMission, flatten_mission};
 
 use crate::command_error::CliError;
 use crate::ui::Ui;

@@ -1,7 +1,7 @@
 //! `missionctl mission list`: every mission under `kitty-specs/`, sorted by directory name.
 
 use clap::Args;
-use missionctl_store::mission_index::list_missions;
+use missionctl_store::mission::index::list_missions;
 
 use crate::command_error::CliError;
 use crate::mission_view::render_list;

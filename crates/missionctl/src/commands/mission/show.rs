@@ -2,7 +2,7 @@
 
 use clap::Args;
 use missionctl_core::meta::HandleRule;
-use missionctl_store::mission_index::{MissionSummary, resolve_handle, summarize};
+use missionctl_store::mission::index::{MissionSummary, resolve_handle, summarize};
 use serde::Serialize;
 
 use crate::command_error::CliError;

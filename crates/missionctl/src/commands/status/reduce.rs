@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use missionctl_store::mission_dir::reduce_mission_dir;
+use missionctl_store::mission::dir::reduce_mission_dir;
 use serde::Serialize;
 use serde_json::Value;
 

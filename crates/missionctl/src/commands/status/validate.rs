@@ -8,7 +8,7 @@ use clap::Args;
 use missionctl_core::validate::{
     Finding, Severity, SnapshotOnDisk, corrupt_log, phantom_work_package, validate,
 };
-use missionctl_store::mission_dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
+use missionctl_store::mission::dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
 use serde::Serialize;
 use serde_json::Value;
 

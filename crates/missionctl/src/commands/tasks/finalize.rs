@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use missionctl_store::clock::SystemClock;
-use missionctl_store::tasks_finalize::{
+use missionctl_store::planning::tasks_finalize::{
     FinalizeError, FinalizeOptions, FinalizeReport, finalize_tasks,
 };
 use serde::Serialize;

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use missionctl_store::lane_worktree::{RepairItem, RepairOutcome, repair_worktrees};
+use missionctl_store::worktree::lane::{RepairItem, RepairOutcome, repair_worktrees};
 use serde::Serialize;
 
 use crate::command_error::CliError;

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use missionctl_core::work_package::ExecutionMode;
-use missionctl_store::work_package_add::{AddWorkPackage, add_work_package};
+use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
 
 use crate::command_error::CliError;
 use crate::ui::Ui;

@@ -9,8 +9,8 @@ use missionctl_core::Lane;
 use missionctl_core::task_plan::WorkPackageEntry;
 use missionctl_core::work_package::ExecutionMode;
 use missionctl_core::work_package_view::LanesFile;
+use missionctl_store::planning::work_package::load_work_packages;
 use missionctl_store::view::work_packages::mission_work_packages;
-use missionctl_store::work_package::load_work_packages;
 use serde::Serialize;
 
 use crate::command_error::CliError;

@@ -14,9 +14,9 @@ use missionctl_core::work_package::{
 use serde::Serialize;
 
 use crate::fs_util::PathError;
+use crate::planning::work_package::{WorkPackageFileError, find_wp_file, load_work_packages};
 use crate::planning::{PlanningError, PlanningSurface};
 use crate::repo::Repo;
-use crate::work_package::{WorkPackageFileError, find_wp_file, load_work_packages};
 use crate::write::WriteError;
 
 /// What to add.
@@ -137,7 +137,7 @@ pub fn add_work_package(
     repo: &Repo,
     handle: &str,
     request: &AddWorkPackage,
-    protected_branches: &crate::protection::ProtectedBranches,
+    protected_branches: &crate::repo::protection::ProtectedBranches,
 ) -> Result<AddedWorkPackage, AddWorkPackageError> {
     if !is_work_package_id(&request.wp_id) {
         return Err(AddWorkPackageError::InvalidId(request.wp_id.clone()));

@@ -13,9 +13,9 @@ use missionctl_core::meta::{
 use missionctl_core::topology::LanesJsonState;
 use serde_json::Value;
 
-use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::repo::Repo;
+use crate::repo::containment::Containment;
 use crate::write::{WriteError, WriteTransaction};
 
 /// The file name of a mission's lane allocation.

@@ -17,7 +17,7 @@
 //! history with the planning commit of `lanes.json`.
 //!
 //! Each lane worktree has a workspace context file, `.kittify/workspaces/<mission-dir>-<lane>.json`
-//! (see [`crate::workspace_context`]), written when the lane is cut and updated when a later
+//! (see [`crate::worktree::workspace_context`]), written when the lane is cut and updated when a later
 //! work package of the lane starts. A work package sent back by review is resumed in the
 //! lane's existing worktree. [`check_review_commits`] is Spec Kitty's gate that keeps a lane
 //! work package without a commit of its own out of review.
@@ -46,17 +46,17 @@ use missionctl_core::workspace_context::{
 use serde::Serialize;
 
 use crate::clock::{Clock, isoformat, unix_seconds};
-use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::git::{GitError, git};
-use crate::meta_store::LANES_FILE_NAME;
-use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
-use crate::mission_dir::StatusReadError;
-use crate::mission_index::{LookupError, list_missions};
+use crate::mission::context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
+use crate::mission::dir::StatusReadError;
+use crate::mission::index::{LookupError, list_missions};
+use crate::mission::meta_store::LANES_FILE_NAME;
+use crate::planning::work_package::WorkPackageFileError;
+use crate::repo::containment::Containment;
 use crate::repo::{Repo, RepoError};
 use crate::status::{CommitReceipt, MissionStatus, StatusLoadError, StatusWriteError};
-use crate::work_package::WorkPackageFileError;
-use crate::workspace_context;
+use crate::worktree::workspace_context;
 use crate::write::{Scope, WriteError, WriteTransaction};
 
 /// Why a lane worktree could not be allocated, or `implement` failed.
@@ -511,7 +511,7 @@ pub struct ImplementRequest<'a> {
     /// honored.
     pub base: Option<&'a str>,
     /// Branches status is never committed to.
-    pub protected_branches: &'a crate::protection::ProtectedBranches,
+    pub protected_branches: &'a crate::repo::protection::ProtectedBranches,
 }
 
 /// Creates or reuses a work package's workspace and moves it to `in_progress` for `actor`
@@ -521,7 +521,7 @@ pub fn implement(
     handle: &str,
     wp_id: &str,
     actor: &str,
-    protected_branches: &crate::protection::ProtectedBranches,
+    protected_branches: &crate::repo::protection::ProtectedBranches,
     clock: &dyn Clock,
 ) -> Result<ImplementOutcome, WorktreeError> {
     implement_with(
@@ -753,7 +753,7 @@ fn record_lane_context(
     let lane = request.lane;
     let path =
         workspace_context::context_path(repo.primary_root(), &mission.mission_slug, &lane.lane_id);
-    let dependencies = crate::work_package::work_package_dependencies(
+    let dependencies = crate::planning::work_package::work_package_dependencies(
         repo.containment(),
         primary_dir,
         request.wp_id,
@@ -1034,8 +1034,8 @@ fn hide_status_files(
     mission: &ResolvedMissionContext,
 ) -> Result<(), WorktreeError> {
     let dir = format!("{KITTY_SPECS_DIR}/{}", mission.mission_slug);
-    let events = format!("!{dir}/{}", crate::mission_dir::EVENT_LOG_FILE);
-    let snapshot = format!("!{dir}/{}", crate::mission_dir::SNAPSHOT_FILE);
+    let events = format!("!{dir}/{}", crate::mission::dir::EVENT_LOG_FILE);
+    let snapshot = format!("!{dir}/{}", crate::mission::dir::SNAPSHOT_FILE);
     // It may set `extensions.worktreeConfig` in the repository's configuration.
     let locks = [repo.common_dir().join("config.lock")];
     transaction.run_git(

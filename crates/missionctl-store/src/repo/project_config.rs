@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use missionctl_core::meta::is_truthy;
 use serde_json::Value;
 
-use crate::containment::Containment;
 use crate::fs_util::PathError;
+use crate::repo::containment::Containment;
 
 /// The settings file, relative to the primary checkout's root.
 pub const CONFIG_FILE: &str = ".kittify/config.yaml";

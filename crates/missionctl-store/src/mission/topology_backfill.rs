@@ -19,8 +19,8 @@ use missionctl_core::topology::{
 use serde::Serialize;
 
 use crate::fs_util::PathError;
-use crate::meta_store::{MetaFileError, MetaValidation, PrimaryMissionDir};
-use crate::mission_index::mission_dir_names;
+use crate::mission::index::mission_dir_names;
+use crate::mission::meta_store::{MetaFileError, MetaValidation, PrimaryMissionDir};
 use crate::repo::Repo;
 use crate::write::{Scope, WriteTransaction};
 

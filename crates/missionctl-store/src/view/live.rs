@@ -16,12 +16,12 @@ use std::time::Duration;
 use missionctl_core::event::LogRow;
 
 use crate::clock::Clock;
-use crate::mission_index::{LookupError, list_missions};
+use crate::mission::index::{LookupError, list_missions};
 use crate::repo::Repo;
 use crate::status::{LogChange, MissionStatus, StatusFollower};
 use crate::view::ViewError;
 use crate::view::board::{AllBoards, BoardFacts, BoardFailure, MissionBoard};
-use crate::watch::{DirWatcher, WatchError, WatchMode, is_in};
+use crate::view::watch::{DirWatcher, WatchError, WatchMode, is_in};
 
 /// One mission, followed.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ impl LiveMission {
     fn load(
         repo: &Repo,
         slug: &str,
-        protected: &crate::protection::ProtectedBranches,
+        protected: &crate::repo::protection::ProtectedBranches,
     ) -> Result<LiveMission, ViewError> {
         // Read as `board` reads: a merged coordination mission whose branch is gone shows the
         // primary checkout's log.
@@ -119,7 +119,7 @@ pub enum LiveChange {
 #[derive(Debug)]
 pub struct LiveRepository {
     repo: Repo,
-    protected: crate::protection::ProtectedBranches,
+    protected: crate::repo::protection::ProtectedBranches,
     watcher: DirWatcher,
     missions: BTreeMap<String, LiveMission>,
     failures: BTreeMap<String, ViewError>,
@@ -161,7 +161,7 @@ impl LiveRepository {
     /// Loads every mission of the repository, reduces each log once and starts watching.
     pub fn open(
         repo: &Repo,
-        protected_branches: &crate::protection::ProtectedBranches,
+        protected_branches: &crate::repo::protection::ProtectedBranches,
         mode: WatchMode,
     ) -> Result<LiveRepository, LiveError> {
         let mut live = LiveRepository {

@@ -126,7 +126,7 @@ fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
 ///
 /// The reader of a mission directory given by path, anchored on no repository (`status
 /// reduce`); everything anchored on a repository reads through
-/// [`PrimaryMissionDir::read_meta`](crate::meta_store::PrimaryMissionDir::read_meta). Both parse
+/// [`PrimaryMissionDir::read_meta`](crate::mission::meta_store::PrimaryMissionDir::read_meta). Both parse
 /// with [`MissionMeta::parse_json_object`]; this one reports its own code,
 /// `META_JSON_INVALID`, and leaves the byte-order mark and UTF-8 to the JSON decoder.
 fn read_meta_object(dir: &Path) -> Result<Option<Map<String, Value>>, StatusReadError> {

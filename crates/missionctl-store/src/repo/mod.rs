@@ -11,6 +11,11 @@
 //! microseconds: ref existence (`refs/heads/<b>`, any `refs/remotes/*/<b>`), the current
 //! branch or a detached `HEAD`, a branch's tip, and which worktree has which branch checked out.
 
+pub mod containment;
+pub mod init;
+pub mod project_config;
+pub mod protection;
+
 use std::path::{Path, PathBuf};
 
 use gix::bstr::ByteSlice;
@@ -19,8 +24,8 @@ use serde::Serialize;
 
 use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
 
-use crate::containment::Containment;
 use crate::fs_util::PathError;
+use crate::repo::containment::Containment;
 
 /// The directory name of git's metadata inside a working tree.
 const DOT_GIT: &str = ".git";
@@ -243,7 +248,7 @@ impl Repo {
 
     /// Returns the containment every read and write of the repository's mission state goes
     /// through: no symbolic link below the primary checkout or the common directory is
-    /// followed (see [`crate::containment`]).
+    /// followed (see [`crate::repo::containment`]).
     pub fn containment(&self) -> &Containment {
         &self.containment
     }

@@ -15,6 +15,12 @@
 //! cycles), an unknown one or one outside the mission directory is refused before anything
 //! is staged.
 
+pub mod map_requirements;
+pub mod spec_commit;
+pub mod tasks_finalize;
+pub mod work_package;
+pub mod work_package_add;
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -23,11 +29,11 @@ use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
 use missionctl_core::planning_artifact::{ArtifactKind, classify_artifact_path};
 use missionctl_core::topology::MissionTopology;
 
-use crate::containment::Containment;
 use crate::fs_util::PathError;
 use crate::git::{GitError, git};
-use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
-use crate::protection::{ProtectedBranchRefusal, ProtectedBranches, ProtectedWrite};
+use crate::mission::context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
+use crate::repo::containment::Containment;
+use crate::repo::protection::{ProtectedBranchRefusal, ProtectedBranches, ProtectedWrite};
 use crate::repo::{Repo, RepoError};
 use crate::write::{CommitFiles, CommitRequest, Scope, WriteError, WriteTransaction};
 
@@ -165,7 +171,7 @@ pub struct PlanningSurface {
     pub mission_rel: String,
     /// The branch planning commits go to: the mission's target branch.
     pub branch: String,
-    /// What every read and write of the surface goes through (see [`crate::containment`]).
+    /// What every read and write of the surface goes through (see [`crate::repo::containment`]).
     pub containment: Containment,
 }
 

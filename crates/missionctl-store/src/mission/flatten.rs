@@ -20,8 +20,8 @@ use missionctl_core::topology::MissionTopology;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::meta_store::{MetaFileError, MetaValidation};
-use crate::mission_index::{LookupError, resolve_handle};
+use crate::mission::index::{LookupError, resolve_handle};
+use crate::mission::meta_store::{MetaFileError, MetaValidation};
 use crate::repo::Repo;
 use crate::write::{Scope, WriteTransaction};
 

@@ -2,7 +2,7 @@
 //! alone, never recursively) through the operating system's file-system notification
 //! (inotify on Linux, through the `notify` crate), or by polling their entries' metadata when
 //! notification is unavailable or asked against. It only says which paths changed; what a
-//! change means is for the caller (see [`crate::live`]).
+//! change means is for the caller (see [`crate::view::live`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -18,8 +18,8 @@ use missionctl_core::topology::{MissionTopology, read_topology};
 use serde::Serialize;
 
 use crate::fs_util::PathError;
-use crate::meta_store::{MetaFileError, PrimaryMissionDir};
-use crate::mission_index::{LookupError, lanes_state_if_needed, resolve_handle};
+use crate::mission::index::{LookupError, lanes_state_if_needed, resolve_handle};
+use crate::mission::meta_store::{MetaFileError, PrimaryMissionDir};
 use crate::repo::Repo;
 
 /// A mission's execution context with its read and write surfaces resolved on disk.

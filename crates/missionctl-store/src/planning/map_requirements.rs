@@ -28,9 +28,9 @@ use missionctl_core::work_package::{
 use serde::Serialize;
 
 use crate::fs_util::PathError;
+use crate::planning::work_package::{WorkPackageFileError, load_work_packages};
 use crate::planning::{PlanningError, PlanningSurface};
 use crate::repo::Repo;
-use crate::work_package::{WorkPackageFileError, load_work_packages};
 
 /// What to map.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -230,7 +230,7 @@ pub fn map_requirements(
     repo: &Repo,
     handle: &str,
     request: &MapRequirementsRequest,
-    protected_branches: &crate::protection::ProtectedBranches,
+    protected_branches: &crate::repo::protection::ProtectedBranches,
     clock: &dyn crate::clock::Clock,
 ) -> Result<MapRequirementsReport, MapRequirementsError> {
     let wp_id = request.wp_id.trim().to_ascii_uppercase();

@@ -17,14 +17,14 @@ use missionctl_core::run::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::containment::Containment;
 use crate::fs_util::PathError;
-use crate::mission_context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
-use crate::mission_dir::StatusReadError;
-use crate::protection::ProtectedBranches;
+use crate::mission::context::{ResolveError, ResolvedMissionContext, resolve_mission_context};
+use crate::mission::dir::StatusReadError;
+use crate::planning::work_package::{WorkPackageFileError, find_wp_file, front_matter};
 use crate::repo::Repo;
+use crate::repo::containment::Containment;
+use crate::repo::protection::ProtectedBranches;
 use crate::status::{MissionStatus, StatusLoadError, is_valid_wp_id};
-use crate::work_package::{WorkPackageFileError, find_wp_file, front_matter};
 
 /// The actions Spec Kitty's context resolver accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -107,7 +107,7 @@ pub struct RuntimeLayout {
     /// `<primary>/.kittify/runtime` (absolute).
     pub runtime_dir: PathBuf,
     /// What every read and write of the runtime goes through: `.kittify` and everything below
-    /// it are never reached through a symbolic link (see [`crate::containment`]).
+    /// it are never reached through a symbolic link (see [`crate::repo::containment`]).
     #[serde(skip)]
     pub containment: Containment,
 }

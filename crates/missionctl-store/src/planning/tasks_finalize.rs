@@ -36,11 +36,11 @@ use serde::Serialize;
 
 use crate::clock::{Clock, isoformat};
 use crate::fs_util::PathError;
-use crate::meta_store::LANES_FILE_NAME;
+use crate::mission::meta_store::LANES_FILE_NAME;
+use crate::planning::work_package::{WorkPackageFileError, load_work_packages};
 use crate::planning::{PlanningError, PlanningSurface};
 use crate::repo::Repo;
 use crate::status::{CommitReceipt, MissionStatus, StatusLoadError, StatusWriteError};
-use crate::work_package::{WorkPackageFileError, load_work_packages};
 
 /// The other planning files finalize commits when they exist (Spec Kitty's list).
 const OTHER_PLANNING_FILES: [&str; 2] = ["tasks.md", "wps.yaml"];
@@ -51,7 +51,7 @@ pub struct FinalizeOptions<'a> {
     /// Check and report only; write nothing.
     pub validate_only: bool,
     /// Branches never committed to.
-    pub protected_branches: &'a crate::protection::ProtectedBranches,
+    pub protected_branches: &'a crate::repo::protection::ProtectedBranches,
 }
 
 /// One work package as finalize saw it.

@@ -9,8 +9,8 @@ use missionctl_core::work_package::{
 };
 use serde_json::Value;
 
-use crate::containment::Containment;
 use crate::fs_util::{self, PathError};
+use crate::repo::containment::Containment;
 
 /// Why a work-package file could not be used.
 #[derive(Debug, thiserror::Error)]

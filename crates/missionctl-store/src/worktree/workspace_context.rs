@@ -1,5 +1,5 @@
 //! The per-workspace context files `.kittify/workspaces/<mission-dir>-<lane_id>.json` of the
-//! primary checkout: written by `implement` (see [`crate::lane_worktree`]), deleted when
+//! primary checkout: written by `implement` (see [`crate::worktree::lane`]), deleted when
 //! canceling a work package leaves every work package of its lane done or canceled.
 //!
 //! The files are local state, never committed (Spec Kitty gitignores the directory; missionctl
@@ -12,9 +12,9 @@ use missionctl_core::lanes_manifest::{LanesManifest, PLANNING_LANE_ID};
 use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::workspace_context::{WORKSPACES_DIR, WorkspaceContext, context_file_name};
 
-use crate::containment::Containment;
 use crate::fs_util::PathError;
-use crate::meta_store::LANES_FILE_NAME;
+use crate::mission::meta_store::LANES_FILE_NAME;
+use crate::repo::containment::Containment;
 use crate::write::{WriteError, WriteTransaction};
 
 /// Returns the context file of a lane: `<primary>/.kittify/workspaces/<mission-dir>-<lane>.json`.

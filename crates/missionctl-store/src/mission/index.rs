@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::fs_util::{self, PathError};
-use crate::meta_store::{MetaFileError, PrimaryMissionDir};
+use crate::mission::meta_store::{MetaFileError, PrimaryMissionDir};
 use crate::repo::{Repo, RepoError};
 
 /// The missions under `<primary>/kitty-specs/`, as handle candidates sorted by directory name.
@@ -124,7 +124,7 @@ pub(crate) struct MissionDirEntry {
     /// The directory name.
     pub(crate) name: String,
     /// The entry is a symbolic link: listed, so that naming it says why it is refused, but
-    /// never read through (see [`crate::containment`]).
+    /// never read through (see [`crate::repo::containment`]).
     pub(crate) linked: bool,
 }
 

@@ -5,6 +5,8 @@
 //! `GIT_INDEX_FILE`, which would silently point it at another repository; the C locale, so its
 //! messages are stable; no terminal prompts) and turns every failure into a [`GitError`].
 
+pub mod merge_driver;
+
 use std::ffi::OsStr;
 use std::fmt;
 use std::io;

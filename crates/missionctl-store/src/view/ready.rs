@@ -14,11 +14,11 @@ use missionctl_core::lanes_manifest::LanesManifest;
 use missionctl_core::task_plan::{UnsatisfiedDependency, dependency_readiness, natural_id_order};
 use serde::Serialize;
 
-use crate::meta_store::LANES_FILE_NAME;
-use crate::mission_dir::StatusReadError;
+use crate::mission::dir::StatusReadError;
+use crate::mission::meta_store::LANES_FILE_NAME;
+use crate::planning::work_package::{WorkPackageFileError, work_package_headers};
 use crate::status::MissionStatus;
 use crate::view::work_packages::{WorkPackagesError, mission_work_packages};
-use crate::work_package::{WorkPackageFileError, work_package_headers};
 
 /// A work package that can start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

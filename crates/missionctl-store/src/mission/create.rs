@@ -48,8 +48,8 @@ use gix::bstr::ByteSlice;
 
 use crate::clock::{Clock, isoformat};
 use crate::fs_util::PathError;
-use crate::mission_dir::EVENT_LOG_FILE;
-use crate::protection::{ProtectedBranchRefusal, ProtectedWrite};
+use crate::mission::dir::EVENT_LOG_FILE;
+use crate::repo::protection::{ProtectedBranchRefusal, ProtectedWrite};
 use crate::repo::{HeadState, Repo, RepoError};
 use crate::write::{
     CommitFiles, CommitIdentity, CommitRequest, Scope, WriteError, WriteTransaction,
@@ -106,7 +106,7 @@ pub struct CreateOptions<'a> {
     /// The time and the mission id (`created_at`, the mission id and its time, the commit time).
     pub clock: &'a dyn Clock,
     /// Target branches that are refused (see [`DEFAULT_PROTECTED_BRANCHES`]).
-    pub protected_branches: &'a crate::protection::ProtectedBranches,
+    pub protected_branches: &'a crate::repo::protection::ProtectedBranches,
     /// The commit's author and committer; `None`: `user.name` and `user.email` from the
     /// repository's git configuration.
     pub identity: Option<CommitIdentity>,

@@ -23,13 +23,13 @@
 use std::ops::Deref;
 use std::path::PathBuf;
 
-use crate::project_config::ProjectConfig;
 use crate::repo::Repo;
+use crate::repo::project_config::ProjectConfig;
 
 /// The branches protected when nothing says otherwise (the remote's default is added).
 pub const DEFAULT_PROTECTED_BRANCHES: [&str; 2] = ["main", "master"];
 
-pub use crate::project_config::CONFIG_FILE;
+pub use crate::repo::project_config::CONFIG_FILE;
 
 /// What the caller (the CLI, from its environment) says about protection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

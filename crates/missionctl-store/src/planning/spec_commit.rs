@@ -49,7 +49,7 @@ pub struct SpecCommitOptions<'a> {
     /// The commit message; `None` for Spec Kitty's.
     pub message: Option<&'a str>,
     /// Branches never committed to.
-    pub protected_branches: &'a crate::protection::ProtectedBranches,
+    pub protected_branches: &'a crate::repo::protection::ProtectedBranches,
 }
 
 /// A file that differs from the branch tip but was not committed.
