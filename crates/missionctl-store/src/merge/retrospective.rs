@@ -16,7 +16,7 @@ use super::run::begin;
 use super::state::MergeState;
 use super::{MergeError, MergeRequest};
 use crate::clock::isoformat;
-use crate::mission_dir::EVENT_LOG_FILE;
+use crate::mission::dir::EVENT_LOG_FILE;
 use crate::status::relative;
 use crate::write::{CommitFiles, CommitRequest};
 
