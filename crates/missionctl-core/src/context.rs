@@ -687,7 +687,7 @@ impl ReadResolutionError {
     pub fn hint(&self) -> String {
         match self {
             ReadResolutionError::CoordinationBranchDeleted { .. } => {
-                "If the mission was merged, run `missionctl mission flatten <handle>` to drop the \
+                "If the mission was merged, run `missionctl mission flatten --mission <handle>` to drop the \
                  coordination branch from its shape; otherwise restore the branch"
                     .to_owned()
             }

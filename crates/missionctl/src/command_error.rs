@@ -19,6 +19,8 @@ use crate::env_vars;
 pub(crate) const USAGE_ERROR: &str = "USAGE_ERROR";
 /// The code of every bug in missionctl.
 pub(crate) const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
+/// The code of a `-C <DIR>` that names no directory.
+pub(crate) const DIRECTORY_NOT_FOUND: &str = "DIRECTORY_NOT_FOUND";
 /// The code of an I/O error outside the library crates.
 pub(crate) const IO_ERROR: &str = "IO_ERROR";
 
@@ -80,6 +82,12 @@ impl CliError {
     /// Returns a user error (exit 1).
     pub(crate) fn user(code: &'static str, message: impl Into<String>) -> CliError {
         CliError::new(ErrorKind::User, code, message)
+    }
+
+    /// Returns a usage error (exit 2) that clap cannot see: arguments that parse but do not
+    /// go together.
+    pub(crate) fn usage(message: impl Into<String>) -> CliError {
+        CliError::new(ErrorKind::Usage, USAGE_ERROR, message)
     }
 
     /// Returns an internal error (exit 255): something missionctl got wrong.

@@ -7,6 +7,7 @@
 
 mod board;
 mod cli;
+mod cli_reference;
 mod clock;
 mod command_error;
 mod commands;
@@ -17,7 +18,9 @@ mod ui;
 mod workspace;
 
 use std::ffi::OsString;
+use std::io;
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -25,7 +28,7 @@ use clap::error::ErrorKind as ClapErrorKind;
 use serde::Serialize;
 
 use crate::cli::Cli;
-use crate::command_error::CliError;
+use crate::command_error::{CliError, DIRECTORY_NOT_FOUND};
 use crate::ui::{OutputMode, Ui};
 
 /// Runs the command line and returns the process exit code.
@@ -53,7 +56,35 @@ fn run_args(ui: &mut Ui, args: Vec<OsString>) -> Result<(), CliError> {
     if cli.global.json {
         ui.set_mode(OutputMode::Json);
     }
+    for dir in &cli.global.directory {
+        change_directory(dir)?;
+    }
     commands::run_command(ui, &cli.command)
+}
+
+/// Moves the process into `dir` (relative to the current directory), as `git -C` does: every
+/// relative path the command then reads is relative to it. An empty path changes nothing, as
+/// for git.
+fn change_directory(dir: &Path) -> Result<(), CliError> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    std::env::set_current_dir(dir).map_err(|error| {
+        let not_found = matches!(
+            error.kind(),
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+        );
+        let context = format!("Cannot change to `{}`", dir.display());
+        if not_found {
+            CliError::user(DIRECTORY_NOT_FOUND, format!("{context}: {error}")).with_hint(
+                "`-C <DIR>` names a directory that exists, relative to the current one (or to \
+                 the previous `-C`)"
+                    .to_owned(),
+            )
+        } else {
+            CliError::io(&context, &error)
+        }
+    })
 }
 
 /// The `data` of `--help` and `--version` with `--json`.

@@ -5,6 +5,7 @@ mod bench_dashboard;
 mod bench_merge;
 mod common;
 mod status_env;
+mod test_cli_shape;
 mod test_containment;
 mod test_context;
 mod test_dashboard;

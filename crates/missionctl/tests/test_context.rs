@@ -207,7 +207,7 @@ fn a_coordination_branch_gone_everywhere_fails_closed() -> TestResult {
     insta::assert_snapshot!(text, @r"
     ------- stderr -------
     error: Mission `invoice-export-[MID8]`: Coordination branch `kitty/mission-invoice-export-[MID8]` was deleted; refusing to read status from another surface
-    hint: If the mission was merged, run `missionctl mission flatten invoice-export-[MID8]` to drop the coordination branch from its shape; otherwise restore the branch
+    hint: If the mission was merged, run `missionctl mission flatten --mission invoice-export-[MID8]` to drop the coordination branch from its shape; otherwise restore the branch
     [exit status: 1]
     ");
     // The advice works: once flattened, the mission reads the primary checkout.

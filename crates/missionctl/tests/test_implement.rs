@@ -45,7 +45,7 @@ fn implement_on_every_topology_is_idempotent() -> TestResult {
         }
         let board = env.json_data(&repo, &["wp", "list", &slug])?;
         assert_eq!(
-            board["work_packages"][0]["status"], "in_progress",
+            board["work_packages"][0]["lane"], "in_progress",
             "{topology}"
         );
 

@@ -112,9 +112,9 @@ fn backfill_writes_once_and_a_second_run_changes_nothing() -> TestResult {
     let delta = &data["records"][3];
     assert_eq!(delta["reason"], "coordination_branch absent from git");
     assert!(
-        delta["warning"]
-            .as_str()
-            .is_some_and(|warning| warning.contains("missionctl mission flatten delta-01M0M9DA")),
+        delta["warning"].as_str().is_some_and(
+            |warning| warning.contains("missionctl mission flatten --mission delta-01M0M9DA")
+        ),
         "{delta}"
     );
     assert_eq!(
@@ -185,7 +185,7 @@ fn dry_run_reports_and_writes_nothing() -> TestResult {
     would write alpha-01M0M9D8 coord
     would write beta-01M0M9D9 lanes
     skip        delta-01M0M9DA coord (coordination_branch absent from git)
-                warning: coordination branch `kitty/mission-delta-01M0M9DA` is gone locally and from every remote; run `missionctl mission flatten delta-01M0M9DA` instead
+                warning: coordination branch `kitty/mission-delta-01M0M9DA` is gone locally and from every remote; run `missionctl mission flatten --mission delta-01M0M9DA` instead
     skip        epsilon-01M0M9DB lanes_with_coord (topology already present)
     skip        zeta (meta.json not found)
     6 mission(s): 3 to write, 3 skipped, 0 error(s)

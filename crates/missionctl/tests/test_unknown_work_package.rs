@@ -44,9 +44,9 @@ fn a_move_of_a_work_package_no_file_defines_is_refused_unless_forced() -> TestRe
             &format!("Work package 'WP77' not found under kitty-specs/{slug}/tasks"),
         )?;
         assert!(
-            error["hint"]
-                .as_str()
-                .is_some_and(|hint| hint.contains(&format!("missionctl wp add {slug} WP77"))),
+            error["hint"].as_str().is_some_and(
+                |hint| hint.contains(&format!("missionctl wp add --mission {slug} WP77"))
+            ),
             "{error}"
         );
         crate::status_env::assert_same_state(&before, &repo.state()?, "a refused move");

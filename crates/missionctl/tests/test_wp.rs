@@ -123,7 +123,7 @@ fn add_writes_the_file_and_list_shows_it() -> TestResult {
         .unwrap_or_default();
     assert_eq!(rows.len(), 1);
     assert_eq!(
-        rows[0]["status"], "genesis",
+        rows[0]["lane"], "genesis",
         "a task file without events, as on the board"
     );
     assert_eq!(rows[0]["log_only"], false);

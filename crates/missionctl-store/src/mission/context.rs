@@ -128,7 +128,7 @@ impl ResolveError {
                 ..
             } => match source {
                 ReadResolutionError::CoordinationBranchDeleted { .. } => format!(
-                    "If the mission was merged, run `missionctl mission flatten {mission_slug}` \
+                    "If the mission was merged, run `missionctl mission flatten --mission {mission_slug}` \
                      to drop the coordination branch from its shape; otherwise restore the branch"
                 ),
                 other => other.hint(),

@@ -253,7 +253,7 @@ fn backfill_one(repo: &Repo, dir: &PrimaryMissionDir, dry_run: bool) -> Backfill
         } => {
             record.warning = Some(format!(
                 "coordination branch `{coordination_branch}` is gone locally and from every \
-                 remote; run `missionctl mission flatten {}` instead",
+                 remote; run `missionctl mission flatten --mission {}` instead",
                 dir.dir_name()
             ));
         }

@@ -202,7 +202,9 @@ impl MapRequirementsError {
                 ..
             } => {
                 if available.is_empty() {
-                    format!("Add one with `missionctl wp add {mission_slug} WP01 --title \"…\"`")
+                    format!(
+                        "Add one with `missionctl wp add --mission {mission_slug} WP01 --title \"…\"`"
+                    )
                 } else {
                     format!("The work packages are {}", available.join(", "))
                 }

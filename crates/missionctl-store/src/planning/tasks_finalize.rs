@@ -177,7 +177,9 @@ impl FinalizeError {
             FinalizeError::Planning(error) => error.hint(),
             FinalizeError::WorkPackage(error) => error.hint(),
             FinalizeError::NoWorkPackages { mission_slug } => {
-                format!("Add one with `missionctl wp add {mission_slug} WP01 --title \"…\"`")
+                format!(
+                    "Add one with `missionctl wp add --mission {mission_slug} WP01 --title \"…\"`"
+                )
             }
             FinalizeError::Invalid { .. } => {
                 "Fix the front matter at the lines given, then run `tasks finalize` again; \

@@ -97,8 +97,8 @@ impl WorkPackageFileError {
                 mission_slug,
                 ..
             } => format!(
-                "`missionctl wp list {mission_slug}` lists the mission's work packages; \
-                 `missionctl wp add {mission_slug} {wp_id} --title <title>` defines one (only a \
+                "`missionctl wp list --mission {mission_slug}` lists the mission's work packages; \
+                 `missionctl wp add --mission {mission_slug} {wp_id} --title <title>` defines one (only a \
                  forced `move` records a work package no file defines)"
             ),
             WorkPackageFileError::Ambiguous { .. } => {

@@ -115,7 +115,7 @@ impl AddWorkPackageError {
             AddWorkPackageError::InvalidId(_) => "Pass an id such as `WP01`".to_owned(),
             AddWorkPackageError::TitleMissing(_) => "Pass `--title \"…\"`".to_owned(),
             AddWorkPackageError::Exists { .. } => {
-                "Pick the next free id (`missionctl wp list <mission>` shows the ids in use), \
+                "Pick the next free id (`missionctl wp list --mission <mission>` shows the ids in use), \
                  or edit the existing file"
                     .to_owned()
             }

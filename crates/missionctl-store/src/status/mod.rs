@@ -365,7 +365,7 @@ impl StatusWriteError {
                     .to_owned()
             }
             StatusWriteError::NotFinalized { .. } => {
-                "Run `missionctl tasks finalize <mission>` to seed the work packages".to_owned()
+                "Run `missionctl tasks finalize --mission <mission>` to seed the work packages".to_owned()
             }
             StatusWriteError::ClaimConflict { holder, .. } => format!(
                 "Pass `--actor {holder}` to continue as its holder, or pick another work package \

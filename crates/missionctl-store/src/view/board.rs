@@ -107,13 +107,15 @@ impl BoardError {
     pub fn hint(&self) -> String {
         match self {
             BoardError::TasksDirNotFound { .. } => {
-                "Add work packages with `missionctl wp add <mission> WP01 --title …`".to_owned()
+                "Add work packages with `missionctl wp add --mission <mission> WP01 --title …`"
+                    .to_owned()
             }
             BoardError::WorkPackages(error) => error.hint(),
             BoardError::Config(error) => error.hint(),
             BoardError::Meta(error) => error.hint(),
             BoardError::Board(_) => {
-                "Recompute the lanes with `missionctl tasks finalize <mission>`".to_owned()
+                "Recompute the lanes with `missionctl tasks finalize --mission <mission>`"
+                    .to_owned()
             }
             BoardError::Status(error) => error.hint(),
             BoardError::Io(error) => error.hint(),

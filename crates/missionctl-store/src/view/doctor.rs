@@ -109,7 +109,10 @@ fn check_mission(
             let code = error.code();
             let fix = match code {
                 "COORDINATION_BRANCH_DELETED" => {
-                    format!("missionctl mission flatten {}", summary.mission_slug)
+                    format!(
+                        "missionctl mission flatten --mission {}",
+                        summary.mission_slug
+                    )
                 }
                 "TOPOLOGY_UNKNOWN" | "MISSION_META_INVALID" | "MISSION_META_MALFORMED" => {
                     "missionctl migrate backfill-topology".to_owned()
@@ -165,7 +168,7 @@ fn check_mission(
                     "warning",
                     phantom_work_package(&wp_id, &summary.mission_slug).message,
                     format!(
-                        "missionctl wp add {} {wp_id} --title {wp_id}",
+                        "missionctl wp add --mission {} {wp_id} --title {wp_id}",
                         summary.mission_slug
                     ),
                 );
@@ -181,7 +184,10 @@ fn check_mission(
             "UNINITIALIZED_STATUS",
             "warning",
             "Work-package files exist but no work package has a status".to_owned(),
-            format!("missionctl tasks finalize {}", summary.mission_slug),
+            format!(
+                "missionctl tasks finalize --mission {}",
+                summary.mission_slug
+            ),
         );
     }
     let log_exists = dir.join(EVENT_LOG_FILE).exists();

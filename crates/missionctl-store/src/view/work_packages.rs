@@ -92,7 +92,7 @@ impl WorkPackagesError {
             WorkPackagesError::Status(error) => error.hint(),
             WorkPackagesError::TaskFile(error) => error.hint(),
             WorkPackagesError::LanesCorrupt { .. } => {
-                "Recompute it with `missionctl tasks finalize <mission>` (Spec Kitty needs \
+                "Recompute it with `missionctl tasks finalize --mission <mission>` (Spec Kitty needs \
                  `mission_slug` in it)"
                     .to_owned()
             }

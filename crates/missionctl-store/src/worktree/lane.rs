@@ -275,10 +275,13 @@ impl WorktreeError {
             WorktreeError::WorkPackage(error) => error.hint(),
             WorktreeError::LanesMissing { mission_slug }
             | WorktreeError::NotInLanes { mission_slug, .. } => {
-                format!("Run `missionctl tasks finalize {mission_slug}` to compute the lanes")
+                format!(
+                    "Run `missionctl tasks finalize --mission {mission_slug}` to compute the lanes"
+                )
             }
             WorktreeError::LanesCorrupt { .. } => {
-                "Run `missionctl tasks finalize <mission>` to compute lanes.json again".to_owned()
+                "Run `missionctl tasks finalize --mission <mission>` to compute lanes.json again"
+                    .to_owned()
             }
             WorktreeError::RegistryUnavailable(error) => error.hint(),
             WorktreeError::Husk { path } => format!(

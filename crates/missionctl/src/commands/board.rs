@@ -15,9 +15,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl board`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Every mission's board\n  missionctl board\n\n  # One mission's board, as Spec Kitty's `agent tasks status --json` document\n  missionctl board -m invoice-export --json\n\n  # Keep it on screen and redraw it on every change\n  missionctl board -m invoice-export --watch"
+)]
 pub(crate) struct BoardArgs {
     /// The mission to show (default: every mission)
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: Option<String>,
     /// Keep the board on screen and redraw it whenever a log changes (one JSON document a
     /// line with `--json`); stop with Ctrl-C

@@ -13,9 +13,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl context`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Where a mission's status is read and written\n  missionctl context -m invoice-export\n\n  # The same, for a script\n  missionctl context -m 01KXKHVZ --json"
+)]
 pub(crate) struct ContextArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
 }
 

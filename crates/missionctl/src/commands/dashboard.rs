@@ -14,6 +14,9 @@ use crate::workspace;
 
 /// Arguments of `missionctl dashboard`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Serve the dashboard and open it in the browser\n  missionctl dashboard --open\n\n  # Serve it on a fixed port, then stop it\n  missionctl dashboard --port 8765\n  missionctl dashboard --stop"
+)]
 pub(crate) struct DashboardArgs {
     /// The port to listen on, on 127.0.0.1 (default: a free port the system picks)
     #[arg(long, value_name = "PORT", default_value_t = 0)]

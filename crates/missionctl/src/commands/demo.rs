@@ -47,6 +47,9 @@ use crate::ui::Ui;
 
 /// Arguments of `missionctl demo`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Build the demo repository in a temporary directory\n  missionctl demo\n\n  # Build it where you can look around afterwards\n  missionctl demo --dir /tmp/missionctl-demo"
+)]
 pub(crate) struct DemoArgs {
     /// Build the repository in this directory, which must not exist or must be empty
     #[arg(long, value_name = "DIR")]
@@ -978,7 +981,7 @@ fn write_report(out: &mut String, data: &DemoData) -> std::fmt::Result {
     )?;
     writeln!(
         out,
-        "   cd {} && missionctl ready && missionctl wp list {}",
+        "   cd {} && missionctl ready && missionctl wp list --mission {}",
         data.repo, data.lanes_mission.mission_slug
     )?;
     writeln!(out)?;

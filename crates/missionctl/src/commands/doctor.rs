@@ -14,9 +14,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl doctor`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Check every mission (exit 1 while a finding is an error)\n  missionctl doctor\n\n  # Check one mission, as JSON\n  missionctl doctor -m invoice-export --json"
+)]
 pub(crate) struct DoctorArgs {
     /// Only this mission (default: every mission)
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: Option<String>,
 }
 

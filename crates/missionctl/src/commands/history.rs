@@ -11,9 +11,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl history`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # A mission's transitions and notes in order\n  missionctl history -m invoice-export\n\n  # Only one work package's\n  missionctl history -m invoice-export --wp WP02"
+)]
 pub(crate) struct HistoryArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// Only this work package
     #[arg(long, value_name = "WP")]

@@ -16,12 +16,15 @@ use crate::workspace;
 
 /// Arguments of `missionctl implement`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Start WP01 in its lane worktree\n  missionctl implement WP01 -m invoice-export --actor claude\n\n  # Cut a new lane branch from another ref\n  missionctl implement WP03 -m invoice-export --base release/2.0"
+)]
 pub(crate) struct ImplementArgs {
     /// The work package, such as `WP01`
     #[arg(value_name = "WP")]
     wp_id: String,
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// Who implements it (default: `MISSIONCTL_ACTOR`)
     #[arg(long, value_name = "ACTOR")]
@@ -104,7 +107,7 @@ fn render<'a>(outcome: &'a ImplementOutcome, actor: &str, root: &std::path::Path
     let _ = writeln!(text, "Prompt:  {}", relative(&outcome.wp_file).display());
     let _ = writeln!(
         text,
-        "Then:    missionctl subtask done {} {} <ID>…",
+        "Then:    missionctl subtask done --mission {} {} <ID>…",
         outcome.mission_slug, outcome.wp_id
     );
     let _ = writeln!(

@@ -12,12 +12,16 @@ use crate::workspace;
 
 /// Arguments of `missionctl init`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Prepare the repository around the current directory\n  missionctl init\n\n  # Prepare another one\n  missionctl -C ~/src/shop init"
+)]
 pub(crate) struct InitArgs {}
 
 /// The `data` of `init --json`.
 #[derive(Debug, Serialize)]
 struct InitData {
-    repository: String,
+    /// The primary checkout's root: `primary_root`, as in `context` and `dashboard`.
+    primary_root: String,
     kitty_specs: String,
     created: bool,
 }
@@ -28,7 +32,7 @@ pub(crate) fn cmd_init(ui: &mut Ui, _args: &InitArgs) -> Result<(), CliError> {
     let dir = repo.kitty_specs_dir();
     let created = init_repository(&repo)?;
     let data = InitData {
-        repository: repo.primary_root().display().to_string(),
+        primary_root: repo.primary_root().display().to_string(),
         kitty_specs: dir.display().to_string(),
         created,
     };

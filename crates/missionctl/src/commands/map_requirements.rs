@@ -1,4 +1,4 @@
-//! `missionctl map-requirements <handle> --wp WP01 --refs FR-001,FR-002 [--replace]`: the
+//! `missionctl map-requirements --mission <handle> --wp WP01 --refs FR-001,FR-002 [--replace]`: the
 //! requirements a work package implements, written to its front matter and committed.
 
 use std::fmt::Write as _;
@@ -11,16 +11,20 @@ use missionctl_store::planning::map_requirements::{
 };
 use serde::Serialize;
 
+use crate::cli::MissionOrPositional;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
 
 /// Arguments of `missionctl map-requirements`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Record that WP01 implements two requirements\n  missionctl map-requirements -m invoice-export --wp WP01 --refs FR-001,FR-002\n\n  # Replace WP02's requirements\n  missionctl map-requirements -m invoice-export --wp WP02 --refs FR-003 --replace"
+)]
 pub(crate) struct MapRequirementsArgs {
-    /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "HANDLE")]
-    handle: String,
+    /// The mission (`--mission`, or the older positional form)
+    #[command(flatten)]
+    mission: MissionOrPositional,
     /// The work package, such as `WP01`
     #[arg(long = "wp", value_name = "WP")]
     wp_id: String,
@@ -52,7 +56,7 @@ pub(crate) fn cmd_map_requirements(
     };
     let report = match map_requirements(
         &repo,
-        &args.handle,
+        args.mission.handle()?,
         &request,
         &workspace::protected_branches(&repo),
         &SystemClock,

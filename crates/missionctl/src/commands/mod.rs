@@ -1,9 +1,11 @@
 //! The subcommands, one file each; this module holds only the enum and the dispatch.
 
 mod board;
+mod completions;
 mod context;
 mod dashboard;
 mod demo;
+mod docs;
 mod doctor;
 mod events;
 mod history;
@@ -35,16 +37,28 @@ use crate::ui::Ui;
 pub(crate) enum Command {
     /// Show the kanban board of one mission or of every mission
     Board(board::BoardArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell or elvish)
+    Completions(completions::CompletionsArgs),
     /// Show where a mission's state lives: its execution context and read and write surfaces
     Context(context::ContextArgs),
     /// Serve the live web dashboard of the repository on 127.0.0.1
     Dashboard(dashboard::DashboardArgs),
     /// Build a throwaway git repository and show what missionctl does with it
     Demo(demo::DemoArgs),
+    /// Print documents generated from missionctl itself
+    #[command(
+        subcommand,
+        hide = true,
+        after_help = "Examples:\n  # The command-line reference\n  missionctl docs cli"
+    )]
+    Docs(docs::DocsCommand),
     /// Report problems with missions, each with the command that fixes it
     Doctor(doctor::DoctorArgs),
     /// Follow the event logs of missions as they grow
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Follow every mission's log as it grows\n  missionctl events tail"
+    )]
     Events(events::EventsCommand),
     /// Show a mission's transitions and notes in order
     History(history::HistoryArgs),
@@ -57,13 +71,22 @@ pub(crate) enum Command {
     /// Merge a mission's lanes and land it on its target branch, then record it done
     Merge(merge::MergeArgs),
     /// Merge a mission's files for git (the drivers git runs) and register the drivers
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Register the drivers git runs on a mission's files\n  missionctl merge-driver install"
+    )]
     MergeDriver(merge_driver::MergeDriverCommand),
     /// Upgrade the missions of a repository
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # See which missions would get a stored topology\n  missionctl migrate backfill-topology --dry-run"
+    )]
     Migrate(migrate::MigrateCommand),
     /// Manage missions: create, list, show and flatten
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Create a mission, list the missions, show one\n  missionctl mission create invoice-export\n  missionctl mission list\n  missionctl mission show -m invoice-export"
+    )]
     Mission(mission::MissionCommand),
     /// Move a work package to another lane
     Move(move_wp::MoveArgs),
@@ -72,24 +95,42 @@ pub(crate) enum Command {
     /// List the work packages that can start now: planned, every dependency done
     Ready(ready::ReadyArgs),
     /// Manage the mission runs behind `next`
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # List the runs, then show one mission's\n  missionctl run list\n  missionctl run show -m invoice-export"
+    )]
     Run(run::RunCommand),
     /// Commit a mission's planning files (spec.md, plan.md, …) on its planning branch
     SpecCommit(spec_commit::SpecCommitArgs),
     /// Manage the status of a mission's work packages
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Check a mission's log, then rewrite its status.json\n  missionctl status validate -m invoice-export\n  missionctl status materialize -m invoice-export"
+    )]
     Status(status::StatusCommand),
     /// Manage the subtasks of a work package
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Record a subtask as done\n  missionctl subtask done -m invoice-export WP01 T001"
+    )]
     Subtask(subtask::SubtaskCommand),
     /// Manage a mission's work packages as one plan
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Check a mission's plan without writing\n  missionctl tasks finalize -m invoice-export --validate-only"
+    )]
     Tasks(tasks::TasksCommand),
     /// Manage lane and coordination worktrees
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Rebuild missing worktrees\n  missionctl worktree repair"
+    )]
     Worktree(worktree::WorktreeCommand),
     /// Manage a mission's work-package files
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Add a work package, then list them\n  missionctl wp add -m invoice-export WP01 --title \"Read invoices\"\n  missionctl wp list -m invoice-export"
+    )]
     Wp(wp::WpCommand),
 }
 
@@ -97,9 +138,11 @@ pub(crate) enum Command {
 pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError> {
     match command {
         Command::Board(args) => board::cmd_board(ui, args),
+        Command::Completions(args) => completions::cmd_completions(ui, args),
         Command::Context(args) => context::cmd_context(ui, args),
         Command::Dashboard(args) => dashboard::cmd_dashboard(ui, args),
         Command::Demo(args) => demo::cmd_demo(ui, args),
+        Command::Docs(command) => docs::run_docs_command(ui, command),
         Command::Doctor(args) => doctor::cmd_doctor(ui, args),
         Command::Events(command) => events::run_events_command(ui, command),
         Command::History(args) => history::cmd_history(ui, args),

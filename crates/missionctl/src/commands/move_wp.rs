@@ -16,6 +16,9 @@ use crate::workspace;
 
 /// Arguments of `missionctl move`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Claim a work package and start it\n  missionctl move WP01 --to in_progress -m invoice-export --actor claude\n\n  # Send it to review, refusing if someone moved it meanwhile\n  missionctl move WP01 --to for_review -m invoice-export --expect-from in_progress\n\n  # Force a move past the rules, with a reason\n  missionctl move WP02 --to planned -m invoice-export --force --actor lead --reason \"re-plan\""
+)]
 pub(crate) struct MoveArgs {
     /// The work package to move, such as `WP01`
     #[arg(value_name = "WP")]
@@ -24,7 +27,7 @@ pub(crate) struct MoveArgs {
     #[arg(long = "to", value_name = "LANE")]
     to_lane: String,
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// Who makes the move (default: `MISSIONCTL_ACTOR`)
     #[arg(long, value_name = "ACTOR")]

@@ -17,9 +17,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl next`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # What to do next on a mission (writes nothing)\n  missionctl next -m invoice-export --agent claude\n\n  # Report that the step succeeded and take the next one\n  missionctl next -m invoice-export --agent claude --result success"
+)]
 pub(crate) struct NextArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// The agent asking (default: `MISSIONCTL_ACTOR`); required with `--result`
     #[arg(long, value_name = "AGENT")]

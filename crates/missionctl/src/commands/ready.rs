@@ -17,9 +17,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl ready`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Work packages that can start now, in every mission\n  missionctl ready\n\n  # In one mission, as JSON\n  missionctl ready -m invoice-export --json"
+)]
 pub(crate) struct ReadyArgs {
     /// Only this mission (default: every mission)
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: Option<String>,
 }
 

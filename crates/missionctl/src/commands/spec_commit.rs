@@ -1,4 +1,4 @@
-//! `missionctl spec-commit <handle> [FILE…] [--message M]`: commits a mission's planning files
+//! `missionctl spec-commit --mission <MISSION> [FILE…] [--message M]`: commits a mission's planning files
 //! on its planning surface.
 
 use std::fmt::Write as _;
@@ -7,34 +7,40 @@ use clap::Args;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::planning::spec_commit::{SpecCommitOptions, SpecCommitReport, spec_commit};
 
+use crate::cli::mission_and_rest;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
 
 /// Arguments of `missionctl spec-commit`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Commit whichever planning files changed\n  missionctl spec-commit -m invoice-export\n\n  # Commit two files with a message\n  missionctl spec-commit -m invoice-export spec.md plan.md --message \"docs: plan the export\""
+)]
 pub(crate) struct SpecCommitArgs {
-    /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "HANDLE")]
-    handle: String,
+    /// The mission: its ULID, mid8, directory name, slug or number (without it, the first
+    /// positional is the mission: the older form `spec-commit <MISSION> [FILE]...`)
+    #[arg(long, short = 'm', value_name = "MISSION")]
+    mission: Option<String>,
     /// A planning file to commit, relative to the mission directory (default: whichever of
     /// spec.md, plan.md, research.md, data-model.md, tasks.md and checklists/ changed)
     #[arg(value_name = "FILE")]
     files: Vec<String>,
     /// The commit message (default: `chore: planning artifacts for <mission>`)
-    #[arg(long, short = 'm', value_name = "MESSAGE")]
+    #[arg(long, value_name = "MESSAGE")]
     message: Option<String>,
 }
 
 /// Commits the mission's planning files and reports what was committed and skipped.
 pub(crate) fn cmd_spec_commit(ui: &mut Ui, args: &SpecCommitArgs) -> Result<(), CliError> {
+    let (handle, files) = mission_and_rest(args.mission.as_deref(), &args.files)?;
     let repo = workspace::discover_repo()?;
     let protected = workspace::protected_branches(&repo);
     let report = spec_commit(
         &repo,
-        &args.handle,
+        handle,
         &SpecCommitOptions {
-            files: &args.files,
+            files,
             message: args.message.as_deref(),
             protected_branches: &protected,
         },

@@ -19,9 +19,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl events tail`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Follow every mission's log\n  missionctl events tail\n\n  # Follow one mission, starting after an event you have seen\n  missionctl events tail -m invoice-export --since 01KXKJ0M8Z6ZC4R0VX3V2WQ6TE"
+)]
 pub(crate) struct TailArgs {
     /// Only this mission (default: every mission, and those created while it runs)
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: Option<String>,
     /// First print the events after this one, in the order of `history`, then follow
     #[arg(long, value_name = "EVENT_ID")]

@@ -11,6 +11,9 @@ use crate::ui::Ui;
 
 /// Arguments of `missionctl merge-driver event-log`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # What git runs (registered by `missionctl merge-driver install`)\n  missionctl merge-driver event-log %O %A %B"
+)]
 pub(crate) struct EventLogArgs {
     #[command(flatten)]
     inputs: MergeInputs,

@@ -14,6 +14,9 @@ const PROGRAM: &str = "missionctl";
 
 /// Arguments of `missionctl merge-driver install`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Register the merge drivers in this repository\n  missionctl merge-driver install"
+)]
 pub(crate) struct InstallArgs {}
 
 /// One git configuration entry.

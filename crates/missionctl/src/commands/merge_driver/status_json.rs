@@ -15,6 +15,9 @@ use crate::ui::Ui;
 
 /// Arguments of `missionctl merge-driver status-json`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # What git runs (registered by `missionctl merge-driver install`)\n  missionctl merge-driver status-json %O %A %B %P"
+)]
 pub(crate) struct StatusJsonArgs {
     /// Only OURS is looked at: it is kept as the result
     #[command(flatten)]

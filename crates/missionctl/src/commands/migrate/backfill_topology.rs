@@ -17,12 +17,15 @@ const PROGRESS_THRESHOLD: usize = 50;
 
 /// Arguments of `missionctl migrate backfill-topology`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # See what would be written\n  missionctl migrate backfill-topology --dry-run\n\n  # Store the topology of one mission\n  missionctl migrate backfill-topology -m 042-invoice-export"
+)]
 pub(crate) struct BackfillTopologyArgs {
     /// Report what would be written, and write nothing
     #[arg(long)]
     dry_run: bool,
     /// Only the mission in this directory of `kitty-specs/` (its exact name)
-    #[arg(long, value_name = "DIR_NAME")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: Option<String>,
 }
 

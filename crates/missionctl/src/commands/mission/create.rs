@@ -20,6 +20,9 @@ use crate::workspace;
 
 /// Arguments of `missionctl mission create`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Create a mission on the current branch\n  missionctl mission create invoice-export\n\n  # Create a coordination mission that merges into `main`\n  missionctl mission create invoice-export --topology coord --target-branch main"
+)]
 pub(crate) struct MissionCreateArgs {
     /// The mission's human slug, kebab-case, such as `invoice-export`
     #[arg(value_name = "SLUG")]

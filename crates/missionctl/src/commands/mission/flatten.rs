@@ -1,4 +1,4 @@
-//! `missionctl mission flatten <handle>`: drop the coordination branch from a mission's shape.
+//! `missionctl mission flatten --mission <handle>`: drop the coordination branch from a mission's shape.
 //!
 //! Rewrites the primary `meta.json` as Spec Kitty's flatten does (`coordination_branch` and
 //! `topology` removed, `flattened: true`; the coordination-less topology is then derived) and
@@ -7,16 +7,20 @@
 use clap::Args;
 use missionctl_store::mission::flatten::{FlattenedMission, flatten_mission};
 
+use crate::cli::MissionOrPositional;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
 
 /// Arguments of `missionctl mission flatten`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Drop the coordination branch from a mission's shape\n  missionctl mission flatten -m invoice-export"
+)]
 pub(crate) struct MissionFlattenArgs {
-    /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "HANDLE")]
-    handle: String,
+    /// The mission (`--mission`, or the older positional form)
+    #[command(flatten)]
+    mission: MissionOrPositional,
 }
 
 fn render(flattened: &FlattenedMission) -> String {
@@ -50,6 +54,6 @@ fn render(flattened: &FlattenedMission) -> String {
 /// Flattens a mission and says what changed.
 pub(crate) fn cmd_mission_flatten(ui: &mut Ui, args: &MissionFlattenArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let flattened = flatten_mission(&repo, &args.handle)?;
+    let flattened = flatten_mission(&repo, args.mission.handle()?)?;
     ui.emit(&flattened, || render(&flattened))
 }

@@ -10,6 +10,9 @@ use crate::workspace;
 
 /// Arguments of `missionctl mission list`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # List the missions\n  missionctl mission list\n\n  # As JSON, for a script\n  missionctl mission list --json"
+)]
 pub(crate) struct MissionListArgs {}
 
 /// Lists the missions: a table for people, an array of summaries with `--json`.

@@ -1,10 +1,11 @@
-//! `missionctl mission show <handle>`: one mission, named by any handle.
+//! `missionctl mission show --mission <handle>`: one mission, named by any handle.
 
 use clap::Args;
 use missionctl_core::meta::HandleRule;
 use missionctl_store::mission::index::{MissionSummary, resolve_handle, summarize};
 use serde::Serialize;
 
+use crate::cli::MissionOrPositional;
 use crate::command_error::CliError;
 use crate::mission_view::render_summary;
 use crate::ui::Ui;
@@ -12,10 +13,13 @@ use crate::workspace;
 
 /// Arguments of `missionctl mission show`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Show a mission by slug, mid8 or number\n  missionctl mission show -m invoice-export\n  missionctl mission show -m 01KXKHVZ"
+)]
 pub(crate) struct MissionShowArgs {
-    /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "HANDLE")]
-    handle: String,
+    /// The mission (`--mission`, or the older positional form)
+    #[command(flatten)]
+    mission: MissionOrPositional,
 }
 
 /// The `data` of `mission show --json`: the summary `mission list` gives, and how the handle
@@ -30,7 +34,7 @@ struct ShowData {
 /// Shows one mission.
 pub(crate) fn cmd_mission_show(ui: &mut Ui, args: &MissionShowArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let resolved = resolve_handle(&repo, &args.handle)?;
+    let resolved = resolve_handle(&repo, args.mission.handle()?)?;
     let data = ShowData {
         summary: summarize(&repo, &resolved.dir)?,
         handle_rule: resolved.rule,

@@ -10,6 +10,7 @@ use crate::workspace;
 
 /// Arguments of `missionctl run list`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  # List the mission runs\n  missionctl run list")]
 pub(crate) struct RunListArgs {}
 
 /// The `data` of `run list --json`.

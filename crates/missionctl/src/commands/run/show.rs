@@ -1,24 +1,40 @@
-//! `missionctl run show <RUN_OR_MISSION>`: one run's state and events.
+//! `missionctl run show <RUN_OR_MISSION>` (or `--mission <MISSION>`): one run's state and events.
 
 use clap::Args;
 use missionctl_store::runtime::show_run;
 
+use crate::cli::missing_mission;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
 
 /// Arguments of `missionctl run show`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Show a mission's run\n  missionctl run show -m invoice-export\n\n  # Show a run by its id\n  missionctl run show 01KXKJ3Q3W5M6V7Y8Z9A0B1C2D"
+)]
 pub(crate) struct RunShowArgs {
     /// A run id, or a mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "RUN_OR_MISSION")]
-    selector: String,
+    #[arg(
+        value_name = "RUN_OR_MISSION",
+        conflicts_with = "mission",
+        required_unless_present = "mission"
+    )]
+    selector: Option<String>,
+    /// The mission whose run to show: its ULID, mid8, directory name, slug or number
+    #[arg(long, short = 'm', value_name = "MISSION")]
+    mission: Option<String>,
 }
 
 /// Shows a run, found by run id, by mission ULID through the index, or by mission handle.
 pub(crate) fn cmd_run_show(ui: &mut Ui, args: &RunShowArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let data = show_run(&repo, &args.selector)?;
+    let selector = args
+        .mission
+        .as_deref()
+        .or(args.selector.as_deref())
+        .ok_or_else(missing_mission)?;
+    let data = show_run(&repo, selector)?;
     ui.emit(&data, || {
         let text = |key: &str| {
             data.state

@@ -13,9 +13,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl run start`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Start a mission's run (or get the one it has)\n  missionctl run start -m invoice-export"
+)]
 pub(crate) struct RunStartArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
 }
 

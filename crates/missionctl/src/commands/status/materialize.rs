@@ -12,9 +12,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl status materialize`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Rewrite status.json from the log and commit it\n  missionctl status materialize -m invoice-export"
+)]
 pub(crate) struct StatusMaterializeArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
 }
 

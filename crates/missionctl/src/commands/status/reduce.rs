@@ -13,6 +13,9 @@ use crate::ui::Ui;
 
 /// Arguments of `missionctl status reduce`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Print the status.json Spec Kitty would write\n  missionctl status reduce kitty-specs/042-invoice-export"
+)]
 pub(crate) struct StatusReduceArgs {
     /// The mission directory to read, such as `kitty-specs/<mission>`; no repository is needed
     #[arg(value_name = "MISSION_DIR")]

@@ -18,9 +18,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl status validate`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Check a mission's log and status.json\n  missionctl status validate -m invoice-export\n\n  # The findings as JSON\n  missionctl status validate -m invoice-export --json"
+)]
 pub(crate) struct StatusValidateArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
 }
 

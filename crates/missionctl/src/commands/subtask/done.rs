@@ -1,4 +1,4 @@
-//! `missionctl subtask done <handle> <WP> <ID>…`: one committed annotation row.
+//! `missionctl subtask done --mission <MISSION> <WP> <ID>…`: one committed annotation row.
 
 use clap::Args;
 use missionctl_core::lane::Lane;
@@ -6,16 +6,21 @@ use missionctl_store::clock::SystemClock;
 use missionctl_store::status::CommitReceipt;
 use serde::Serialize;
 
+use crate::cli::mission_and_rest;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
 
 /// Arguments of `missionctl subtask done`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Record two subtasks of WP01 as done\n  missionctl subtask done -m invoice-export WP01 T001 T002"
+)]
 pub(crate) struct SubtaskDoneArgs {
-    /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "HANDLE")]
-    handle: String,
+    /// The mission: its ULID, mid8, directory name, slug or number (without it, the first
+    /// positional is the mission: the older form `subtask done <MISSION> <WP> <ID>…`)
+    #[arg(long, short = 'm', value_name = "MISSION")]
+    mission: Option<String>,
     /// The work package, such as `WP01`
     #[arg(value_name = "WP")]
     wp_id: String,
@@ -41,18 +46,29 @@ struct SubtaskDoneData {
 
 /// Records the subtasks as done.
 pub(crate) fn cmd_subtask_done(ui: &mut Ui, args: &SubtaskDoneArgs) -> Result<(), CliError> {
-    let (_repo, status) = workspace::load_status(&args.handle)?;
+    let positionals: Vec<String> = std::iter::once(args.wp_id.clone())
+        .chain(args.subtask_ids.iter().cloned())
+        .collect();
+    let (handle, rest) = mission_and_rest(args.mission.as_deref(), &positionals)?;
+    let Some((wp_id, subtask_ids)) = rest.split_first().filter(|(_, ids)| !ids.is_empty()) else {
+        return Err(
+            CliError::usage("The work package and at least one subtask are required").with_hint(
+                "Usage: `missionctl subtask done --mission <MISSION> <WP> <ID>...`".to_owned(),
+            ),
+        );
+    };
+    let (_repo, status) = workspace::load_status(handle)?;
     let actor = workspace::actor(args.actor.as_deref());
     let outcome = status.record_subtasks(
-        &args.wp_id,
-        &args.subtask_ids,
+        wp_id,
+        subtask_ids,
         Lane::Done,
         actor.as_deref(),
         &SystemClock,
     )?;
     let data = SubtaskDoneData {
         mission_slug: status.mission_slug().to_owned(),
-        wp_id: args.wp_id.clone(),
+        wp_id: wp_id.clone(),
         recorded: outcome.changed,
         event_id: outcome.annotation.map(|annotation| annotation.event_id),
         receipt: outcome.receipt,
@@ -68,7 +84,7 @@ pub(crate) fn cmd_subtask_done(ui: &mut Ui, args: &SubtaskDoneArgs) -> Result<()
         None => format!(
             "{} {} already done; nothing to do\n",
             data.wp_id,
-            args.subtask_ids.join(", ")
+            subtask_ids.join(", ")
         ),
     })
 }

@@ -1,4 +1,4 @@
-//! `missionctl tasks finalize <handle> [--validate-only]`: check, seed, lanes, commit.
+//! `missionctl tasks finalize --mission <handle> [--validate-only]`: check, seed, lanes, commit.
 
 use std::fmt::Write as _;
 
@@ -9,16 +9,20 @@ use missionctl_store::planning::tasks_finalize::{
 };
 use serde::Serialize;
 
+use crate::cli::MissionOrPositional;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
 
 /// Arguments of `missionctl tasks finalize`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Check the plan and report what would be done\n  missionctl tasks finalize -m invoice-export --validate-only\n\n  # Seed the work packages, compute lanes.json and commit the plan\n  missionctl tasks finalize -m invoice-export"
+)]
 pub(crate) struct TasksFinalizeArgs {
-    /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "HANDLE")]
-    handle: String,
+    /// The mission (`--mission`, or the older positional form)
+    #[command(flatten)]
+    mission: MissionOrPositional,
     /// Check and report what would be done; write nothing
     #[arg(long)]
     validate_only: bool,
@@ -39,7 +43,7 @@ pub(crate) fn cmd_tasks_finalize(ui: &mut Ui, args: &TasksFinalizeArgs) -> Resul
         validate_only: args.validate_only,
         protected_branches: &protected,
     };
-    let report = match finalize_tasks(&repo, &args.handle, &options, &SystemClock) {
+    let report = match finalize_tasks(&repo, args.mission.handle()?, &options, &SystemClock) {
         Ok(report) => report,
         Err(FinalizeError::Invalid {
             mission_slug,

@@ -12,9 +12,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl worktree repair`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Rebuild every missing lane and coordination worktree\n  missionctl worktree repair\n\n  # Only one mission's\n  missionctl worktree repair -m invoice-export"
+)]
 pub(crate) struct WorktreeRepairArgs {
     /// Only this mission (default: every mission)
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: Option<String>,
 }
 

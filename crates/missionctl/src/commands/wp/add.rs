@@ -1,9 +1,10 @@
-//! `missionctl wp add <handle> <WP> --title T …`: a new work-package file.
+//! `missionctl wp add --mission <MISSION> <WP> --title T …`: a new work-package file.
 
 use clap::Args;
 use missionctl_core::work_package::ExecutionMode;
 use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
 
+use crate::cli::mission_and_rest;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
@@ -21,13 +22,20 @@ pub(crate) enum ModeArg {
 
 /// Arguments of `missionctl wp add`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Add a work package that waits for WP01\n  missionctl wp add -m invoice-export WP02 --title \"Export as CSV\" --depends-on WP01 --subtask T003"
+)]
 pub(crate) struct WpAddArgs {
-    /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "HANDLE")]
-    handle: String,
+    /// The mission: its ULID, mid8, directory name, slug or number (without it, the first
+    /// positional is the mission: the older form `wp add <MISSION> <WP>`)
+    #[arg(long, short = 'm', value_name = "MISSION")]
+    mission: Option<String>,
     /// The work package id, such as `WP01`
     #[arg(value_name = "WP")]
     wp_id: String,
+    /// The work package id when the mission came first (the older form)
+    #[arg(value_name = "WP", hide = true)]
+    older_form_wp_id: Option<String>,
     /// The work package's title
     #[arg(long, value_name = "TITLE")]
     title: String,
@@ -51,8 +59,30 @@ pub(crate) struct WpAddArgs {
 
 /// Writes the new work-package file.
 pub(crate) fn cmd_wp_add(ui: &mut Ui, args: &WpAddArgs) -> Result<(), CliError> {
+    let positionals: Vec<String> = std::iter::once(args.wp_id.clone())
+        .chain(args.older_form_wp_id.clone())
+        .collect();
+    let (handle, wp_id) = match mission_and_rest(args.mission.as_deref(), &positionals)? {
+        (handle, [wp_id]) => (handle, wp_id),
+        (_, []) => {
+            return Err(
+                CliError::usage("The work package id is required").with_hint(
+                    "Usage: `missionctl wp add --mission <MISSION> <WP> --title <TITLE>`"
+                        .to_owned(),
+                ),
+            );
+        }
+        (_, _) => {
+            return Err(CliError::usage(
+                "The mission is given twice: by `--mission` and before the work package",
+            )
+            .with_hint(
+                "Usage: `missionctl wp add --mission <MISSION> <WP> --title <TITLE>`".to_owned(),
+            ));
+        }
+    };
     let request = AddWorkPackage {
-        wp_id: args.wp_id.clone(),
+        wp_id: wp_id.clone(),
         title: args.title.clone(),
         dependencies: args.depends_on.clone(),
         subtasks: args.subtask.clone(),
@@ -66,13 +96,13 @@ pub(crate) fn cmd_wp_add(ui: &mut Ui, args: &WpAddArgs) -> Result<(), CliError> 
     let repo = workspace::discover_repo()?;
     let added = add_work_package(
         &repo,
-        &args.handle,
+        handle,
         &request,
         &workspace::protected_branches(&repo),
     )?;
     ui.emit(&added, || {
         format!(
-            "Wrote {} ({})\nRun `missionctl tasks finalize {}` to check the plan, seed it and commit it on `{}`\n",
+            "Wrote {} ({})\nRun `missionctl tasks finalize --mission {}` to check the plan, seed it and commit it on `{}`\n",
             added.repo_path, added.wp_id, added.mission_slug, added.planning_branch
         )
     })

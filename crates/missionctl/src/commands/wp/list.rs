@@ -1,4 +1,4 @@
-//! `missionctl wp list <handle>`: a mission's work packages, counted as `board` and Spec Kitty
+//! `missionctl wp list --mission <MISSION>`: a mission's work packages, counted as `board` and Spec Kitty
 //! count them — the task files in file-name order, then the ids only the log has.
 
 use std::collections::BTreeMap;
@@ -13,6 +13,7 @@ use missionctl_store::planning::work_package::load_work_packages;
 use missionctl_store::view::work_packages::mission_work_packages;
 use serde::Serialize;
 
+use crate::cli::MissionOrPositional;
 use crate::command_error::CliError;
 use crate::ui::Ui;
 use crate::workspace;
@@ -20,9 +21,9 @@ use crate::workspace;
 /// Arguments of `missionctl wp list`.
 #[derive(Debug, Args)]
 pub(crate) struct WpListArgs {
-    /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(value_name = "HANDLE")]
-    handle: String,
+    /// The mission (`--mission`, or the older positional form)
+    #[command(flatten)]
+    mission: MissionOrPositional,
 }
 
 /// One work package as listed.
@@ -39,8 +40,9 @@ struct WpRow {
     execution_mode: String,
     /// Its lane from `lanes.json`, once finalized.
     lane_id: Option<String>,
-    /// Its status lane (`genesis` for a task file without events, as on the board).
-    status: Lane,
+    /// Its status lane (`genesis` for a task file without events, as on the board): `lane`, as
+    /// in every other output.
+    lane: Lane,
     /// True for a work package the log has and no task file defines.
     log_only: bool,
 }
@@ -54,7 +56,7 @@ struct WpListData {
 
 /// Lists the work packages: task files in file-name order, then log-only ids.
 pub(crate) fn cmd_wp_list(ui: &mut Ui, args: &WpListArgs) -> Result<(), CliError> {
-    let (_repo, status) = workspace::load_status_for_reading(&args.handle)?;
+    let (_repo, status) = workspace::load_status_for_reading(args.mission.handle()?)?;
     let read = mission_work_packages(&status)?;
     let entries = load_work_packages(status.containment(), status.primary_mission_dir())?;
     let by_file: BTreeMap<&str, &WorkPackageEntry> = entries
@@ -106,7 +108,7 @@ pub(crate) fn cmd_wp_list(ui: &mut Ui, args: &WpListArgs) -> Result<(), CliError
                     })
                     .unwrap_or_else(|| row.execution_mode.clone()),
                 lane_id: lane_id(&wp_id),
-                status: row.lane,
+                lane: row.lane,
                 log_only: false,
                 wp_id,
             }
@@ -122,7 +124,7 @@ pub(crate) fn cmd_wp_list(ui: &mut Ui, args: &WpListArgs) -> Result<(), CliError
         requirement_refs: Vec::new(),
         execution_mode: String::new(),
         lane_id: lane_id(&entry.wp_id),
-        status: entry.lane,
+        lane: entry.lane,
         log_only: true,
     }));
     let data = WpListData {
@@ -137,7 +139,7 @@ fn render(data: &WpListData) -> String {
     if data.work_packages.is_empty() {
         let _ = writeln!(
             text,
-            "{} has no work packages yet; add one with `missionctl wp add {} WP01 --title \"…\"`",
+            "{} has no work packages yet; add one with `missionctl wp add --mission {} WP01 --title \"…\"`",
             data.mission_slug, data.mission_slug
         );
         return text;
@@ -157,7 +159,7 @@ fn render(data: &WpListData) -> String {
         let line = format!(
             "{:<6} {:<14} {:<13} {title}{depends}",
             row.wp_id,
-            row.status.as_str(),
+            row.lane.as_str(),
             lane,
         );
         let _ = writeln!(text, "{}", line.trim_end());
