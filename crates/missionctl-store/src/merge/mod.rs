@@ -612,7 +612,9 @@ impl MergeError {
                 "Check that git's object database is writable and the disk is not full".to_owned()
             }
             MergeError::LanesMissing { mission_slug } => {
-                format!("Run `missionctl tasks finalize {mission_slug}` to compute the lanes")
+                format!(
+                    "Run `missionctl tasks finalize --mission {mission_slug}` to compute the lanes"
+                )
             }
             MergeError::LanesInvalid { .. } => {
                 "Fix lanes.json, or run `missionctl tasks finalize` again".to_owned()

@@ -18,9 +18,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl merge`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # See the plan and the conflicts it would meet; change nothing\n  missionctl merge -m invoice-export --dry-run\n\n  # Merge the lanes and land the mission on its target branch\n  missionctl merge -m invoice-export\n\n  # After resolving a conflict in `.worktrees/<mission>-merge`, go on (or drop it)\n  missionctl merge -m invoice-export --resume\n  missionctl merge -m invoice-export --abort"
+)]
 pub(crate) struct MergeArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// How the mission lands on the target branch (default: `.kittify/config.yaml`'s
     /// `merge.strategy`, else `squash`)
