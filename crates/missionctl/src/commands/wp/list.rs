@@ -20,6 +20,9 @@ use crate::workspace;
 
 /// Arguments of `missionctl wp list`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # List a mission's work packages\n  missionctl wp list -m invoice-export\n\n  # As JSON: the rows the board counts, log-only ids last\n  missionctl wp list -m invoice-export --json"
+)]
 pub(crate) struct WpListArgs {
     /// The mission (`--mission`, or the older positional form)
     #[command(flatten)]
