@@ -149,7 +149,7 @@ fn a_branch_deleted_locally_but_on_a_remote_still_exists() -> TestResult {
     assert!(error.to_string().contains(&branch), "{error}");
     assert!(
         error.hint().contains(&format!(
-            "missionctl mission flatten {}",
+            "missionctl mission flatten --mission {}",
             created.mission_slug
         )),
         "{}",
