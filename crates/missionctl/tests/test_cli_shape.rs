@@ -211,11 +211,16 @@ fn missionctl_shaped_outputs_use_the_same_keys_for_the_same_things() -> TestResu
         vec!["doctor", "-m", &slug],
         vec!["run", "list"],
         vec!["subtask", "done", "-m", &slug, "WP01", "T001", "T002"],
+        vec!["implement", "WP01", "-m", &slug, "--actor", "claude"],
         vec![
-            "move", "WP01", "--to", "claimed", "-m", &slug, "--actor", "claude",
+            "move", "WP01", "--to", "blocked", "-m", &slug, "--actor", "claude",
         ],
         vec!["history", "-m", &slug],
         vec!["worktree", "repair", "-m", &slug],
+        vec!["status", "materialize", "-m", &slug],
+        vec!["run", "start", "-m", &slug],
+        vec!["wp", "add", "-m", &slug, "WP04", "--title", "Docs"],
+        vec!["spec-commit", "-m", &slug],
     ];
     let mut found = Vec::new();
     for args in &commands {
