@@ -755,3 +755,113 @@ fn regression_3942_planning_artifacts_come_from_the_planning_surface() -> TestRe
     assert_eq!(repo.lanes(&env)?, all_done());
     Ok(())
 }
+
+/// A merge that stops at a conflict, killed at random instants (while it saves the conflict or
+/// sets up its workspace): `--abort` always puts every ref, file, index entry and worktree back
+/// as they were.
+#[test]
+fn a_conflicting_merge_killed_at_random_instants_is_undone_by_abort() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = MergeRepo::new(&env, "repo", &CONFLICTING)?;
+    let pristine = env.root().join("pristine");
+    copy_tree(&repo.root, &pristine)?;
+    let before = env.fingerprint(&repo.root)?;
+    let args = ["merge", "--mission", repo.slug.as_str(), "--json"];
+    let started = std::time::Instant::now();
+    repo.merge(&env, &[]).code(1);
+    let window = started.elapsed().mul_f64(1.2);
+    let mut delays = Delays::new(0x6162_6f72_7421);
+    let mut killed = 0;
+    for round in 0..rounds(KILLS) {
+        std::fs::remove_dir_all(&repo.root)?;
+        copy_tree(&pristine, &repo.root)?;
+        let mut child = spawn(&env, &repo.root, &args)?;
+        std::thread::sleep(delays.next(window));
+        let kill = if round % 2 == 0 {
+            Kill::Group
+        } else {
+            Kill::Tree
+        };
+        if kill.apply(&mut child)? {
+            killed += 1;
+        }
+        let _ = child.wait_with_output()?;
+        let aborted = repo.merge(&env, &["--abort"]);
+        anyhow::ensure!(
+            aborted.status == Some(0),
+            "round {round} ({kill:?}): abort failed: {}",
+            aborted.stdout
+        );
+        anyhow::ensure!(
+            env.fingerprint(&repo.root)? == before,
+            "round {round} ({kill:?}): not restored; refs: {}\nworktrees: {}",
+            env.git(&repo.root, &["for-each-ref", "--format=%(refname)"])?,
+            env.git(&repo.root, &["worktree", "list"])?
+        );
+    }
+    assert!(killed > 0, "no merge was killed: the delays are too long");
+    Ok(())
+}
+
+/// Each gate refuses with its code before anything is written.
+#[test]
+fn the_gates_refuse_before_anything_is_written() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = MergeRepo::new(&env, "repo", &[])?;
+    let refused = |code: &str| -> anyhow::Result<()> {
+        let before = env.fingerprint(&repo.root)?;
+        for extra in [&[][..], &["--dry-run"][..]] {
+            let output = repo.merge(&env, extra).code(1);
+            anyhow::ensure!(
+                output.json_error()?["code"] == code,
+                "expected {code}: {}",
+                output.stdout
+            );
+        }
+        anyhow::ensure!(env.fingerprint(&repo.root)? == before, "{code}: changed");
+        Ok(())
+    };
+    // The target behind its upstream (a local one will do).
+    env.git(&repo.root, &["branch", "upstream-x", "feature/x"])?;
+    env.git(
+        &repo.root,
+        &["commit", "--quiet", "--allow-empty", "--message", "ahead"],
+    )?;
+    env.git(&repo.root, &["branch", "--force", "upstream-x", "HEAD"])?;
+    env.git(&repo.root, &["reset", "--quiet", "--hard", "HEAD~1"])?;
+    env.git(&repo.root, &["branch", "--set-upstream-to=upstream-x"])?;
+    refused("TARGET_BRANCH_NOT_SYNCHRONIZED")?;
+    env.git(&repo.root, &["branch", "--unset-upstream"])?;
+    // A lane worktree with uncommitted work.
+    let lane = std::fs::read_dir(repo.root.join(".worktrees"))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.to_string_lossy().ends_with("-lane-b"))
+        .ok_or_else(|| anyhow::anyhow!("no lane-b worktree"))?;
+    write(&lane, "scratch.txt", "unfinished\n")?;
+    refused("LANE_WORKTREE_DIRTY")?;
+    std::fs::remove_file(lane.join("scratch.txt"))?;
+    // The target not checked out (a detached `HEAD` at its commit).
+    env.git(&repo.root, &["switch", "--quiet", "--detach", "feature/x"])?;
+    refused("TARGET_BRANCH_NOT_CHECKED_OUT")?;
+    env.git(&repo.root, &["switch", "--quiet", "feature/x"])?;
+    // A work package sent back.
+    env.json_data(
+        &repo.root,
+        &[
+            "move",
+            "WP04",
+            "--to",
+            "in_progress",
+            "--mission",
+            &repo.slug,
+            "--actor",
+            "reviewer",
+            "--force",
+            "--reason",
+            "reopened",
+        ],
+    )?;
+    refused("WORK_PACKAGES_NOT_APPROVED")?;
+    Ok(())
+}
