@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod block_yaml;
+pub mod concurrent;
 pub mod context;
 pub mod event;
 pub mod event_log;
@@ -29,6 +30,7 @@ pub mod run;
 pub mod sha256;
 pub mod snapshot;
 pub mod status_board;
+pub mod sync_merge;
 pub mod task_plan;
 pub mod timestamp;
 pub mod topology;
