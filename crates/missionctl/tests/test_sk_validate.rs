@@ -8,7 +8,7 @@ use crate::common::TestResult;
 use crate::common::sk_repo::{Case, Differential, SkCommand, json_diff};
 
 /// The keys missionctl's report adds to Spec Kitty's.
-const ADDITIONS: [&str; 2] = ["findings", "event_count"];
+const ADDITIONS: [&str; 3] = ["findings", "event_count", "concurrent_transitions"];
 
 /// Compares one mission's report with Spec Kitty's.
 fn compare(case: &Case) -> Result<(), String> {

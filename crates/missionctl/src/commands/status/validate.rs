@@ -2,9 +2,12 @@
 //! `status.json`, with its verdict and its wording; any error exits 1 with
 //! `STATUS_VALIDATION_FAILED` and the report as the failure's `data`. Work packages of the log
 //! that no task file defines are missionctl's warnings (`PHANTOM_WORK_PACKAGE`), which do not
-//! fail it.
+//! fail it. Pairs of transitions of one work package made without one seeing the other (two
+//! clones that moved it before they synced) are reported with the one the reducer kept and why
+//! (`concurrent_transitions`); they do not fail it either.
 
 use clap::Args;
+use missionctl_core::concurrent::{ConcurrentPair, concurrent_transitions};
 use missionctl_core::validate::{
     Finding, Severity, SnapshotOnDisk, corrupt_log, phantom_work_package, validate,
 };
@@ -43,6 +46,9 @@ struct ValidateData {
     findings: Vec<Finding>,
     /// How many distinct transitions the log holds.
     event_count: usize,
+    /// Every pair of transitions of one work package written without one seeing the other,
+    /// with the one whose lane the reducer kept and why.
+    concurrent_transitions: Vec<ConcurrentPair>,
 }
 
 impl ValidateData {
@@ -61,6 +67,7 @@ impl ValidateData {
             warning_count: 0,
             findings,
             event_count,
+            concurrent_transitions: Vec::new(),
         }
     }
 
@@ -78,6 +85,9 @@ impl ValidateData {
                 "{severity} {}: {}\n",
                 finding.code, finding.message
             ));
+        }
+        for pair in &self.concurrent_transitions {
+            text.push_str(&format!("concurrent {}\n", pair.describe()));
         }
         text.push_str(if self.passed {
             "Result: PASS\n"
@@ -123,7 +133,9 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
                     .iter()
                     .map(|wp_id| phantom_work_package(wp_id, &slug)),
             );
-            ValidateData::new(&slug, fresh.event_count, findings)
+            let mut data = ValidateData::new(&slug, fresh.event_count, findings);
+            data.concurrent_transitions = concurrent_transitions(&log);
+            data
         }
     };
     let passed = data.passed;
