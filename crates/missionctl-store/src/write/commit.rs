@@ -245,6 +245,19 @@ impl WriteTransaction {
         edit_tree(&self.gix, base, &entries)
     }
 
+    /// Like [`WriteTransaction::write_tree`] for a commit, with the `removed` paths taken out
+    /// of the tree too (a merge that takes another line's deletions).
+    pub fn write_tree_with(
+        &self,
+        commit: ObjectId,
+        files: &[(String, Vec<u8>)],
+        removed: &[String],
+    ) -> Result<ObjectId, WriteError> {
+        let mut entries = write_blobs(&self.gix, files)?;
+        entries.extend(removed.iter().map(|path| (path.clone(), None)));
+        edit_tree(&self.gix, tree_of(&self.gix, Some(commit))?, &entries)
+    }
+
     /// Returns the tip of a branch (`None` when it does not exist).
     pub fn branch_tip(&self, branch: &str) -> Result<Option<ObjectId>, WriteError> {
         read_tip(&self.gix, &format!("refs/heads/{branch}"))

@@ -199,6 +199,15 @@ pub(crate) fn edit_index(
                 new_tree: new_tree.to_string(),
                 paths: paths.to_vec(),
             })?;
+            // `read-tree -m` trusts the entries' stat data: an entry whose file was rewritten
+            // with the same bytes (recovery's `checkout-index` after a killed write, an editor
+            // saving unchanged) would count as a local change. Refresh the private copy first;
+            // a file that really differs stays a local change, and the exit code says so.
+            let _ = core.git(
+                &checkout.root,
+                &["update-index", "-q", "--refresh"],
+                Some(&private),
+            );
             let args: Vec<String> = vec![
                 "read-tree".into(),
                 "-m".into(),

@@ -505,6 +505,8 @@ pub struct WriteTransaction {
     scope: Scope,
     core: Core,
     recovered: Vec<Recovered>,
+    /// The locks of other scopes the transaction also holds ([`WriteTransaction::hold`]).
+    held: Vec<ScopeLock>,
     finished: bool,
 }
 
@@ -566,8 +568,36 @@ impl WriteTransaction {
                 sequence: 0,
             },
             recovered,
+            held: Vec::new(),
             finished: false,
         })
+    }
+
+    /// Takes the lock of another scope too, for the rest of the transaction (a write that
+    /// changes the files of several missions at once: `sync` of a branch that carries them),
+    /// and settles that scope's journal first. Callers take extra scopes in one order (sorted),
+    /// so two such writers never wait for each other in a circle.
+    pub fn hold(&mut self, scope: &Scope) -> Result<(), WriteError> {
+        if *scope == self.scope {
+            return Ok(());
+        }
+        let lock_path = scope.lock_path(&self.repo);
+        let lock = match ScopeLock::acquire(self.repo.containment(), &lock_path, LOCK_TIMEOUT) {
+            Ok(lock) => lock,
+            Err(LockError::Timeout) => {
+                return Err(WriteError::LockTimeout {
+                    scope: scope.clone(),
+                    path: lock_path,
+                    waited: LOCK_TIMEOUT,
+                });
+            }
+            Err(LockError::Io(error)) => return Err(error.into()),
+        };
+        let journal_path = journal_path(&self.repo, scope);
+        let (lock, recovered) = recovery::settle_own(&self.repo, lock, &journal_path, scope)?;
+        self.recovered.extend(recovered);
+        self.held.push(lock);
+        Ok(())
     }
 
     /// Returns the transaction's scope.
