@@ -14,6 +14,7 @@ pub mod planning;
 pub mod repo;
 pub mod runtime;
 pub mod status;
+pub mod sync;
 pub mod view;
 pub mod worktree;
 pub mod write;

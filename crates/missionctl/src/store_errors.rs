@@ -36,6 +36,7 @@ user_errors!(
     missionctl_store::mission::index::LookupError,
     missionctl_store::status::StatusLoadError,
     missionctl_store::status::StatusWriteError,
+    missionctl_store::sync::SyncError,
     missionctl_store::planning::tasks_finalize::FinalizeError,
     missionctl_store::mission::topology_backfill::BackfillError,
     missionctl_store::view::board::BoardError,

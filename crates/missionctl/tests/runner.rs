@@ -34,6 +34,7 @@ mod test_status_crash;
 mod test_status_interop;
 mod test_status_reduce;
 mod test_status_topologies;
+mod test_sync;
 mod test_unknown_work_package;
 mod test_wp;
 mod test_write_crash;

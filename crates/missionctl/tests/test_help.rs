@@ -33,6 +33,7 @@ fn top_level_help() -> TestResult {
       spec-commit       Commit a mission's planning files (spec.md, plan.md, …) on its planning branch
       status            Manage the status of a mission's work packages
       subtask           Manage the subtasks of a work package
+      sync              Exchange the missions' status with a git remote: fetch, merge the event logs, push
       tasks             Manage a mission's work packages as one plan
       worktree          Manage lane and coordination worktrees
       wp                Manage a mission's work-package files

@@ -23,6 +23,7 @@ mod run;
 mod spec_commit;
 mod status;
 mod subtask;
+mod sync;
 mod tasks;
 mod worktree;
 mod wp;
@@ -114,6 +115,8 @@ pub(crate) enum Command {
         after_help = "Examples:\n  # Record a subtask as done\n  missionctl subtask done -m invoice-export WP01 T001"
     )]
     Subtask(subtask::SubtaskCommand),
+    /// Exchange the missions' status with a git remote: fetch, merge the event logs, push
+    Sync(sync::SyncArgs),
     /// Manage a mission's work packages as one plan
     #[command(
         subcommand,
@@ -160,6 +163,7 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::SpecCommit(args) => spec_commit::cmd_spec_commit(ui, args),
         Command::Status(command) => status::run_status_command(ui, command),
         Command::Subtask(command) => subtask::run_subtask_command(ui, command),
+        Command::Sync(args) => sync::cmd_sync(ui, args),
         Command::Tasks(command) => tasks::run_tasks_command(ui, command),
         Command::Worktree(command) => worktree::run_worktree_command(ui, command),
         Command::Wp(command) => wp::run_wp_command(ui, command),
