@@ -391,6 +391,8 @@ struct DemoData {
     mission_list: Vec<MissionSummary>,
     /// The lanes mission, planned and worked through the work-package commands.
     lanes_mission: LanesMissionData,
+    /// Two machines moving the coordination mission's `WP01` and meeting through `sync`.
+    two_machines: super::demo_sync::SyncDemoData,
     /// The command that serves the live dashboard of the demo repository (the demo only
     /// offers it: it never starts a server).
     dashboard_command: String,
@@ -484,6 +486,12 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
     let store_repo = Repo::discover(&repo)?;
     let coordination_mission = build_coordination_mission(&store_repo)?;
     let lanes_mission = build_lanes_mission(&store_repo)?;
+    let two_machines = super::demo_sync::two_machines(
+        &store_repo,
+        &coordination_mission.created.mission_slug,
+        "WP01",
+        (DEMO_NAME, DEMO_EMAIL),
+    )?;
     let mission_list = list_missions(&store_repo)?;
 
     let moves: Vec<MoveData> = story
@@ -522,6 +530,7 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
         coordination_mission,
         mission_list,
         lanes_mission,
+        two_machines,
         story,
     })
 }
@@ -948,11 +957,12 @@ fn write_report(out: &mut String, data: &DemoData) -> std::fmt::Result {
     let number = data.missions.len() + 1;
     write_coordination(out, number, data.feature_branch, &data.coordination_mission)?;
     write_lanes_mission(out, number + 1, &data.lanes_mission)?;
+    super::demo_sync::write_two_machines(out, number + 2, &data.two_machines)?;
     writeln!(out)?;
     writeln!(
         out,
         "{}. `missionctl mission list` on {}:",
-        number + 2,
+        number + 3,
         data.feature_branch
     )?;
     writeln!(out)?;

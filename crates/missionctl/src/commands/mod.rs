@@ -5,6 +5,7 @@ mod completions;
 mod context;
 mod dashboard;
 mod demo;
+mod demo_sync;
 mod docs;
 mod doctor;
 mod events;
