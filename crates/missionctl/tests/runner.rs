@@ -3,6 +3,7 @@
 
 mod bench_dashboard;
 mod bench_merge;
+mod bench_sync;
 mod common;
 mod status_env;
 mod test_cli_shape;
