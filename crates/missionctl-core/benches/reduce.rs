@@ -199,6 +199,7 @@ fn synthetic_mission(rows: usize) -> Vec<u8> {
                     mission_id: Some("01KYCF83MT808X1J7ZE87ZJXQW".to_owned()),
                     reason: (to_lane == Lane::InProgress && from_lane == Lane::InReview)
                         .then(|| "Changes requested".to_owned()),
+                    reason_source: None,
                     review_ref: None,
                     evidence: None,
                     review_result: None,

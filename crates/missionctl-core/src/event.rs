@@ -200,6 +200,9 @@ pub struct StatusEvent {
     pub mission_id: Option<String>,
     /// Why the transition was made.
     pub reason: Option<String>,
+    /// Who authored a cancel's reason (`operator` or `synthetic`), on rows written by Spec
+    /// Kitty 3.2.7 and later.
+    pub reason_source: Option<String>,
     /// A reference to review feedback.
     pub review_ref: Option<String>,
     /// Done evidence (`DoneEvidence` object), kept as written.
@@ -266,8 +269,8 @@ impl StatusEvent {
     }
 
     /// Returns the row's wire object as Spec Kitty's current writer emits it: `evidence`,
-    /// `policy_metadata`, `reason` and `review_ref` always (null when empty), `mission_id`
-    /// and `review_result` only when set.
+    /// `policy_metadata`, `reason` and `review_ref` always (null when empty), `mission_id`,
+    /// `reason_source` and `review_result` only when set.
     pub fn to_value(&self) -> Value {
         let mut map = Map::new();
         map.insert("actor".to_owned(), self.actor.to_value());
@@ -300,6 +303,12 @@ impl StatusEvent {
                 .map_or(Value::Null, RawJson::to_value),
         );
         map.insert("reason".to_owned(), optional_string(self.reason.as_deref()));
+        if let Some(reason_source) = &self.reason_source {
+            map.insert(
+                "reason_source".to_owned(),
+                Value::String(reason_source.clone()),
+            );
+        }
         map.insert(
             "review_ref".to_owned(),
             optional_string(self.review_ref.as_deref()),

@@ -171,6 +171,8 @@ struct RawRow<'a> {
     reason: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     review_ref: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    reason_source: Option<&'a RawValue>,
     #[serde(default, deserialize_with = "present_value")]
     review_result: Option<Value>,
     #[serde(borrow, default, deserialize_with = "present")]
@@ -372,6 +374,8 @@ fn decode_transition(raw: RawRow<'_>, line: usize) -> Result<StatusEvent, String
     let mission_id = optional_string(raw.mission_id, "mission_id", line)?;
     let reason = optional_string(raw.reason, "reason", line)?;
     let review_ref = optional_string(raw.review_ref, "review_ref", line)?;
+    // Kept when it is a string, as Spec Kitty's reader keeps whatever it finds.
+    let reason_source = raw.reason_source.and_then(as_string);
     let evidence = match raw.evidence {
         Some(value) if !value.is_null() => {
             check_evidence(&value).map_err(|error| structure(line, error))?;
@@ -401,6 +405,7 @@ fn decode_transition(raw: RawRow<'_>, line: usize) -> Result<StatusEvent, String
         mission_slug,
         mission_id,
         reason,
+        reason_source,
         review_ref,
         evidence,
         review_result,
@@ -561,6 +566,25 @@ mod tests {
             })
             .collect();
         assert_eq!(lines, vec![TRANSITION, APPROVAL, ANNOTATION]);
+    }
+
+    #[test]
+    fn a_cancels_reason_source_is_kept_and_written_back() {
+        let cancel = r#"{"actor": "user", "at": "2026-09-01T10:00:00+00:00", "event_id": "01KYD1B7YPNJ6MZ9GDEK6GAKMS", "evidence": null, "execution_mode": "worktree", "force": true, "from_lane": "planned", "mission_slug": "m-01", "policy_metadata": null, "reason": "Force move to canceled", "reason_source": "operator", "review_ref": null, "to_lane": "canceled", "wp_id": "WP02"}"#;
+        let log = parse(cancel.as_bytes());
+        let event = log.transitions().next().expect("a transition");
+        assert_eq!(event.reason_source.as_deref(), Some("operator"));
+        assert_eq!(event.to_json_line(), cancel);
+        // Anything but a string is not a provenance.
+        let odd = cancel.replace("\"operator\"", "7");
+        let log = parse(odd.as_bytes());
+        assert!(log.errors.is_empty(), "{:?}", log.errors);
+        assert_eq!(
+            log.transitions()
+                .next()
+                .and_then(|e| e.reason_source.clone()),
+            None
+        );
     }
 
     #[test]

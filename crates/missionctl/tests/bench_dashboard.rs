@@ -52,6 +52,7 @@ fn row(mission: usize, n: usize, slug: &str, wp: usize, from: Lane, to: Lane) ->
         mission_slug: slug.to_owned(),
         mission_id: None,
         reason: None,
+        reason_source: None,
         review_ref: None,
         evidence: None,
         review_result: None,

@@ -409,6 +409,7 @@ impl MissionStatus {
             mission_slug: self.mission_slug.clone(),
             mission_id: self.mission_id.clone(),
             reason,
+            reason_source: None,
             review_ref: None,
             evidence: None,
             review_result: None,

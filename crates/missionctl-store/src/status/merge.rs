@@ -87,6 +87,7 @@ impl MissionStatus {
                 mission_slug: self.mission_slug.clone(),
                 mission_id: self.mission_id.clone(),
                 reason: request.reason.clone(),
+                reason_source: None,
                 review_ref: None,
                 evidence: Some(evidence),
                 review_result: None,

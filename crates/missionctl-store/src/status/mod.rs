@@ -884,6 +884,7 @@ impl MissionStatus {
                 .reason
                 .clone()
                 .filter(|reason| !reason.trim().is_empty()),
+            reason_source: None,
             review_ref: request.review_ref.clone(),
             evidence: request.evidence.clone().filter(|_| evidence.is_some()),
             review_result,

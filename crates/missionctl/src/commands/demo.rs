@@ -726,6 +726,7 @@ fn write_demo_mission(
             mission_slug: slug.clone(),
             mission_id: Some(mission_id.clone()),
             reason: scripted.reason.map(str::to_owned),
+            reason_source: None,
             review_ref: None,
             evidence: ctx
                 .evidence
