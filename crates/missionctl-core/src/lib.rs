@@ -20,6 +20,7 @@ pub mod lanes_manifest;
 pub mod log_merge;
 pub mod merge;
 pub mod meta;
+pub mod mission_template;
 pub mod next;
 pub mod planning_artifact;
 pub mod pyjson;
