@@ -1,16 +1,20 @@
-//! Mission runs on real repositories: new runs carry the mission's identity, old files load,
-//! the index is found from both sides, query mode writes nothing on any topology, and query and
-//! advance resolve the same context for every action.
+//! Mission runs on real repositories: new runs carry the mission's identity and name a template
+//! file Spec Kitty can load, old files load, the index is found from both sides, query mode
+//! writes nothing on any topology and reads a run as Spec Kitty does, and advancing resolves the
+//! context of every action.
 
-use missionctl_core::next::{MissionState, PlanKind, StepResult};
+use missionctl_core::next::{DecisionKind, MissionState, StepResult};
 use missionctl_core::run::{FeatureRunsIndex, MissionRunSnapshot};
+use missionctl_core::sha256::hex_digest;
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::{FixedClock, SystemClock};
 use missionctl_store::mission::action_context::{
     Action, ActionRequest, ResolutionKind, resolve_action_context,
 };
+use missionctl_store::repo::Repo;
 use missionctl_store::runtime::{
-    advance_next, find_mission_run, list_runs, query_next, show_run, start_mission_run,
+    NextOutcome, RunError, TemplateSearch, advance_next, find_mission_run, list_runs, query_next,
+    show_run, start_mission_run,
 };
 use missionctl_store::status::{MissionStatus, TransitionRequest};
 
@@ -61,6 +65,24 @@ fn force_move(repo: &TestRepo, slug: &str, wp_id: &str, to: &str) -> TestResult 
     Ok(())
 }
 
+/// Only the built-in templates: the tests never look at the user's home.
+fn search() -> TemplateSearch {
+    TemplateSearch::default()
+}
+
+fn query(repo: &Repo, handle: &str, clock: &FixedClock) -> Result<NextOutcome, RunError> {
+    query_next(repo, handle, Some("claude"), &search(), clock)
+}
+
+fn advance(
+    repo: &Repo,
+    handle: &str,
+    result: StepResult,
+    clock: &FixedClock,
+) -> Result<NextOutcome, RunError> {
+    advance_next(repo, handle, "claude", result, &search(), clock)
+}
+
 fn status_context<'a>(handle: &'a str) -> ActionRequest<'a> {
     ActionRequest {
         mission: handle,
@@ -76,7 +98,7 @@ fn new_runs_carry_the_mission_identity_everywhere() -> TestResult {
     let created = repo.create("invoice-export", Some(MissionTopology::Lanes), 1)?;
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
     let context = resolve_action_context(&repo.repo()?, &status_context(&created.mid8))?;
-    let run = start_mission_run(&repo.repo()?, &context, &clock)?;
+    let run = start_mission_run(&repo.repo()?, &context, &search(), &clock)?;
     assert_eq!(run.mission_id.as_deref(), Some(created.mission_id.as_str()));
     assert_eq!(
         run.mission_slug.as_deref(),
@@ -98,6 +120,14 @@ fn new_runs_carry_the_mission_identity_everywhere() -> TestResult {
         !state.ends_with(b"\n"),
         "Spec Kitty writes state.json without a newline"
     );
+    // The template path names the run's frozen copy, whose bytes hash to the recorded hash:
+    // Spec Kitty's query opens it.
+    let frozen = runtime
+        .join("runs")
+        .join(&run.run_id)
+        .join("mission_template_frozen.yaml");
+    assert_eq!(snapshot.template_path, frozen.display().to_string());
+    assert_eq!(snapshot.template_hash, hex_digest(&std::fs::read(&frozen)?));
 
     let index = FeatureRunsIndex::parse(&std::fs::read(runtime.join("feature-runs.json"))?)?;
     let entry = index
@@ -188,23 +218,33 @@ fn query_mode_leaves_every_topology_byte_identical() -> TestResult {
                 }
                 _ => {
                     // A run exists too: query reads it and still writes nothing.
-                    advance_next(&repo.repo()?, &slug, "claude", StepResult::Success, &clock)?;
+                    advance(&repo.repo()?, &slug, StepResult::Success, &clock)?;
                 }
             }
             let before = repo.snapshot()?;
-            let outcome = query_next(&repo.repo()?, &created.mid8, Some("claude"), &clock)?;
-            assert!(outcome.is_query);
+            let outcome = query(&repo.repo()?, &created.mid8, &clock)?;
+            let decision = &outcome.decision;
+            assert_eq!(decision.kind, DecisionKind::Query);
+            assert!(decision.is_query);
             assert_eq!(repo.snapshot()?, before, "{topology:?} stage {stage}");
+            // A fresh mission has not started; a finalized board implements its first ready
+            // work package, run or no run.
             let expected = if stage == 0 {
-                MissionState::Specify
+                ("not_started", Some("discovery"), None)
             } else {
-                MissionState::Implement
+                ("implement", Some("implement"), Some("WP01"))
             };
             assert_eq!(
-                outcome.next.mission_state, expected,
+                (
+                    decision.mission_state.as_str(),
+                    decision.preview_step.as_deref(),
+                    decision.wp_id.as_deref()
+                ),
+                expected,
                 "{topology:?} stage {stage}"
             );
             assert_eq!(outcome.run.is_some(), stage == 2);
+            assert_eq!(decision.run_id.is_some(), stage == 2);
             if stage == 0 {
                 assert!(
                     !repo.path(".kittify").exists(),
@@ -217,7 +257,7 @@ fn query_mode_leaves_every_topology_byte_identical() -> TestResult {
 }
 
 #[test]
-fn query_and_advance_resolve_the_same_context_for_every_action() -> TestResult {
+fn advancing_resolves_the_context_of_every_action() -> TestResult {
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
     for (n, topology) in ALL_TOPOLOGIES.into_iter().enumerate() {
         let repo = TestRepo::new()?;
@@ -248,26 +288,23 @@ fn query_and_advance_resolve_the_same_context_for_every_action() -> TestResult {
                 }
                 _ => force_move(&repo, &slug, "WP01", "approved")?,
             }
-            let query = query_next(&repo.repo()?, &slug, Some("claude"), &clock)?;
-            let advanced =
-                advance_next(&repo.repo()?, &slug, "claude", StepResult::Success, &clock)?;
-            assert_eq!(query.next.mission_state, expected, "{topology:?}");
-            assert_eq!(advanced.next.mission_state, expected, "{topology:?}");
-            assert_eq!(advanced.next.kind, PlanKind::Step);
-            assert_eq!(query.context, advanced.context, "{topology:?} {expected:?}");
-            assert_eq!(query.context.action.as_str(), expected.as_str());
-            // A second query now reads the run the advance wrote and still agrees.
-            let again = query_next(&repo.repo()?, &slug, Some("claude"), &clock)?;
-            assert_eq!(again.context, advanced.context);
-            assert_eq!(again.run, advanced.run);
+            let advanced = advance(&repo.repo()?, &slug, StepResult::Success, &clock)?;
+            let decision = &advanced.decision;
+            assert_eq!(decision.mission_state, expected.as_str(), "{topology:?}");
+            assert_eq!(decision.kind, DecisionKind::Step);
+            assert_eq!(decision.step_id.as_deref(), Some(expected.as_str()));
+            let context = advanced.context.as_ref().ok_or("a context")?;
+            assert_eq!(context.action.as_str(), expected.as_str());
+            // A query reads the run the advance wrote, as Spec Kitty's query does: the issued
+            // step while planning, the finalized board after.
+            let queried = query(&repo.repo()?, &slug, &clock)?;
+            assert_eq!(queried.run, advanced.run);
+            assert_eq!(queried.decision.mission_state, expected.as_str());
             seen.push(expected);
             if expected.is_work_package_step() {
-                let wp = query
-                    .context
-                    .work_package
-                    .as_ref()
-                    .ok_or("a work package")?;
+                let wp = context.work_package.as_ref().ok_or("a work package")?;
                 assert_eq!(wp.wp_id, "WP01");
+                assert_eq!(decision.wp_id.as_deref(), Some("WP01"));
                 assert_eq!(wp.resolution_kind, ResolutionKind::RepoRoot);
                 assert_eq!(wp.workspace_path, repo.root());
             }
@@ -289,18 +326,18 @@ fn a_reported_acceptance_ends_the_mission() -> TestResult {
         force_move(&repo, &slug, wp, "done")?;
     }
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
-    let accept = advance_next(&repo.repo()?, &slug, "claude", StepResult::Success, &clock)?;
+    let accept = advance(&repo.repo()?, &slug, StepResult::Success, &clock)?;
     assert!(accept.started);
-    assert_eq!(accept.next.mission_state, MissionState::Accept);
-    let done = advance_next(&repo.repo()?, &slug, "claude", StepResult::Success, &clock)?;
+    assert_eq!(accept.decision.mission_state, "accept");
+    let done = advance(&repo.repo()?, &slug, StepResult::Success, &clock)?;
     assert!(!done.started);
-    assert_eq!(done.next.kind, PlanKind::Terminal);
+    assert_eq!(done.decision.kind, DecisionKind::Terminal);
     assert_eq!(
-        done.next.reason.as_deref(),
+        done.decision.reason.as_deref(),
         Some("All work packages are done")
     );
-    let query = query_next(&repo.repo()?, &slug, None, &clock)?;
-    assert_eq!(query.next.mission_state, MissionState::Done);
+    let queried = query(&repo.repo()?, &slug, &clock)?;
+    assert_eq!(queried.decision.mission_state, "done");
     let shown = show_run(&repo.repo()?, &slug)?;
     assert_eq!(shown.state["issued_step_id"], serde_json::Value::Null);
     let kinds: Vec<&str> = shown
@@ -325,20 +362,19 @@ fn a_failure_blocks_the_run_until_a_success() -> TestResult {
     let created = repo.create("blocked", Some(MissionTopology::SingleBranch), 4)?;
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
     let handle = created.mission_slug.as_str();
-    advance_next(&repo.repo()?, handle, "claude", StepResult::Success, &clock)?;
-    let failed = advance_next(&repo.repo()?, handle, "claude", StepResult::Failed, &clock)?;
-    assert_eq!(failed.next.kind, PlanKind::Blocked);
+    advance(&repo.repo()?, handle, StepResult::Success, &clock)?;
+    let failed = advance(&repo.repo()?, handle, StepResult::Failed, &clock)?;
+    let reason = "Previous step 'specify' failed; manual intervention required.";
+    assert_eq!(failed.decision.kind, DecisionKind::Blocked);
+    assert_eq!(failed.decision.reason.as_deref(), Some(reason));
+    let queried = query(&repo.repo()?, handle, &clock)?.decision;
     assert_eq!(
-        failed.next.reason.as_deref(),
-        Some("Previous step 'specify' failed; manual intervention required.")
+        (queried.mission_state.as_str(), queried.reason.as_deref()),
+        ("blocked", Some(reason))
     );
-    assert_eq!(
-        query_next(&repo.repo()?, handle, None, &clock)?.next.kind,
-        PlanKind::Blocked
-    );
-    let resumed = advance_next(&repo.repo()?, handle, "claude", StepResult::Success, &clock)?;
-    assert_eq!(resumed.next.kind, PlanKind::Step);
-    assert_eq!(resumed.next.mission_state, MissionState::Specify);
+    let resumed = advance(&repo.repo()?, handle, StepResult::Success, &clock)?;
+    assert_eq!(resumed.decision.kind, DecisionKind::Step);
+    assert_eq!(resumed.decision.mission_state, "specify");
     Ok(())
 }
 
@@ -348,12 +384,11 @@ fn a_corrupt_index_is_read_as_empty_but_never_overwritten() -> TestResult {
     let created = repo.create("corrupt", Some(MissionTopology::SingleBranch), 5)?;
     repo.write(".kittify/runtime/feature-runs.json", "{not json")?;
     let clock = FixedClock::from_unix_micros(NOW_MICROS);
-    let query = query_next(&repo.repo()?, &created.mission_slug, None, &clock)?;
-    assert_eq!(query.run, None);
-    let error = advance_next(
+    let queried = query(&repo.repo()?, &created.mission_slug, &clock)?;
+    assert_eq!(queried.run, None);
+    let error = advance(
         &repo.repo()?,
         &created.mission_slug,
-        "claude",
         StepResult::Success,
         &clock,
     )
@@ -416,5 +451,151 @@ fn actions_and_work_packages_are_checked() -> TestResult {
     let wp = context.work_package.ok_or("a work package")?;
     assert_eq!(wp.resolution_kind, ResolutionKind::RepoRoot);
     assert_eq!(wp.dependencies, ["WP01"]);
+    Ok(())
+}
+
+/// Rewrites a key of a mission's `meta.json`.
+fn set_meta(repo: &TestRepo, slug: &str, key: &str, value: serde_json::Value) -> TestResult {
+    let path = repo.path(&format!("kitty-specs/{slug}/meta.json"));
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+    meta[key] = value;
+    std::fs::write(&path, serde_json::to_vec_pretty(&meta)?)?;
+    Ok(())
+}
+
+#[test]
+fn a_merged_mission_is_done_or_in_conflict_and_starts_no_run() -> TestResult {
+    let clock = FixedClock::from_unix_micros(NOW_MICROS);
+    let repo = TestRepo::new()?;
+    let created = repo.create("merged", Some(MissionTopology::Lanes), 7)?;
+    let slug = created.mission_slug.clone();
+    write_planning(&repo, &slug)?;
+    force_move(&repo, &slug, "WP01", "done")?;
+    force_move(&repo, &slug, "WP02", "canceled")?;
+    // Not merged (no mission number): the finalized board says what is left.
+    let board = query(&repo.repo()?, &slug, &clock)?.decision;
+    assert_eq!(
+        (board.mission_state.as_str(), board.reason.as_deref()),
+        ("blocked", Some("no actionable wp"))
+    );
+    // Merged: WP02 was canceled by an operator (a reason of its own), an acceptable ending.
+    set_meta(&repo, &slug, "mission_number", serde_json::json!(42))?;
+    let done = query(&repo.repo()?, &slug, &clock)?.decision;
+    assert_eq!(
+        (
+            done.mission_state.as_str(),
+            done.reason.as_deref(),
+            done.progress
+        ),
+        ("done", Some("All work packages are done"), None)
+    );
+    // A work package that did not end well is a conflict.
+    force_move(&repo, &slug, "WP02", "in_review")?;
+    let conflict = query(&repo.repo()?, &slug, &clock)?.decision;
+    assert_eq!(conflict.mission_state, "blocked");
+    assert_eq!(
+        conflict.reason.as_deref(),
+        Some(
+            "Merged mission has committed work packages that are not an acceptable ending (conflict)"
+        )
+    );
+    // Advancing answers the same way, as `blocked`, and starts no run.
+    let advanced = advance(&repo.repo()?, &slug, StepResult::Success, &clock)?;
+    assert_eq!(advanced.decision.kind, DecisionKind::Blocked);
+    assert!(!advanced.decision.is_query);
+    assert!(!repo.path(".kittify/runtime").exists());
+    Ok(())
+}
+
+#[test]
+fn a_run_is_read_through_the_template_it_names() -> TestResult {
+    let clock = FixedClock::from_unix_micros(NOW_MICROS);
+    let repo = TestRepo::new()?;
+    let created = repo.create("template-path", Some(MissionTopology::SingleBranch), 8)?;
+    let slug = created.mission_slug.clone();
+    let started = advance(&repo.repo()?, &slug, StepResult::Success, &clock)?;
+    let run_id = started.decision.run_id.clone().ok_or("a run")?;
+    let state_path = repo.path(&format!(".kittify/runtime/runs/{run_id}/state.json"));
+    let state = std::fs::read(&state_path)?;
+    let mut snapshot = MissionRunSnapshot::parse(&state)?;
+
+    // A template that changed under the run blocks it, as Spec Kitty's drift check does.
+    let frozen = std::path::PathBuf::from(&snapshot.template_path);
+    let mut bytes = std::fs::read(&frozen)?;
+    bytes.extend_from_slice(b"# edited\n");
+    std::fs::write(&frozen, &bytes)?;
+    let drifted = query(&repo.repo()?, &slug, &clock)?.decision;
+    assert_eq!(
+        (drifted.mission_state.as_str(), drifted.reason.as_deref()),
+        (
+            "specify",
+            Some("Template changed during active run. Migration required.")
+        )
+    );
+
+    // A template path that names no file fails the query (Spec Kitty's
+    // QUERY_MODE_VALIDATION_FAILED), as it did for runs written by older missionctl versions.
+    snapshot.template_path = "missionctl:builtin/software-dev/mission-runtime.yaml".to_owned();
+    std::fs::write(&state_path, snapshot.to_json_string())?;
+    let error = query(&repo.repo()?, &slug, &clock).expect_err("no template");
+    assert_eq!(error.code(), "QUERY_MODE_VALIDATION_FAILED");
+    assert!(
+        error.to_string().starts_with(&format!(
+            "Could not read query state for mission '{slug}': "
+        )),
+        "{error}"
+    );
+    Ok(())
+}
+
+#[test]
+fn missions_of_every_type_are_queried_and_only_software_dev_is_advanced() -> TestResult {
+    let clock = FixedClock::from_unix_micros(NOW_MICROS);
+    let repo = TestRepo::new()?;
+    let created = repo.create("study", Some(MissionTopology::SingleBranch), 9)?;
+    let slug = created.mission_slug.clone();
+    for (mission_type, first_step) in [
+        ("research", "scoping"),
+        ("documentation", "discover"),
+        ("plan", "specify"),
+    ] {
+        set_meta(
+            &repo,
+            &slug,
+            "mission_type",
+            serde_json::json!(mission_type),
+        )?;
+        let decision = query(&repo.repo()?, &slug, &clock)?.decision;
+        assert_eq!(
+            (
+                decision.mission_type.as_str(),
+                decision.mission_state.as_str(),
+                decision.preview_step.as_deref()
+            ),
+            (mission_type, "not_started", Some(first_step))
+        );
+        let error = advance(&repo.repo()?, &slug, StepResult::Success, &clock)
+            .expect_err("advancing is for software-dev");
+        assert_eq!(error.code(), "MISSION_TYPE_UNSUPPORTED");
+    }
+    // A type no tier has a template for fails the query, as in Spec Kitty.
+    set_meta(
+        &repo,
+        &slug,
+        "mission_type",
+        serde_json::json!("unheard-of"),
+    )?;
+    let error = query(&repo.repo()?, &slug, &clock).expect_err("no template");
+    assert_eq!(error.code(), "QUERY_MODE_VALIDATION_FAILED");
+    // `run start` starts a run of any type its template resolves.
+    set_meta(&repo, &slug, "mission_type", serde_json::json!("research"))?;
+    let context = resolve_action_context(&repo.repo()?, &status_context(&slug))?;
+    let run = start_mission_run(&repo.repo()?, &context, &search(), &clock)?;
+    assert_eq!(run.mission_key, "research");
+    let decision = query(&repo.repo()?, &slug, &clock)?.decision;
+    assert_eq!(
+        (decision.mission_state.as_str(), decision.run_id.as_deref()),
+        ("not_started", Some(run.run_id.as_str()))
+    );
     Ok(())
 }

@@ -24,3 +24,10 @@ pub(crate) const MISSIONCTL_WATCH: &str = "MISSIONCTL_WATCH";
 /// Test-only: failpoints of the write door to arm (`name` or `name@N`, comma-separated), where
 /// the process then stops as if killed (see CONTRIBUTING.md).
 pub(crate) const MISSIONCTL_FAILPOINT: &str = "MISSIONCTL_FAILPOINT";
+
+/// Spec Kitty's mission template search paths (`:`-separated), searched before the
+/// repository's own templates.
+pub(crate) const SPEC_KITTY_MISSION_PATHS: &str = "SPEC_KITTY_MISSION_PATHS";
+
+/// The user's home directory: its `.kittify/missions` holds Spec Kitty's global templates.
+pub(crate) const HOME: &str = "HOME";

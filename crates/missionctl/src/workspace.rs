@@ -3,6 +3,7 @@
 
 use missionctl_store::repo::Repo;
 use missionctl_store::repo::protection::{ProtectedBranches, ProtectionSettings};
+use missionctl_store::runtime::TemplateSearch;
 use missionctl_store::status::MissionStatus;
 use missionctl_store::view::live::LiveRepository;
 use missionctl_store::view::watch::{FALLBACK_POLL, WatchMode};
@@ -49,6 +50,24 @@ pub(crate) fn actor(flag: Option<&str>) -> Option<String> {
     flag.map(str::to_owned)
         .or_else(|| std::env::var(env_vars::MISSIONCTL_ACTOR).ok())
         .filter(|actor| !actor.trim().is_empty())
+}
+
+/// Returns where mission templates are looked for besides the repository, as Spec Kitty looks:
+/// the paths of `SPEC_KITTY_MISSION_PATHS`, and `~/.kittify/missions`.
+pub(crate) fn template_search() -> TemplateSearch {
+    let env_paths = std::env::var_os(env_vars::SPEC_KITTY_MISSION_PATHS)
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .filter(|path| !path.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    TemplateSearch {
+        env_paths,
+        user_home: std::env::var_os(env_vars::HOME)
+            .filter(|home| !home.is_empty())
+            .map(std::path::PathBuf::from),
+    }
 }
 
 /// Loads a mission's status aggregate from the repository around the current directory.

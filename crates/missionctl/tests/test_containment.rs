@@ -233,6 +233,7 @@ fn no_read_or_write_follows_a_link_under_kitty_specs() -> TestResult {
             target: Target::MovedOutside,
             commands: &[
                 BOARD,
+                &["next", "--mission", "{slug}"],
                 WP_ADD,
                 IMPLEMENT,
                 &["wp", "list", "{slug}"],
@@ -281,7 +282,8 @@ fn no_read_or_write_follows_a_link_under_kitty_specs() -> TestResult {
             path: "kitty-specs/{slug}/spec.md",
             target: Target::MovedOutside,
             commands: &[
-                &["next", "--mission", "{slug}"],
+                // The query reads no spec (as Spec Kitty's); advancing checks it.
+                NEXT_RESULT,
                 &["spec-commit", "{slug}", "spec.md"],
                 &[
                     "map-requirements",

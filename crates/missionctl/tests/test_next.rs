@@ -1,5 +1,6 @@
-//! `missionctl next`: Spec Kitty's decision fields, a query that writes nothing, and an
-//! advancing loop that walks a mission from its spec to its acceptance.
+//! `missionctl next`: Spec Kitty's decision fields, a query that writes nothing and answers as
+//! Spec Kitty's query does, and an advancing loop that walks a mission from its spec to its
+//! acceptance.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -105,7 +106,8 @@ fn a_query_has_spec_kittys_fields_and_writes_nothing() -> TestResult {
         "kind",
         "agent",
         "mission_slug",
-        "mission_id",
+        "mission_number",
+        "mission_type",
         "mission",
         "mission_state",
         "timestamp",
@@ -125,6 +127,7 @@ fn a_query_has_spec_kittys_fields_and_writes_nothing() -> TestResult {
         "options",
         "is_query",
         "preview_step",
+        "mission_id",
     ];
     let positions: Vec<usize> = order
         .iter()
@@ -149,13 +152,16 @@ fn a_query_has_spec_kittys_fields_and_writes_nothing() -> TestResult {
     assert_eq!(decision["mission_slug"], slug.as_str());
     assert_eq!(decision["mission_id"], MISSION_IDS[0]);
     assert_eq!(decision["mission"], "software-dev");
-    assert_eq!(decision["mission_state"], "specify");
-    assert_eq!(decision["preview_step"], "specify");
+    assert_eq!(decision["mission_type"], "software-dev");
+    assert_eq!(decision["mission_number"], "");
+    // A mission whose run has not started previews the template's first step; query mode
+    // looks at no artifact, so there are no guard failures and no action.
+    assert_eq!(decision["mission_state"], "not_started");
+    assert_eq!(decision["preview_step"], "discovery");
+    assert_eq!(decision["action"], Value::Null);
     assert_eq!(decision["run_id"], Value::Null);
-    assert_eq!(
-        decision["guard_failures"],
-        serde_json::json!(["Required artifact missing: spec.md"])
-    );
+    assert_eq!(decision["guard_failures"], serde_json::json!([]));
+    assert_eq!(decision["origin"], serde_json::json!({}));
     // Query mode: the repository is byte-identical (files, refs, HEAD, index), with or
     // without an agent, in text and in JSON.
     env.run_in(&repo, ["next", "--mission", &slug, "--agent", "claude"])
@@ -267,18 +273,28 @@ fn advancing_walks_a_mission_from_spec_to_done() -> TestResult {
         done["reason"],
         "Mission accepted; every work package is approved or done"
     );
-    // The query agrees, and the run's state carries the mission's identity.
+    // The query answers as Spec Kitty's does: the finalized board's work package is approved,
+    // not done (merged), so the mission is at `accept` whatever the run says.
     let query = data(
         &env.run_in(&repo, ["next", "--mission", &slug, "--json"])
             .success(),
     )?;
-    assert_eq!(query["kind"], "terminal");
+    assert_eq!(query["kind"], "query");
+    assert_eq!(query["mission_state"], "accept");
+    assert_eq!(query["run_id"], run_id.as_str());
+    // The run's state carries the mission's identity and names a template file whose bytes
+    // hash to its `template_hash`, so Spec Kitty can load it.
     let state = std::fs::read_to_string(
         repo.join(".kittify/runtime/runs")
             .join(&run_id)
             .join("state.json"),
     )?;
     let state: Value = serde_json::from_str(&state)?;
+    let template = std::fs::read(state["template_path"].as_str().unwrap_or_default())?;
+    assert_eq!(
+        state["template_hash"].as_str(),
+        Some(missionctl_core::sha256::hex_digest(&template).as_str())
+    );
     assert_eq!(state["mission_id"], MISSION_IDS[1]);
     assert_eq!(state["mission_slug"], slug.as_str());
     assert_eq!(
@@ -380,8 +396,8 @@ fn a_failure_blocks_until_a_success_is_reported() -> TestResult {
     );
     let query = env.run_in(&repo, ["next", "--mission", &slug]).success();
     insta::assert_snapshot!(query.to_string().replace(&slug, "[SLUG]"), @r"
-    [SLUG]: blocked at specify: Previous step 'specify' failed; manual intervention required.
-      missing    Required artifact missing: spec.md
+    [SLUG]: blocked
+      reason     Previous step 'specify' failed; manual intervention required.
     ");
     assert_eq!(data(&next("success").success())?["kind"], "step");
     Ok(())

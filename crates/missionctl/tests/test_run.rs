@@ -194,13 +194,36 @@ fn spec_kittys_own_runtime_files_load() -> TestResult {
       2026-11-21T22:33:57.267535+00:00  NextStepAutoCompleted tasks
       2026-11-21T22:33:57.278774+00:00  NextStepIssued implement
     ");
-    // A query reads the peer's run and writes nothing: the files stay byte for byte.
+    // The run names the template of the peer's Spec Kitty installation: on a machine without
+    // it, a query fails as Spec Kitty's does, and writes nothing.
     let before = std::fs::read(run_dir.join("state.json"))?;
+    let output = env
+        .run_in(&repo, ["next", "--mission", slug, "--json"])
+        .code(1);
+    assert_eq!(output.json_error()?["code"], "QUERY_MODE_VALIDATION_FAILED");
+    assert_eq!(std::fs::read(run_dir.join("state.json"))?, before);
+    // With that installation's template where the run says it is, the query reads the run as
+    // Spec Kitty does: `implement` is issued and nothing else is eligible until it completes.
+    let venv = env.root().join("venv");
+    let template = venv.join("lib/python3.11/site-packages/specify_cli/missions/software-dev");
+    std::fs::create_dir_all(&template)?;
+    std::fs::copy(
+        run_dir.join("mission_template_frozen.yaml"),
+        template.join("mission-runtime.yaml"),
+    )?;
+    let state = String::from_utf8(before)?.replace("<venv>", &venv.display().to_string());
+    std::fs::write(run_dir.join("state.json"), &state)?;
     let query = data(
         &env.run_in(&repo, ["next", "--mission", slug, "--json"])
             .success(),
     )?;
     assert_eq!(query["run_id"], "1887a5dd9dde4bbd95028902d8cf5025");
-    assert_eq!(std::fs::read(run_dir.join("state.json"))?, before);
+    assert_eq!(query["mission_state"], "implement");
+    assert_eq!(query["step_id"], "implement");
+    assert_eq!(
+        query["reason"],
+        "No eligible steps: remaining steps have unmet dependencies."
+    );
+    assert_eq!(std::fs::read_to_string(run_dir.join("state.json"))?, state);
     Ok(())
 }

@@ -26,7 +26,12 @@ use serde::Serialize;
 use crate::lane::Lane;
 use crate::run::{MissionRunSnapshot, RunEvent};
 
-/// The steps of the `software-dev` mission template, in order.
+pub mod decision;
+pub mod query;
+
+pub use decision::{Decision, DecisionIdentity, DecisionKind, Progress};
+
+/// The steps of the built-in `software-dev` mission template (Spec Kitty 3.2.7's), in order.
 pub const TEMPLATE_STEPS: [&str; 7] = [
     "discovery",
     "specify",
@@ -183,43 +188,6 @@ impl NextStep {
             PlanKind::Blocked | PlanKind::Terminal => None,
         }
     }
-}
-
-/// Work-package counts, in Spec Kitty's `progress` shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct Progress {
-    /// Every work package.
-    pub total_wps: usize,
-    /// `done`.
-    pub done_wps: usize,
-    /// `approved`.
-    pub approved_wps: usize,
-    /// `claimed` or `in_progress`.
-    pub in_progress_wps: usize,
-    /// `planned` (or without a transition).
-    pub planned_wps: usize,
-    /// `for_review` or `in_review`.
-    pub for_review_wps: usize,
-}
-
-/// Returns the progress counts, or `None` for a mission without work packages.
-pub fn progress(facts: &MissionFacts) -> Option<Progress> {
-    if facts.work_packages.is_empty() {
-        return None;
-    }
-    let mut counts = Progress::default();
-    for wp in &facts.work_packages {
-        counts.total_wps += 1;
-        match wp.lane {
-            Lane::Done => counts.done_wps += 1,
-            Lane::Approved => counts.approved_wps += 1,
-            Lane::Claimed | Lane::InProgress => counts.in_progress_wps += 1,
-            Lane::ForReview | Lane::InReview => counts.for_review_wps += 1,
-            Lane::Planned | Lane::Uninitialized | Lane::Genesis => counts.planned_wps += 1,
-            Lane::Blocked | Lane::Canceled => {}
-        }
-    }
-    Some(counts)
 }
 
 /// Returns the mission's next step, from its facts and (when there is one) its run.
@@ -504,8 +472,14 @@ pub struct Advanced {
 /// the run. With nothing issued, `success` clears a block (the agent reports the intervention
 /// done) and `failed` or `blocked` block the run. Every template step before the newly issued
 /// one is recorded as completed, so the run reads the same to Spec Kitty's planner.
+///
+/// `steps` are the ids of the run's template, in order. A state is issued as the template's
+/// step of that id, or the first not yet completed step named `<state>_…` (a template that
+/// splits `tasks` into `tasks_outline`, `tasks_packages` and `tasks_finalize`); a state the
+/// template has no step for blocks the run.
 pub fn advance(
     run: &MissionRunSnapshot,
+    steps: &[String],
     facts: &MissionFacts,
     agent: &str,
     result: StepResult,
@@ -524,7 +498,7 @@ pub fn advance(
                 timestamp,
             ));
             if step == "accept" {
-                complete_through(&mut snapshot, TEMPLATE_STEPS.len());
+                complete_through(&mut snapshot, steps, steps.len());
             }
         }
         (Some(step), StepResult::Failed | StepResult::Blocked) => {
@@ -551,21 +525,31 @@ pub fn advance(
             }
         }
     }
-    let next = plan_next(facts, Some(&snapshot));
+    let mut next = plan_next(facts, Some(&snapshot));
     match next.kind {
         PlanKind::Step => {
-            let step_id = next.mission_state.as_str();
-            let index = TEMPLATE_STEPS
-                .iter()
-                .position(|step| *step == step_id)
-                .unwrap_or(0);
-            complete_through(&mut snapshot, index);
-            snapshot.issued_step_id = Some(step_id.to_owned());
-            events.push(RunEvent::next_step_issued(
-                &run_id, agent, step_id, timestamp,
-            ));
+            match template_step(next.mission_state, steps, &snapshot.completed_steps) {
+                Some((index, step_id)) => {
+                    complete_through(&mut snapshot, steps, index);
+                    snapshot.issued_step_id = Some(step_id.to_owned());
+                    events.push(RunEvent::next_step_issued(
+                        &run_id, agent, step_id, timestamp,
+                    ));
+                }
+                None => {
+                    next = NextStep {
+                        kind: PlanKind::Blocked,
+                        wp_id: None,
+                        reason: Some(format!(
+                            "The run's template has no `{}` step",
+                            next.mission_state.as_str()
+                        )),
+                        ..next
+                    };
+                }
+            }
         }
-        PlanKind::Terminal => complete_through(&mut snapshot, TEMPLATE_STEPS.len()),
+        PlanKind::Terminal => complete_through(&mut snapshot, steps, steps.len()),
         PlanKind::Blocked => {}
     }
     Advanced {
@@ -575,11 +559,39 @@ pub fn advance(
     }
 }
 
+/// Returns the template step (index and id) that issues a state: the step of that id, else
+/// the first `<state>_…` step not completed yet (the first one when all are).
+fn template_step<'a>(
+    state: MissionState,
+    steps: &'a [String],
+    completed: &[String],
+) -> Option<(usize, &'a str)> {
+    let name = state.as_str();
+    let named = |id: &str| {
+        id == name
+            || id
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('_'))
+    };
+    if let Some(exact) = steps.iter().position(|id| id == name) {
+        return Some((exact, name));
+    }
+    let mut matching = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| named(id))
+        .map(|(index, id)| (index, id.as_str()));
+    let first = matching.clone().next();
+    matching
+        .find(|(_, id)| !completed.iter().any(|done| done == id))
+        .or(first)
+}
+
 /// Records every template step before `end` as completed, keeping the recorded order.
-fn complete_through(snapshot: &mut MissionRunSnapshot, end: usize) {
-    for step in TEMPLATE_STEPS.iter().take(end) {
+fn complete_through(snapshot: &mut MissionRunSnapshot, steps: &[String], end: usize) {
+    for step in steps.iter().take(end) {
         if !snapshot.completed_steps.iter().any(|done| done == step) {
-            snapshot.completed_steps.push((*step).to_owned());
+            snapshot.completed_steps.push(step.clone());
         }
     }
 }
@@ -609,6 +621,13 @@ mod tests {
             work_packages: wps,
             accepted: false,
         }
+    }
+
+    fn steps() -> Vec<String> {
+        TEMPLATE_STEPS
+            .iter()
+            .map(|step| (*step).to_owned())
+            .collect()
     }
 
     fn run() -> MissionRunSnapshot {
@@ -747,14 +766,28 @@ mod tests {
     fn advancing_issues_completes_and_blocks() {
         let mut facts = MissionFacts::default();
         // A fresh run: nothing to complete, `specify` is issued.
-        let first = advance(&run(), &facts, "claude", StepResult::Success, "t1");
+        let first = advance(
+            &run(),
+            &steps(),
+            &facts,
+            "claude",
+            StepResult::Success,
+            "t1",
+        );
         assert_eq!(first.snapshot.issued_step_id.as_deref(), Some("specify"));
         assert_eq!(first.snapshot.completed_steps, ["discovery"]);
         assert_eq!(first.events.len(), 1);
         assert_eq!(first.events[0].event_type, "NextStepIssued");
 
         // Success while the guard still fails: the same step again, not completed.
-        let again = advance(&first.snapshot, &facts, "claude", StepResult::Success, "t2");
+        let again = advance(
+            &first.snapshot,
+            &steps(),
+            &facts,
+            "claude",
+            StepResult::Success,
+            "t2",
+        );
         assert_eq!(again.next.mission_state, MissionState::Specify);
         assert_eq!(again.snapshot.completed_steps, ["discovery"]);
         assert_eq!(
@@ -768,13 +801,21 @@ mod tests {
 
         // The spec is written: specify completes and plan is issued.
         facts.spec = Some(SPEC.to_owned());
-        let planned = advance(&again.snapshot, &facts, "claude", StepResult::Success, "t3");
+        let planned = advance(
+            &again.snapshot,
+            &steps(),
+            &facts,
+            "claude",
+            StepResult::Success,
+            "t3",
+        );
         assert_eq!(planned.snapshot.completed_steps, ["discovery", "specify"]);
         assert_eq!(planned.snapshot.issued_step_id.as_deref(), Some("plan"));
 
         // A failure blocks the run until a success is reported.
         let failed = advance(
             &planned.snapshot,
+            &steps(),
             &facts,
             "claude",
             StepResult::Failed,
@@ -792,6 +833,7 @@ mod tests {
         );
         let resumed = advance(
             &failed.snapshot,
+            &steps(),
             &facts,
             "claude",
             StepResult::Success,
@@ -802,13 +844,81 @@ mod tests {
     }
 
     #[test]
+    fn a_split_tasks_step_is_issued_part_by_part() {
+        let split: Vec<String> = [
+            "discovery",
+            "specify",
+            "plan",
+            "tasks_outline",
+            "tasks_packages",
+            "tasks_finalize",
+            "implement",
+            "review",
+            "accept",
+        ]
+        .iter()
+        .map(|step| (*step).to_owned())
+        .collect();
+        let mut facts = planned_mission(Vec::new());
+        facts.tasks_md = false;
+        let issued = advance(&run(), &split, &facts, "claude", StepResult::Success, "t1");
+        assert_eq!(
+            issued.snapshot.issued_step_id.as_deref(),
+            Some("tasks_outline")
+        );
+        assert_eq!(
+            issued.snapshot.completed_steps,
+            ["discovery", "specify", "plan"]
+        );
+        facts.tasks_md = true;
+        facts.work_packages = vec![wp("WP01", Lane::Planned, &[])];
+        let implement = advance(
+            &issued.snapshot,
+            &split,
+            &facts,
+            "claude",
+            StepResult::Success,
+            "t2",
+        );
+        assert_eq!(
+            implement.snapshot.issued_step_id.as_deref(),
+            Some("implement")
+        );
+        assert_eq!(implement.snapshot.completed_steps.len(), 6);
+        // A template without the state's step blocks the run.
+        let no_review: Vec<String> = split.iter().filter(|s| *s != "review").cloned().collect();
+        facts.work_packages = vec![wp("WP01", Lane::ForReview, &[])];
+        let blocked = advance(
+            &implement.snapshot,
+            &no_review,
+            &facts,
+            "claude",
+            StepResult::Success,
+            "t3",
+        );
+        assert_eq!(blocked.next.kind, PlanKind::Blocked);
+        assert_eq!(
+            blocked.next.reason.as_deref(),
+            Some("The run's template has no `review` step")
+        );
+    }
+
+    #[test]
     fn a_reported_acceptance_finishes_the_run() {
         let facts = planned_mission(vec![wp("WP01", Lane::Done, &[])]);
-        let issued = advance(&run(), &facts, "claude", StepResult::Success, "t1");
+        let issued = advance(
+            &run(),
+            &steps(),
+            &facts,
+            "claude",
+            StepResult::Success,
+            "t1",
+        );
         assert_eq!(issued.snapshot.issued_step_id.as_deref(), Some("accept"));
         assert_eq!(issued.snapshot.completed_steps.len(), 6);
         let done = advance(
             &issued.snapshot,
+            &steps(),
             &facts,
             "claude",
             StepResult::Success,
@@ -822,29 +932,5 @@ mod tests {
             plan_next(&facts, Some(&done.snapshot)).mission_state,
             MissionState::Done
         );
-    }
-
-    #[test]
-    fn progress_counts_lanes_like_spec_kitty() {
-        let facts = planned_mission(vec![
-            wp("WP01", Lane::Done, &[]),
-            wp("WP02", Lane::Approved, &[]),
-            wp("WP03", Lane::InReview, &[]),
-            wp("WP04", Lane::Claimed, &[]),
-            wp("WP05", Lane::Planned, &[]),
-            wp("WP06", Lane::Blocked, &[]),
-        ]);
-        assert_eq!(
-            progress(&facts),
-            Some(Progress {
-                total_wps: 6,
-                done_wps: 1,
-                approved_wps: 1,
-                in_progress_wps: 1,
-                planned_wps: 1,
-                for_review_wps: 1,
-            })
-        );
-        assert_eq!(progress(&MissionFacts::default()), None);
     }
 }

@@ -16,10 +16,15 @@
 //! agents starting runs at the same time never lose an entry. Files are replaced atomically
 //! and events are appended. Reads take no lock and write nothing, not even the lock file.
 //!
-//! Only the `software-dev` mission template is built in; its bytes are Spec Kitty's own
-//! (MIT-licensed) `mission-runtime.yaml`, frozen into every run as Spec Kitty does.
+//! A new run starts from the template its mission type resolves to ([`template`]: the
+//! repository's overrides first, then the built-in copies of Spec Kitty's own MIT-licensed
+//! `mission-runtime.yaml` files), frozen into the run as Spec Kitty does. Its `template_path`
+//! names a real file whose bytes hash to `template_hash` (the template's own file, or the run's
+//! frozen copy for a built-in template), so Spec Kitty's `next` loads every run missionctl
+//! writes.
 
 mod next;
+pub mod template;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,14 +48,9 @@ use crate::repo::Repo;
 use crate::write::{Scope, WriteError, WriteTransaction};
 
 pub use next::{NextOutcome, advance_next, query_next};
+pub use template::TemplateSearch;
 
-/// The built-in `software-dev` runtime template (Spec Kitty's `mission-runtime.yaml`, v2.2.0).
-pub const BUILTIN_TEMPLATE: &[u8] = include_bytes!("software-dev.mission-runtime.yaml");
-
-/// The `template_path` recorded for runs started from [`BUILTIN_TEMPLATE`].
-pub const BUILTIN_TEMPLATE_PATH: &str = "missionctl:builtin/software-dev/mission-runtime.yaml";
-
-/// The only mission type whose runs missionctl plans.
+/// The only mission type whose runs missionctl advances (queries answer every type).
 pub const SUPPORTED_MISSION_TYPE: &str = "software-dev";
 
 /// How long a write waits for another writer's runtime lock (the write door's).
@@ -63,9 +63,9 @@ pub enum RunError {
     /// The mission or the action's context cannot be resolved.
     #[error(transparent)]
     Context(#[from] ActionContextError),
-    /// The mission's type has no built-in runtime template.
+    /// Advancing a run is only for `software-dev` missions.
     #[error(
-        "Mission `{mission_slug}` is a `{mission_type}` mission; only `software-dev` runs are supported"
+        "Mission `{mission_slug}` is a `{mission_type}` mission; missionctl advances only `software-dev` runs"
     )]
     UnsupportedMissionType {
         /// The mission.
@@ -73,6 +73,26 @@ pub enum RunError {
         /// Its type.
         mission_type: String,
     },
+    /// No template tier has a template for the mission's type.
+    #[error("No mission template for mission type `{mission_type}` (mission `{mission_slug}`)")]
+    TemplateNotFound {
+        /// The mission.
+        mission_slug: String,
+        /// Its type (`""` when `meta.json` records none).
+        mission_type: String,
+    },
+    /// A run's frozen template cannot be read.
+    #[error("Invalid run template `{}`: {message}", path.display())]
+    TemplateInvalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The query has no decision: the run or its template cannot be read, or the run has no
+    /// step to preview (Spec Kitty's `QUERY_MODE_VALIDATION_FAILED`).
+    #[error("{0}")]
+    QueryFailed(String),
     /// `feature-runs.json` is not a JSON object; it is never overwritten then.
     #[error("Invalid feature-runs index `{}`: {source}", path.display())]
     IndexInvalid {
@@ -115,6 +135,9 @@ impl RunError {
         match self {
             RunError::Context(error) => error.code(),
             RunError::UnsupportedMissionType { .. } => "MISSION_TYPE_UNSUPPORTED",
+            RunError::TemplateNotFound { .. } => "MISSION_TEMPLATE_NOT_FOUND",
+            RunError::TemplateInvalid { .. } => "RUN_TEMPLATE_INVALID",
+            RunError::QueryFailed(_) => "QUERY_MODE_VALIDATION_FAILED",
             RunError::IndexInvalid { .. } => "FEATURE_RUNS_INVALID",
             RunError::StateInvalid { .. } => "RUN_STATE_INVALID",
             RunError::InvalidRunId(_) => "RUN_ID_INVALID",
@@ -130,7 +153,23 @@ impl RunError {
         match self {
             RunError::Context(error) => error.hint(),
             RunError::UnsupportedMissionType { .. } => {
-                "Drive this mission with Spec Kitty's `next`, which has its template".to_owned()
+                "Ask without `--result` to see where the mission stands, and advance it with \
+                 Spec Kitty's `next`"
+                    .to_owned()
+            }
+            RunError::TemplateNotFound { .. } => {
+                "Record the mission's `mission_type` in meta.json (software-dev, research, \
+                 documentation, plan), or add its template under .kittify/overrides/missions/<type>/"
+                    .to_owned()
+            }
+            RunError::TemplateInvalid { path, .. } => format!(
+                "Repair `{}`, or delete its run directory to start a new run",
+                path.display()
+            ),
+            RunError::QueryFailed(_) => {
+                "Repair or delete the mission's run under .kittify/runtime/runs/ (its state.json \
+                 and the template its `template_path` names)"
+                    .to_owned()
             }
             RunError::IndexInvalid { path, .. } => format!(
                 "Repair `{}` or delete it (runs are found again when they are next started)",
@@ -250,17 +289,6 @@ pub fn find_mission_run(
     }
 }
 
-fn ensure_supported(context: &ActionContext) -> Result<(), RunError> {
-    if context.mission_type == SUPPORTED_MISSION_TYPE {
-        Ok(())
-    } else {
-        Err(RunError::UnsupportedMissionType {
-            mission_slug: context.mission_slug.clone(),
-            mission_type: context.mission_type.clone(),
-        })
-    }
-}
-
 /// Appends events to a run's log (flushed) inside the transaction.
 fn append_events(
     transaction: &mut WriteTransaction,
@@ -288,6 +316,7 @@ fn begin(repo: &Repo, operation: &str) -> Result<WriteTransaction, RunError> {
 fn start_locked(
     transaction: &mut WriteTransaction,
     context: &ActionContext,
+    search: &TemplateSearch,
     clock: &dyn Clock,
     index: &mut FeatureRunsIndex,
 ) -> Result<LoadedRun, RunError> {
@@ -299,13 +328,48 @@ fn start_locked(
     let files = RunFiles {
         dir: layout.run_dir(&run_id),
     };
+    let template_files = template::TemplateFiles {
+        containment: &layout.containment,
+        repo_root: &context.mission.primary_root,
+    };
+    let Some((bytes, template, template_path)) = next::template_for_new_run(
+        template_files,
+        &context.mission_type,
+        search,
+        &files.frozen_template(),
+    )?
+    else {
+        return Err(RunError::TemplateNotFound {
+            mission_slug: context.mission_slug.clone(),
+            mission_type: context.mission_type.clone(),
+        });
+    };
     if layout.containment.exists(&files.dir)? {
         return Err(RunError::RunDirExists(files.dir));
     }
     // Every file is a step of the transaction: a failure, or a kill (settled by the next
     // writer), leaves no half-started run, and no run the index does not name.
     transaction.create_dir_all(&files.dir)?;
-    write_new_run(transaction, context, clock, &files, &run_id, index)
+    write_new_run(
+        transaction,
+        context,
+        clock,
+        &files,
+        &run_id,
+        &NewRunTemplate {
+            bytes: &bytes,
+            key: &template.key,
+            path: &template_path,
+        },
+        index,
+    )
+}
+
+/// The template a new run freezes: its bytes, its mission key and the `template_path` to record.
+struct NewRunTemplate<'a> {
+    bytes: &'a [u8],
+    key: &'a str,
+    path: &'a str,
 }
 
 fn write_new_run(
@@ -314,14 +378,15 @@ fn write_new_run(
     clock: &dyn Clock,
     files: &RunFiles,
     run_id: &str,
+    template: &NewRunTemplate<'_>,
     index: &mut FeatureRunsIndex,
 ) -> Result<LoadedRun, RunError> {
-    transaction.write_file(&files.frozen_template(), BUILTIN_TEMPLATE)?;
+    transaction.write_file(&files.frozen_template(), template.bytes)?;
     let snapshot = MissionRunSnapshot::new_run(
         run_id,
-        SUPPORTED_MISSION_TYPE,
-        BUILTIN_TEMPLATE_PATH,
-        &hex_digest(BUILTIN_TEMPLATE),
+        template.key,
+        template.path,
+        &hex_digest(template.bytes),
         Some(&context.mission_id),
         &context.mission_slug,
     );
@@ -330,16 +395,12 @@ fn write_new_run(
     append_events(
         transaction,
         &files.events(),
-        &[RunEvent::mission_run_started(
-            run_id,
-            &context.mission_type,
-            &now,
-        )],
+        &[RunEvent::mission_run_started(run_id, template.key, &now)],
     )?;
     let run = MissionRunRef {
         run_id: run_id.to_owned(),
         run_dir: files.dir.display().to_string(),
-        mission_key: SUPPORTED_MISSION_TYPE.to_owned(),
+        mission_key: template.key.to_owned(),
         mission_id: Some(context.mission_id.clone()),
         mission_slug: Some(context.mission_slug.clone()),
     };
@@ -360,6 +421,7 @@ fn write_new_run(
 fn get_or_start_locked(
     transaction: &mut WriteTransaction,
     context: &ActionContext,
+    search: &TemplateSearch,
     clock: &dyn Clock,
 ) -> Result<(LoadedRun, bool), RunError> {
     let mut index = read_index_for_write(&context.runtime)?;
@@ -371,7 +433,10 @@ fn get_or_start_locked(
             false,
         ));
     }
-    Ok((start_locked(transaction, context, clock, &mut index)?, true))
+    Ok((
+        start_locked(transaction, context, search, clock, &mut index)?,
+        true,
+    ))
 }
 
 /// Starts a new run of a mission and makes it the mission's current run.
@@ -382,12 +447,12 @@ fn get_or_start_locked(
 pub fn start_mission_run(
     repo: &Repo,
     context: &ActionContext,
+    search: &TemplateSearch,
     clock: &dyn Clock,
 ) -> Result<MissionRunRef, RunError> {
-    ensure_supported(context)?;
     let mut transaction = begin(repo, "run start")?;
     let mut index = read_index_for_write(&context.runtime)?;
-    let run = start_locked(&mut transaction, context, clock, &mut index)?.run;
+    let run = start_locked(&mut transaction, context, search, clock, &mut index)?.run;
     transaction.finish()?;
     Ok(run)
 }
@@ -396,11 +461,11 @@ pub fn start_mission_run(
 pub fn get_or_start_run(
     repo: &Repo,
     context: &ActionContext,
+    search: &TemplateSearch,
     clock: &dyn Clock,
 ) -> Result<(LoadedRun, bool), RunError> {
-    ensure_supported(context)?;
     let mut transaction = begin(repo, "run start")?;
-    let outcome = get_or_start_locked(&mut transaction, context, clock)?;
+    let outcome = get_or_start_locked(&mut transaction, context, search, clock)?;
     transaction.finish()?;
     Ok(outcome)
 }
@@ -409,6 +474,7 @@ pub fn get_or_start_run(
 pub fn start_run_for_mission(
     repo: &Repo,
     handle: &str,
+    search: &TemplateSearch,
     clock: &dyn Clock,
 ) -> Result<(LoadedRun, bool), RunError> {
     let context = resolve_action_context(
@@ -420,7 +486,7 @@ pub fn start_run_for_mission(
             agent: None,
         },
     )?;
-    get_or_start_run(repo, &context, clock)
+    get_or_start_run(repo, &context, search, clock)
 }
 
 /// One run, as `run list` shows it.

@@ -1,43 +1,404 @@
-//! `next`: the query mode (a pure read) and the advancing mode (starts or loads the run and
-//! reports the agent's result), both resolved through [`resolve_action_context`].
+//! `next`: the query mode, which decides as Spec Kitty 3.2.7's query mode decides and writes
+//! nothing, and the advancing mode, which reports the agent's result to the mission's run.
+//!
+//! The query (see [`missionctl_core::next::query`] for the decision itself) reads:
+//!
+//! - the primary checkout's `meta.json` and log, for the merged-mission answer;
+//! - the mission's resolved context ([`resolve_mission_context`]), whose failures
+//!   (`COORDINATION_BRANCH_DELETED`, …) are the query's;
+//! - the task board: `tasks.md` and `tasks/WP*.md` of the primary checkout, the lanes of the log
+//!   of the status directory (the coordination worktree's mission directory when it exists,
+//!   else the primary one), read as a file the way Spec Kitty reads it;
+//! - the mission's persisted run with the template its `template_path` names, or else a fresh
+//!   run of the template the mission type resolves to ([`resolve_template`]), never written.
 
-use missionctl_core::next::{
-    NextStep, PlanKind, Progress, StepResult, advance, plan_next, progress,
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use missionctl_core::event_log::EventLog;
+use missionctl_core::meta::MetaReadPolicy;
+use missionctl_core::mission_template::{MissionTemplate, RunPlan, plan_run};
+use missionctl_core::next::decision::recorded_mission_type;
+use missionctl_core::next::query::{
+    BoardOverride, ClaimablePreview, EndingScope, QueriedRun, TaskBoard, finalized_override,
+    front_matter_scalar, graph_file_id, merged_decision, merged_verdict, override_decision,
+    preview_claimable, query_progress, run_decision, text_front_matter, weighted_percentage,
+    wp_endings, wp_file_id,
 };
-use missionctl_core::run::MissionRunRef;
+use missionctl_core::next::{
+    Decision, DecisionIdentity, DecisionKind, NextStep, PlanKind, StepResult, advance,
+};
+use missionctl_core::reducer::reduce;
+use missionctl_core::run::{MissionRunRef, MissionRunSnapshot};
+use missionctl_core::sha256::hex_digest;
+use missionctl_core::work_package::{split_front_matter, summarize_front_matter};
+use serde_json::{Map, Value};
 
+use super::template::{
+    TemplateFiles, TemplateSearch, TemplateSource, load_template_file, resolve_template,
+};
 use super::{
-    LoadedRun, RunError, append_events, ensure_supported, find_mission_run, get_or_start_locked,
+    LoadedRun, RunError, SUPPORTED_MISSION_TYPE, append_events, find_mission_run,
+    get_or_start_locked,
 };
 use crate::clock::{Clock, isoformat};
+use crate::fs_util::PathError;
 use crate::mission::action_context::{
-    Action, ActionContext, ActionRequest, mission_facts, resolve_action_context,
+    Action, ActionContext, ActionContextError, ActionRequest, mission_facts,
+    resolve_action_context, resolve_runtime_layout,
 };
+use crate::mission::context::{ResolveError, resolve_mission_context};
+use crate::mission::dir::{StatusReadError, read_event_log};
+use crate::mission::index::resolve_handle;
+use crate::mission::meta_store::PrimaryMissionDir;
 use crate::repo::Repo;
+use crate::repo::containment::Containment;
 use crate::write::{Scope, WriteTransaction};
 
-/// What `next` decided, and the context it resolved for the decided action.
+/// What `next` decided.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NextOutcome {
-    /// The planner's answer.
-    pub next: NextStep,
-    /// The context of the decided action (the mission-level `status` context when the decision
-    /// is blocked or terminal).
-    pub context: ActionContext,
-    /// The mission's run: the existing one in query mode (`None` when it has none), the one
-    /// advanced in advancing mode.
+    /// The decision document.
+    pub decision: Decision,
+    /// The context of the decided action (advancing mode only; `None` for a query and for a
+    /// merged mission).
+    pub context: Option<ActionContext>,
+    /// The mission's run: the persisted one a query read, or the one advancing used.
     pub run: Option<MissionRunRef>,
     /// Whether advancing started the run.
     pub started: bool,
-    /// Work-package counts.
-    pub progress: Option<Progress>,
-    /// Whether this was a query (nothing written).
-    pub is_query: bool,
-    /// When the decision was made.
-    pub timestamp: String,
 }
 
-/// Resolves the mission-level context and checks the mission type.
+fn lookup(error: crate::mission::index::LookupError) -> RunError {
+    RunError::Context(ActionContextError::Resolve(ResolveError::Lookup(error)))
+}
+
+fn unreadable(mission_slug: &str, source: StatusReadError) -> RunError {
+    RunError::Context(ActionContextError::StatusUnreadable {
+        mission_slug: mission_slug.to_owned(),
+        source,
+    })
+}
+
+/// Reads a mission directory's log when it has one (a log with a bad line is an error).
+fn read_log_if_present(
+    containment: &Containment,
+    dir: &Path,
+    mission_slug: &str,
+) -> Result<Option<EventLog>, RunError> {
+    containment.check(dir).map_err(RunError::Io)?;
+    match read_event_log(dir) {
+        Ok(log) => match log.errors.first() {
+            Some(error) => Err(unreadable(
+                mission_slug,
+                StatusReadError::LogInvalid {
+                    path: dir.join(crate::mission::dir::EVENT_LOG_FILE),
+                    line: error.line,
+                    message: error.message.clone(),
+                },
+            )),
+            None => Ok(Some(log)),
+        },
+        Err(StatusReadError::LogMissing(_)) => Ok(None),
+        Err(error) => Err(unreadable(mission_slug, error)),
+    }
+}
+
+/// The mission as a decision names it, from the primary `meta.json`.
+fn identity(
+    primary: &PrimaryMissionDir,
+    agent: Option<&str>,
+) -> Result<(DecisionIdentity, Map<String, Value>), RunError> {
+    let meta = primary
+        .read_meta(MetaReadPolicy::Silent)
+        .map_err(|error| lookup(error.into()))?
+        .map(|meta| meta.into_map())
+        .unwrap_or_default();
+    let identity = DecisionIdentity {
+        agent: agent.map(str::to_owned),
+        mission_slug: primary.dir_name().to_owned(),
+        mission_type: recorded_mission_type(&meta),
+        mission_id: meta
+            .get("mission_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    };
+    Ok((identity, meta))
+}
+
+/// The merged-mission answer: `meta.json` has a `mission_number` and the primary checkout's
+/// log names a work package.
+fn merged(
+    primary: &PrimaryMissionDir,
+    meta: &Map<String, Value>,
+    identity: &DecisionIdentity,
+    kind: DecisionKind,
+    timestamp: &str,
+) -> Result<Option<Decision>, RunError> {
+    if meta.get("mission_number").is_none_or(Value::is_null) {
+        return Ok(None);
+    }
+    let Some(log) = read_log_if_present(primary.containment(), primary.path(), primary.dir_name())?
+    else {
+        return Ok(None);
+    };
+    let snapshot = reduce(&log);
+    let endings = wp_endings(&log, &snapshot, EndingScope::WithAnnotations);
+    Ok(merged_verdict(endings.values()).map(|verdict| {
+        let mut decision = merged_decision(identity, verdict, timestamp);
+        if kind != DecisionKind::Query {
+            decision.kind = match decision.mission_state.as_str() {
+                "done" => DecisionKind::Terminal,
+                _ => DecisionKind::Blocked,
+            };
+            decision.is_query = false;
+        }
+        decision
+    }))
+}
+
+/// The names of the entries of `tasks/` matching `WP*.md`, sorted (byte order).
+fn wp_file_names(containment: &Containment, tasks: &Path) -> Result<Vec<String>, PathError> {
+    if !containment.is_dir(tasks)? {
+        return Ok(Vec::new());
+    }
+    let Some(entries) = containment.read_dir(tasks)? else {
+        return Ok(Vec::new());
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| name.starts_with("WP") && name.ends_with(".md"))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The task board of a mission: files from the primary directory, lanes from the status
+/// directory's log.
+fn task_board(
+    containment: &Containment,
+    primary_dir: &Path,
+    status_dir: &Path,
+    mission_slug: &str,
+) -> Result<(TaskBoard, Vec<String>), RunError> {
+    let tasks = primary_dir.join("tasks");
+    let names = wp_file_names(containment, &tasks).map_err(RunError::Io)?;
+    let (lanes, weighted) = match read_log_if_present(containment, status_dir, mission_slug)? {
+        Some(log) => {
+            let snapshot = reduce(&log);
+            let weighted = weighted_percentage(snapshot.work_packages.values().map(|wp| &wp.lane));
+            (
+                wp_endings(&log, &snapshot, EndingScope::TransitionsOnly),
+                weighted,
+            )
+        }
+        None => (BTreeMap::new(), 0.0),
+    };
+    Ok((
+        TaskBoard {
+            tasks_md: containment
+                .is_file(&primary_dir.join("tasks.md"))
+                .map_err(RunError::Io)?,
+            tasks_dir: containment.is_dir(&tasks).map_err(RunError::Io)?,
+            file_ids: names.iter().map(|name| wp_file_id(name)).collect(),
+            lanes,
+            weighted_percentage: Some(weighted),
+        },
+        names,
+    ))
+}
+
+/// The work package `implement` would claim: the candidates are the `work_package_id` of each
+/// file, the dependencies those of its front matter.
+fn claimable(
+    containment: &Containment,
+    primary_dir: &Path,
+    names: &[String],
+    board: &TaskBoard,
+) -> Result<ClaimablePreview, RunError> {
+    let tasks = primary_dir.join("tasks");
+    let mut candidates = Vec::new();
+    let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in names {
+        // A file that cannot be read is no candidate, as in Spec Kitty; a link is refused.
+        let bytes = match containment.read(&tasks.join(name)) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(error) if error.escape().is_some() => return Err(RunError::Io(error)),
+            Err(_) => continue,
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        if let Some(id) =
+            text_front_matter(text).and_then(|front| front_matter_scalar(&front, "work_package_id"))
+        {
+            candidates.push(id);
+        }
+        let Some(file_id) = graph_file_id(name) else {
+            continue;
+        };
+        let summary =
+            split_front_matter(text).and_then(|split| summarize_front_matter(split.yaml).ok());
+        let (front_id, dependencies) = match summary {
+            Some(summary) => (summary.work_package_id, summary.dependencies),
+            None => (None, Vec::new()),
+        };
+        let wp_id = front_id
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| file_id.to_owned());
+        graph.insert(wp_id, dependencies);
+    }
+    Ok(preview_claimable(&candidates, &graph, &board.lanes))
+}
+
+/// A run a query may read, planned.
+struct PlannedRun {
+    run: QueriedRun,
+    plan: RunPlan,
+    run_ref: Option<MissionRunRef>,
+}
+
+fn query_failed(mission_slug: &str, error: impl std::fmt::Display) -> RunError {
+    RunError::QueryFailed(format!(
+        "Could not read query state for mission '{mission_slug}': {error}"
+    ))
+}
+
+/// The path a run's `template_path` names: absolute, or relative to the repository root.
+fn template_file(primary_root: &Path, template_path: &str) -> PathBuf {
+    let path = Path::new(template_path);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        primary_root.join(path)
+    }
+}
+
+/// How a repository's template search reaches files.
+fn template_files(repo: &Repo) -> TemplateFiles<'_> {
+    TemplateFiles {
+        containment: repo.containment(),
+        repo_root: repo.primary_root(),
+    }
+}
+
+/// Reads the mission's persisted run, or plans a fresh one without writing it.
+fn queried_run(
+    repo: &Repo,
+    identity: &DecisionIdentity,
+    search: &TemplateSearch,
+) -> Result<PlannedRun, RunError> {
+    let slug = identity.mission_slug.as_str();
+    let layout = resolve_runtime_layout(repo);
+    let persisted = find_mission_run(&layout, slug).map_err(|error| query_failed(slug, error))?;
+    if let Some(LoadedRun { run, snapshot, .. }) = persisted {
+        let path = template_file(repo.primary_root(), &snapshot.template_path);
+        let (bytes, template) = load_template_file(&template_files(repo), &path)
+            .map_err(|error| query_failed(slug, error))?;
+        let drifted = hex_digest(&bytes) != snapshot.template_hash;
+        let plan =
+            plan_run(&snapshot, &template, drifted).map_err(|error| query_failed(slug, error))?;
+        return Ok(PlannedRun {
+            run: QueriedRun {
+                run_id: Some(run.run_id.clone()),
+                snapshot,
+            },
+            plan,
+            run_ref: Some(run),
+        });
+    }
+    let resolved = resolve_template(template_files(repo), &identity.mission_type, search)
+        .map_err(RunError::Io)?
+        .ok_or_else(|| {
+            query_failed(
+                slug,
+                format_args!(
+                    "Mission '{}' not found in any mission template tier",
+                    identity.mission_type
+                ),
+            )
+        })?;
+    let snapshot = MissionRunSnapshot::new_run(
+        "query",
+        &resolved.template.key,
+        "",
+        &hex_digest(&resolved.bytes),
+        None,
+        slug,
+    );
+    let plan = plan_run(&snapshot, &resolved.template, false)
+        .map_err(|error| query_failed(slug, error))?;
+    Ok(PlannedRun {
+        run: QueriedRun {
+            snapshot,
+            run_id: None,
+        },
+        plan,
+        run_ref: None,
+    })
+}
+
+/// Returns the mission's state as Spec Kitty's query mode decides it, writing nothing at all:
+/// not `status.json` (which Spec Kitty's query rewrites), not a run, not a lock file.
+pub fn query_next(
+    repo: &Repo,
+    handle: &str,
+    agent: Option<&str>,
+    search: &TemplateSearch,
+    clock: &dyn Clock,
+) -> Result<NextOutcome, RunError> {
+    let timestamp = isoformat(clock.now());
+    let primary = resolve_handle(repo, handle).map_err(lookup)?.dir;
+    let (identity, meta) = identity(&primary, agent)?;
+    if let Some(decision) = merged(&primary, &meta, &identity, DecisionKind::Query, &timestamp)? {
+        return Ok(NextOutcome {
+            decision,
+            context: None,
+            run: None,
+            started: false,
+        });
+    }
+    let mission = resolve_mission_context(repo, primary.dir_name())
+        .map_err(|error| RunError::Context(error.into()))?;
+    let containment = repo.containment();
+    let (board, names) = task_board(
+        containment,
+        primary.path(),
+        &mission.read_dir,
+        primary.dir_name(),
+    )?;
+    let progress = query_progress(&board);
+    let planned = queried_run(repo, &identity, search)?;
+    let decision = match finalized_override(&board, progress.as_ref()) {
+        Some(board_override) => {
+            let preview = match board_override {
+                BoardOverride::Implement => {
+                    Some(claimable(containment, primary.path(), &names, &board)?)
+                }
+                _ => None,
+            };
+            override_decision(
+                &identity,
+                board_override,
+                preview.as_ref(),
+                progress,
+                planned.run.run_id.clone(),
+                &timestamp,
+            )
+        }
+        None => run_decision(&identity, &planned.run, &planned.plan, progress, &timestamp)
+            .map_err(|error| RunError::QueryFailed(error.0))?,
+    };
+    Ok(NextOutcome {
+        decision,
+        context: None,
+        run: planned.run_ref,
+        started: false,
+    })
+}
+
+/// Resolves the mission-level context; advancing is only for `software-dev` missions.
 fn mission_context(
     repo: &Repo,
     handle: &str,
@@ -52,7 +413,12 @@ fn mission_context(
             agent,
         },
     )?;
-    ensure_supported(&context)?;
+    if context.mission_type != SUPPORTED_MISSION_TYPE {
+        return Err(RunError::UnsupportedMissionType {
+            mission_slug: context.mission_slug.clone(),
+            mission_type: context.mission_type.clone(),
+        });
+    }
     Ok(context)
 }
 
@@ -77,42 +443,83 @@ fn decided_context(
     )?)
 }
 
-/// Returns the mission's next action without writing anything: not the index, not a run, not
-/// the lock file. The existing run is read when there is one (a blocked run stays blocked).
-pub fn query_next(
-    repo: &Repo,
-    handle: &str,
-    agent: Option<&str>,
-    clock: &dyn Clock,
-) -> Result<NextOutcome, RunError> {
-    let base = mission_context(repo, handle, agent)?;
-    let facts = mission_facts(repo, &base)?;
-    let run = find_mission_run(&base.runtime, &base.mission_slug)?;
-    let next = plan_next(&facts, run.as_ref().map(|run| &run.snapshot));
-    let context = decided_context(repo, &base, &next)?;
-    Ok(NextOutcome {
-        progress: progress(&facts),
-        run: run.map(|run| run.run),
-        started: false,
-        is_query: true,
-        timestamp: isoformat(clock.now()),
-        next,
-        context,
-    })
+/// The decision of an advance: Spec Kitty's fields for an issued step, a block or the end.
+fn advance_decision(
+    identity: &DecisionIdentity,
+    next: &NextStep,
+    issued_step: Option<&str>,
+    context: &ActionContext,
+    run: &MissionRunRef,
+    timestamp: &str,
+) -> Decision {
+    let kind = match next.kind {
+        PlanKind::Step => DecisionKind::Step,
+        PlanKind::Blocked => DecisionKind::Blocked,
+        PlanKind::Terminal => DecisionKind::Terminal,
+    };
+    let mut decision = Decision::new(kind, identity, next.mission_state.as_str(), timestamp);
+    let work_package = context.work_package.as_ref();
+    decision.action = next.step_id().map(str::to_owned);
+    decision.wp_id = next.wp_id.clone();
+    decision.workspace_path = work_package.map(|wp| wp.workspace_path.display().to_string());
+    decision.prompt_file = work_package
+        .and_then(|wp| wp.wp_file.as_ref())
+        .map(|path| path.display().to_string());
+    decision.reason = next.reason.clone();
+    decision.guard_failures = next.guard_failures.clone();
+    decision.run_id = Some(run.run_id.clone());
+    decision.step_id = issued_step.map(str::to_owned);
+    decision
+}
+
+/// Where a run's template came from, as `origin` reports it.
+fn origin(template_path: &str, frozen: &Path) -> Map<String, Value> {
+    let path = Path::new(template_path);
+    let (tier, dir) = if path == frozen {
+        ("builtin", path.parent())
+    } else {
+        ("file", path.parent())
+    };
+    let mut origin = Map::new();
+    origin.insert("mission_tier".to_owned(), Value::String(tier.to_owned()));
+    origin.insert(
+        "mission_path".to_owned(),
+        Value::String(dir.map(|dir| dir.display().to_string()).unwrap_or_default()),
+    );
+    origin
 }
 
 /// Reports `result` for the step the run issued, then issues the next step: starts the
-/// mission's run when it has none, and writes the snapshot and the events under the runtime
-/// lock.
+/// mission's run when it has none (from the template its type resolves to), and writes the
+/// snapshot and the events under the runtime lock. A merged mission is answered as Spec
+/// Kitty answers it (terminal, or blocked by a conflict) and no run is started.
 pub fn advance_next(
     repo: &Repo,
     handle: &str,
     agent: &str,
     result: StepResult,
+    search: &TemplateSearch,
     clock: &dyn Clock,
 ) -> Result<NextOutcome, RunError> {
-    let base = mission_context(repo, handle, Some(agent))?;
+    let timestamp = isoformat(clock.now());
+    let primary = resolve_handle(repo, handle).map_err(lookup)?.dir;
+    let (identity, meta) = identity(&primary, Some(agent))?;
+    if let Some(decision) = merged(&primary, &meta, &identity, DecisionKind::Step, &timestamp)? {
+        return Ok(NextOutcome {
+            decision,
+            context: None,
+            run: None,
+            started: false,
+        });
+    }
+    let base = mission_context(repo, primary.dir_name(), Some(agent))?;
     let facts = mission_facts(repo, &base)?;
+    let (board, _) = task_board(
+        repo.containment(),
+        primary.path(),
+        &base.mission.read_dir,
+        primary.dir_name(),
+    )?;
     let mut transaction = WriteTransaction::begin(repo, Scope::Runtime, "next")?;
     let (
         LoadedRun {
@@ -121,9 +528,16 @@ pub fn advance_next(
             files,
         },
         started,
-    ) = get_or_start_locked(&mut transaction, &base, clock)?;
-    let timestamp = isoformat(clock.now());
-    let advanced = advance(&snapshot, &facts, agent, result, &timestamp);
+    ) = get_or_start_locked(&mut transaction, &base, search, clock)?;
+    let frozen = files.frozen_template();
+    let (_, template) = load_template_file(&template_files(repo), &frozen).map_err(|error| {
+        RunError::TemplateInvalid {
+            path: frozen.clone(),
+            message: error.to_string(),
+        }
+    })?;
+    let steps: Vec<String> = template.step_ids().map(str::to_owned).collect();
+    let advanced = advance(&snapshot, &steps, &facts, agent, result, &timestamp);
     // Resolved before anything is written, so a context error leaves the run as it was.
     let context = decided_context(repo, &base, &advanced.next)?;
     append_events(&mut transaction, &files.events(), &advanced.events)?;
@@ -134,15 +548,39 @@ pub fn advance_next(
         )?;
     }
     transaction.finish()?;
-    let next = advanced.next;
-    debug_assert!(next.kind != PlanKind::Step || advanced.snapshot.issued_step_id.is_some());
+    let mut decision = advance_decision(
+        &identity,
+        &advanced.next,
+        advanced.snapshot.issued_step_id.as_deref(),
+        &context,
+        &run,
+        &timestamp,
+    );
+    decision.progress = query_progress(&board);
+    decision.origin = origin(&snapshot.template_path, &frozen);
     Ok(NextOutcome {
-        progress: progress(&facts),
+        decision,
+        context: Some(context),
         run: Some(run),
         started,
-        is_query: false,
-        timestamp,
-        next,
-        context,
     })
+}
+
+/// Returns the template a new run of a mission type starts from, with the `template_path` to
+/// record: the file's own path, or for a built-in template the run's frozen copy (a real file
+/// whose bytes hash to `template_hash`, so Spec Kitty can load the run).
+pub(super) fn template_for_new_run(
+    files: TemplateFiles<'_>,
+    mission_type: &str,
+    search: &TemplateSearch,
+    frozen: &Path,
+) -> Result<Option<(Vec<u8>, MissionTemplate, String)>, PathError> {
+    let Some(resolved) = resolve_template(files, mission_type, search)? else {
+        return Ok(None);
+    };
+    let path = match &resolved.source {
+        TemplateSource::File(path) => path.display().to_string(),
+        TemplateSource::Builtin(_) => frozen.display().to_string(),
+    };
+    Ok(Some((resolved.bytes, resolved.template, path)))
 }

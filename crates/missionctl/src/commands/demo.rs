@@ -32,6 +32,7 @@ use missionctl_store::mission::dir::{
 use missionctl_store::mission::index::{MissionSummary, list_missions};
 use missionctl_store::repo::Repo;
 use missionctl_store::repo::protection::ProtectedBranches;
+use missionctl_store::runtime::TemplateSearch;
 use missionctl_store::status::{MissionStatus, TransitionRequest};
 use missionctl_store::view::context::ContextView;
 use missionctl_store::write::CommitIdentity;
@@ -1212,10 +1213,12 @@ struct NextCheckpoint {
     after: String,
     /// `query` (nothing written) or `advance` (the run moved on).
     mode: &'static str,
-    /// The decided state (`specify`, `plan`, `tasks`, `implement`, `review`, `accept`, `done`).
+    /// The decided state (`not_started`, `implement`, `review`, `accept`, `done`, …).
     mission_state: String,
-    /// The work package of an implement or review step.
+    /// The work package to implement.
     wp_id: Option<String>,
+    /// Why there is none, or why the mission is blocked or done.
+    reason: Option<String>,
 }
 
 /// The spec, plan and task list the demo writes so `next` moves past specify, plan and tasks.
@@ -1226,13 +1229,20 @@ const LANES_TASKS: &str =
 
 /// Asks `next` without writing anything and records its answer.
 fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, CliError> {
-    let outcome =
-        missionctl_store::runtime::query_next(repo, handle, Some("claude"), &SystemClock)?;
+    // The demo's repository is a throwaway: only the built-in templates, whatever `HOME` has.
+    let outcome = missionctl_store::runtime::query_next(
+        repo,
+        handle,
+        Some("claude"),
+        &TemplateSearch::default(),
+        &SystemClock,
+    )?;
     Ok(NextCheckpoint {
         after: after.to_owned(),
         mode: "query",
-        mission_state: outcome.next.mission_state.as_str().to_owned(),
-        wp_id: outcome.next.wp_id,
+        mission_state: outcome.decision.mission_state,
+        wp_id: outcome.decision.wp_id,
+        reason: outcome.decision.reason,
     })
 }
 
@@ -1418,15 +1428,18 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             handle,
             "claude",
             missionctl_core::next::StepResult::Success,
+            &TemplateSearch::default(),
             &SystemClock,
         )?;
+        let done = outcome.decision.mission_state == "done";
         next.push(NextCheckpoint {
             after: "accept reported a success".to_owned(),
             mode: "advance",
-            mission_state: outcome.next.mission_state.as_str().to_owned(),
-            wp_id: outcome.next.wp_id,
+            mission_state: outcome.decision.mission_state,
+            wp_id: outcome.decision.wp_id,
+            reason: outcome.decision.reason,
         });
-        if outcome.next.mission_state.as_str() == "done" {
+        if done {
             break;
         }
     }

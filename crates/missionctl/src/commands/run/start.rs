@@ -33,7 +33,12 @@ struct RunStartData {
 /// Starts the mission's run unless it has one, under the runtime lock.
 pub(crate) fn cmd_run_start(ui: &mut Ui, args: &RunStartArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
-    let (loaded, started) = start_run_for_mission(&repo, &args.mission, &SystemClock)?;
+    let (loaded, started) = start_run_for_mission(
+        &repo,
+        &args.mission,
+        &workspace::template_search(),
+        &SystemClock,
+    )?;
     let data = RunStartData {
         started,
         run: loaded.run,
