@@ -26,6 +26,7 @@ mod test_planning;
 mod test_protected_branches;
 mod test_run;
 mod test_sk_board;
+mod test_sk_next;
 mod test_sk_repo;
 mod test_sk_validate;
 mod test_status_bad_input;

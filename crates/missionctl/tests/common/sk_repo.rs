@@ -30,8 +30,8 @@
 //! this repository is built on an ordinary file system (hash order) so that the tests check it.
 //!
 //! Command tests built on this module: `test_sk_board` (`board --json` against
-//! `agent tasks status --json`) and `test_sk_validate` (`status validate --json` against
-//! `agent status validate --json`).
+//! `agent tasks status --json`), `test_sk_validate` (`status validate --json` against
+//! `agent status validate --json`) and `test_sk_next` (`next --json` against `next --json`).
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
