@@ -22,6 +22,7 @@ mod test_merge_driver;
 mod test_migrate;
 mod test_mission;
 mod test_next;
+mod test_next_interop;
 mod test_planning;
 mod test_protected_branches;
 mod test_run;

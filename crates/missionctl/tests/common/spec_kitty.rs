@@ -33,9 +33,10 @@ pub(crate) fn spec_kitty(test: &str) -> Option<PathBuf> {
     found
 }
 
-/// Runs Spec Kitty in `dir` with a cleared environment: `home` as `HOME`, no system or global
-/// git configuration, UTC, a UTF-8 locale and no upgrade check, as the recorded answers of
-/// `../shared/conformance/spec-kitty-repo` were produced.
+/// Runs Spec Kitty in `dir` with a cleared environment: `home` as `HOME` (and as `TMPDIR`, where
+/// `next` writes its prompt files), no system or global git configuration, UTC, a UTF-8 locale
+/// and no upgrade check, as the recorded answers of `../shared/conformance/spec-kitty-repo` were
+/// produced.
 pub(crate) fn run_spec_kitty<I, S>(
     spec_kitty: &Path,
     home: &Path,
@@ -49,6 +50,7 @@ where
     Command::new(spec_kitty)
         .env_clear()
         .env("HOME", home)
+        .env("TMPDIR", home)
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
