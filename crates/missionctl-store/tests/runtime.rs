@@ -545,6 +545,15 @@ fn a_run_is_read_through_the_template_it_names() -> TestResult {
         )),
         "{error}"
     );
+    // Advancing such a run names its frozen copy again; the query reads it then.
+    std::fs::write(&frozen, &bytes[..bytes.len() - b"# edited\n".len()])?;
+    advance(&repo.repo()?, &slug, StepResult::Success, &clock)?;
+    let repaired = MissionRunSnapshot::parse(&std::fs::read(&state_path)?)?;
+    assert_eq!(repaired.template_path, frozen.display().to_string());
+    assert_eq!(
+        query(&repo.repo()?, &slug, &clock)?.decision.mission_state,
+        "specify"
+    );
     Ok(())
 }
 

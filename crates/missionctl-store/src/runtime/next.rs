@@ -472,6 +472,10 @@ fn advance_decision(
     decision
 }
 
+/// The `template_path` earlier missionctl versions recorded for the built-in template: no file,
+/// so Spec Kitty could not load those runs; advancing one rewrites it.
+const OLD_BUILTIN_TEMPLATE_PATH: &str = "missionctl:builtin/";
+
 /// Where a run's template came from, as `origin` reports it.
 fn origin(template_path: &str, frozen: &Path) -> Map<String, Value> {
     let path = Path::new(template_path);
@@ -537,7 +541,14 @@ pub fn advance_next(
         }
     })?;
     let steps: Vec<String> = template.step_ids().map(str::to_owned).collect();
-    let advanced = advance(&snapshot, &steps, &facts, agent, result, &timestamp);
+    let mut advanced = advance(&snapshot, &steps, &facts, agent, result, &timestamp);
+    if snapshot
+        .template_path
+        .starts_with(OLD_BUILTIN_TEMPLATE_PATH)
+    {
+        // Written by an earlier missionctl: name the frozen copy, a file Spec Kitty can open.
+        advanced.snapshot.template_path = frozen.display().to_string();
+    }
     // Resolved before anything is written, so a context error leaves the run as it was.
     let context = decided_context(repo, &base, &advanced.next)?;
     append_events(&mut transaction, &files.events(), &advanced.events)?;
