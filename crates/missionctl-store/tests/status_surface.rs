@@ -167,6 +167,8 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
         MissionStatus::materialize;
     let _: fn(&MissionStatus) -> Result<StatusSnapshot, StatusReadError> = MissionStatus::snapshot;
     let _: fn(&MissionStatus) -> Result<EventLog, StatusReadError> = MissionStatus::read_log;
+    let _: fn(&Repo, &str, &Path) -> Result<Option<StatusSnapshot>, StatusReadError> =
+        MissionStatus::reduce_dir_log;
     let _: fn(&MissionStatus) -> Result<StatusFollower, StatusReadError> = MissionStatus::follow;
     let _: fn(&mut StatusFollower) -> Result<FollowUpdate, StatusReadError> =
         StatusFollower::refresh;

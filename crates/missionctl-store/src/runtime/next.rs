@@ -16,21 +16,22 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use missionctl_core::event_log::EventLog;
+use missionctl_core::lane::Lane;
 use missionctl_core::meta::MetaReadPolicy;
 use missionctl_core::mission_template::{MissionTemplate, RunPlan, plan_run};
 use missionctl_core::next::decision::recorded_mission_type;
 use missionctl_core::next::query::{
-    BoardOverride, ClaimablePreview, EndingScope, QueriedRun, TaskBoard, finalized_override,
-    front_matter_scalar, graph_file_id, merged_decision, merged_verdict, override_decision,
-    preview_claimable, query_progress, run_decision, text_front_matter, weighted_percentage,
-    wp_endings, wp_file_id,
+    BoardOverride, ClaimablePreview, EndingScope, QueriedRun, TaskBoard, WpEnding,
+    finalized_override, front_matter_scalar, graph_file_id, merged_decision, merged_verdict,
+    override_decision, preview_claimable, query_progress, run_decision, text_front_matter,
+    weighted_percentage, wp_endings, wp_file_id,
 };
 use missionctl_core::next::{
     Decision, DecisionIdentity, DecisionKind, NextStep, PlanKind, StepResult, advance,
 };
-use missionctl_core::reducer::reduce;
 use missionctl_core::run::{MissionRunRef, MissionRunSnapshot};
 use missionctl_core::sha256::hex_digest;
+use missionctl_core::snapshot::StatusSnapshot;
 use missionctl_core::work_package::{split_front_matter, summarize_front_matter};
 use serde_json::{Map, Value};
 
@@ -53,6 +54,7 @@ use crate::mission::index::resolve_handle;
 use crate::mission::meta_store::PrimaryMissionDir;
 use crate::repo::Repo;
 use crate::repo::containment::Containment;
+use crate::status::MissionStatus;
 use crate::write::{Scope, WriteTransaction};
 
 /// What `next` decided.
@@ -80,28 +82,34 @@ fn unreadable(mission_slug: &str, source: StatusReadError) -> RunError {
     })
 }
 
-/// Reads a mission directory's log when it has one (a log with a bad line is an error).
-fn read_log_if_present(
-    containment: &Containment,
+/// A mission directory's reduced log and each work package's ending.
+type ReducedDir = (StatusSnapshot, BTreeMap<String, WpEnding>);
+
+/// Reduces a mission directory's log when it has one (cached; a bad line is an error) and
+/// returns its snapshot with each work package's ending: the log is read again only when a
+/// work package is canceled, for who canceled it.
+fn reduce_dir(
+    repo: &Repo,
     dir: &Path,
     mission_slug: &str,
-) -> Result<Option<EventLog>, RunError> {
-    containment.check(dir).map_err(RunError::Io)?;
-    match read_event_log(dir) {
-        Ok(log) => match log.errors.first() {
-            Some(error) => Err(unreadable(
-                mission_slug,
-                StatusReadError::LogInvalid {
-                    path: dir.join(crate::mission::dir::EVENT_LOG_FILE),
-                    line: error.line,
-                    message: error.message.clone(),
-                },
-            )),
-            None => Ok(Some(log)),
-        },
-        Err(StatusReadError::LogMissing(_)) => Ok(None),
-        Err(error) => Err(unreadable(mission_slug, error)),
-    }
+    scope: EndingScope,
+) -> Result<Option<ReducedDir>, RunError> {
+    let Some(snapshot) = MissionStatus::reduce_dir_log(repo, mission_slug, dir)
+        .map_err(|source| unreadable(mission_slug, source))?
+    else {
+        return Ok(None);
+    };
+    let canceled = snapshot
+        .work_packages
+        .values()
+        .any(|state| state.lane == Lane::Canceled);
+    let log = if canceled {
+        read_event_log(dir).map_err(|source| unreadable(mission_slug, source))?
+    } else {
+        EventLog::default()
+    };
+    let endings = wp_endings(&log, &snapshot, scope);
+    Ok(Some((snapshot, endings)))
 }
 
 /// The mission as a decision names it, from the primary `meta.json`.
@@ -129,6 +137,7 @@ fn identity(
 /// The merged-mission answer: `meta.json` has a `mission_number` and the primary checkout's
 /// log names a work package.
 fn merged(
+    repo: &Repo,
     primary: &PrimaryMissionDir,
     meta: &Map<String, Value>,
     identity: &DecisionIdentity,
@@ -138,12 +147,15 @@ fn merged(
     if meta.get("mission_number").is_none_or(Value::is_null) {
         return Ok(None);
     }
-    let Some(log) = read_log_if_present(primary.containment(), primary.path(), primary.dir_name())?
+    let Some((_, endings)) = reduce_dir(
+        repo,
+        primary.path(),
+        primary.dir_name(),
+        EndingScope::WithAnnotations,
+    )?
     else {
         return Ok(None);
     };
-    let snapshot = reduce(&log);
-    let endings = wp_endings(&log, &snapshot, EndingScope::WithAnnotations);
     Ok(merged_verdict(endings.values()).map(|verdict| {
         let mut decision = merged_decision(identity, verdict, timestamp);
         if kind != DecisionKind::Query {
@@ -177,24 +189,22 @@ fn wp_file_names(containment: &Containment, tasks: &Path) -> Result<Vec<String>,
 /// The task board of a mission: files from the primary directory, lanes from the status
 /// directory's log.
 fn task_board(
-    containment: &Containment,
+    repo: &Repo,
     primary_dir: &Path,
     status_dir: &Path,
     mission_slug: &str,
 ) -> Result<(TaskBoard, Vec<String>), RunError> {
+    let containment = repo.containment();
     let tasks = primary_dir.join("tasks");
     let names = wp_file_names(containment, &tasks).map_err(RunError::Io)?;
-    let (lanes, weighted) = match read_log_if_present(containment, status_dir, mission_slug)? {
-        Some(log) => {
-            let snapshot = reduce(&log);
-            let weighted = weighted_percentage(snapshot.work_packages.values().map(|wp| &wp.lane));
-            (
-                wp_endings(&log, &snapshot, EndingScope::TransitionsOnly),
-                weighted,
-            )
-        }
-        None => (BTreeMap::new(), 0.0),
-    };
+    let (lanes, weighted) =
+        match reduce_dir(repo, status_dir, mission_slug, EndingScope::TransitionsOnly)? {
+            Some((snapshot, endings)) => (
+                endings,
+                weighted_percentage(snapshot.work_packages.values().map(|wp| &wp.lane)),
+            ),
+            None => (BTreeMap::new(), 0.0),
+        };
     Ok((
         TaskBoard {
             tasks_md: containment
@@ -339,7 +349,8 @@ fn queried_run(
     })
 }
 
-/// Returns the mission's state as Spec Kitty's query mode decides it, writing nothing at all:
+/// Returns the mission's state as Spec Kitty's query mode decides it, writing nothing in the
+/// working tree (only the status cache inside `.git`):
 /// not `status.json` (which Spec Kitty's query rewrites), not a run, not a lock file.
 pub fn query_next(
     repo: &Repo,
@@ -351,7 +362,14 @@ pub fn query_next(
     let timestamp = isoformat(clock.now());
     let primary = resolve_handle(repo, handle).map_err(lookup)?.dir;
     let (identity, meta) = identity(&primary, agent)?;
-    if let Some(decision) = merged(&primary, &meta, &identity, DecisionKind::Query, &timestamp)? {
+    if let Some(decision) = merged(
+        repo,
+        &primary,
+        &meta,
+        &identity,
+        DecisionKind::Query,
+        &timestamp,
+    )? {
         return Ok(NextOutcome {
             decision,
             context: None,
@@ -362,12 +380,7 @@ pub fn query_next(
     let mission = resolve_mission_context(repo, primary.dir_name())
         .map_err(|error| RunError::Context(error.into()))?;
     let containment = repo.containment();
-    let (board, names) = task_board(
-        containment,
-        primary.path(),
-        &mission.read_dir,
-        primary.dir_name(),
-    )?;
+    let (board, names) = task_board(repo, primary.path(), &mission.read_dir, primary.dir_name())?;
     let progress = query_progress(&board);
     let planned = queried_run(repo, &identity, search)?;
     let decision = match finalized_override(&board, progress.as_ref()) {
@@ -508,7 +521,14 @@ pub fn advance_next(
     let timestamp = isoformat(clock.now());
     let primary = resolve_handle(repo, handle).map_err(lookup)?.dir;
     let (identity, meta) = identity(&primary, Some(agent))?;
-    if let Some(decision) = merged(&primary, &meta, &identity, DecisionKind::Step, &timestamp)? {
+    if let Some(decision) = merged(
+        repo,
+        &primary,
+        &meta,
+        &identity,
+        DecisionKind::Step,
+        &timestamp,
+    )? {
         return Ok(NextOutcome {
             decision,
             context: None,
@@ -519,7 +539,7 @@ pub fn advance_next(
     let base = mission_context(repo, primary.dir_name(), Some(agent))?;
     let facts = mission_facts(repo, &base)?;
     let (board, _) = task_board(
-        repo.containment(),
+        repo,
         primary.path(),
         &base.mission.read_dir,
         primary.dir_name(),

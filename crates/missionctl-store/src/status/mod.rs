@@ -530,6 +530,52 @@ impl MissionStatus {
         }
     }
 
+    /// Reduces the log of one mission directory as it is on disk — the primary checkout's, or the
+    /// status directory Spec Kitty's readers take (`next`'s query) — with the transitions and the
+    /// annotations; `None` when the directory has no log. A line that does not parse is an error.
+    ///
+    /// A read of a directory given by the caller, before or without loading the aggregate (a
+    /// merged coordination mission whose branch is gone is still read from its primary checkout).
+    /// The reduced snapshot is cached like [`MissionStatus::snapshot`]'s (same file, keyed by the
+    /// log's stamp), so a long log is parsed once while it does not change. Its identity fields
+    /// (`mission_number`, `mission_type`) are not filled in.
+    pub fn reduce_dir_log(
+        repo: &Repo,
+        mission_slug: &str,
+        dir: &Path,
+    ) -> Result<Option<StatusSnapshot>, StatusReadError> {
+        let containment = repo.containment();
+        containment.check(dir)?;
+        let log_path = dir.join(crate::mission::dir::EVENT_LOG_FILE);
+        let cache_path = cache::cache_path(repo.common_dir(), mission_slug);
+        containment.check(&cache_path)?;
+        let stamp = cache::stamp(&log_path);
+        if let Some(stamp) = &stamp
+            && let Some(snapshot) = cache::load(&cache_path, stamp)
+        {
+            return Ok(Some(snapshot));
+        }
+        let log = match crate::mission::dir::read_event_log(dir) {
+            Ok(log) => log,
+            Err(StatusReadError::LogMissing(_)) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        if let Some(error) = log.errors.first() {
+            return Err(StatusReadError::LogInvalid {
+                path: log_path,
+                line: error.line,
+                message: error.message.clone(),
+            });
+        }
+        let snapshot = reduce(&log);
+        if let Some(stamp) = stamp
+            && cache::stamp(&log_path).as_ref() == Some(&stamp)
+        {
+            cache::store(&cache_path, &stamp, &snapshot);
+        }
+        Ok(Some(snapshot))
+    }
+
     /// Returns the mission's slug (its directory name).
     pub fn mission_slug(&self) -> &str {
         &self.mission_slug
