@@ -525,7 +525,14 @@ fn undo_tree_checkout(
         let old = tree_entry(gix, old_tree, path).map(|(_, id)| id);
         let new = tree_entry(gix, new_tree, path).map(|(_, id)| id);
         let current = hashes.get(path.as_str()).copied();
-        if current == old || current != new {
+        if current == old {
+            continue;
+        }
+        // git writes a checked-out file in place: a kill in the middle leaves the start of the
+        // new content (an empty file at first), which is git's, not someone else's change.
+        if current != new
+            && !(current.is_some() && new.is_some_and(|new| partly_written(gix, root, path, new)))
+        {
             continue;
         }
         match old {
@@ -546,6 +553,18 @@ fn undo_tree_checkout(
     core.git(root, &args, None)
         .map(|_| ())
         .map_err(|error| format!("restore the files of `{}`: {error}", root.display()))
+}
+
+/// Returns true when the file at `path` holds a strict beginning of the blob `new` (what a
+/// `read-tree -u` killed while writing it leaves).
+fn partly_written(gix: &gix::Repository, root: &Path, path: &str, new: ObjectId) -> bool {
+    let Ok(bytes) = std::fs::read(root.join(path)) else {
+        return false;
+    };
+    let Ok(blob) = gix.find_object(new) else {
+        return false;
+    };
+    bytes.len() < blob.data.len() && blob.data.starts_with(&bytes)
 }
 
 /// Removes the directories above `file` that are now empty, up to `root` (excluded).
