@@ -112,3 +112,30 @@ fn a_transaction_dropped_before_it_finishes_puts_files_index_and_branch_back() -
     assert_eq!(after.files, before.files);
     Ok(())
 }
+
+#[test]
+fn files_git_was_still_writing_when_stopped_are_taken_back() -> TestResult {
+    let (repo, old, new) = repo_with_next()?;
+    let before = repo.snapshot()?;
+    {
+        let mut transaction =
+            WriteTransaction::begin(&repo.repo()?, Scope::Mission("m".to_owned()), "test")?;
+        transaction.advance_branch(&AdvanceRequest {
+            branch: "feature/x",
+            old,
+            new,
+            checkout: Some(repo.root()),
+            message: "test: advance",
+            point: false,
+        })?;
+        // As a `read-tree -u` killed in the middle of writing leaves them: the start of the new
+        // content, or nothing yet.
+        repo.write("a.txt", "tw")?;
+        repo.write("dir/c.txt", "")?;
+    }
+    let after = repo.snapshot()?;
+    assert_eq!(after.refs, before.refs);
+    assert_eq!(after.status, before.status);
+    assert_eq!(after.files, before.files);
+    Ok(())
+}
