@@ -107,68 +107,12 @@ impl Actor {
 
 /// Returns Python's `str()` of a decoded JSON value (`None`, `True`, `[1, 'a']`, ...).
 pub fn python_str(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => python_repr(other),
-    }
+    crate::pytext::value_str(value)
 }
 
 /// Returns Python's `repr()` of a decoded JSON value (`None`, `'text'`, `[1, 'a']`, ...).
 pub fn python_repr(value: &Value) -> String {
-    match value {
-        Value::Null => "None".to_owned(),
-        Value::Bool(true) => "True".to_owned(),
-        Value::Bool(false) => "False".to_owned(),
-        Value::Number(number) => {
-            let mut out = String::new();
-            match number.as_f64() {
-                Some(float) if number.is_f64() => pyjson::write_float(&mut out, float),
-                _ => out.push_str(&number.to_string()),
-            }
-            out
-        }
-        Value::String(text) => {
-            let quote = if text.contains('\'') && !text.contains('"') {
-                '"'
-            } else {
-                '\''
-            };
-            let mut out = String::new();
-            out.push(quote);
-            for ch in text.chars() {
-                match ch {
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    c if c == quote => {
-                        out.push('\\');
-                        out.push(c);
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push(quote);
-            out
-        }
-        Value::Array(items) => {
-            let inner: Vec<String> = items.iter().map(python_repr).collect();
-            format!("[{}]", inner.join(", "))
-        }
-        Value::Object(map) => {
-            let inner: Vec<String> = map
-                .iter()
-                .map(|(key, item)| {
-                    format!(
-                        "{}: {}",
-                        python_repr(&Value::String(key.clone())),
-                        python_repr(item)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", inner.join(", "))
-        }
-    }
+    crate::pytext::value_repr(value)
 }
 
 fn optional_string(value: Option<&str>) -> Value {

@@ -13,6 +13,7 @@
 pub mod block_yaml;
 pub mod concurrent;
 pub mod context;
+pub mod difflib;
 pub mod event;
 pub mod event_log;
 pub mod lane;
@@ -24,7 +25,9 @@ pub mod mission_template;
 pub mod next;
 pub mod planning_artifact;
 pub mod pyjson;
+pub mod pytext;
 pub mod reducer;
+pub mod repo_glob;
 pub mod requirement;
 pub mod retrospective;
 pub mod run;

@@ -257,7 +257,7 @@ impl MissionMeta {
         match value {
             Value::Object(fields) => Ok(MissionMeta { fields }),
             other => Err(MetaError::NotAnObject {
-                found: python_type_name(&other),
+                found: crate::pytext::type_name(&other),
             }),
         }
     }
@@ -325,7 +325,7 @@ impl MissionMeta {
             Some(other) => Err(MetaError::FieldType {
                 field,
                 expected: "a string",
-                found: python_type_name(other),
+                found: crate::pytext::type_name(other),
             }),
         }
     }
@@ -696,18 +696,6 @@ pub fn python_scalar_str(value: &Value) -> Option<String> {
     }
 }
 
-/// Returns the Python type name of a JSON value, for messages.
-fn python_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(number) if number.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
 
 #[cfg(test)]
 mod tests {
