@@ -510,34 +510,6 @@ impl UnionFind {
     }
 }
 
-/// Python's `repr()` of a string, as used in collapse evidence.
-fn py_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
 
 /// Returns, for each work package, every work package it depends on directly or not.
 fn transitive_dependencies<'a>(
@@ -627,7 +599,7 @@ pub fn compute_lanes(input: &LanesInput) -> Result<LanesManifest, LaneComputatio
                     "overlapping globs: {}",
                     pairs
                         .iter()
-                        .map(|(x, y)| format!("{} vs {}", py_repr(x), py_repr(y)))
+                        .map(|(x, y)| format!("{} vs {}", crate::pytext::repr(x), crate::pytext::repr(y)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
@@ -781,6 +753,67 @@ pub fn compute_lanes(input: &LanesInput) -> Result<LanesManifest, LaneComputatio
         });
     }
     Ok(manifest)
+}
+
+/// Returns the first cycle of a lane graph (lane → the lanes it depends on), closed
+/// (`[a, b, a]`) and rotated to start at its smallest lane; roots and dependencies are
+/// visited in sorted order (Spec Kitty's `_find_lane_dependency_cycle`).
+pub fn find_lane_dependency_cycle(
+    lane_deps: &BTreeMap<String, BTreeSet<String>>,
+) -> Option<Vec<String>> {
+    let mut nodes: BTreeSet<&str> = lane_deps.keys().map(String::as_str).collect();
+    nodes.extend(lane_deps.values().flatten().map(String::as_str));
+    let mut state: BTreeMap<&str, u8> = nodes.iter().map(|node| (*node, 0)).collect();
+    let deps_of = |node: &str| -> Vec<&str> {
+        lane_deps
+            .get(node)
+            .map(|deps| deps.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    };
+    for root in &nodes {
+        if state.get(root).copied() != Some(0) {
+            continue;
+        }
+        let mut path: Vec<&str> = vec![root];
+        let mut traversal: Vec<(&str, Vec<&str>, usize)> = vec![(root, deps_of(root), 0)];
+        state.insert(root, 1);
+        while let Some((node, deps, next)) = traversal.last_mut() {
+            if *next >= deps.len() {
+                let node = *node;
+                traversal.pop();
+                path.pop();
+                state.insert(node, 2);
+                continue;
+            }
+            let dependency = deps[*next];
+            *next += 1;
+            match state.get(dependency).copied() {
+                Some(0) => {
+                    state.insert(dependency, 1);
+                    path.push(dependency);
+                    traversal.push((dependency, deps_of(dependency), 0));
+                }
+                Some(1) => {
+                    let start = path.iter().position(|lane| *lane == dependency)?;
+                    let cycle = &path[start..];
+                    let smallest = cycle
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, lane)| **lane)
+                        .map_or(0, |(index, _)| index);
+                    let mut closed: Vec<String> = cycle[smallest..]
+                        .iter()
+                        .chain(&cycle[..smallest])
+                        .map(|lane| (*lane).to_owned())
+                        .collect();
+                    closed.push(closed[0].clone());
+                    return Some(closed);
+                }
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// Returns `lane-a` … `lane-z` for 0 … 25, then `lane-aa`, `lane-ab`, … (Spec Kitty counts
@@ -1412,7 +1445,7 @@ mod tests {
         assert_eq!(lane_letter_id(0), "lane-a");
         assert_eq!(lane_letter_id(25), "lane-z");
         assert_eq!(lane_letter_id(26), "lane-aa");
-        assert_eq!(py_repr("it's"), "\"it's\"");
+        assert_eq!(crate::pytext::repr("it's"), "\"it's\"");
     }
 
     #[test]

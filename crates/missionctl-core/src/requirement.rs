@@ -129,8 +129,11 @@ impl DeclaredRequirements {
     pub fn parse(spec: &str) -> DeclaredRequirements {
         let mut seen = BTreeSet::new();
         let mut requirements = Vec::new();
-        for (index, line) in spec.lines().enumerate() {
-            if let Some(id) = declared_on(line)
+        for (index, line) in crate::pytext::splitlines(spec, false)
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(id) = declared_id_on_line(line).and_then(|id| RequirementId::parse(&id))
                 && seen.insert(id.clone())
             {
                 requirements.push(DeclaredRequirement {
@@ -166,56 +169,6 @@ impl DeclaredRequirements {
             .iter()
             .filter(|requirement| requirement.id.is_functional())
     }
-}
-
-/// Strips up to two `**` / `~~` markers from the front of a text.
-fn strip_markers(mut text: &str) -> &str {
-    for _ in 0..2 {
-        match text.strip_prefix("**").or_else(|| text.strip_prefix("~~")) {
-            Some(rest) => text = rest,
-            None => break,
-        }
-    }
-    text
-}
-
-/// Returns the id a line declares, if it declares one.
-fn declared_on(line: &str) -> Option<RequirementId> {
-    // A heading: `#` to `######` at the very start, then the id.
-    if line.starts_with('#') {
-        let hashes = line.bytes().take_while(|byte| *byte == b'#').count();
-        if hashes > 6 {
-            return None;
-        }
-        return RequirementId::at_start(line[hashes..].trim_start()).map(|(id, _)| id);
-    }
-    let trimmed = line.trim_start();
-    // A table row whose first cell is the id, optionally bold or struck through.
-    if let Some(row) = trimmed.strip_prefix('|') {
-        let (id, rest) = RequirementId::at_start(strip_markers(row.trim_start()))?;
-        return strip_markers(rest)
-            .trim_start()
-            .starts_with('|')
-            .then_some(id);
-    }
-    // A list item: `-`, `*` or `1.`, then the id, optionally bold.
-    let item = trimmed
-        .strip_prefix(['-', '*'])
-        .or_else(|| {
-            let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
-            (digits > 0)
-                .then(|| trimmed[digits..].strip_prefix('.'))
-                .flatten()
-        })
-        .map(|rest| rest.trim_start().trim_start_matches('*'));
-    if let Some((id, _)) = item.and_then(RequirementId::at_start) {
-        return Some(id);
-    }
-    // A bold-led paragraph: `**FR-001 …`.
-    trimmed
-        .strip_prefix("**")
-        .and_then(RequirementId::at_start)
-        .map(|(id, _)| id)
 }
 
 /// How a work package's `requirement_refs` read against `spec.md`.
@@ -367,6 +320,208 @@ pub fn requirement_findings(
         });
     }
     findings
+}
+
+/// Spec Kitty's requirement patterns (`requirement_mapping.py`, Python `re`: Unicode classes,
+/// case-insensitive), compiled once.
+mod patterns {
+    use std::sync::LazyLock;
+
+    use regex::Regex;
+
+    fn compile(source: &str) -> Regex {
+        #[expect(
+            clippy::expect_used,
+            reason = "the patterns are constants, checked by tests"
+        )]
+        Regex::new(source).expect("valid pattern")
+    }
+
+    /// The four shapes that declare an id, each anchored at the start of a line.
+    pub(super) static DECLARED: LazyLock<[Regex; 4]> = LazyLock::new(|| {
+        [
+            compile(r"(?i)\A\s*\|\s*(?:\*\*|~~){0,2}((?:FR|NFR|C)-\d+)(?:\*\*|~~){0,2}\s*\|"),
+            compile(r"(?i)\A#{1,6}\s*((?:FR|NFR|C)-\d+)\b"),
+            compile(r"(?i)\A\s*(?:[-*]|\d+\.)\s*\*{0,2}((?:FR|NFR|C)-\d+)\b"),
+            compile(r"(?i)\A\s*\*\*((?:FR|NFR|C)-\d+)\b"),
+        ]
+    });
+    /// Any requirement-shaped token.
+    pub(super) static REF: LazyLock<Regex> = LazyLock::new(|| compile(r"(?i)\b(?:FR|NFR|C)-\d+\b"));
+    /// A success-criteria token, matched against a whole token.
+    pub(super) static SC_TOKEN: LazyLock<Regex> =
+        LazyLock::new(|| compile(r"(?i)\A(?:\bSC-\d+\b)\z"));
+    /// The separators of raw `requirement_refs` tokens.
+    pub(super) static TOKEN_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| compile(r"[,\s]+"));
+}
+
+/// Returns the id a line declares, upper-cased, as Spec Kitty's `_declared_ids` reads it: the
+/// first of the four shapes that matches at the start of the line.
+pub fn declared_id_on_line(line: &str) -> Option<String> {
+    patterns::DECLARED
+        .iter()
+        .find_map(|regex| regex.captures(line))
+        .map(|captures| captures[1].to_uppercase())
+}
+
+/// Returns every id `spec.md` declares (`_declared_ids`), upper-cased, each once, sorted by
+/// code point.
+pub fn declared_ids(spec: &str) -> BTreeSet<String> {
+    crate::pytext::splitlines(spec, false)
+        .into_iter()
+        .filter_map(declared_id_on_line)
+        .collect()
+}
+
+/// Returns every requirement-shaped token of a text, upper-cased, each once, sorted.
+fn raw_ref_tokens(text: &str) -> BTreeSet<String> {
+    patterns::REF
+        .find_iter(text)
+        .map(|found| found.as_str().to_uppercase())
+        .collect()
+}
+
+/// Returns `(heading text, body)` of every Markdown section whose heading mentions
+/// "requirement" (`_requirement_named_sections`).
+fn requirement_named_sections(spec: &str) -> Vec<(String, String)> {
+    let lines = crate::pytext::splitlines(spec, false);
+    let headings: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| crate::pytext::lstrip(line).starts_with('#'))
+        .map(|(index, _)| index)
+        .collect();
+    let mut sections = Vec::new();
+    for (position, &index) in headings.iter().enumerate() {
+        let heading = lines[index];
+        let stripped = crate::pytext::lstrip(heading);
+        if !(stripped.starts_with('#') && stripped.to_lowercase().contains("requirement")) {
+            continue;
+        }
+        let end = headings.get(position + 1).copied().unwrap_or(lines.len());
+        let text = crate::pytext::strip(heading.trim_start_matches('#')).to_owned();
+        sections.push((text, lines[index + 1..end].join("\n")));
+    }
+    sections
+}
+
+fn undeclared_citation_warning(tokens: &BTreeSet<String>, scope: &str) -> String {
+    let joined = tokens.iter().cloned().collect::<Vec<_>>().join(", ");
+    format!(
+        "{scope} mentions requirement-shaped token(s) ({joined}) that matched none of the \
+         recognized declared shapes (table row / id-naming heading / bulleted item / bold-led \
+         paragraph) -- none of them count toward FR coverage. If these ARE this spec's own \
+         requirements, rewrite them in one of the recognized shapes; if they are citations of \
+         another mission's requirement, no action is needed."
+    )
+}
+
+/// Returns Spec Kitty's non-blocking warnings for requirement-shaped tokens that no declared
+/// shape covers (`find_undeclared_requirement_citations`): one for the whole document when it
+/// declares nothing at all, else one per "requirement" section that declares nothing.
+pub fn undeclared_requirement_citations(spec: &str) -> Vec<String> {
+    let declared = declared_ids(spec);
+    let tokens = raw_ref_tokens(spec);
+    if !tokens.is_empty() && declared.is_empty() {
+        return vec![undeclared_citation_warning(&tokens, "spec.md")];
+    }
+    requirement_named_sections(spec)
+        .into_iter()
+        .filter_map(|(heading, body)| {
+            let tokens = raw_ref_tokens(&body);
+            (!tokens.is_empty() && declared_ids(&body).is_empty()).then(|| {
+                undeclared_citation_warning(
+                    &tokens,
+                    &format!("The {} section", crate::pytext::repr(&heading)),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Returns the ids written as bare prose in a "requirement" section and declared nowhere in
+/// the document (`find_bare_prose_requirement_ids`, flattened), sorted, each once.
+pub fn bare_prose_requirement_ids(spec: &str) -> Vec<String> {
+    let declared = declared_ids(spec);
+    let mut ids = BTreeSet::new();
+    for (_, body) in requirement_named_sections(spec) {
+        for line in crate::pytext::splitlines(&body, false) {
+            if patterns::DECLARED.iter().any(|regex| regex.is_match(line)) {
+                continue;
+            }
+            for token in patterns::REF.find_iter(line) {
+                let upper = token.as_str().to_uppercase();
+                if !declared.contains(&upper) {
+                    ids.insert(upper);
+                }
+            }
+        }
+    }
+    ids.into_iter().collect()
+}
+
+/// Returns a work package's `requirement_refs` as Spec Kitty normalizes them
+/// (`normalize_requirement_refs_value`): every requirement-shaped token of each string item,
+/// upper-cased, each once, in order.
+pub fn normalize_requirement_refs(items: &[String]) -> Vec<String> {
+    let mut refs: Vec<String> = Vec::new();
+    for item in items {
+        for token in patterns::REF.find_iter(item) {
+            let upper = token.as_str().to_uppercase();
+            if !refs.contains(&upper) {
+                refs.push(upper);
+            }
+        }
+    }
+    refs
+}
+
+/// Returns the raw tokens of a `requirement_refs` value as written (`_extract_raw_tokens`):
+/// each string split on commas and whitespace; a non-string item as `<NON_STRING:…>`.
+pub fn raw_requirement_ref_tokens(value: Option<&serde_json::Value>) -> Vec<String> {
+    use serde_json::Value;
+    let split = |text: &str| -> Vec<String> {
+        patterns::TOKEN_SEPARATOR
+            .split(text)
+            .filter(|token| !crate::pytext::strip(token).is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .flat_map(|item| match item {
+                Value::String(text) => split(text),
+                other => vec![format!(
+                    "<NON_STRING:{}>",
+                    crate::pytext::value_str(other)
+                )],
+            })
+            .collect(),
+        Some(Value::String(text)) => split(text),
+        _ => Vec::new(),
+    }
+}
+
+/// Returns Spec Kitty's warning for a work package whose raw `requirement_refs` hold
+/// success-criteria tokens (`SC-001`), which its ref graph drops; `None` when there are none.
+pub fn discarded_success_criteria_warning(wp_id: &str, raw_tokens: &[String]) -> Option<String> {
+    let tokens: BTreeSet<String> = raw_tokens
+        .iter()
+        .filter(|token| patterns::SC_TOKEN.is_match(token))
+        .map(|token| token.to_uppercase())
+        .collect();
+    if tokens.is_empty() {
+        return None;
+    }
+    let joined = tokens.into_iter().collect::<Vec<_>>().join(", ");
+    Some(format!(
+        "{wp_id} declares Success-Criteria token(s) ({joined}) in requirement_refs that the \
+         FR/NFR/C ref graph does not admit -- they are DROPPED, not traced. Success-Criteria \
+         ids are not first-class requirement refs; move the coverage claim to the WP's \
+         success-criteria surface, or restate it as an FR/NFR/C requirement if it must be \
+         traced."
+    ))
 }
 
 /// Returns a work package's new refs: `existing` (as written, each parsed) and `added`

@@ -12,6 +12,11 @@
 //! `approved` is not enough: approved work is not merged yet, so building on it would build
 //! on code that may still change.
 
+pub mod finalize;
+pub mod ownership;
+pub mod tasks_md;
+pub mod wp_metadata;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 

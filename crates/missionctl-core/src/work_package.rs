@@ -175,34 +175,7 @@ impl FrontMatter {
     /// names the line and the field.
     pub fn parse(yaml: &str) -> Result<FrontMatter, FrontMatterError> {
         let key_lines = top_level_key_lines(yaml);
-        let value: Value = if yaml.trim().is_empty() {
-            Value::Object(serde_json::Map::new())
-        } else if let Some(map) = crate::block_yaml::parse_block_mapping(yaml) {
-            Value::Object(map)
-        } else {
-            serde_saphyr::from_str(yaml).map_err(|error| FrontMatterError {
-                line: error
-                    .location()
-                    .and_then(|location| usize::try_from(location.line()).ok())
-                    .filter(|line| *line > 0),
-                field: None,
-                message: yaml_message(&error.to_string()),
-            })?
-        };
-        let map = match value {
-            Value::Object(map) => map,
-            Value::Null => serde_json::Map::new(),
-            other => {
-                return Err(FrontMatterError {
-                    line: Some(1),
-                    field: None,
-                    message: format!(
-                        "expected a mapping of keys to values, found {}",
-                        kind(&other)
-                    ),
-                });
-            }
-        };
+        let map = parse_front_matter_map(yaml)?;
         let mut front = FrontMatter {
             key_lines,
             ..FrontMatter::default()
@@ -260,6 +233,45 @@ impl FrontMatter {
     /// Returns the owned-file globs (none when the key is absent).
     pub fn owned_files(&self) -> &[String] {
         self.owned_files.as_deref().unwrap_or_default()
+    }
+}
+
+/// Parses a YAML document into a JSON value. Comments are skipped without being buffered (a
+/// long run of comment lines is not an error).
+pub fn parse_yaml(text: &str) -> Result<Value, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options(text, serde_saphyr::options! { emit_comments: false })
+}
+
+/// Parses YAML front matter into its top-level mapping, as parsed (an empty text or a `null`
+/// document is an empty mapping). Fails when the text is not YAML or not a mapping.
+pub fn parse_front_matter_map(
+    yaml: &str,
+) -> Result<serde_json::Map<String, Value>, FrontMatterError> {
+    let value: Value = if yaml.trim().is_empty() {
+        Value::Object(serde_json::Map::new())
+    } else if let Some(map) = crate::block_yaml::parse_block_mapping(yaml) {
+        Value::Object(map)
+    } else {
+        parse_yaml(yaml).map_err(|error| FrontMatterError {
+            line: error
+                .location()
+                .and_then(|location| usize::try_from(location.line()).ok())
+                .filter(|line| *line > 0),
+            field: None,
+            message: yaml_message(&error.to_string()),
+        })?
+    };
+    match value {
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(serde_json::Map::new()),
+        other => Err(FrontMatterError {
+            line: Some(1),
+            field: None,
+            message: format!(
+                "expected a mapping of keys to values, found {}",
+                kind(&other)
+            ),
+        }),
     }
 }
 
