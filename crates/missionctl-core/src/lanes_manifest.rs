@@ -510,7 +510,6 @@ impl UnionFind {
     }
 }
 
-
 /// Returns, for each work package, every work package it depends on directly or not.
 fn transitive_dependencies<'a>(
     graph: &BTreeMap<&'a str, Vec<&'a str>>,
@@ -599,7 +598,11 @@ pub fn compute_lanes(input: &LanesInput) -> Result<LanesManifest, LaneComputatio
                     "overlapping globs: {}",
                     pairs
                         .iter()
-                        .map(|(x, y)| format!("{} vs {}", crate::pytext::repr(x), crate::pytext::repr(y)))
+                        .map(|(x, y)| format!(
+                            "{} vs {}",
+                            crate::pytext::repr(x),
+                            crate::pytext::repr(y)
+                        ))
                         .collect::<Vec<_>>()
                         .join(", ")
                 );

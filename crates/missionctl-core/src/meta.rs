@@ -696,7 +696,6 @@ pub fn python_scalar_str(value: &Value) -> Option<String> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::task_plan::{PlanFinding, Severity, WorkPackageEntry};
+use crate::task_plan::WorkPackageEntry;
 
 /// The three id prefixes, in the order refs are sorted (alphabetical, as Spec Kitty's
 /// `sorted()` leaves them).
@@ -250,78 +250,6 @@ impl RequirementCoverage {
     }
 }
 
-/// Returns the requirement findings of a plan against its `spec.md`, all of them warnings:
-/// a ref that is not a requirement id (`REQUIREMENT_REF_INVALID`), a ref `spec.md` does not
-/// declare (`REQUIREMENT_REF_UNKNOWN`), and a functional requirement no work package
-/// references (`REQUIREMENTS_UNMAPPED`, one finding per requirement, at its line of
-/// `spec.md`).
-///
-/// Warnings, not errors, although Spec Kitty's `finalize-tasks` refuses an unmapped
-/// functional requirement. `tasks finalize` keeps errors for plans that cannot be executed
-/// as written — ids, dependencies, subtasks, modes, owned files — because those would put
-/// work in the wrong lane or order. A requirement no work package names leaves every lane
-/// and dependency correct; it is a gap in the plan's coverage, like a work package without
-/// a title or owned files (both warnings), and the spec is often still being refined while
-/// the work packages are. `map-requirements` closes the gap, and reports the same coverage.
-pub fn requirement_findings(
-    declared: &DeclaredRequirements,
-    entries: &[WorkPackageEntry],
-) -> Vec<PlanFinding> {
-    let mut findings = Vec::new();
-    let ref_finding = |entry: &WorkPackageEntry, code: &'static str, message: String| PlanFinding {
-        severity: Severity::Warning,
-        code,
-        wp_id: Some(entry.id().to_owned()),
-        file: Some(entry.file.clone()),
-        line: Some(entry.line_of("requirement_refs")),
-        field: Some("requirement_refs"),
-        message,
-    };
-    for entry in entries {
-        let check = RefCheck::of(
-            entry.front.requirement_refs.iter().map(String::as_str),
-            declared,
-        );
-        for written in &check.malformed {
-            findings.push(ref_finding(
-                entry,
-                "REQUIREMENT_REF_INVALID",
-                format!(
-                    "`{written}` is not a requirement id; use `FR-`, `NFR-` or `C-` and digits"
-                ),
-            ));
-        }
-        for id in &check.unknown {
-            findings.push(ref_finding(
-                entry,
-                "REQUIREMENT_REF_UNKNOWN",
-                format!("{id} is not declared in spec.md"),
-            ));
-        }
-    }
-    let coverage = RequirementCoverage::of(declared, entries);
-    for id in &coverage.unmapped_functional {
-        let line = declared
-            .requirements
-            .iter()
-            .find(|requirement| &requirement.id == id)
-            .map(|requirement| requirement.line);
-        findings.push(PlanFinding {
-            severity: Severity::Warning,
-            code: "REQUIREMENTS_UNMAPPED",
-            wp_id: None,
-            file: Some("spec.md".to_owned()),
-            line,
-            field: None,
-            message: format!(
-                "{id} is not referenced by any work package's `requirement_refs`; map it with \
-                 `map-requirements`"
-            ),
-        });
-    }
-    findings
-}
-
 /// Spec Kitty's requirement patterns (`requirement_mapping.py`, Python `re`: Unicode classes,
 /// case-insensitive), compiled once.
 mod patterns {
@@ -492,10 +420,7 @@ pub fn raw_requirement_ref_tokens(value: Option<&serde_json::Value>) -> Vec<Stri
             .iter()
             .flat_map(|item| match item {
                 Value::String(text) => split(text),
-                other => vec![format!(
-                    "<NON_STRING:{}>",
-                    crate::pytext::value_str(other)
-                )],
+                other => vec![format!("<NON_STRING:{}>", crate::pytext::value_str(other))],
             })
             .collect(),
         Some(Value::String(text)) => split(text),
@@ -699,7 +624,7 @@ See FR-101 in another mission.
     }
 
     #[test]
-    fn coverage_and_findings_agree() {
+    fn coverage_counts_the_mapped_functional_requirements() {
         let declared = DeclaredRequirements::parse(
             "| FR-001 | a |\n| FR-002 | b |\n| FR-003 | c |\n| NFR-001 | d |\n",
         );
@@ -712,32 +637,12 @@ See FR-101 in another mission.
         assert_eq!(coverage.mapped_functional, 2);
         assert_eq!(coverage.unmapped_functional, [id("FR-002")]);
 
-        let findings = requirement_findings(&declared, &entries);
-        let summary: Vec<(&str, Option<&str>, Option<usize>)> = findings
-            .iter()
-            .map(|finding| (finding.code, finding.wp_id.as_deref(), finding.line))
-            .collect();
-        assert_eq!(
-            summary,
-            [
-                ("REQUIREMENT_REF_INVALID", Some("WP02"), Some(2)),
-                ("REQUIREMENT_REF_UNKNOWN", Some("WP02"), Some(2)),
-                ("REQUIREMENTS_UNMAPPED", None, Some(2)),
-            ]
-        );
-        assert!(
-            findings
-                .iter()
-                .all(|finding| finding.severity == Severity::Warning)
-        );
-        assert_eq!(
-            findings[2].to_string(),
-            "spec.md:2: FR-002 is not referenced by any work package's `requirement_refs`; \
-             map it with `map-requirements`"
-        );
         let full = [entry("WP01-a.md", &["FR-001", "FR-002", "FR-003"])];
-        assert!(requirement_findings(&declared, &full).is_empty());
-        assert!(requirement_findings(&DeclaredRequirements::default(), &[]).is_empty());
+        assert!(
+            RequirementCoverage::of(&declared, &full)
+                .unmapped_functional
+                .is_empty()
+        );
     }
 
     #[test]

@@ -592,6 +592,8 @@ pub struct NewWorkPackage {
     pub execution_mode: Option<ExecutionMode>,
     /// The owned-file globs.
     pub owned_files: Vec<String>,
+    /// The owned files it will create (`create_intent`; written only when not empty).
+    pub create_intent: Vec<String>,
     /// The mission's target branch (`planning_base_branch` and `merge_target_branch`).
     pub target_branch: String,
 }
@@ -608,7 +610,8 @@ impl NewWorkPackage {
     }
 
     /// Returns the file's text: YAML front matter in Spec Kitty's key order and block style,
-    /// then a prompt skeleton.
+    /// with the branch strategy and authoritative surface Spec Kitty's `finalize-tasks`
+    /// expects, then a prompt skeleton.
     pub fn render(&self) -> String {
         let mut text = String::from("---\n");
         yaml_entry(&mut text, "work_package_id", &self.work_package_id);
@@ -617,6 +620,14 @@ impl NewWorkPackage {
         yaml_list(&mut text, "requirement_refs", &self.requirement_refs);
         yaml_entry(&mut text, "planning_base_branch", &self.target_branch);
         yaml_entry(&mut text, "merge_target_branch", &self.target_branch);
+        yaml_entry(
+            &mut text,
+            "branch_strategy",
+            &crate::task_plan::finalize::branch_strategy_text(
+                &self.target_branch,
+                &self.target_branch,
+            ),
+        );
         yaml_list(&mut text, "subtasks", &self.subtasks);
         yaml_entry(
             &mut text,
@@ -626,6 +637,14 @@ impl NewWorkPackage {
                 .as_str(),
         );
         yaml_list(&mut text, "owned_files", &self.owned_files);
+        if let Some(surface) =
+            crate::task_plan::ownership::default_authoritative_surface(&self.owned_files)
+        {
+            yaml_entry(&mut text, "authoritative_surface", &surface);
+        }
+        if !self.create_intent.is_empty() {
+            yaml_list(&mut text, "create_intent", &self.create_intent);
+        }
         text.push_str("---\n\n");
         text.push_str(&format!(
             "# Work Package Prompt: {} – {}\n\n",
@@ -952,6 +971,7 @@ mod tests {
             subtasks: vec!["T005".to_owned()],
             execution_mode: None,
             owned_files: vec!["src/**".to_owned(), "**/*.md".to_owned(), "true".to_owned()],
+            create_intent: vec!["src/new.py".to_owned()],
             target_branch: "feature/x".to_owned(),
         };
         assert_eq!(new.file_name(), "WP03-complete-and-delete-tasks.md");
@@ -963,6 +983,8 @@ mod tests {
         assert_eq!(front.dependencies, new.dependencies);
         assert_eq!(front.subtasks, new.subtasks);
         assert_eq!(front.owned_files(), new.owned_files.as_slice());
+        assert_eq!(front.create_intent, new.create_intent);
+        assert_eq!(front.authoritative_surface.as_deref(), Some("src/"));
         assert_eq!(front.mode(), Ok(ExecutionMode::CodeChange));
         assert!(
             text.contains("\nowned_files:\n- src/**\n- \"**/*.md\"\n- \"true\"\n"),

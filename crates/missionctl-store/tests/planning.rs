@@ -3,9 +3,12 @@
 
 use missionctl_core::lane::Lane;
 use missionctl_core::lanes_manifest::LanesManifest;
+use missionctl_core::task_plan::finalize::{LanesPreview, ValidationReport};
 use missionctl_core::topology::MissionTopology;
 use missionctl_store::clock::SystemClock;
-use missionctl_store::planning::tasks_finalize::{FinalizeOptions, FinalizeReport, finalize_tasks};
+use missionctl_store::planning::tasks_finalize::{
+    FinalizeOptions, FinalizeOutcome, FinalizeReport, finalize_tasks,
+};
 use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
 use missionctl_store::planning::{PlanningSurface, is_committed};
 use missionctl_store::repo::Repo;
@@ -19,7 +22,8 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| (*item).to_owned()).collect()
 }
 
-/// Adds a work package through `add_work_package`.
+/// Adds a work package through `add_work_package`; it implements the functional requirement
+/// of its number (`WP02` → `FR-002`).
 fn add(
     repo: &Repo,
     mission: &str,
@@ -37,10 +41,33 @@ fn add(
             dependencies: strings(dependencies),
             subtasks: strings(subtasks),
             owned_files: strings(owned),
+            requirement_refs: vec![format!(
+                "FR-00{}",
+                wp_id[2..].parse::<u32>().map_or(1, |number| number.min(3))
+            )],
             ..AddWorkPackage::default()
         },
         &protected(),
     )?;
+    Ok(())
+}
+
+/// Commits what the plan of [`planned_mission`] refers to: a `spec.md` declaring FR-001 to
+/// FR-003, and the literal files its work packages own.
+fn commit_plan_context(test: &TestRepo, mission: &str) -> Result<(), Box<dyn std::error::Error>> {
+    test.write(
+        &format!("kitty-specs/{mission}/spec.md"),
+        "# Spec\n\n## Functional Requirements\n\n- FR-001: store\n- FR-002: read\n- FR-003: list\n",
+    )?;
+    test.write("src/a/x.py", "")?;
+    test.write("src/b/d.py", "")?;
+    test.git(&[
+        "add",
+        "--",
+        &format!("kitty-specs/{mission}/spec.md"),
+        "src",
+    ])?;
+    test.git(&["commit", "-q", "-m", "Add the spec and sources"])?;
     Ok(())
 }
 
@@ -54,6 +81,7 @@ pub(crate) fn planned_mission(
     let created = test.create("plan-demo", Some(topology), n)?;
     let repo = test.repo()?;
     let mission = created.mission_slug;
+    commit_plan_context(test, &mission)?;
     add(
         &repo,
         &mission,
@@ -74,11 +102,11 @@ pub(crate) fn planned_mission(
     Ok(mission)
 }
 
-fn finalize(
+fn run_finalize(
     repo: &Repo,
     mission: &str,
     validate_only: bool,
-) -> Result<FinalizeReport, Box<dyn std::error::Error>> {
+) -> Result<FinalizeOutcome, Box<dyn std::error::Error>> {
     let protected = protected();
     Ok(finalize_tasks(
         repo,
@@ -89,6 +117,20 @@ fn finalize(
         },
         &SystemClock,
     )?)
+}
+
+fn finalize(repo: &Repo, mission: &str) -> Result<FinalizeReport, Box<dyn std::error::Error>> {
+    match run_finalize(repo, mission, false)? {
+        FinalizeOutcome::Finalized(report) => Ok(*report),
+        FinalizeOutcome::Validated(_) => Err("validated instead of finalized".into()),
+    }
+}
+
+fn validate(repo: &Repo, mission: &str) -> Result<ValidationReport, Box<dyn std::error::Error>> {
+    match run_finalize(repo, mission, true)? {
+        FinalizeOutcome::Validated(report) => Ok(*report),
+        FinalizeOutcome::Finalized(_) => Err("finalized instead of validated".into()),
+    }
 }
 
 #[test]
@@ -170,12 +212,15 @@ fn finalize_seeds_computes_lanes_commits_and_a_second_run_writes_nothing() -> Te
     let repo = test.repo()?;
 
     let before = test.snapshot()?;
-    let preview = finalize(&repo, &mission, true)?;
+    let preview = validate(&repo, &mission)?;
     assert_eq!(test.snapshot()?, before, "--validate-only wrote something");
-    assert_eq!(preview.seeded, strings(&["WP01", "WP02", "WP03"]));
-    assert!(preview.lanes_changed);
+    assert_eq!(preview.validation.bootstrap_preview.newly_seeded, 3);
+    match &preview.validation.lanes_preview {
+        LanesPreview::Computed(lanes) => assert_eq!(lanes.lanes.len(), 2),
+        LanesPreview::NotComputed => return Err("no lanes previewed".into()),
+    }
 
-    let report = finalize(&repo, &mission, false)?;
+    let report = finalize(&repo, &mission)?;
     assert_eq!(report.seeded, strings(&["WP01", "WP02", "WP03"]));
     assert!(report.planning_commit.is_some());
     let lanes = LanesManifest::parse(&std::fs::read(
@@ -207,7 +252,7 @@ fn finalize_seeds_computes_lanes_commits_and_a_second_run_writes_nothing() -> Te
         [
             format!("Add tasks for feature {mission}"),
             "chore(missionctl): status transition batch WP01, WP02, WP03".to_owned(),
-            format!("Add scaffold for feature {mission}"),
+            "Add the spec and sources".to_owned(),
         ]
     );
     assert_eq!(test.git(&["status", "--porcelain"])?, "");
@@ -223,7 +268,7 @@ fn finalize_seeds_computes_lanes_commits_and_a_second_run_writes_nothing() -> Te
     );
 
     let settled = test.snapshot()?;
-    let again = finalize(&repo, &mission, false)?;
+    let again = finalize(&repo, &mission)?;
     assert!(again.is_noop(), "{again:?}");
     assert_eq!(test.snapshot()?, settled, "the second run wrote something");
 
@@ -236,7 +281,7 @@ fn finalize_seeds_computes_lanes_commits_and_a_second_run_writes_nothing() -> Te
         &["T005"],
         &["src/b/d.py"],
     )?;
-    let third = finalize(&repo, &mission, false)?;
+    let third = finalize(&repo, &mission)?;
     assert_eq!(third.seeded, strings(&["WP04"]));
     assert!(third.lanes_changed);
     let events =
@@ -250,61 +295,102 @@ fn write_wp(test: &TestRepo, mission: &str, name: &str, text: &str) -> std::io::
     test.write(&format!("kitty-specs/{mission}/tasks/{name}"), text)
 }
 
-/// A bad plan: the finding's code, the files (name, text) and a part of the message.
+/// A bad plan: the refusal's code, the files (name, text) and a part of the message.
 type BadPlan = (
     &'static str,
     &'static [(&'static str, &'static str)],
     &'static str,
 );
 
+/// The front matter of a work package that implements FR-001, with more lines.
+macro_rules! wp {
+    ($id:literal, $extra:literal) => {
+        concat!(
+            "---\nwork_package_id: ",
+            $id,
+            "\ntitle: A\nrequirement_refs: [FR-001]\n",
+            $extra,
+            "---\n"
+        )
+    };
+}
+
 #[test]
-fn finalize_refuses_bad_plans_and_writes_nothing() -> TestResult {
-    let cases: [BadPlan; 5] = [
+fn finalize_refuses_bad_plans_as_spec_kitty_does_and_writes_nothing() -> TestResult {
+    let cases: [BadPlan; 7] = [
         (
             "DEPENDENCY_CYCLE",
             &[
+                ("WP01-a.md", wp!("WP01", "dependencies: [WP02]\n")),
+                ("WP02-b.md", wp!("WP02", "dependencies: [WP01]\n")),
+            ],
+            "Circular dependencies detected: [['WP01', 'WP02', 'WP01']]",
+        ),
+        (
+            "DEPENDENCY_INVALID",
+            &[("WP01-a.md", wp!("WP01", "dependencies: [WP07]\n"))],
+            "Invalid dependencies for WP01: ['Dependency WP07 not found in graph']",
+        ),
+        (
+            "REQUIREMENT_MAPPING_INCOMPLETE",
+            &[
+                ("WP01-a.md", wp!("WP01", "")),
+                ("WP02-b.md", "---\nwork_package_id: WP02\ntitle: B\n---\n"),
+            ],
+            "Requirement mapping validation failed",
+        ),
+        (
+            "OWNERSHIP_INVALID",
+            &[
                 (
                     "WP01-a.md",
-                    "---\nwork_package_id: WP01\ntitle: A\ndependencies: [WP02]\n---\n",
+                    wp!(
+                        "WP01",
+                        "execution_mode: code_change\nowned_files: [src/**]\nauthoritative_surface: src/\n"
+                    ),
                 ),
                 (
                     "WP02-b.md",
-                    "---\nwork_package_id: WP02\ntitle: B\ndependencies: [WP01]\n---\n",
+                    wp!(
+                        "WP02",
+                        "execution_mode: code_change\nowned_files: [src/a/**]\nauthoritative_surface: src/a/\n"
+                    ),
                 ),
             ],
-            "dependency cycle: WP01 → WP02 → WP01",
+            "Ownership validation failed",
         ),
         (
-            "DEPENDENCY_UNKNOWN",
+            "OWNED_FILES_NOT_FOUND",
             &[(
                 "WP01-a.md",
-                "---\nwork_package_id: WP01\ntitle: A\ndependencies: [WP07]\n---\n",
+                wp!(
+                    "WP01",
+                    "execution_mode: code_change\nowned_files: [src/missing.py]\nauthoritative_surface: src/\n"
+                ),
             )],
-            "tasks/WP01-a.md:4: `dependencies`: WP01 depends on WP07",
+            "literal-path owned_files entries match zero files",
         ),
         (
-            "WP_ID_DUPLICATE",
-            &[
-                ("WP01-a.md", "---\nwork_package_id: WP01\ntitle: A\n---\n"),
-                ("WP01_b.md", "---\nwork_package_id: WP01\ntitle: B\n---\n"),
-            ],
-            "WP01 is defined by 2 files",
-        ),
-        (
-            "WP_FRONTMATTER_INVALID",
+            "OWNED_FILE_GLOB_INVALID",
             &[(
                 "WP01-a.md",
-                "---\nwork_package_id: WP01\ntitle: [unclosed\n---\n",
+                wp!(
+                    "WP01",
+                    "execution_mode: code_change\nowned_files: [/etc/passwd]\nauthoritative_surface: /etc/\n"
+                ),
             )],
-            "line 3",
+            "Non-relative patterns are unsupported",
         ),
         (
-            "OWNED_FILE_ESCAPES_REPO",
+            "INVALID_WP_OWNED_FILES_KITTY_SPECS",
             &[(
                 "WP01-a.md",
-                "---\nwork_package_id: WP01\ntitle: A\nowned_files:\n- /etc/passwd\n---\n",
+                wp!(
+                    "WP01",
+                    "execution_mode: code_change\nowned_files: [kitty-specs/x.md]\nauthoritative_surface: kitty-specs/\n"
+                ),
             )],
-            "`/etc/passwd` points outside the repository",
+            "WP owned_files cannot include paths under kitty-specs/",
         ),
     ];
     for (n, (code, files, message)) in cases.into_iter().enumerate() {
@@ -312,6 +398,10 @@ fn finalize_refuses_bad_plans_and_writes_nothing() -> TestResult {
         let mission = test
             .create("bad-plan", Some(MissionTopology::Lanes), 10 + n)?
             .mission_slug;
+        test.write(
+            &format!("kitty-specs/{mission}/spec.md"),
+            "## Requirements\n\n- FR-001: one\n",
+        )?;
         for (name, text) in files {
             write_wp(&test, &mission, name, text)?;
         }
@@ -329,21 +419,29 @@ fn finalize_refuses_bad_plans_and_writes_nothing() -> TestResult {
                 &SystemClock,
             )
             .expect_err("a bad plan");
-            let expected_code = if code == "WP_FRONTMATTER_INVALID" {
-                code
-            } else {
-                "TASKS_INVALID"
-            };
-            assert_eq!(error.code(), expected_code, "{error}");
+            assert_eq!(error.code(), code, "{error}");
             assert!(error.to_string().contains(message), "{code}: {error}");
-            assert!(
-                expected_code != "TASKS_INVALID"
-                    || error.to_string().contains(&format!("({code})")),
-                "{error}"
-            );
         }
         assert_eq!(test.snapshot()?, before, "{code}: something was written");
     }
+    let test = TestRepo::new()?;
+    let mission = test
+        .create("no-spec", Some(MissionTopology::Lanes), 30)?
+        .mission_slug;
+    write_wp(&test, &mission, "WP01-a.md", wp!("WP01", ""))?;
+    std::fs::remove_file(test.path(&format!("kitty-specs/{mission}/spec.md")))?;
+    let protected = protected();
+    let error = finalize_tasks(
+        &test.repo()?,
+        &mission,
+        &FinalizeOptions {
+            validate_only: true,
+            protected_branches: &protected,
+        },
+        &SystemClock,
+    )
+    .expect_err("no spec.md");
+    assert_eq!(error.code(), "SPEC_NOT_FOUND", "{error}");
     Ok(())
 }
 
@@ -370,7 +468,7 @@ fn finalize_refuses_a_protected_or_absent_planning_branch() -> TestResult {
     test.git(&["switch", "-q", "-c", "elsewhere"])?;
     let repo = test.repo()?;
     let before = test.snapshot()?;
-    let error = finalize(&repo, &mission, false).expect_err("not checked out");
+    let error = finalize(&repo, &mission).expect_err("not checked out");
     assert_eq!(
         error.to_string(),
         format!(
@@ -386,7 +484,7 @@ fn ready_work_and_its_gate() -> TestResult {
     let test = TestRepo::new()?;
     let mission = planned_mission(&test, MissionTopology::Lanes, 4)?;
     let repo = test.repo()?;
-    finalize(&repo, &mission, false)?;
+    finalize(&repo, &mission)?;
     let status = MissionStatus::load(&repo, &mission, &protected())?;
     let readiness = mission_readiness(&status)?;
     let ready: Vec<&str> = readiness.ready.iter().map(|wp| wp.wp_id.as_str()).collect();
@@ -430,7 +528,7 @@ fn subtasks_are_annotations_and_unlock_review() -> TestResult {
     let test = TestRepo::new()?;
     let mission = planned_mission(&test, MissionTopology::Lanes, 5)?;
     let repo = test.repo()?;
-    finalize(&repo, &mission, false)?;
+    finalize(&repo, &mission)?;
     let status = MissionStatus::load(&repo, &mission, &protected())?;
     let error = status
         .record_subtasks("WP01", &strings(&["T001"]), Lane::Done, None, &SystemClock)

@@ -35,7 +35,7 @@ pub(crate) const WORK_PACKAGES: [&str; 9] = [
 fn wp_file_text(wp: &str, subtasks: &[&str]) -> String {
     let list = subtasks.join(", ");
     format!(
-        "---\nwork_package_id: {wp}\ntitle: Work package {wp}\nsubtasks: [{list}]\n---\n# {wp}\n"
+        "---\nwork_package_id: {wp}\ntitle: Work package {wp}\nsubtasks: [{list}]\nrequirement_refs: [FR-001]\n---\n# {wp}\n"
     )
 }
 

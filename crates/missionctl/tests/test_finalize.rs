@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::common::{TestEnv, TestResult};
-use crate::test_wp::{add_three, mission};
+use crate::test_wp::{add_three, commit_plan_context, mission};
 
 fn strings(value: &Value) -> Vec<String> {
     value
@@ -27,19 +27,37 @@ fn finalize_twice_the_second_run_writes_nothing() -> TestResult {
     add_three(&env, &repo, &slug)?;
 
     let before = env.fingerprint(&repo)?;
-    let preview = env.json_data(&repo, &["tasks", "finalize", &slug, "--validate-only"])?;
+    let preview = env.json_data(
+        &repo,
+        &["tasks", "finalize", "--mission", &slug, "--validate-only"],
+    )?;
     assert_eq!(
         env.fingerprint(&repo)?,
         before,
         "--validate-only wrote something"
     );
-    assert_eq!(strings(&preview["seeded"]), ["WP01", "WP02", "WP03"]);
-    assert_eq!(preview["lanes_changed"], true);
+    assert_eq!(preview["result"], "validation_passed");
+    assert_eq!(preview["wp_count"], 3);
+    assert_eq!(
+        preview["validation"]["bootstrap_preview"],
+        serde_json::json!({"total_wps": 3, "newly_seeded": 3, "already_initialized": 0})
+    );
+    assert_eq!(
+        preview["validation"]["lanes_preview"]["lane_ids"],
+        serde_json::json!(["lane-a", "lane-b", "lane-c"])
+    );
+    // Spec Kitty keeps the front-matter dependencies of WP02 and WP03 (no tasks.md parses
+    // them), and has nothing to rewrite in WP01.
+    assert_eq!(strings(&preview["unchanged"]), ["WP01"]);
+    assert_eq!(strings(&preview["would_preserve"]), ["WP02", "WP03"]);
+    // The positional handle is the same as `--mission`.
+    let positional = env.json_data(&repo, &["tasks", "finalize", &slug, "--validate-only"])?;
+    assert_eq!(positional, preview);
 
     let report = env.json_data(&repo, &["tasks", "finalize", &slug])?;
     assert_eq!(strings(&report["seeded"]), ["WP01", "WP02", "WP03"]);
     assert!(report["planning_commit"].is_string(), "{report}");
-    let lanes: Vec<(String, Vec<String>)> = report["lanes"]["lanes"]
+    let lanes: Vec<(String, Vec<String>, Vec<String>)> = report["lanes"]["lanes"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -48,15 +66,21 @@ fn finalize_twice_the_second_run_writes_nothing() -> TestResult {
             (
                 lane["lane_id"].as_str().unwrap_or("").to_owned(),
                 strings(&lane["wp_ids"]),
+                strings(&lane["depends_on_lanes"]),
             )
         })
         .collect();
+    let owned = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect();
     assert_eq!(
         lanes,
         [
-            ("lane-a".to_owned(), vec!["WP01".to_owned()]),
-            ("lane-b".to_owned(), vec!["WP02".to_owned()]),
-            ("lane-c".to_owned(), vec!["WP03".to_owned()]),
+            ("lane-a".to_owned(), owned(&["WP01"]), owned(&[])),
+            ("lane-b".to_owned(), owned(&["WP02"]), owned(&["lane-a"])),
+            (
+                "lane-c".to_owned(),
+                owned(&["WP03"]),
+                owned(&["lane-a", "lane-b"])
+            ),
         ]
     );
     let lanes_json = std::fs::read_to_string(repo.join(format!("kitty-specs/{slug}/lanes.json")))?;
@@ -82,6 +106,15 @@ fn finalize_twice_the_second_run_writes_nothing() -> TestResult {
     let text = env.run_in(&repo, ["tasks", "finalize", &slug]).success();
     assert!(text.stdout.contains("Nothing to do"), "{text}");
     assert_eq!(env.fingerprint(&repo)?, settled);
+    let checked = env
+        .run_in(&repo, ["tasks", "finalize", "-m", &slug, "--validate-only"])
+        .success();
+    assert!(
+        checked
+            .stdout
+            .contains("Seeding: 0 work packages would be seeded, 3 already initialized"),
+        "{checked}"
+    );
     Ok(())
 }
 
@@ -101,58 +134,58 @@ type BadPlan = (
 );
 
 #[test]
-fn bad_plans_are_refused_and_nothing_is_written() -> TestResult {
+fn bad_plans_are_refused_as_spec_kitty_refuses_them_and_nothing_is_written() -> TestResult {
     let cases: [BadPlan; 5] = [
         (
             "cycle",
             &[
                 (
                     "WP01-a.md",
-                    "---\nwork_package_id: WP01\ntitle: A\ndependencies: [WP02]\n---\n",
+                    "---\nwork_package_id: WP01\ntitle: A\ndependencies: [WP02]\nrequirement_refs: [FR-001]\n---\n",
                 ),
                 (
                     "WP02-b.md",
-                    "---\nwork_package_id: WP02\ntitle: B\ndependencies: [WP01]\n---\n",
+                    "---\nwork_package_id: WP02\ntitle: B\ndependencies: [WP01]\nrequirement_refs: [FR-002, FR-003]\n---\n",
                 ),
             ],
-            "TASKS_INVALID",
-            "dependency cycle: WP01 → WP02 → WP01",
+            "DEPENDENCY_CYCLE",
+            "Circular dependencies detected: [['WP01', 'WP02', 'WP01']]",
         ),
         (
             "missing",
             &[(
                 "WP01-a.md",
-                "---\nwork_package_id: WP01\ntitle: A\ndependencies:\n- WP05\n---\n",
+                "---\nwork_package_id: WP01\ntitle: A\ndependencies:\n- WP05\nrequirement_refs: [FR-001, FR-002, FR-003]\n---\n",
             )],
-            "TASKS_INVALID",
-            "tasks/WP01-a.md:4: `dependencies`: WP01 depends on WP05, which is not a work package of this mission",
+            "DEPENDENCY_INVALID",
+            "Invalid dependencies for WP01: ['Dependency WP05 not found in graph']",
         ),
         (
-            "duplicate",
-            &[
-                ("WP01-a.md", "---\nwork_package_id: WP01\ntitle: A\n---\n"),
-                ("WP01-b.md", "---\nwork_package_id: WP01\ntitle: B\n---\n"),
-            ],
-            "TASKS_INVALID",
-            "WP01 is defined by 2 files",
-        ),
-        (
-            "not-yaml",
+            "unmapped",
             &[(
                 "WP01-a.md",
-                "---\nwork_package_id: WP01\ntitle: A\nsubtasks: [T001\n---\n",
+                "---\nwork_package_id: WP01\ntitle: A\nrequirement_refs: [FR-001, FR-009]\n---\n",
             )],
-            "WP_FRONTMATTER_INVALID",
-            "WP01-a.md`: line 4",
+            "REQUIREMENT_MAPPING_INCOMPLETE",
+            "Requirement mapping validation failed",
+        ),
+        (
+            "literal",
+            &[(
+                "WP01-a.md",
+                "---\nwork_package_id: WP01\ntitle: A\nrequirement_refs: [FR-001, FR-002, FR-003]\nexecution_mode: code_change\nowned_files: [src/clli.py]\nauthoritative_surface: src/\n---\n",
+            )],
+            "OWNED_FILES_NOT_FOUND",
+            "Ownership validation failed: literal-path owned_files entries match zero files",
         ),
         (
             "escaping",
             &[(
                 "WP01-a.md",
-                "---\nwork_package_id: WP01\ntitle: A\nowned_files:\n- ../../outside/**\n---\n",
+                "---\nwork_package_id: WP01\ntitle: A\nrequirement_refs: [FR-001, FR-002, FR-003]\nexecution_mode: code_change\nowned_files:\n- /outside/**\nauthoritative_surface: /outside/\n---\n",
             )],
-            "TASKS_INVALID",
-            "tasks/WP01-a.md:4: `owned_files`: `../../outside/**` points outside the repository",
+            "OWNED_FILE_GLOB_INVALID",
+            "Non-relative patterns are unsupported",
         ),
     ];
     let env = TestEnv::new()?;
@@ -163,12 +196,13 @@ fn bad_plans_are_refused_and_nothing_is_written() -> TestResult {
             &["mission", "create", "bad-plan", "--topology", "lanes"],
         )?;
         let slug = data["mission_slug"].as_str().unwrap_or_default().to_owned();
+        commit_plan_context(&env, &repo, &slug)?;
         for (file, text) in files {
             write(&repo, &slug, file, text)?;
         }
         let before = env.fingerprint(&repo)?;
         for extra in [&["--validate-only"][..], &[][..]] {
-            let mut args = vec!["tasks", "finalize", slug.as_str()];
+            let mut args = vec!["tasks", "finalize", "--mission", slug.as_str()];
             args.extend_from_slice(extra);
             args.push("--json");
             let output = env.run_in(&repo, &args).code(1);
@@ -181,6 +215,7 @@ fn bad_plans_are_refused_and_nothing_is_written() -> TestResult {
                     .contains(message),
                 "{name}: {error}"
             );
+            assert!(error["hint"].is_string(), "{name}: {error}");
         }
         let human = env.run_in(&repo, ["tasks", "finalize", &slug]).code(1);
         assert!(human.stderr.contains(message), "{name}: {human}");
@@ -190,6 +225,42 @@ fn bad_plans_are_refused_and_nothing_is_written() -> TestResult {
             "{name}: something was written"
         );
     }
+    Ok(())
+}
+
+/// The literal-path refusal suggests the closest file, and names the data of the refusal
+/// in Spec Kitty's fields.
+#[test]
+fn a_misspelled_owned_file_is_refused_with_a_suggestion() -> TestResult {
+    let env = TestEnv::new()?;
+    let (repo, slug) = mission(&env, "lanes")?;
+    commit_plan_context(&env, &repo, &slug)?;
+    write(
+        &repo,
+        &slug,
+        "WP01-a.md",
+        "---\nwork_package_id: WP01\ntitle: A\nrequirement_refs: [FR-001, FR-002, FR-003]\nexecution_mode: code_change\nowned_files: [src/clli.py]\nauthoritative_surface: src/\n---\n",
+    )?;
+    let output = env
+        .run_in(
+            &repo,
+            [
+                "tasks",
+                "finalize",
+                "-m",
+                &slug,
+                "--validate-only",
+                "--json",
+            ],
+        )
+        .code(1);
+    let document = output.json()?;
+    assert_eq!(
+        document["data"]["ownership_literal_path_errors"],
+        serde_json::json!([
+            "WP01: owned_files path 'src/clli.py' is a literal file path that matches zero files in the repository. Did you mean 'src/cli.py'? If this file will be created during implementation, declare it in the WP frontmatter:\n  create_intent:\n    - src/clli.py"
+        ])
+    );
     Ok(())
 }
 

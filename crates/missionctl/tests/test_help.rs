@@ -394,6 +394,7 @@ fn wp_add_help() -> TestResult {
           --depends-on <WP>        A work package this one waits for (can be repeated)
           --subtask <ID>           A subtask id such as `T001` (can be repeated)
           --owned-file <GLOB>      A glob of files this work package may change, relative to the repository (can be repeated)
+          --create-intent <PATH>   An owned file that does not exist yet and will be created by this work package (can be repeated)
           --requirement <REF>      A requirement it implements, such as `FR-001` (can be repeated)
           --execution-mode <MODE>  Where its changes land: `code_change` (a lane worktree, the default) or `planning_artifact` (the primary checkout) [possible values: code_change, planning_artifact]
       -h, --help                   Print help

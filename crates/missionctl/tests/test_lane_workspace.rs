@@ -9,7 +9,7 @@ use missionctl_core::workspace_context::KEYS;
 use serde_json::{Value, json};
 
 use crate::common::{TestEnv, TestResult};
-use crate::test_wp::{add_three, mission};
+use crate::test_wp::{add_three, commit_plan_context, mission};
 
 /// The review result a reviewer sends a work package back with.
 const CHANGES_REQUESTED: &str =
@@ -126,17 +126,36 @@ impl Lanes {
 /// Adds two work packages that share `lane-a` (WP02 after WP01, overlapping files) and one in
 /// `lane-b` after WP01.
 fn shared_lane(env: &TestEnv, repo: &Path, slug: &str) -> anyhow::Result<()> {
+    commit_plan_context(env, repo, slug)?;
+    std::fs::create_dir_all(repo.join("src/store"))?;
+    std::fs::write(repo.join("src/store/cli.py"), "")?;
+    env.git(repo, &["add", "--", "src/store/cli.py"])?;
+    env.git(repo, &["commit", "--quiet", "--message", "Store CLI"])?;
     let packages = [
-        ["WP01", "Storage", "", "T001", "src/store/**"],
-        ["WP02", "Store CLI", "WP01", "T002", "src/store/cli.py"],
-        ["WP03", "Docs", "WP01", "T003", "docs/**"],
+        ["WP01", "Storage", "", "T001", "src/store/**", "FR-001"],
+        [
+            "WP02",
+            "Store CLI",
+            "WP01",
+            "T002",
+            "src/store/cli.py",
+            "FR-002",
+        ],
+        ["WP03", "Docs", "WP01", "T003", "docs/**", "FR-003"],
     ];
-    for [wp_id, title, dependency, subtask, owned] in packages {
+    for [wp_id, title, dependency, subtask, owned, requirement] in packages {
         let mut args = vec!["wp", "add", slug, wp_id, "--title", title];
         if !dependency.is_empty() {
             args.extend(["--depends-on", dependency]);
         }
-        args.extend(["--subtask", subtask, "--owned-file", owned]);
+        args.extend([
+            "--subtask",
+            subtask,
+            "--owned-file",
+            owned,
+            "--requirement",
+            requirement,
+        ]);
         env.json_data(repo, &args)?;
     }
     Ok(())

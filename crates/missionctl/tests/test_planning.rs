@@ -32,7 +32,8 @@ const PLAN: &str = "# Plan\n\n## Technical Context\n\n**Language/Version**: Pyth
 /// body: `map-requirements` must keep all of it.
 const WP01: &str = "---\nwork_package_id: WP01\ntitle: Storage layer\ndependencies: []\n\
                     requirement_refs: []\nsubtasks:\n- T001\n# owned by the storage team\n\
-                    owned_files:\n  - src/store/**\nagent_profile: implementer-ivan\n\
+                    execution_mode: code_change\nowned_files:\n  - src/store/**\n\
+                    authoritative_surface: src/store/\nagent_profile: implementer-ivan\n\
                     history:\n- at: '2026-11-21T22:30:00Z'\n  actor: system\n---\n\n\
                     # Work Package Prompt: WP01 – Storage layer\n\nKeep `requirement_refs: []` here.\n";
 
@@ -468,27 +469,44 @@ fn map_requirements_edits_only_the_refs_and_finalize_reads_them_from_the_same_su
         env.json_data(&repo, &["spec-commit", &slug])?;
         let coordination = kitty_branches(&env, &repo)?;
 
-        // Before: finalize sees no refs and reports every functional requirement unmapped.
-        let preview = env.json_data(&repo, &["tasks", "finalize", &slug, "--validate-only"])?;
-        let unmapped = |report: &Value| -> Vec<String> {
-            report["warnings"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .filter(|warning| warning["code"] == "REQUIREMENTS_UNMAPPED")
-                .map(|warning| warning["message"].as_str().unwrap_or_default()[..6].to_owned())
-                .collect()
+        // Before: finalize sees no refs and refuses, as Spec Kitty does, naming every
+        // functional requirement and the work packages without refs.
+        let refusal = |env: &TestEnv| -> anyhow::Result<Value> {
+            let output = env
+                .run_in(
+                    &repo,
+                    [
+                        "tasks",
+                        "finalize",
+                        "--mission",
+                        &slug,
+                        "--validate-only",
+                        "--json",
+                    ],
+                )
+                .code(1);
+            let document = output.json()?;
+            anyhow::ensure!(
+                document["error"]["code"] == "REQUIREMENT_MAPPING_INCOMPLETE",
+                "{document}"
+            );
+            anyhow::ensure!(
+                document["error"]["hint"]
+                    .as_str()
+                    .is_some_and(|hint| hint.contains("missionctl map-requirements")),
+                "{document}"
+            );
+            Ok(document["data"].clone())
         };
+        let before = refusal(&env)?;
         assert_eq!(
-            unmapped(&preview),
-            ["FR-001", "FR-002", "FR-003"],
+            before["unmapped_functional_requirements"],
+            json!(["FR-001", "FR-002", "FR-003"]),
             "{topology}"
         );
         assert_eq!(
-            preview["requirement_coverage"],
-            json!({"total_functional": 3, "mapped_functional": 0,
-                   "unmapped_functional": ["FR-001", "FR-002", "FR-003"]})
+            before["missing_requirement_refs_wps"],
+            json!(["WP01", "WP02"])
         );
 
         let mapped = env.json_data(
@@ -537,9 +555,13 @@ fn map_requirements_edits_only_the_refs_and_finalize_reads_them_from_the_same_su
         );
 
         // Finalize, from the same surface, now agrees with map-requirements.
-        let preview = env.json_data(&repo, &["tasks", "finalize", &slug, "--validate-only"])?;
-        assert_eq!(unmapped(&preview), ["FR-003"], "{topology}");
-        assert_eq!(preview["requirement_coverage"], mapped["coverage"]);
+        let after = refusal(&env)?;
+        assert_eq!(after["unmapped_functional_requirements"], json!(["FR-003"]));
+        assert_eq!(after["missing_requirement_refs_wps"], json!(["WP02"]));
+        assert_eq!(
+            after["requirement_refs_parsed"],
+            json!({"WP01": ["C-001", "FR-001", "FR-002"], "WP02": []})
+        );
         let listed = env.json_data(&repo, &["wp", "list", &slug])?;
         assert_eq!(
             listed["work_packages"][0]["requirement_refs"],
@@ -599,19 +621,13 @@ fn map_requirements_edits_only_the_refs_and_finalize_reads_them_from_the_same_su
         )?;
         assert_eq!(replaced["requirement_refs"], json!(["FR-001", "FR-002"]));
         assert_eq!(replaced["removed"], json!(["C-001"]));
+        std::fs::create_dir_all(repo.join("src"))?;
+        std::fs::write(repo.join("src/cli.py"), "")?;
         let text = env
             .run_in(&repo, ["tasks", "finalize", &slug, "--validate-only"])
             .success();
-        assert!(
-            text.stdout
-                .contains("Requirements: 3/3 functional requirements mapped to work packages"),
-            "{text}"
-        );
-        assert!(
-            !text.stdout.contains("REQUIREMENTS_UNMAPPED")
-                && !text.stdout.contains("warning: spec.md"),
-            "{text}"
-        );
+        assert!(text.stdout.contains("All validations passed"), "{text}");
+        std::fs::remove_file(repo.join("src/cli.py"))?;
         assert_eq!(
             env.git(&repo, &["status", "--porcelain"])?,
             "",

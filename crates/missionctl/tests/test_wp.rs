@@ -22,9 +22,31 @@ pub(crate) fn mission(env: &TestEnv, topology: &str) -> anyhow::Result<(PathBuf,
     Ok((repo, slug))
 }
 
-/// Adds the three work packages of the tests: WP01 (lane a), WP02 after WP01 (its own lane),
-/// WP03 after WP01 and WP02.
+/// The `spec.md` of the tests' missions: three functional requirements.
+pub(crate) const SPEC: &str = "# Feature Specification: Task List\n\n## Requirements\n\n\
+    ### Functional Requirements\n\n| ID | Title | Description |\n|----|-------|-------------|\n\
+    | FR-001 | Store | Tasks are stored in a file. |\n| FR-002 | Add | A user adds a task. |\n\
+    | FR-003 | Test | The CLI is tested end to end. |\n";
+
+/// Commits what the tests' plans refer to: [`SPEC`] as the mission's `spec.md`, and
+/// `src/cli.py`, which WP02 owns.
+pub(crate) fn commit_plan_context(env: &TestEnv, repo: &Path, slug: &str) -> anyhow::Result<()> {
+    let spec = format!("kitty-specs/{slug}/spec.md");
+    std::fs::write(repo.join(&spec), SPEC)?;
+    std::fs::create_dir_all(repo.join("src"))?;
+    std::fs::write(repo.join("src/cli.py"), "")?;
+    env.git(repo, &["add", "--", &spec, "src/cli.py"])?;
+    env.git(
+        repo,
+        &["commit", "--quiet", "--message", "Spec and sources"],
+    )?;
+    Ok(())
+}
+
+/// Adds the three work packages of the tests, after [`commit_plan_context`]: WP01 (lane
+/// a), WP02 after WP01 (its own lane), WP03 after WP01 and WP02; WP0n implements FR-00n.
 pub(crate) fn add_three(env: &TestEnv, repo: &Path, slug: &str) -> anyhow::Result<()> {
+    commit_plan_context(env, repo, slug)?;
     env.json_data(
         repo,
         &[
@@ -40,6 +62,8 @@ pub(crate) fn add_three(env: &TestEnv, repo: &Path, slug: &str) -> anyhow::Resul
             "T002",
             "--owned-file",
             "src/store/**",
+            "--requirement",
+            "FR-001",
         ],
     )?;
     env.json_data(
@@ -57,6 +81,8 @@ pub(crate) fn add_three(env: &TestEnv, repo: &Path, slug: &str) -> anyhow::Resul
             "T003",
             "--owned-file",
             "src/cli.py",
+            "--requirement",
+            "FR-002",
         ],
     )?;
     env.json_data(
@@ -76,6 +102,8 @@ pub(crate) fn add_three(env: &TestEnv, repo: &Path, slug: &str) -> anyhow::Resul
             "T004",
             "--owned-file",
             "tests/**",
+            "--requirement",
+            "FR-003",
         ],
     )?;
     Ok(())
@@ -112,8 +140,12 @@ fn add_writes_the_file_and_list_shows_it() -> TestResult {
     )?;
     assert!(text.starts_with(
         "---\nwork_package_id: WP01\ntitle: Storage layer\ndependencies: []\nrequirement_refs:\n- FR-001\n\
-         planning_base_branch: feature/x\nmerge_target_branch: feature/x\nsubtasks:\n- T001\n\
-         execution_mode: code_change\nowned_files:\n- src/store/**\n---\n"
+         planning_base_branch: feature/x\nmerge_target_branch: feature/x\nbranch_strategy: \
+         \"Planning artifacts for this mission were generated on feature/x. During \
+         /spec-kitty.implement this WP may branch from a dependency-specific base, but completed \
+         changes must merge back into feature/x unless the human explicitly redirects the \
+         landing branch.\"\nsubtasks:\n- T001\nexecution_mode: code_change\nowned_files:\n\
+         - src/store/**\nauthoritative_surface: src/store/\n---\n"
     ), "{text}");
 
     let listed = env.json_data(&repo, &["wp", "list", &slug])?;

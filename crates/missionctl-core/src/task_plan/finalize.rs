@@ -922,7 +922,23 @@ pub fn check_plan(
             ordered_insert(&mut wp_dependencies, id, deps);
         }
     }
-    check_dependency_references(&wp_dependencies)?;
+    // Without wps.yaml and tasks.md, Spec Kitty's dependency graph is empty: it never reads
+    // the front matter's `dependencies` there, so a cycle or a dangling id passes and the
+    // lanes are computed unordered. The front matter is then the only declaration (what
+    // `wp add` writes), so it is the graph that is checked and laned here; the reported
+    // `dependencies_parsed` stays Spec Kitty's. See docs/compatibility.md.
+    let graph: OrderedLists = if manifest.is_none() && input.tasks_md.is_none() {
+        let mut graph: OrderedLists = Vec::new();
+        for view in &views {
+            if let (Some(id), Ok((meta, _, _))) = (&view.id, &view.read) {
+                ordered_insert(&mut graph, id, meta.dependencies.clone());
+            }
+        }
+        graph
+    } else {
+        wp_dependencies.clone()
+    };
+    check_dependency_references(&graph)?;
 
     // 5. Requirement mapping.
     let mut missing_refs: Vec<String> = Vec::new();
@@ -1048,7 +1064,7 @@ pub fn check_plan(
     let all_canceled = !expected_ids.is_empty() && canceled.len() == expected_ids.len();
     let mut stale: BTreeSet<(String, String)> = BTreeSet::new();
     for id in &eligible {
-        for dep in ordered_get(&wp_dependencies, id).into_iter().flatten() {
+        for dep in ordered_get(&graph, id).into_iter().flatten() {
             if expected_ids.contains(dep) && canceled.contains(dep) {
                 stale.insert(((*id).clone(), dep.clone()));
             }
@@ -1075,7 +1091,7 @@ pub fn check_plan(
     let eligible_dependencies: Vec<(String, Vec<String>)> = eligible
         .iter()
         .map(|id| {
-            let deps: BTreeSet<String> = ordered_get(&wp_dependencies, id)
+            let deps: BTreeSet<String> = ordered_get(&graph, id)
                 .into_iter()
                 .flatten()
                 .filter(|dep| !canceled.contains(dep))

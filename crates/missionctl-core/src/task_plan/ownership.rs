@@ -233,6 +233,22 @@ pub fn infer_authoritative_surface(owned_files: &[String]) -> String {
     }
 }
 
+/// Returns the authoritative surface a new work package declares for its owned files: their
+/// common directory ([`infer_authoritative_surface`]) when it prefixes one of them, else the
+/// directory of the first (or the first itself, at the top level), so that Spec Kitty's
+/// surface check always passes; `None` without owned files.
+pub fn default_authoritative_surface(owned_files: &[String]) -> Option<String> {
+    let first = owned_files.first()?;
+    let common = infer_authoritative_surface(owned_files);
+    if !common.is_empty() && owned_files.iter().any(|path| path.starts_with(&common)) {
+        return Some(common);
+    }
+    Some(match first.rsplit_once('/') {
+        Some((parent, _)) if !parent.is_empty() => format!("{parent}/"),
+        _ => first.clone(),
+    })
+}
+
 /// What Spec Kitty infers for a work package that declares no ownership.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InferredOwnership {
@@ -506,6 +522,22 @@ mod tests {
             infer_authoritative_surface(&strings(&["src/a/**", "src/a/b.py"])),
             "src/a/"
         );
+        assert_eq!(
+            infer_authoritative_surface(&strings(&["src/a.py"])),
+            "src/a.py/"
+        );
+        for (files, surface) in [
+            (&["src/a.py"][..], "src/"),
+            (&["src/a/**", "docs/x.md"][..], "src/a/"),
+            (&["README.md"][..], "README.md"),
+            (&["src/a/**"][..], "src/a/"),
+        ] {
+            assert_eq!(
+                default_authoritative_surface(&strings(files)).as_deref(),
+                Some(surface),
+                "{files:?}"
+            );
+        }
     }
 
     #[test]

@@ -178,9 +178,6 @@ struct Problem {
     input_type: &'static str,
 }
 
-
-
-
 fn problem(location: String, message: String, kind: &'static str, value: &Value) -> Problem {
     Problem {
         location,

@@ -32,6 +32,9 @@ pub struct AddWorkPackage {
     pub subtasks: Vec<String>,
     /// The globs of the files it may write, relative to the repository root.
     pub owned_files: Vec<String>,
+    /// Owned files that do not exist yet: Spec Kitty's `create_intent`, which lets a literal
+    /// owned path match nothing in the repository.
+    pub create_intent: Vec<String>,
     /// The requirements it implements.
     pub requirement_refs: Vec<String>,
     /// Code (default) or planning artifacts.
@@ -163,6 +166,7 @@ pub fn add_work_package(
         subtasks: request.subtasks.clone(),
         execution_mode: request.execution_mode,
         owned_files: request.owned_files.clone(),
+        create_intent: request.create_intent.clone(),
         target_branch: surface.branch.clone(),
     };
     let file_name = new.file_name();

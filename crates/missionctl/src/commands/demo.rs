@@ -1154,8 +1154,11 @@ const LANES_WORK_PACKAGES: [DemoWorkPackage; 3] = [
 ];
 
 /// The requirements each work package of the lanes mission implements (`map-requirements`).
-const LANES_REQUIREMENTS: [(&str, &[&str]); 2] =
-    [("WP01", &["FR-001"]), ("WP02", &["FR-001", "FR-002"])];
+const LANES_REQUIREMENTS: [(&str, &[&str]); 3] = [
+    ("WP01", &["FR-001"]),
+    ("WP02", &["FR-001", "FR-002"]),
+    ("WP03", &["FR-002"]),
+];
 
 /// The lanes mission: planned with `wp add` and `tasks finalize`, every work package implemented
 /// in its lane worktree, its subtasks recorded, reviewed and done, with `next` asked along the
@@ -1224,8 +1227,9 @@ struct NextCheckpoint {
 /// The spec, plan and task list the demo writes so `next` moves past specify, plan and tasks.
 const LANES_SPEC: &str = "# Task list CLI\n\n## Requirements\n\n| ID | Title | Description |\n|----|----|----|\n| FR-001 | Add a task | The CLI adds a task to the list |\n| FR-002 | List tasks | The CLI lists the tasks |\n";
 const LANES_PLAN: &str = "# Plan\n\n## Technical Context\n\n**Language/Version**: Python 3.11\n**Storage**: a JSON file\n**Testing**: pytest\n";
-const LANES_TASKS: &str =
-    "# Tasks\n\n- WP01 Storage layer\n- WP02 Add and list\n- WP03 E2E test suite\n";
+const LANES_TASKS: &str = "# Tasks\n\n## WP01 — Storage layer\n\n**Dependencies**: None\n\n\
+    ## WP02 — Add and list\n\n**Dependencies**: WP01\n\n\
+    ## WP03 — E2E test suite\n\n**Dependencies**: WP01, WP02\n";
 
 /// Asks `next` without writing anything and records its answer.
 fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, CliError> {
@@ -1251,7 +1255,9 @@ fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, Cl
 fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
     use missionctl_store::planning::map_requirements::{MapRequirementsRequest, map_requirements};
     use missionctl_store::planning::spec_commit::{SpecCommitOptions, spec_commit};
-    use missionctl_store::planning::tasks_finalize::{FinalizeOptions, finalize_tasks};
+    use missionctl_store::planning::tasks_finalize::{
+        FinalizeOptions, FinalizeOutcome, finalize_tasks,
+    };
     use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
     use missionctl_store::view::ready::mission_readiness;
     use missionctl_store::worktree::lane::implement;
@@ -1307,6 +1313,8 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
                 dependencies: strings(dependencies),
                 subtasks: strings(subtasks),
                 owned_files: strings(owned),
+                // The files do not exist yet: each work package creates its own.
+                create_intent: strings(owned),
                 ..AddWorkPackage::default()
             },
             &protected,
@@ -1338,7 +1346,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
         });
         requirement_coverage = mapped.coverage;
     }
-    let report = finalize_tasks(
+    let report = match finalize_tasks(
         repo,
         handle,
         &FinalizeOptions {
@@ -1346,7 +1354,14 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
             protected_branches: &protected,
         },
         &SystemClock,
-    )?;
+    )? {
+        FinalizeOutcome::Finalized(report) => *report,
+        FinalizeOutcome::Validated(_) => {
+            return Err(CliError::internal(
+                "tasks finalize validated instead of writing",
+            ));
+        }
+    };
     let ready_ids = |status: &MissionStatus| -> Result<Vec<String>, CliError> {
         Ok(mission_readiness(status)?
             .ready

@@ -1,13 +1,17 @@
-//! `missionctl tasks finalize --mission <handle> [--validate-only]`: check, seed, lanes, commit.
+//! `missionctl tasks finalize --mission <handle> [--validate-only]`: check the plan as Spec
+//! Kitty's `finalize-tasks` does, then seed, compute lanes and commit.
 
 use std::fmt::Write as _;
 
 use clap::Args;
+use missionctl_core::lanes_manifest::LanesManifest;
+use missionctl_core::task_plan::finalize::{LanesPreview, Refusal, ValidationReport};
 use missionctl_store::clock::SystemClock;
 use missionctl_store::planning::tasks_finalize::{
-    FinalizeError, FinalizeOptions, FinalizeReport, finalize_tasks,
+    FinalizeError, FinalizeOptions, FinalizeOutcome, FinalizeReport, finalize_tasks,
 };
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 use crate::cli::MissionOrPositional;
 use crate::command_error::CliError;
@@ -28,11 +32,21 @@ pub(crate) struct TasksFinalizeArgs {
     validate_only: bool,
 }
 
-/// The `data` of a refused finalize: every problem, with its file, line and field.
-#[derive(Debug, Serialize)]
-struct ProblemsData<'a> {
-    mission_slug: &'a str,
-    problems: &'a [missionctl_core::task_plan::PlanFinding],
+/// The `data` of a refusal: Spec Kitty's fields, in its order, and the charter gate's report.
+struct RefusalData<'a>(&'a Refusal);
+
+impl Serialize for RefusalData<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let refusal = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in &refusal.data.0 {
+            map.serialize_entry(key, value)?;
+        }
+        if let Some(report) = &refusal.report {
+            map.serialize_entry("report", report)?;
+        }
+        map.end()
+    }
 }
 
 /// Finalizes the mission's work packages and reports what was done.
@@ -43,54 +57,134 @@ pub(crate) fn cmd_tasks_finalize(ui: &mut Ui, args: &TasksFinalizeArgs) -> Resul
         validate_only: args.validate_only,
         protected_branches: &protected,
     };
-    let report = match finalize_tasks(&repo, args.mission.handle()?, &options, &SystemClock) {
-        Ok(report) => report,
-        Err(FinalizeError::Invalid {
-            mission_slug,
-            findings,
-        }) => {
-            let count = findings.len();
-            let data = ProblemsData {
-                mission_slug: &mission_slug,
-                problems: &findings,
-            };
-            ui.emit(&data, String::new)?;
-            let mut error = CliError::user(
-                "TASKS_INVALID",
-                format!(
-                    "{} in the work packages of `{mission_slug}`",
-                    if count == 1 {
-                        "1 problem".to_owned()
-                    } else {
-                        format!("{count} problems")
-                    }
-                ),
-            )
-            .with_hint(
-                "Fix the front matter at the lines given, then run `tasks finalize` again; \
-                 nothing was written"
-                    .to_owned(),
-            );
-            error.sources = findings
-                .iter()
-                .map(|finding| format!("{finding} ({})", finding.code))
-                .collect();
-            return Err(error);
+    match finalize_tasks(&repo, args.mission.handle()?, &options, &SystemClock) {
+        Ok(FinalizeOutcome::Validated(report)) => ui.emit(&report, || render_validation(&report)),
+        Ok(FinalizeOutcome::Finalized(report)) => ui.emit(&report, || render(&report)),
+        Err(FinalizeError::Refused(refusal)) => {
+            ui.emit(&RefusalData(&refusal), || render_refusal(&refusal))?;
+            Err(CliError::user(refusal.code, refusal.message.clone())
+                .with_hint(refusal.hint.clone()))
         }
-        Err(error) => return Err(error.into()),
-    };
-    ui.emit(&report, || render(&report))
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The refusal's report and fields, for people (the error itself goes to stderr).
+fn render_refusal(refusal: &Refusal) -> String {
+    let mut text = refusal
+        .report
+        .clone()
+        .map(|report| report + "\n")
+        .unwrap_or_default();
+    for line in details(refusal) {
+        let _ = writeln!(text, "  {line}");
+    }
+    text
+}
+
+/// The refusal's fields as lines for people.
+fn details(refusal: &Refusal) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (key, value) in &refusal.data.0 {
+        let label = key.replace('_', " ");
+        match value {
+            serde_json::Value::Array(items) if items.is_empty() => {}
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    match item {
+                        serde_json::Value::String(text) => {
+                            lines.push(format!("{label}: {}", text.replace('\n', "\n    ")));
+                        }
+                        other => lines.push(format!("{label}: {other}")),
+                    }
+                }
+            }
+            serde_json::Value::Object(map) if map.is_empty() => {}
+            serde_json::Value::Object(map) => {
+                for (inner, items) in map {
+                    lines.push(format!("{label}: {inner}: {items}"));
+                }
+            }
+            serde_json::Value::String(text) => lines.push(format!("{label}: {text}")),
+            other => lines.push(format!("{label}: {other}")),
+        }
+    }
+    lines
+}
+
+fn render_warnings(text: &mut String, report: &ValidationReport) {
+    for warning in report
+        .ownership_warnings
+        .iter()
+        .chain(&report.requirement_extraction_warnings)
+        .chain(&report.post_integration_acceptance_warnings)
+    {
+        let _ = writeln!(text, "warning: {warning}");
+    }
+}
+
+/// One line per lane: its id, work packages and the lanes it waits for.
+fn render_lanes(text: &mut String, lanes: &LanesManifest, indent: &str) {
+    for lane in &lanes.lanes {
+        let after = if lane.depends_on_lanes.is_empty() {
+            String::new()
+        } else {
+            format!("  after {}", lane.depends_on_lanes.join(", "))
+        };
+        let _ = writeln!(
+            text,
+            "{indent}{:<13} {}{after}",
+            lane.lane_id,
+            lane.wp_ids.join(", ")
+        );
+    }
+}
+
+fn render_validation(report: &ValidationReport) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "All validations passed for `{}` (--validate-only: nothing written)",
+        report.mission_slug
+    );
+    let _ = writeln!(text, "  Work packages validated: {}", report.wp_count);
+    let _ = writeln!(
+        text,
+        "  Front matter Spec Kitty would rewrite: {} work package{}, preserve: {}, unchanged: {}",
+        report.would_modify.len(),
+        if report.would_modify.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        report.would_preserve.len(),
+        report.unchanged.len()
+    );
+    let bootstrap = &report.validation.bootstrap_preview;
+    let _ = writeln!(
+        text,
+        "  Seeding: {} work package{} would be seeded, {} already initialized",
+        bootstrap.newly_seeded,
+        if bootstrap.newly_seeded == 1 { "" } else { "s" },
+        bootstrap.already_initialized
+    );
+    if let LanesPreview::Computed(lanes) = &report.validation.lanes_preview {
+        let _ = writeln!(
+            text,
+            "  Lanes: {} lane(s) would be computed",
+            lanes.lanes.len()
+        );
+        render_lanes(&mut text, lanes, "    ");
+    }
+    render_warnings(&mut text, report);
+    text
 }
 
 fn render(report: &FinalizeReport) -> String {
     let mut text = String::new();
-    let verb = |done: &'static str, would: &'static str| {
-        if report.validate_only { would } else { done }
-    };
     let _ = writeln!(
         text,
-        "{} `{}` on `{}` ({}): {} work package{}",
-        verb("Finalized", "Checked"),
+        "Finalized `{}` on `{}` ({}): {} work package{}",
         report.mission_slug,
         report.planning_branch,
         report.topology,
@@ -104,20 +198,18 @@ fn render(report: &FinalizeReport) -> String {
     if report.is_noop() {
         let _ = writeln!(
             text,
-            "Nothing to {}: every work package is seeded and the plan is committed",
-            verb("do", "do")
+            "Nothing to do: every work package is seeded and the plan is committed"
         );
     } else {
         if !report.seeded.is_empty() {
             let _ = writeln!(
                 text,
-                "{} genesis -> planned: {}",
-                verb("Seeded", "Would seed"),
+                "Seeded genesis -> planned: {}",
                 report.seeded.join(", ")
             );
         }
         if report.lanes_changed {
-            let _ = writeln!(text, "{} lanes.json", verb("Wrote", "Would write"));
+            let _ = writeln!(text, "Wrote lanes.json");
         }
         if !report.committed_paths.is_empty() {
             let commit = report
@@ -127,8 +219,7 @@ fn render(report: &FinalizeReport) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 text,
-                "{} {} planning file{}{commit}",
-                verb("Committed", "Would commit"),
+                "Committed {} planning file{}{commit}",
                 report.committed_paths.len(),
                 if report.committed_paths.len() == 1 {
                     ""
@@ -139,32 +230,8 @@ fn render(report: &FinalizeReport) -> String {
         }
     }
     if let Some(lanes) = &report.lanes {
-        for lane in &lanes.lanes {
-            let after = if lane.depends_on_lanes.is_empty() {
-                String::new()
-            } else {
-                format!("  after {}", lane.depends_on_lanes.join(", "))
-            };
-            let _ = writeln!(
-                text,
-                "  {:<13} {}{after}",
-                lane.lane_id,
-                lane.wp_ids.join(", ")
-            );
-        }
+        render_lanes(&mut text, lanes, "  ");
     }
-    if let Some(coverage) = &report.requirement_coverage {
-        let _ = writeln!(
-            text,
-            "Requirements: {}/{} functional requirements mapped to work packages",
-            coverage.mapped_functional, coverage.total_functional
-        );
-    }
-    for warning in &report.warnings {
-        let _ = writeln!(text, "warning: {warning}");
-    }
-    if report.validate_only {
-        let _ = writeln!(text, "Nothing was written (--validate-only)");
-    }
+    render_warnings(&mut text, &report.validation);
     text
 }

@@ -48,6 +48,10 @@ pub(crate) struct WpAddArgs {
     /// A glob of files this work package may change, relative to the repository (can be repeated)
     #[arg(long = "owned-file", value_name = "GLOB")]
     owned_file: Vec<String>,
+    /// An owned file that does not exist yet and will be created by this work package (can be
+    /// repeated)
+    #[arg(long = "create-intent", value_name = "PATH")]
+    create_intent: Vec<String>,
     /// A requirement it implements, such as `FR-001` (can be repeated)
     #[arg(long = "requirement", value_name = "REF")]
     requirement: Vec<String>,
@@ -87,6 +91,7 @@ pub(crate) fn cmd_wp_add(ui: &mut Ui, args: &WpAddArgs) -> Result<(), CliError> 
         dependencies: args.depends_on.clone(),
         subtasks: args.subtask.clone(),
         owned_files: args.owned_file.clone(),
+        create_intent: args.create_intent.clone(),
         requirement_refs: args.requirement.clone(),
         execution_mode: args.execution_mode.map(|mode| match mode {
             ModeArg::CodeChange => ExecutionMode::CodeChange,
