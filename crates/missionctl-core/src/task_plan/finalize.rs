@@ -64,12 +64,14 @@ fn compile(source: &str) -> Regex {
     Regex::new(source).expect("valid pattern")
 }
 
-/// `^(WP\d{2})(?:[-_.]|$)` on a file name (RE2: ASCII digits).
-static WP_FILE_ID: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u)\A(WP\d{2})(?:[-_.]|\z)"));
-/// `re.match(r"(WP\d{2})", name)` (Python `re`: any decimal digit).
-static WP_FILE_PREFIX: LazyLock<Regex> = LazyLock::new(|| compile(r"\A(WP\d{2})"));
-/// A well-formed dependency id (`^WP\d{2}$`, RE2).
-static WP_DEPENDENCY_ID: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u)\AWP\d{2}\z"));
+/// A work package's id in its file name: Spec Kitty's `^(WP\d{2})(?:[-_.]|$)` (RE2: ASCII
+/// digits), with two *or more* digits, so that `WP100-x.md` is read rather than silently
+/// skipped (docs/compatibility.md). Every id pattern below is widened the same way.
+static WP_FILE_ID: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u)\A(WP\d{2,})(?:[-_.]|\z)"));
+/// `re.match(r"(WP\d{2})", name)` (Python `re`: any decimal digit), widened as above.
+static WP_FILE_PREFIX: LazyLock<Regex> = LazyLock::new(|| compile(r"\A(WP\d{2,})"));
+/// A well-formed dependency id (`^WP\d{2}$`, RE2), widened as above.
+static WP_DEPENDENCY_ID: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u)\AWP\d{2,}\z"));
 /// `plan.md`'s implementation-concern headings.
 static PLAN_CONCERN_HEADING: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?m-u)^#{2,4}\s+IC-\d{2}\b"));
@@ -1707,4 +1709,249 @@ fn preview_lanes(
         });
     }
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo_glob::tests::MemoryTree;
+
+    struct World {
+        tree: MemoryTree,
+        lanes: BTreeMap<String, Lane>,
+        profiles: Option<BTreeSet<String>>,
+    }
+
+    impl FinalizeEnvironment for World {
+        fn is_protected(&self, branch: &str) -> bool {
+            branch == "main"
+        }
+        fn lifecycle_lanes(&self) -> Result<BTreeMap<String, Lane>, SurfaceError> {
+            Ok(self.lanes.clone())
+        }
+        fn initialized_wp_ids(&self) -> Result<BTreeSet<String>, String> {
+            Ok(self.lanes.keys().cloned().collect())
+        }
+        fn activated_agent_profiles(&self) -> Result<Option<BTreeSet<String>>, String> {
+            Ok(self.profiles.clone())
+        }
+        fn tree(&self) -> &dyn RepoTree {
+            &self.tree
+        }
+    }
+
+    fn world() -> World {
+        World {
+            tree: MemoryTree::new(&["src/a/x.py", "src/b/y.py", "docs/"]),
+            lanes: BTreeMap::new(),
+            profiles: None,
+        }
+    }
+
+    const SPEC: &str = "# Spec\n\n## Functional Requirements\n\n- FR-001: one\n- FR-002: two\n";
+
+    fn wp(name: &str, front: &str) -> WpFileInput {
+        WpFileInput {
+            name: name.to_owned(),
+            text: Ok(format!("---\n{front}---\n\n# {name}\n")),
+        }
+    }
+
+    fn input(files: Vec<WpFileInput>) -> FinalizeInput {
+        let mut meta = Map::new();
+        meta.insert("target_branch".to_owned(), Value::from("feature/x"));
+        meta.insert(
+            "mission_id".to_owned(),
+            Value::from("01KVTVZS6ZT02NTR0YBJ9WWKMJ"),
+        );
+        FinalizeInput {
+            mission_slug: "demo-01KVTVZS".to_owned(),
+            mission_dir: "/repo/kitty-specs/demo-01KVTVZS".to_owned(),
+            meta: MetaInput::Object(meta),
+            wp_files: Some(files),
+            spec_md: Some(SPEC.to_owned()),
+            tasks_md: None,
+            wps_yaml: None,
+            plan_md: None,
+            occurrence_map_exists: false,
+        }
+    }
+
+    const WP01: &str = "work_package_id: WP01\ntitle: A\ndependencies: []\nrequirement_refs: [FR-001]\nexecution_mode: code_change\nowned_files: [src/a/**]\nauthoritative_surface: src/a/\n";
+    const WP02: &str = "work_package_id: WP02\ntitle: B\ndependencies: [WP01]\nrequirement_refs: [FR-002]\nexecution_mode: code_change\nowned_files: [src/b/y.py]\nauthoritative_surface: src/b/\n";
+
+    #[test]
+    fn a_plan_that_passes_reports_what_spec_kitty_would_rewrite_and_the_lanes() {
+        let plan = check_plan(
+            &input(vec![wp("WP02-b.md", WP02), wp("WP01-a.md", WP01)]),
+            &world(),
+        )
+        .expect("the plan passes");
+        let report = &plan.report;
+        assert_eq!(report.wp_count, 2);
+        assert_eq!(report.updated_wp_count, 2);
+        let changed: Vec<Vec<&str>> = report
+            .would_modify
+            .iter()
+            .map(|change| {
+                change
+                    .changes
+                    .0
+                    .iter()
+                    .map(|(key, _)| key.as_str())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            changed,
+            [
+                vec![
+                    "planning_base_branch",
+                    "merge_target_branch",
+                    "branch_strategy"
+                ],
+                vec![
+                    "planning_base_branch",
+                    "merge_target_branch",
+                    "branch_strategy"
+                ]
+            ]
+        );
+        assert_eq!(report.would_preserve, ["WP02"]);
+        assert_eq!(report.validation.bootstrap_preview.newly_seeded, 2);
+        assert_eq!(plan.to_seed, ["WP02", "WP01"]);
+        let LanesPreview::Computed(lanes) = &report.validation.lanes_preview else {
+            panic!("lanes are computed");
+        };
+        let lanes: Vec<(&str, &[String])> = lanes
+            .lanes
+            .iter()
+            .map(|lane| (lane.lane_id.as_str(), lane.depends_on_lanes.as_slice()))
+            .collect();
+        assert_eq!(
+            lanes,
+            [("lane-a", &[][..]), ("lane-b", &["lane-a".to_owned()][..])]
+        );
+        let json = serde_json::to_value(report).expect("serializable");
+        assert_eq!(
+            json["validation"]["lanes_preview"]["collapse_report"],
+            serde_json::json!({"events": [], "total_merges": 0, "independent_wps_collapsed": 0, "by_rule": {}})
+        );
+    }
+
+    #[test]
+    fn requirement_gaps_are_refused_with_spec_kittys_fields() {
+        let refusal = check_plan(
+            &input(vec![
+                wp("WP01-a.md", WP01),
+                wp(
+                    "WP02-b.md",
+                    "work_package_id: WP02\ntitle: B\nrequirement_refs: [FR-009]\n",
+                ),
+            ]),
+            &world(),
+        )
+        .expect_err("refused");
+        assert_eq!(refusal.code, "REQUIREMENT_MAPPING_INCOMPLETE");
+        assert_eq!(refusal.message, "Requirement mapping validation failed");
+        assert!(
+            refusal
+                .hint
+                .contains("missionctl map-requirements demo-01KVTVZS --wp WP02")
+        );
+        let data: BTreeMap<&str, &Value> = refusal
+            .data
+            .0
+            .iter()
+            .map(|(key, value)| (key.as_str(), value))
+            .collect();
+        assert_eq!(
+            data["unknown_requirement_refs"],
+            &serde_json::json!({"WP02": ["FR-009"]})
+        );
+        assert_eq!(
+            data["unmapped_functional_requirements"],
+            &serde_json::json!(["FR-002"])
+        );
+        assert_eq!(data["dependencies_parsed"], &serde_json::json!({}));
+    }
+
+    #[test]
+    fn without_tasks_md_the_front_matter_dependencies_are_checked() {
+        let cycle = WP01.replace("dependencies: []", "dependencies: [WP02]");
+        let refusal = check_plan(
+            &input(vec![wp("WP01-a.md", &cycle), wp("WP02-b.md", WP02)]),
+            &world(),
+        )
+        .expect_err("refused");
+        assert_eq!(refusal.code, "DEPENDENCY_CYCLE");
+        assert_eq!(
+            refusal.message,
+            "Circular dependencies detected: [['WP01', 'WP02', 'WP01']]"
+        );
+    }
+
+    #[test]
+    fn ids_of_three_digits_are_read() {
+        let wp100 = WP02.replace("WP02", "WP100").replace("[WP01]", "[WP01]\n");
+        let plan = check_plan(
+            &input(vec![wp("WP01-a.md", WP01), wp("WP100-b.md", &wp100)]),
+            &world(),
+        )
+        .expect("the plan passes");
+        assert_eq!(plan.report.wp_count, 2);
+        assert_eq!(plan.to_seed, ["WP01", "WP100"]);
+    }
+
+    #[test]
+    fn the_charter_gate_names_the_first_work_package_and_the_profiles() {
+        let mut world = world();
+        world.profiles = Some(
+            ["python-pedro", "architect-alphonso"]
+                .map(str::to_owned)
+                .into(),
+        );
+        let profiled = format!("{WP01}agent_profile: implementer\n");
+        let refusal = check_plan(
+            &input(vec![wp("WP01-a.md", &profiled), wp("WP02-b.md", WP02)]),
+            &world,
+        )
+        .expect_err("refused");
+        assert_eq!(refusal.code, "CHARTER_ACTIVATION_GATE_FAILED");
+        assert_eq!(
+            refusal.message,
+            "artifact='implementer', activated='architect-alphonso, python-pedro', resolution='spec-kitty charter activate agent-profile implementer'"
+        );
+        assert_eq!(
+            refusal.report.as_deref(),
+            Some(
+                "✗ Charter activation gate FAILED\n  WP WP01 assigns profile: implementer\n  'implementer' is not in the activated agent-profile set.\n  Currently activated: architect-alphonso, python-pedro\n  Resolution: spec-kitty charter activate agent-profile implementer"
+            )
+        );
+    }
+
+    #[test]
+    fn literal_owned_paths_must_exist_and_globs_only_warn() {
+        let missing = WP02.replace("src/b/y.py", "src/b/z.py");
+        let refusal = check_plan(
+            &input(vec![wp("WP01-a.md", WP01), wp("WP02-b.md", &missing)]),
+            &world(),
+        )
+        .expect_err("refused");
+        assert_eq!(refusal.code, "OWNED_FILES_NOT_FOUND");
+        let intended = missing.replace(
+            "authoritative_surface",
+            "create_intent: [src/b/z.py]\nauthoritative_surface",
+        );
+        let globbed = WP01.replace("src/a/**", "src/a/**/*.rs");
+        let plan = check_plan(
+            &input(vec![wp("WP01-a.md", &globbed), wp("WP02-b.md", &intended)]),
+            &world(),
+        )
+        .expect("create_intent and a glob pass");
+        assert_eq!(
+            plan.report.ownership_warnings,
+            ["WP01: owned_files glob 'src/a/**/*.rs' matches zero files in the repository"]
+        );
+    }
 }

@@ -7,6 +7,9 @@
 //! `### Dependencies` heading — deduplicated in declaration order. A section runs from its
 //! `## WP01` / `### Work Package 1 — …` heading to the next work-package heading; the last one
 //! stops at the next other `## ` heading.
+//!
+//! Spec Kitty's patterns read ids of exactly two digits (`WP\d{2}`); these read two or more,
+//! as missionctl's ids are (`WP100`), which changes nothing for two-digit ids.
 
 use std::sync::LazyLock;
 
@@ -24,13 +27,13 @@ fn pattern(source: &str) -> Regex {
 }
 
 static WP_ID_TITLE: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"^(?:Work Package\s+)?(WP\d{2})(?:\b|:)"));
+    LazyLock::new(|| pattern(r"^(?:Work Package\s+)?(WP\d{2,})(?:\b|:)"));
 static ANY_H2: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?m)^## "));
 static DEPENDS_ON: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"(?im)^\s*(?:[-*]\s*)?Depends?\s+on\s+(WP\d{2}(?:\s*,\s*WP\d{2})*)\b")
+    pattern(r"(?im)^\s*(?:[-*]\s*)?Depends?\s+on\s+(WP\d{2,}(?:\s*,\s*WP\d{2,})*)\b")
 });
 static DEPENDS_ON_AT_START: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"(?i)\A\s*(?:[-*]\s*)?Depends?\s+on\s+(WP\d{2}(?:\s*,\s*WP\d{2})*)\b")
+    pattern(r"(?i)\A\s*(?:[-*]\s*)?Depends?\s+on\s+(WP\d{2,}(?:\s*,\s*WP\d{2,})*)\b")
 });
 static DEPS_COLON_LINE: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?im)^\s*(?:[-*]\s*)?\*?\*?Dependencies\*?\*?\s*:\s*([^|\n]*)"));
@@ -40,13 +43,13 @@ static DEPS_HEADING: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?im)^#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$"));
 static DEPS_HEADING_AT_START: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?im)\A#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$"));
-static BULLET_WP: LazyLock<Regex> = LazyLock::new(|| pattern(r"\A\s*[-*]\s*(WP\d{2})"));
-static WP_ID: LazyLock<Regex> = LazyLock::new(|| pattern(r"WP\d{2}"));
+static BULLET_WP: LazyLock<Regex> = LazyLock::new(|| pattern(r"\A\s*[-*]\s*(WP\d{2,})"));
+static WP_ID: LazyLock<Regex> = LazyLock::new(|| pattern(r"WP\d{2,}"));
 static LIST_AT_START: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"(?i)\AWP\d{2}(?:\s*,\s*WP\d{2})*"));
+    LazyLock::new(|| pattern(r"(?i)\AWP\d{2,}(?:\s*,\s*WP\d{2,})*"));
 /// `mission_parsing`'s section heading (RE2: ASCII classes).
 static SECTION_HEADING: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"(?m-u)^#{2,4}\s+(?:Work Package\s+)?(WP\d{2})(?:\b|:)"));
+    LazyLock::new(|| pattern(r"(?m-u)^#{2,4}\s+(?:Work Package\s+)?(WP\d{2,})(?:\b|:)"));
 static REQUIREMENT_REFS_LINE: LazyLock<Regex> = LazyLock::new(|| {
     pattern(r"(?i)\*?\*?Requirements?(?-u:\s)*(?:Refs)?\*?\*?(?-u:\s)*:(?-u:\s)*(.+)")
 });
@@ -321,7 +324,8 @@ mod tests {
         assert_eq!(colon_dependency_value("WP01 (setup)"), list(&["WP01"]));
         assert_eq!(colon_dependency_value("WP01 and WP02"), list(&[]));
         assert_eq!(colon_dependency_value("Depends on WP03"), list(&["WP03"]));
-        assert_eq!(colon_dependency_value("WP011"), list(&[]));
+        assert_eq!(colon_dependency_value("WP011"), list(&["WP011"]));
+        assert_eq!(colon_dependency_value("WP01x"), list(&[]));
     }
 
     #[test]
