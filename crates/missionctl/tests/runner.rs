@@ -27,6 +27,7 @@ mod test_planning;
 mod test_protected_branches;
 mod test_run;
 mod test_sk_board;
+mod test_sk_finalize;
 mod test_sk_next;
 mod test_sk_repo;
 mod test_sk_validate;

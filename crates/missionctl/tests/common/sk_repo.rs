@@ -31,7 +31,9 @@
 //!
 //! Command tests built on this module: `test_sk_board` (`board --json` against
 //! `agent tasks status --json`), `test_sk_validate` (`status validate --json` against
-//! `agent status validate --json`) and `test_sk_next` (`next --json` against `next --json`).
+//! `agent status validate --json`), `test_sk_next` (`next --json` against `next --json`) and
+//! `test_sk_finalize` (`tasks finalize --validate-only --json` against `agent mission
+//! finalize-tasks --validate-only --json`).
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -80,7 +82,7 @@ impl SkCommand {
             SkCommand::Board => &["board", "--mission", mission],
             SkCommand::Validate => &["status", "validate", "--mission", mission],
             SkCommand::Next => &["next", "--agent", "claude", "--mission", mission],
-            SkCommand::Finalize => &["tasks", "finalize", mission, "--validate-only"],
+            SkCommand::Finalize => &["tasks", "finalize", "--mission", mission, "--validate-only"],
         };
         args.iter()
             .copied()
