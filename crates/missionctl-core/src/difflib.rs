@@ -7,18 +7,31 @@
 
 use std::collections::HashMap;
 
-/// Compares sequences of characters as `difflib.SequenceMatcher(None, a, b)` does.
+/// Compares sequences of characters as `difflib.SequenceMatcher(None, a, b)` does, `b` fixed.
 struct SequenceMatcher<'b> {
     b: &'b [char],
     /// Where each non-popular character of `b` occurs, ascending.
     b2j: HashMap<char, Vec<usize>>,
+    /// How often each character occurs in `b` (for `quick_ratio`).
+    counts: HashMap<char, usize>,
+}
+
+/// The lengths of the matches ending at each `j` of `b`, for the previous and the current
+/// element of `a` (`find_longest_match`'s `j2len` dictionaries, as arrays reset after use).
+struct Rows {
+    previous: Vec<usize>,
+    current: Vec<usize>,
+    set_previous: Vec<usize>,
+    set_current: Vec<usize>,
 }
 
 impl<'b> SequenceMatcher<'b> {
     fn new(b: &'b [char]) -> SequenceMatcher<'b> {
         let mut b2j: HashMap<char, Vec<usize>> = HashMap::new();
+        let mut counts: HashMap<char, usize> = HashMap::new();
         for (index, ch) in b.iter().enumerate() {
             b2j.entry(*ch).or_default().push(index);
+            *counts.entry(*ch).or_default() += 1;
         }
         // autojunk: in a sequence of 200 or more, an element occurring more than 1% of the
         // time (plus one) is "popular" and does not seed matches.
@@ -27,7 +40,7 @@ impl<'b> SequenceMatcher<'b> {
             let ntest = n / 100 + 1;
             b2j.retain(|_, indices| indices.len() <= ntest);
         }
-        SequenceMatcher { b, b2j }
+        SequenceMatcher { b, b2j, counts }
     }
 
     /// Returns `(i, j, size)` of the longest block `a[i..i+size] == b[j..j+size]` in the
@@ -37,11 +50,10 @@ impl<'b> SequenceMatcher<'b> {
         a: &[char],
         (alo, ahi): (usize, usize),
         (blo, bhi): (usize, usize),
+        rows: &mut Rows,
     ) -> (usize, usize, usize) {
         let (mut besti, mut bestj, mut bestsize) = (alo, blo, 0);
-        let mut j2len: HashMap<usize, usize> = HashMap::new();
         for (i, ch) in a.iter().enumerate().take(ahi).skip(alo) {
-            let mut next: HashMap<usize, usize> = HashMap::new();
             if let Some(indices) = self.b2j.get(ch) {
                 for &j in indices {
                     if j < blo {
@@ -52,11 +64,10 @@ impl<'b> SequenceMatcher<'b> {
                     }
                     let k = j
                         .checked_sub(1)
-                        .and_then(|previous| j2len.get(&previous))
-                        .copied()
-                        .unwrap_or(0)
+                        .map_or(0, |previous| rows.previous[previous])
                         + 1;
-                    next.insert(j, k);
+                    rows.current[j] = k;
+                    rows.set_current.push(j);
                     if k > bestsize {
                         besti = i + 1 - k;
                         bestj = j + 1 - k;
@@ -64,7 +75,14 @@ impl<'b> SequenceMatcher<'b> {
                     }
                 }
             }
-            j2len = next;
+            for j in rows.set_previous.drain(..) {
+                rows.previous[j] = 0;
+            }
+            std::mem::swap(&mut rows.previous, &mut rows.current);
+            std::mem::swap(&mut rows.set_previous, &mut rows.set_current);
+        }
+        for j in rows.set_previous.drain(..) {
+            rows.previous[j] = 0;
         }
         // Popular elements are not junk: the match extends over equal neighbours of any kind.
         while besti > alo && bestj > blo && a[besti - 1] == self.b[bestj - 1] {
@@ -83,10 +101,16 @@ impl<'b> SequenceMatcher<'b> {
 
     /// Returns the number of characters in the matching blocks of `a` against `b`.
     fn matches(&self, a: &[char]) -> usize {
+        let mut rows = Rows {
+            previous: vec![0; self.b.len() + 1],
+            current: vec![0; self.b.len() + 1],
+            set_previous: Vec::new(),
+            set_current: Vec::new(),
+        };
         let mut queue = vec![((0, a.len()), (0, self.b.len()))];
         let mut total = 0;
         while let Some(((alo, ahi), (blo, bhi))) = queue.pop() {
-            let (i, j, k) = self.find_longest_match(a, (alo, ahi), (blo, bhi));
+            let (i, j, k) = self.find_longest_match(a, (alo, ahi), (blo, bhi), &mut rows);
             if k == 0 {
                 continue;
             }
@@ -101,13 +125,38 @@ impl<'b> SequenceMatcher<'b> {
         total
     }
 
-    /// Returns `SequenceMatcher(None, a, b).ratio()`.
-    fn ratio(&self, a: &[char]) -> f64 {
-        let length = a.len() + self.b.len();
+    /// Returns `2.0 * matches / length`, Python's `_calculate_ratio`.
+    fn ratio_of(matches: usize, length: usize) -> f64 {
         if length == 0 {
-            return 1.0;
+            1.0
+        } else {
+            2.0 * matches as f64 / length as f64
         }
-        2.0 * self.matches(a) as f64 / length as f64
+    }
+
+    /// Returns `ratio()` when it is at least `cutoff` (checking the cheap upper bounds
+    /// `real_quick_ratio()` and `quick_ratio()` first, as `get_close_matches` does).
+    fn ratio_at_least(&self, a: &[char], cutoff: f64) -> Option<f64> {
+        let length = a.len() + self.b.len();
+        if Self::ratio_of(a.len().min(self.b.len()), length) < cutoff {
+            return None;
+        }
+        let mut available: HashMap<char, usize> = HashMap::new();
+        let mut common = 0;
+        for ch in a {
+            let left = available
+                .entry(*ch)
+                .or_insert_with(|| self.counts.get(ch).copied().unwrap_or(0));
+            if *left > 0 {
+                *left -= 1;
+                common += 1;
+            }
+        }
+        if Self::ratio_of(common, length) < cutoff {
+            return None;
+        }
+        let ratio = Self::ratio_of(self.matches(a), length);
+        (ratio >= cutoff).then_some(ratio)
     }
 }
 
@@ -126,8 +175,9 @@ pub fn get_close_matches<'p>(
         .iter()
         .filter_map(|candidate| {
             let a: Vec<char> = candidate.chars().collect();
-            let ratio = matcher.ratio(&a);
-            (ratio >= cutoff).then_some((ratio, candidate.as_str()))
+            matcher
+                .ratio_at_least(&a, cutoff)
+                .map(|ratio| (ratio, candidate.as_str()))
         })
         .collect();
     scored.sort_by(|(ra, a), (rb, b)| rb.total_cmp(ra).then_with(|| b.cmp(a)));
@@ -142,7 +192,7 @@ mod tests {
     fn ratio(a: &str, b: &str) -> f64 {
         let b: Vec<char> = b.chars().collect();
         let a: Vec<char> = a.chars().collect();
-        SequenceMatcher::new(&b).ratio(&a)
+        SequenceMatcher::ratio_of(SequenceMatcher::new(&b).matches(&a), a.len() + b.len())
     }
 
     /// Values from CPython 3.11's `difflib.SequenceMatcher(None, a, b).ratio()`.
@@ -158,6 +208,21 @@ mod tests {
             0.825
         );
         assert_eq!(ratio("ape", "apple"), 0.75);
+        assert_eq!(
+            ratio(
+                "tests/unit/test_alpha_beta.py",
+                "tests/unit/test_beta_alpha.py"
+            ),
+            0.8275862068965517
+        );
+        // 200 characters or more: the popular-element heuristic applies.
+        let long_a = format!("src/specify_cli/{}/x.py", "ab".repeat(120));
+        let long_b = format!(
+            "src/specify_cli/{}{}/y.py",
+            "ab".repeat(110),
+            "c".repeat(20)
+        );
+        assert_eq!(ratio(&long_a, &long_b), 0.9195402298850575);
     }
 
     #[test]
@@ -168,5 +233,18 @@ mod tests {
             .collect();
         assert_eq!(get_close_matches("appel", &words, 3, 0.6), ["apple", "ape"]);
         assert!(get_close_matches("zzz", &words, 1, 0.5).is_empty());
+        let files: Vec<String> = [
+            "src/a/test.py",
+            "src/a/tests.py",
+            "src/a/set.py",
+            "src/a/zzz.txt",
+        ]
+        .iter()
+        .map(|file| (*file).to_owned())
+        .collect();
+        assert_eq!(
+            get_close_matches("src/a/tset.py", &files, 1, 0.5),
+            ["src/a/set.py"]
+        );
     }
 }
