@@ -268,17 +268,18 @@ mod patterns {
     /// The four shapes that declare an id, each anchored at the start of a line.
     pub(super) static DECLARED: LazyLock<[Regex; 4]> = LazyLock::new(|| {
         [
-            compile(r"(?i)\A\s*\|\s*(?:\*\*|~~){0,2}((?:FR|NFR|C)-\d+)(?:\*\*|~~){0,2}\s*\|"),
-            compile(r"(?i)\A#{1,6}\s*((?:FR|NFR|C)-\d+)\b"),
-            compile(r"(?i)\A\s*(?:[-*]|\d+\.)\s*\*{0,2}((?:FR|NFR|C)-\d+)\b"),
-            compile(r"(?i)\A\s*\*\*((?:FR|NFR|C)-\d+)\b"),
+            compile(r"(?i)\A\s*\|\s*(?:\*\*|~~){0,2}((?:FR|NFR|C)-[0-9]+)(?:\*\*|~~){0,2}\s*\|"),
+            compile(r"(?i)\A#{1,6}\s*((?:FR|NFR|C)-[0-9]+)\b"),
+            compile(r"(?i)\A\s*(?:[-*]|[0-9]+\.)\s*\*{0,2}((?:FR|NFR|C)-[0-9]+)\b"),
+            compile(r"(?i)\A\s*\*\*((?:FR|NFR|C)-[0-9]+)\b"),
         ]
     });
     /// Any requirement-shaped token.
-    pub(super) static REF: LazyLock<Regex> = LazyLock::new(|| compile(r"(?i)\b(?:FR|NFR|C)-\d+\b"));
+    pub(super) static REF: LazyLock<Regex> =
+        LazyLock::new(|| compile(r"(?i)\b(?:FR|NFR|C)-[0-9]+\b"));
     /// A success-criteria token, matched against a whole token.
     pub(super) static SC_TOKEN: LazyLock<Regex> =
-        LazyLock::new(|| compile(r"(?i)\A(?:\bSC-\d+\b)\z"));
+        LazyLock::new(|| compile(r"(?i)\A(?:\bSC-[0-9]+\b)\z"));
     /// The separators of raw `requirement_refs` tokens.
     pub(super) static TOKEN_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| compile(r"[,\s]+"));
 }

@@ -67,14 +67,14 @@ fn compile(source: &str) -> Regex {
 /// A work package's id in its file name: Spec Kitty's `^(WP\d{2})(?:[-_.]|$)` (RE2: ASCII
 /// digits), with two *or more* digits, so that `WP100-x.md` is read rather than silently
 /// skipped (docs/compatibility.md). Every id pattern below is widened the same way.
-static WP_FILE_ID: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u)\A(WP\d{2,})(?:[-_.]|\z)"));
+static WP_FILE_ID: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u)\A(WP[0-9]{2,})(?:[-_.]|\z)"));
 /// `re.match(r"(WP\d{2})", name)` (Python `re`: any decimal digit), widened as above.
-static WP_FILE_PREFIX: LazyLock<Regex> = LazyLock::new(|| compile(r"\A(WP\d{2,})"));
+static WP_FILE_PREFIX: LazyLock<Regex> = LazyLock::new(|| compile(r"\A(WP[0-9]{2,})"));
 /// A well-formed dependency id (`^WP\d{2}$`, RE2), widened as above.
-static WP_DEPENDENCY_ID: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u)\AWP\d{2,}\z"));
+static WP_DEPENDENCY_ID: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u)\AWP[0-9]{2,}\z"));
 /// `plan.md`'s implementation-concern headings.
 static PLAN_CONCERN_HEADING: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?m-u)^#{2,4}\s+IC-\d{2}\b"));
+    LazyLock::new(|| compile(r"(?m-u)^#{2,4}\s+IC-[0-9]{2}\b"));
 /// `owned_files: []` written explicitly.
 static EXPLICIT_EMPTY_OWNED_FILES: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?m-u)^owned_files:\s*\[\s*\]\s*$"));

@@ -27,13 +27,13 @@ fn pattern(source: &str) -> Regex {
 }
 
 static WP_ID_TITLE: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"^(?:Work Package\s+)?(WP\d{2,})(?:\b|:)"));
+    LazyLock::new(|| pattern(r"^(?:Work Package\s+)?(WP[0-9]{2,})(?:\b|:)"));
 static ANY_H2: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?m)^## "));
 static DEPENDS_ON: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"(?im)^\s*(?:[-*]\s*)?Depends?\s+on\s+(WP\d{2,}(?:\s*,\s*WP\d{2,})*)\b")
+    pattern(r"(?im)^\s*(?:[-*]\s*)?Depends?\s+on\s+(WP[0-9]{2,}(?:\s*,\s*WP[0-9]{2,})*)\b")
 });
 static DEPENDS_ON_AT_START: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"(?i)\A\s*(?:[-*]\s*)?Depends?\s+on\s+(WP\d{2,}(?:\s*,\s*WP\d{2,})*)\b")
+    pattern(r"(?i)\A\s*(?:[-*]\s*)?Depends?\s+on\s+(WP[0-9]{2,}(?:\s*,\s*WP[0-9]{2,})*)\b")
 });
 static DEPS_COLON_LINE: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?im)^\s*(?:[-*]\s*)?\*?\*?Dependencies\*?\*?\s*:\s*([^|\n]*)"));
@@ -43,17 +43,18 @@ static DEPS_HEADING: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?im)^#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$"));
 static DEPS_HEADING_AT_START: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?im)\A#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$"));
-static BULLET_WP: LazyLock<Regex> = LazyLock::new(|| pattern(r"\A\s*[-*]\s*(WP\d{2,})"));
-static WP_ID: LazyLock<Regex> = LazyLock::new(|| pattern(r"WP\d{2,}"));
+static BULLET_WP: LazyLock<Regex> = LazyLock::new(|| pattern(r"\A\s*[-*]\s*(WP[0-9]{2,})"));
+static WP_ID: LazyLock<Regex> = LazyLock::new(|| pattern(r"WP[0-9]{2,}"));
 static LIST_AT_START: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"(?i)\AWP\d{2,}(?:\s*,\s*WP\d{2,})*"));
+    LazyLock::new(|| pattern(r"(?i)\AWP[0-9]{2,}(?:\s*,\s*WP[0-9]{2,})*"));
 /// `mission_parsing`'s section heading (RE2: ASCII classes).
 static SECTION_HEADING: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"(?m-u)^#{2,4}\s+(?:Work Package\s+)?(WP\d{2,})(?:\b|:)"));
+    LazyLock::new(|| pattern(r"(?m-u)^#{2,4}\s+(?:Work Package\s+)?(WP[0-9]{2,})(?:\b|:)"));
 static REQUIREMENT_REFS_LINE: LazyLock<Regex> = LazyLock::new(|| {
     pattern(r"(?i)\*?\*?Requirements?(?-u:\s)*(?:Refs)?\*?\*?(?-u:\s)*:(?-u:\s)*(.+)")
 });
-static REQUIREMENT_REF: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?i-u)\b(?:FR|NFR|C)-\d+\b"));
+static REQUIREMENT_REF: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?i-u)\b(?:FR|NFR|C)-[0-9]+\b"));
 
 /// An insertion-ordered map from work-package id to a list, as a Python `dict` keeps it.
 pub type OrderedLists = Vec<(String, Vec<String>)>;
