@@ -46,6 +46,42 @@ pub fn parse_block_mapping(yaml: &str) -> Option<Map<String, Value>> {
     Some(map)
 }
 
+/// Returns the text of one top-level entry of a YAML mapping document — its `key:` line at
+/// column 0 and every following line up to the next line that starts another top-level entry
+/// — when the key is written exactly once that way; `None` otherwise (absent, quoted, repeated,
+/// or the document has markers), and the caller parses the whole document instead.
+///
+/// Parsing the entry alone gives the same value as parsing the document when the entry is
+/// found this way: a top-level entry ends where the next one starts.
+pub fn top_level_entry<'a>(yaml: &'a str, key: &str) -> Option<&'a str> {
+    let mut found: Option<(usize, usize)> = None;
+    let mut offset = 0;
+    for line in yaml.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if line.starts_with("---") || line.starts_with("...") || line.starts_with('%') {
+            return None;
+        }
+        let opens_entry = !line.starts_with([' ', '\t', '#', '-', '\n', '\r']);
+        if let Some((_, end)) = &mut found
+            && *end == usize::MAX
+            && opens_entry
+        {
+            *end = start;
+        }
+        if line
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with(':'))
+        {
+            if found.is_some() {
+                return None;
+            }
+            found = Some((start, usize::MAX));
+        }
+    }
+    found.map(|(start, end)| &yaml[start..end.min(yaml.len())])
+}
+
 fn is_blank_or_comment(line: &str) -> bool {
     let trimmed = line.trim_start_matches(' ');
     trimmed.is_empty() || trimmed.starts_with('#')
@@ -359,5 +395,18 @@ mod tests {
         ] {
             assert_eq!(parse_block_mapping(yaml), None, "{yaml:?}");
         }
+    }
+
+    #[test]
+    fn a_top_level_entry_is_found_alone() {
+        let yaml = "a: 1\nlist:\n- x\n- y\n  # note\nb:\n  c: [list]\nlist2: []\n";
+        assert_eq!(
+            top_level_entry(yaml, "list"),
+            Some("list:\n- x\n- y\n  # note\n")
+        );
+        assert_eq!(top_level_entry(yaml, "list2"), Some("list2: []\n"));
+        assert_eq!(top_level_entry(yaml, "c"), None);
+        assert_eq!(top_level_entry("list: 1\nlist: 2\n", "list"), None);
+        assert_eq!(top_level_entry("---\nlist: 1\n", "list"), None);
     }
 }

@@ -55,6 +55,9 @@ use crate::repo::containment::Containment;
 use crate::status::{CommitReceipt, MissionStatus, StatusLoadError, StatusWriteError};
 use crate::write::{Scope, WriteTransaction};
 
+/// The charter key listing the activated agent profiles.
+const PROFILES_KEY: &str = "activated_agent_profiles";
+
 /// The other planning files finalize commits when they exist (Spec Kitty's list).
 const OTHER_PLANNING_FILES: [&str; 2] = ["tasks.md", "wps.yaml"];
 
@@ -398,8 +401,15 @@ fn read_status_facts(
     Ok(StatusFacts { lanes, initialized })
 }
 
-/// Reads a YAML file as a JSON value; `Ok(None)` when it does not exist.
-fn read_yaml(containment: &Containment, path: &Path) -> Result<Option<Value>, String> {
+/// Reads a YAML file as a JSON value; `Ok(None)` when it does not exist. With `only`, a
+/// document whose entry for that key can be cut out alone
+/// ([`missionctl_core::block_yaml::top_level_entry`]) is read as that one entry: a charter
+/// is a hundred kilobytes of YAML, of which finalize needs one list.
+fn read_yaml(
+    containment: &Containment,
+    path: &Path,
+    only: Option<&str>,
+) -> Result<Option<Value>, String> {
     let bytes = match containment.read(path) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return Ok(None),
@@ -408,6 +418,12 @@ fn read_yaml(containment: &Containment, path: &Path) -> Result<Option<Value>, St
     let text = String::from_utf8_lossy(&bytes);
     if text.trim().is_empty() {
         return Ok(Some(Value::Null));
+    }
+    if let Some(entry) =
+        only.and_then(|key| missionctl_core::block_yaml::top_level_entry(&text, key))
+        && let Ok(value @ Value::Object(_)) = missionctl_core::work_package::parse_yaml(entry)
+    {
+        return Ok(Some(value));
     }
     missionctl_core::work_package::parse_yaml(&text)
         .map(Some)
@@ -422,7 +438,7 @@ fn activated_agent_profiles(
     containment: &Containment,
     root: &Path,
 ) -> Result<Option<BTreeSet<String>>, String> {
-    let config = match read_yaml(containment, &root.join(".kittify/config.yaml")) {
+    let config = match read_yaml(containment, &root.join(".kittify/config.yaml"), None) {
         Ok(Some(Value::Object(map))) => map,
         Ok(None | Some(Value::Null)) => serde_json::Map::new(),
         Ok(Some(_)) => return Err(".kittify/config.yaml root must be a mapping.".to_owned()),
@@ -436,7 +452,7 @@ fn activated_agent_profiles(
             } else {
                 root.join(pointer)
             };
-            match read_yaml(containment, &path) {
+            match read_yaml(containment, &path, Some(PROFILES_KEY)) {
                 Ok(Some(Value::Object(map))) => map,
                 Ok(None) => {
                     return Err(format!(
@@ -449,7 +465,7 @@ fn activated_agent_profiles(
             }
         }
     };
-    match activation.get("activated_agent_profiles") {
+    match activation.get(PROFILES_KEY) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => Ok(Some(
             items
@@ -458,14 +474,8 @@ fn activated_agent_profiles(
                 .collect(),
         )),
         Some(other) => Err(format!(
-            "Activation key 'activated_agent_profiles' must be a list, got {}.",
-            match other {
-                Value::String(_) => "str",
-                Value::Bool(_) => "bool",
-                Value::Number(_) => "int",
-                Value::Object(_) => "dict",
-                _ => "object",
-            }
+            "Activation key '{PROFILES_KEY}' must be a list, got {}.",
+            missionctl_core::pytext::type_name(other)
         )),
     }
 }
