@@ -5,15 +5,48 @@
 //! the "popular element" heuristic on for sequences of 200 or more characters, the longest
 //! matching block found the same way, and `2.0 * matches / total` as a float.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+
+/// A map from characters, with a table for ASCII (paths are mostly ASCII).
+struct CharMap<T> {
+    ascii: Vec<T>,
+    other: BTreeMap<char, T>,
+}
+
+impl<T: Default + Clone> CharMap<T> {
+    fn new() -> CharMap<T> {
+        CharMap {
+            ascii: vec![T::default(); 128],
+            other: BTreeMap::new(),
+        }
+    }
+
+    fn get(&self, ch: char) -> Option<&T> {
+        match usize::try_from(u32::from(ch)) {
+            Ok(code) if code < 128 => self.ascii.get(code),
+            _ => self.other.get(&ch),
+        }
+    }
+
+    fn get_mut(&mut self, ch: char) -> &mut T {
+        match usize::try_from(u32::from(ch)) {
+            Ok(code) if code < 128 => &mut self.ascii[code],
+            _ => self.other.entry(ch).or_default(),
+        }
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.ascii.iter_mut().chain(self.other.values_mut())
+    }
+}
 
 /// Compares sequences of characters as `difflib.SequenceMatcher(None, a, b)` does, `b` fixed.
 struct SequenceMatcher<'b> {
     b: &'b [char],
-    /// Where each non-popular character of `b` occurs, ascending.
-    b2j: HashMap<char, Vec<usize>>,
+    /// Where each non-popular character of `b` occurs, ascending (empty when it does not).
+    b2j: CharMap<Vec<usize>>,
     /// How often each character occurs in `b` (for `quick_ratio`).
-    counts: HashMap<char, usize>,
+    counts: CharMap<usize>,
 }
 
 /// The lengths of the matches ending at each `j` of `b`, for the previous and the current
@@ -27,18 +60,22 @@ struct Rows {
 
 impl<'b> SequenceMatcher<'b> {
     fn new(b: &'b [char]) -> SequenceMatcher<'b> {
-        let mut b2j: HashMap<char, Vec<usize>> = HashMap::new();
-        let mut counts: HashMap<char, usize> = HashMap::new();
+        let mut b2j: CharMap<Vec<usize>> = CharMap::new();
+        let mut counts: CharMap<usize> = CharMap::new();
         for (index, ch) in b.iter().enumerate() {
-            b2j.entry(*ch).or_default().push(index);
-            *counts.entry(*ch).or_default() += 1;
+            b2j.get_mut(*ch).push(index);
+            *counts.get_mut(*ch) += 1;
         }
         // autojunk: in a sequence of 200 or more, an element occurring more than 1% of the
         // time (plus one) is "popular" and does not seed matches.
         let n = b.len();
         if n >= 200 {
             let ntest = n / 100 + 1;
-            b2j.retain(|_, indices| indices.len() <= ntest);
+            for indices in b2j.values_mut() {
+                if indices.len() > ntest {
+                    indices.clear();
+                }
+            }
         }
         SequenceMatcher { b, b2j, counts }
     }
@@ -54,7 +91,7 @@ impl<'b> SequenceMatcher<'b> {
     ) -> (usize, usize, usize) {
         let (mut besti, mut bestj, mut bestsize) = (alo, blo, 0);
         for (i, ch) in a.iter().enumerate().take(ahi).skip(alo) {
-            if let Some(indices) = self.b2j.get(ch) {
+            if let Some(indices) = self.b2j.get(*ch) {
                 for &j in indices {
                     if j < blo {
                         continue;
@@ -141,14 +178,13 @@ impl<'b> SequenceMatcher<'b> {
         if Self::ratio_of(a.len().min(self.b.len()), length) < cutoff {
             return None;
         }
-        let mut available: HashMap<char, usize> = HashMap::new();
+        // quick_ratio: the characters `a` and `b` have in common, as multisets.
+        let mut used: CharMap<usize> = CharMap::new();
         let mut common = 0;
         for ch in a {
-            let left = available
-                .entry(*ch)
-                .or_insert_with(|| self.counts.get(ch).copied().unwrap_or(0));
-            if *left > 0 {
-                *left -= 1;
+            let taken = used.get_mut(*ch);
+            if *taken < self.counts.get(*ch).copied().unwrap_or(0) {
+                *taken += 1;
                 common += 1;
             }
         }
