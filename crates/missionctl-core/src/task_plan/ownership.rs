@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use crate::lanes_manifest::{globs_overlap, overlap_candidates};
 use crate::pytext;
@@ -32,41 +32,38 @@ fn compile(source: &str) -> Regex {
     Regex::new(source).expect("valid pattern")
 }
 
-static PLANNING_SIGNALS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
+fn compile_set(sources: &[&str]) -> RegexSet {
+    #[expect(
+        clippy::expect_used,
+        reason = "the patterns are constants, checked by tests"
+    )]
+    RegexSet::new(sources).expect("valid patterns")
+}
+
+/// Signals of a planning-artifact work package (one pattern each, counted by how many match).
+static PLANNING_SIGNALS: LazyLock<RegexSet> = LazyLock::new(|| {
+    compile_set(&[
         r"\bkitty-specs/",
         r"\bspec\.md\b",
         r"\bplan\.md\b",
         r"\btasks\.md\b",
         r"\bdata-model\.md\b",
         r"\bquickstart\.md\b",
-    ]
-    .iter()
-    .map(|source| compile(source))
-    .collect()
+    ])
 });
-static CODE_SIGNALS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [r"\bsrc/", r"\btests?/", r"\.py\b", r"\.ts\b", r"\.js\b"]
-        .iter()
-        .map(|source| compile(source))
-        .collect()
-});
+/// Signals of a code work package.
+static CODE_SIGNALS: LazyLock<RegexSet> =
+    LazyLock::new(|| compile_set(&[r"\bsrc/", r"\btests?/", r"\.py\b", r"\.ts\b", r"\.js\b"]));
 static PATH_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| compile(r#"(?:src|tests?|kitty-specs|docs)/[^\s`'")\]>]+"#));
-static POST_INTEGRATION_MARKERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        r"(?i)\bpost[-\s]?merge\b",
-        r"(?i)\bafter (?:the )?merge\b",
-        r"(?i)\bonce merged\b",
-        r"(?i)\bpost[-\s]?integration\b",
-        r"(?i)\bafter integration\b",
-        r"(?i)\bonce integrated\b",
-        r"(?i)\bafter (?:the )?deploy(?:ment)?\b",
-        r"(?i)\bonce deployed\b",
-    ]
-    .iter()
-    .map(|source| compile(source))
-    .collect()
+/// Spec Kitty's eight post-integration markers, as one alternation: no two of the phrases can
+/// overlap, so the matches are the ones the eight patterns find one by one.
+static POST_INTEGRATION_MARKERS: LazyLock<Regex> = LazyLock::new(|| {
+    compile(concat!(
+        r"(?i)\bpost[-\s]?merge\b|\bafter (?:the )?merge\b|\bonce merged\b",
+        r"|\bpost[-\s]?integration\b|\bafter integration\b|\bonce integrated\b",
+        r"|\bafter (?:the )?deploy(?:ment)?\b|\bonce deployed\b",
+    ))
 });
 static ACCEPTANCE_HEADING: LazyLock<Regex> =
     LazyLock::new(|| compile(r"(?i)(?:acceptance|success\s+crit|review\s+guidance)"));
@@ -133,14 +130,8 @@ pub fn build_wp_manifests<'a>(
 /// package's text and files show.
 fn execution_mode_scores(content: &str, files: &[String]) -> (usize, usize) {
     let combined = format!("{content}\n{}", files.join("\n"));
-    let planning = PLANNING_SIGNALS
-        .iter()
-        .filter(|regex| regex.is_match(&combined))
-        .count();
-    let code = CODE_SIGNALS
-        .iter()
-        .filter(|regex| regex.is_match(&combined))
-        .count();
+    let planning = PLANNING_SIGNALS.matches(&combined).iter().count();
+    let code = CODE_SIGNALS.matches(&combined).iter().count();
     (planning, code)
 }
 
@@ -278,9 +269,8 @@ pub fn infer_ownership(content: &str, mission_slug: &str) -> InferredOwnership {
 /// Returns Spec Kitty's warning for a code work package whose acceptance criteria can only
 /// be observed after it is merged (`detect_post_integration_acceptance`); empty otherwise.
 pub fn post_integration_acceptance_warnings(content: &str, owned_files: &[String]) -> Vec<String> {
-    if infer_execution_mode(content, owned_files) != ExecutionMode::CodeChange {
-        return Vec::new();
-    }
+    // The acceptance sections first: most work packages have no marker there, and then the
+    // execution mode need not be inferred.
     let mut scope: Vec<&str> = Vec::new();
     let mut capturing = false;
     for line in pytext::splitlines(content, false) {
@@ -297,11 +287,11 @@ pub fn post_integration_acceptance_warnings(content: &str, owned_files: &[String
         return Vec::new();
     }
     let matched: BTreeSet<String> = POST_INTEGRATION_MARKERS
-        .iter()
-        .flat_map(|regex| regex.find_iter(&scope))
+        .find_iter(&scope)
         .map(|found| pytext::strip(found.as_str()).to_lowercase())
         .collect();
-    if matched.is_empty() {
+    if matched.is_empty() || infer_execution_mode(content, owned_files) != ExecutionMode::CodeChange
+    {
         return Vec::new();
     }
     let phrases = matched
