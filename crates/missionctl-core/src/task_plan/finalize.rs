@@ -52,7 +52,7 @@ use crate::task_plan::ownership::{
     ownership_errors, post_integration_acceptance_warnings,
 };
 use crate::task_plan::tasks_md::{
-    OrderedLists, ordered_get, ordered_insert, tasks_md_dependencies, tasks_md_requirement_refs,
+    OrderedLists, OrderedMap, tasks_md_dependencies, tasks_md_requirement_refs,
 };
 use crate::task_plan::wp_metadata::{WpMetadata, split_work_package};
 
@@ -193,6 +193,7 @@ impl OrderedObject {
 fn lists_object(lists: &OrderedLists) -> OrderedObject {
     OrderedObject(
         lists
+            .entries()
             .iter()
             .map(|(key, values)| (key.clone(), strings_value(values)))
             .collect(),
@@ -389,8 +390,9 @@ struct WpView<'a> {
     id: Option<String>,
     /// The raw text, or the decoding error.
     raw: Result<&'a str, &'a str>,
-    /// The validated front matter and the body, or the message of why not.
-    read: Result<(WpMetadata, Map<String, Value>, String), String>,
+    /// The validated front matter, the raw `requirement_refs` and the body, or the message
+    /// of why not.
+    read: Result<(WpMetadata, Option<Value>, String), String>,
 }
 
 fn view<'a>(input: &'a FinalizeInput, file: &'a WpFileInput) -> WpView<'a> {
@@ -642,6 +644,7 @@ fn detect_cycles(graph: &[(String, Vec<String>)]) -> Vec<Vec<String>> {
 /// `_validate_dependency_references`: the first work package with a malformed or unknown
 /// dependency.
 fn check_dependency_references(graph: &[(String, Vec<String>)]) -> Result<(), Refusal> {
+    let known: BTreeSet<&str> = graph.iter().map(|(id, _)| id.as_str()).collect();
     for (wp_id, deps) in graph {
         let errors: Vec<String> = deps
             .iter()
@@ -650,7 +653,7 @@ fn check_dependency_references(graph: &[(String, Vec<String>)]) -> Result<(), Re
                     Some(format!(
                         "Invalid WP ID format: {dep} (must be WP## like WP01)"
                     ))
-                } else if !graph.iter().any(|(id, _)| id == dep) {
+                } else if !known.contains(dep.as_str()) {
                     Some(format!("Dependency {dep} not found in graph"))
                 } else {
                     None
@@ -789,7 +792,7 @@ pub fn check_plan(
         .filter(|id| id.starts_with("FR-"))
         .collect();
     let mut requirement_extraction_warnings = undeclared_requirement_citations(spec);
-    let mut sc_refs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut sc_refs = OrderedLists::default();
     for view in &views {
         let Some(id) = WP_FILE_PREFIX
             .captures(view.name)
@@ -798,15 +801,16 @@ pub fn check_plan(
             continue;
         };
         let tokens = match &view.read {
-            Ok((_, raw, _)) => raw_requirement_ref_tokens(raw.get("requirement_refs")),
+            Ok((_, raw_refs, _)) => raw_requirement_ref_tokens(raw_refs.as_ref()),
             // The raw reader skips only files it cannot parse as YAML; a file that parses
             // but fails the model still has its raw tokens read.
             Err(_) => raw_tokens_without_model(view),
         };
-        ordered_insert(&mut sc_refs, &id, tokens);
+        sc_refs.insert(&id, tokens);
     }
     requirement_extraction_warnings.extend(
         sc_refs
+            .entries()
             .iter()
             .filter_map(|(id, tokens)| discarded_success_criteria_warning(id, tokens)),
     );
@@ -841,7 +845,7 @@ pub fn check_plan(
     let mut expected_ids: Vec<String> = views.iter().filter_map(|view| view.id.clone()).collect();
     expected_ids.sort_by(|a, b| pytext::code_point_order(a, b));
     expected_ids.dedup();
-    let mut wp_dependencies: OrderedLists = Vec::new();
+    let mut wp_dependencies = OrderedLists::default();
     if let Some((entries, _)) = &manifest {
         for entry in entries {
             let deps = if entry.dependencies_explicit {
@@ -849,23 +853,19 @@ pub fn check_plan(
             } else {
                 Vec::new()
             };
-            ordered_insert(&mut wp_dependencies, &entry.id, deps);
+            wp_dependencies.insert(&entry.id, deps);
         }
     }
-    let mut wp_requirement_refs: OrderedLists = Vec::new();
+    let mut wp_requirement_refs = OrderedLists::default();
     for view in &views {
         let Some(id) = &view.id else { continue };
         match &view.read {
             Ok((meta, _, _)) => {
-                ordered_insert(
-                    &mut wp_requirement_refs,
-                    id,
-                    normalize_requirement_refs(&meta.requirement_refs),
-                );
+                wp_requirement_refs.insert(id, normalize_requirement_refs(&meta.requirement_refs));
             }
             Err(_) => {
-                if ordered_get(&wp_requirement_refs, id).is_none() {
-                    ordered_insert(&mut wp_requirement_refs, id, Vec::new());
+                if wp_requirement_refs.get(id).is_none() {
+                    wp_requirement_refs.insert(id, Vec::new());
                 }
             }
         }
@@ -876,10 +876,11 @@ pub fn check_plan(
         let tasks_deps = tasks_md_dependencies(tasks_md);
         let missing: Vec<String> = expected_ids
             .iter()
-            .filter(|id| ordered_get(&tasks_deps, id).is_none())
+            .filter(|id| tasks_deps.get(id).is_none())
             .cloned()
             .collect();
         let mut extra: Vec<String> = tasks_deps
+            .entries()
             .iter()
             .map(|(id, _)| id.clone())
             .filter(|id| !expected_ids.contains(id))
@@ -895,10 +896,9 @@ pub fn check_plan(
             .with("missing_wp_sections", strings_value(&missing))
             .with("extra_wp_sections", strings_value(&extra)));
         }
-        for (id, refs) in tasks_md_requirement_refs(tasks_md) {
-            if !refs.is_empty() && ordered_get(&wp_requirement_refs, &id).is_none_or(Vec::is_empty)
-            {
-                ordered_insert(&mut wp_requirement_refs, &id, refs);
+        for (id, refs) in tasks_md_requirement_refs(tasks_md).entries() {
+            if !refs.is_empty() && wp_requirement_refs.get(id).is_none_or(Vec::is_empty) {
+                wp_requirement_refs.insert(id, refs.clone());
             }
         }
         for view in &views {
@@ -917,11 +917,11 @@ pub fn check_plan(
                 Vec::new()
             };
             let deps = if frontmatter_deps.is_empty() {
-                ordered_get(&tasks_deps, id).cloned().unwrap_or_default()
+                tasks_deps.get(id).cloned().unwrap_or_default()
             } else {
                 frontmatter_deps
             };
-            ordered_insert(&mut wp_dependencies, id, deps);
+            wp_dependencies.insert(id, deps);
         }
     }
     // Without wps.yaml and tasks.md, Spec Kitty's dependency graph is empty: it never reads
@@ -930,26 +930,24 @@ pub fn check_plan(
     // `wp add` writes), so it is the graph that is checked and laned here; the reported
     // `dependencies_parsed` stays Spec Kitty's. See docs/compatibility.md.
     let graph: OrderedLists = if manifest.is_none() && input.tasks_md.is_none() {
-        let mut graph: OrderedLists = Vec::new();
+        let mut graph = OrderedLists::default();
         for view in &views {
             if let (Some(id), Ok((meta, _, _))) = (&view.id, &view.read) {
-                ordered_insert(&mut graph, id, meta.dependencies.clone());
+                graph.insert(id, meta.dependencies.clone());
             }
         }
         graph
     } else {
         wp_dependencies.clone()
     };
-    check_dependency_references(&graph)?;
+    check_dependency_references(graph.entries())?;
 
     // 5. Requirement mapping.
     let mut missing_refs: Vec<String> = Vec::new();
-    let mut unknown_refs: OrderedLists = Vec::new();
+    let mut unknown_refs = OrderedLists::default();
     let mut mapped: BTreeSet<String> = BTreeSet::new();
     for id in &expected_ids {
-        let refs = ordered_get(&wp_requirement_refs, id)
-            .cloned()
-            .unwrap_or_default();
+        let refs = wp_requirement_refs.get(id).cloned().unwrap_or_default();
         if refs.is_empty() {
             missing_refs.push(id.clone());
             continue;
@@ -963,7 +961,7 @@ pub fn check_plan(
         if unknown.is_empty() {
             mapped.extend(refs);
         } else {
-            unknown_refs.push((id.clone(), unknown));
+            unknown_refs.insert(id, unknown);
         }
     }
     let unmapped: Vec<String> = functional
@@ -979,7 +977,7 @@ pub fn check_plan(
     {
         let first = missing_refs
             .first()
-            .or_else(|| unknown_refs.first().map(|(id, _)| id));
+            .or_else(|| unknown_refs.entries().first().map(|(id, _)| id));
         let hint = match first {
             Some(wp) => format!(
                 "Map each work package to the requirements it implements, e.g. `missionctl map-requirements {} --wp {wp} --refs FR-001`; refs must be declared in spec.md",
@@ -1018,7 +1016,7 @@ pub fn check_plan(
 
     // 6. Front matter against the parsed dependencies.
     let mut conflicts: Vec<String> = Vec::new();
-    for (id, parsed) in &wp_dependencies {
+    for (id, parsed) in wp_dependencies.entries() {
         let existing: Vec<String> = views
             .iter()
             .rfind(|view| view.id.as_deref() == Some(id))
@@ -1066,7 +1064,7 @@ pub fn check_plan(
     let all_canceled = !expected_ids.is_empty() && canceled.len() == expected_ids.len();
     let mut stale: BTreeSet<(String, String)> = BTreeSet::new();
     for id in &eligible {
-        for dep in ordered_get(&graph, id).into_iter().flatten() {
+        for dep in graph.get(id).into_iter().flatten() {
             if expected_ids.contains(dep) && canceled.contains(dep) {
                 stale.insert(((*id).clone(), dep.clone()));
             }
@@ -1093,7 +1091,8 @@ pub fn check_plan(
     let eligible_dependencies: Vec<(String, Vec<String>)> = eligible
         .iter()
         .map(|id| {
-            let deps: BTreeSet<String> = ordered_get(&graph, id)
+            let deps: BTreeSet<String> = graph
+                .get(id)
                 .into_iter()
                 .flatten()
                 .filter(|dep| !canceled.contains(dep))
@@ -1135,7 +1134,7 @@ pub fn check_plan(
     let mut preserved: Vec<String> = Vec::new();
     let mut unchanged: Vec<String> = Vec::new();
     let mut contradictions: Vec<(String, String)> = Vec::new();
-    let mut in_memory: Vec<(String, WpMetadata, String)> = Vec::new();
+    let mut in_memory: OrderedMap<(WpMetadata, String)> = OrderedMap::default();
     for view in &views {
         let Some(id) = &view.id else { continue };
         let raw = view.raw.map_err(|error| {
@@ -1151,9 +1150,7 @@ pub fn check_plan(
             continue;
         };
         charter_gate(meta, id, env)?;
-        let parsed = ordered_get(&wp_dependencies, id)
-            .cloned()
-            .unwrap_or_default();
+        let parsed = wp_dependencies.get(id).cloned().unwrap_or_default();
         let deps = if manifest.is_none() && parsed.is_empty() && !meta.dependencies.is_empty() {
             preserved.push(id.clone());
             meta.dependencies.clone()
@@ -1161,9 +1158,7 @@ pub fn check_plan(
             parsed
         };
         work_package_count += 1;
-        let refs = ordered_get(&wp_requirement_refs, id)
-            .cloned()
-            .unwrap_or_default();
+        let refs = wp_requirement_refs.get(id).cloned().unwrap_or_default();
         let mut changes = OrderedObject::default();
         let mut updated = meta.clone();
         if !has_dependencies_line || meta.dependencies != deps {
@@ -1229,10 +1224,7 @@ pub fn check_plan(
                 post_integration.push(format!("{id}: {warning}"));
             }
         }
-        match in_memory.iter_mut().find(|(existing, _, _)| existing == id) {
-            Some(slot) => *slot = (id.clone(), updated, body.clone()),
-            None => in_memory.push((id.clone(), updated, body.clone())),
-        }
+        in_memory.insert(id, (updated, body.clone()));
         if changes.0.is_empty() {
             if !preserved.contains(id) {
                 unchanged.push(id.clone());
@@ -1266,12 +1258,7 @@ pub fn check_plan(
     // 9. Owned paths under kitty-specs/.
     let eligible_in_memory: Vec<(&str, &WpMetadata)> = eligible
         .iter()
-        .filter_map(|id| {
-            in_memory
-                .iter()
-                .find(|(existing, _, _)| existing == *id)
-                .map(|(id, meta, _)| (id.as_str(), meta))
-        })
+        .filter_map(|id| in_memory.get(id).map(|(meta, _)| (id.as_str(), meta)))
         .collect();
     let invalid = invalid_kitty_specs_owned_files(eligible_in_memory.iter().copied());
     if !invalid.is_empty() {
@@ -1288,31 +1275,26 @@ pub fn check_plan(
     }
 
     // 10. Ownership manifests: overlaps, surfaces, literal paths.
-    let mut all_frontmatter: Vec<(String, WpMetadata, String)> = Vec::new();
+    let mut all_frontmatter: OrderedMap<(&WpMetadata, &str)> = OrderedMap::default();
     for view in &views {
         let Some(id) = &view.id else { continue };
-        let entry = match in_memory.iter().find(|(existing, _, _)| existing == id) {
-            Some((_, meta, body)) => Some((meta.clone(), body.clone())),
+        let entry = match in_memory.get(id) {
+            Some((meta, body)) => Some((meta, body.as_str())),
             None => view
                 .read
                 .as_ref()
                 .ok()
-                .map(|(meta, _, body)| (meta.clone(), body.clone())),
+                .map(|(meta, _, body)| (meta, body.as_str())),
         };
-        if let Some((meta, body)) = entry {
-            match all_frontmatter
-                .iter_mut()
-                .find(|(existing, _, _)| existing == id)
-            {
-                Some(slot) => *slot = (id.clone(), meta, body),
-                None => all_frontmatter.push((id.clone(), meta, body)),
-            }
+        if let Some(entry) = entry {
+            all_frontmatter.insert(id, entry);
         }
     }
     let all_manifests = build_wp_manifests(
         all_frontmatter
+            .entries()
             .iter()
-            .map(|(id, meta, _)| (id.as_str(), meta)),
+            .map(|(id, (meta, _))| (id.as_str(), *meta)),
     )
     .map_err(|error| {
         Refusal::exception(
@@ -1325,18 +1307,16 @@ pub fn check_plan(
         .iter()
         .filter_map(|id| {
             all_frontmatter
-                .iter()
-                .find(|(existing, _, _)| existing == *id)
-                .map(|(id, meta, body)| (id.as_str(), meta, body.as_str()))
+                .get(id)
+                .map(|(meta, body)| (id.as_str(), *meta, *body))
         })
         .collect();
     let manifests: Vec<(String, OwnershipManifest)> = eligible
         .iter()
         .filter_map(|id| {
             all_manifests
-                .iter()
-                .find(|(existing, _)| existing == *id)
-                .cloned()
+                .get(id)
+                .map(|manifest| ((*id).clone(), manifest.clone()))
         })
         .collect();
     let dependencies: Vec<(String, Vec<String>)> = frontmatter

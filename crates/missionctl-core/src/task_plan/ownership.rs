@@ -12,6 +12,7 @@ use regex::{Regex, RegexSet};
 
 use crate::lanes_manifest::{globs_overlap, overlap_candidates};
 use crate::pytext;
+use crate::task_plan::tasks_md::OrderedMap;
 use crate::task_plan::wp_metadata::WpMetadata;
 use crate::work_package::{ExecutionMode, PLANNING_ARTIFACT};
 
@@ -107,8 +108,8 @@ impl OwnershipManifest {
 /// and at least one owned file), in the order given (`build_wp_manifests`).
 pub fn build_wp_manifests<'a>(
     metadata: impl IntoIterator<Item = (&'a str, &'a WpMetadata)>,
-) -> Result<Vec<(String, OwnershipManifest)>, String> {
-    let mut manifests: Vec<(String, OwnershipManifest)> = Vec::new();
+) -> Result<OrderedMap<OwnershipManifest>, String> {
+    let mut manifests: OrderedMap<OwnershipManifest> = OrderedMap::default();
     for (wp_id, meta) in metadata {
         if meta
             .execution_mode
@@ -116,11 +117,7 @@ pub fn build_wp_manifests<'a>(
             .is_some_and(|mode| !mode.is_empty())
             && !meta.owned_files.is_empty()
         {
-            let manifest = OwnershipManifest::from_metadata(meta)?;
-            match manifests.iter_mut().find(|(id, _)| id == wp_id) {
-                Some((_, slot)) => *slot = manifest,
-                None => manifests.push((wp_id.to_owned(), manifest)),
-            }
+            manifests.insert(wp_id, OwnershipManifest::from_metadata(meta)?);
         }
     }
     Ok(manifests)
@@ -274,7 +271,7 @@ pub fn post_integration_acceptance_warnings(content: &str, owned_files: &[String
     let mut scope: Vec<&str> = Vec::new();
     let mut capturing = false;
     for line in pytext::splitlines(content, false) {
-        if HEADING_LINE.is_match(line) {
+        if line.starts_with('#') && HEADING_LINE.is_match(line) {
             capturing = ACCEPTANCE_HEADING.is_match(line);
             continue;
         }
@@ -382,8 +379,10 @@ pub fn ownership_errors(
         .iter()
         .filter(|(_, manifest)| !manifest.is_codebase_wide())
         .collect();
-    let reach = reachability(dependencies);
+    // The transitive dependencies are needed only for pairs whose globs overlap.
+    let reach: std::cell::OnceCell<BTreeMap<&str, BTreeSet<&str>>> = std::cell::OnceCell::new();
     let ordered = |a: &str, b: &str| {
+        let reach = reach.get_or_init(|| reachability(dependencies));
         reach.get(a).is_some_and(|set| set.contains(b))
             || reach.get(b).is_some_and(|set| set.contains(a))
     };
@@ -393,19 +392,26 @@ pub fn ownership_errors(
         .collect();
     for (a, b) in overlap_candidates(&globs) {
         let ((id_a, manifest_a), (id_b, manifest_b)) = (narrow[a], narrow[b]);
-        if ordered(id_a, id_b) {
+        let overlaps: Vec<(&String, &String)> = manifest_a
+            .owned_files
+            .iter()
+            .flat_map(|glob_a| {
+                manifest_b
+                    .owned_files
+                    .iter()
+                    .map(move |glob_b| (glob_a, glob_b))
+            })
+            .filter(|(glob_a, glob_b)| globs_overlap(glob_a, glob_b))
+            .collect();
+        if overlaps.is_empty() || ordered(id_a, id_b) {
             continue;
         }
-        for glob_a in &manifest_a.owned_files {
-            for glob_b in &manifest_b.owned_files {
-                if globs_overlap(glob_a, glob_b) {
-                    errors.push(format!(
-                        "Overlap: {id_a} ({}) and {id_b} ({}) claim overlapping paths.",
-                        pytext::repr(glob_a),
-                        pytext::repr(glob_b)
-                    ));
-                }
-            }
+        for (glob_a, glob_b) in overlaps {
+            errors.push(format!(
+                "Overlap: {id_a} ({}) and {id_b} ({}) claim overlapping paths.",
+                pytext::repr(glob_a),
+                pytext::repr(glob_b)
+            ));
         }
     }
     for (wp_id, manifest) in manifests {

@@ -56,22 +56,64 @@ static REQUIREMENT_REFS_LINE: LazyLock<Regex> = LazyLock::new(|| {
 static REQUIREMENT_REF: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?i-u)\b(?:FR|NFR|C)-[0-9]+\b"));
 
-/// An insertion-ordered map from work-package id to a list, as a Python `dict` keeps it.
-pub type OrderedLists = Vec<(String, Vec<String>)>;
+/// An insertion-ordered map keyed by work-package id, as a Python `dict` keeps it: replacing
+/// a value keeps the key's first position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderedMap<V> {
+    entries: Vec<(String, V)>,
+    index: std::collections::HashMap<String, usize>,
+}
 
-/// Inserts or replaces, keeping the first insertion's position (Python `dict` semantics).
-pub fn ordered_insert(map: &mut OrderedLists, key: &str, value: Vec<String>) {
-    match map.iter_mut().find(|(existing, _)| existing == key) {
-        Some((_, slot)) => *slot = value,
-        None => map.push((key.to_owned(), value)),
+/// An [`OrderedMap`] of lists (`dependencies_parsed`, `requirement_refs_parsed`).
+pub type OrderedLists = OrderedMap<Vec<String>>;
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> OrderedMap<V> {
+        OrderedMap {
+            entries: Vec::new(),
+            index: std::collections::HashMap::new(),
+        }
     }
 }
 
-/// Returns the value of a key in an ordered map.
-pub fn ordered_get<'a>(map: &'a OrderedLists, key: &str) -> Option<&'a Vec<String>> {
-    map.iter()
-        .find(|(existing, _)| existing == key)
-        .map(|(_, value)| value)
+impl<V> OrderedMap<V> {
+    /// Inserts or replaces a value.
+    pub fn insert(&mut self, key: &str, value: V) {
+        match self.index.get(key) {
+            Some(&position) => self.entries[position].1 = value,
+            None => {
+                self.index.insert(key.to_owned(), self.entries.len());
+                self.entries.push((key.to_owned(), value));
+            }
+        }
+    }
+
+    /// Returns the value of a key.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.index
+            .get(key)
+            .map(|&position| &self.entries[position].1)
+    }
+
+    /// Returns the entries in insertion order.
+    pub fn entries(&self) -> &[(String, V)] {
+        &self.entries
+    }
+
+    /// Returns true when there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<V> FromIterator<(String, V)> for OrderedMap<V> {
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(iter: I) -> OrderedMap<V> {
+        let mut map = OrderedMap::default();
+        for (key, value) in iter {
+            map.insert(&key, value);
+        }
+        map
+    }
 }
 
 /// Returns the `WP##` id of a work-package heading's title, or `None`.
@@ -269,7 +311,7 @@ pub fn tasks_md_requirement_refs(text: &str) -> OrderedLists {
             Some((captures[1].to_owned(), whole.start(), whole.end()))
         })
         .collect();
-    let mut refs: OrderedLists = Vec::new();
+    let mut refs = OrderedLists::default();
     for (index, (id, _, start)) in headings.iter().enumerate() {
         let end = headings
             .get(index + 1)
@@ -284,7 +326,7 @@ pub fn tasks_md_requirement_refs(text: &str) -> OrderedLists {
                 }
             }
         }
-        ordered_insert(&mut refs, id, found);
+        refs.insert(id, found);
     }
     refs
 }
@@ -294,7 +336,7 @@ mod tests {
     use super::*;
 
     fn deps(text: &str) -> Vec<(String, Vec<String>)> {
-        tasks_md_dependencies(text)
+        tasks_md_dependencies(text).entries().to_vec()
     }
 
     fn list(items: &[&str]) -> Vec<String> {
@@ -333,7 +375,7 @@ mod tests {
     fn requirement_refs_lines() {
         let text = "## WP01\n**Requirement Refs**: FR-001, fr-002, FR-001\n## WP02 x\nRequirements: NFR-1\n";
         assert_eq!(
-            tasks_md_requirement_refs(text),
+            tasks_md_requirement_refs(text).entries(),
             vec![
                 ("WP01".to_owned(), list(&["FR-001", "FR-002"])),
                 ("WP02".to_owned(), list(&["NFR-1"])),

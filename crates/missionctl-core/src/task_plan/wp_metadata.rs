@@ -203,8 +203,7 @@ impl WpMetadata {
     /// Validates a parsed front matter as `WPMetadata.model_validate(data, strict=False)`.
     ///
     /// The error is pydantic's message (`1 validation error for WPMetadata\n…`).
-    pub fn validate(raw: &Map<String, Value>) -> Result<WpMetadata, String> {
-        let mut data = raw.clone();
+    pub fn validate(mut data: Map<String, Value>) -> Result<WpMetadata, String> {
         // The model's "before" validator: legacy shapes.
         if !data.contains_key("title")
             && let Some(title) = data.get("work_package_title").cloned()
@@ -235,7 +234,7 @@ impl WpMetadata {
                         location: (*name).to_owned(),
                         message: "Field required".to_owned(),
                         kind: "missing",
-                        input: pytext::value_repr(&Value::Object(raw.clone())),
+                        input: pytext::value_repr(&Value::Object(data.clone())),
                         input_type: "dict",
                     });
                 }
@@ -284,17 +283,16 @@ impl WpMetadata {
         })
     }
 
-    /// Parses the front matter YAML of a split file and validates it. The error is the
-    /// message Spec Kitty would show (`Invalid YAML in <path>: …` or pydantic's).
-    pub fn read(yaml: &str, path_label: &str) -> Result<(WpMetadata, Map<String, Value>), String> {
-        let raw = parse_front_matter_map(yaml)
+    /// Parses the front matter YAML of a split file and validates it; returns the model and
+    /// the raw `requirement_refs` value as written. The error is the message Spec Kitty would
+    /// show (`Invalid YAML in <path>: …` or pydantic's).
+    pub fn read(yaml: &str, path_label: &str) -> Result<(WpMetadata, Option<Value>), String> {
+        let mut map = parse_front_matter_map(yaml)
             .map_err(|error| format!("Invalid YAML in {path_label}: {}", error.message))?;
-        let mut with_default = raw.clone();
-        with_default
-            .entry("dependencies".to_owned())
+        let raw_refs = map.get("requirement_refs").cloned();
+        map.entry("dependencies".to_owned())
             .or_insert_with(|| Value::Array(Vec::new()));
-        let meta = WpMetadata::validate(&with_default)?;
-        Ok((meta, raw))
+        Ok((WpMetadata::validate(map)?, raw_refs))
     }
 
     /// Returns `display_title`: the stripped title, else the id.
@@ -450,7 +448,7 @@ mod tests {
 
     #[test]
     fn legacy_shapes_are_coerced() -> Result<(), String> {
-        let meta = WpMetadata::validate(&map(
+        let meta = WpMetadata::validate(map(
             "work_package_id: WP01\ndependencies: 'WP02, WP03'\nrequirement_refs: FR-001, fr-2\n",
         ))?;
         assert_eq!(meta.dependencies, ["WP02", "WP03"]);
@@ -462,7 +460,7 @@ mod tests {
     #[test]
     fn errors_read_as_pydantics() {
         assert_eq!(
-            WpMetadata::validate(&map("work_package_id: WP01\nbogus: 1\n"))
+            WpMetadata::validate(map("work_package_id: WP01\nbogus: 1\n"))
                 .err()
                 .as_deref(),
             Some(
@@ -470,7 +468,7 @@ mod tests {
             )
         );
         assert_eq!(
-            WpMetadata::validate(&map("work_package_id: WP1\n"))
+            WpMetadata::validate(map("work_package_id: WP1\n"))
                 .err()
                 .as_deref(),
             Some(
@@ -478,7 +476,7 @@ mod tests {
             )
         );
         assert_eq!(
-            WpMetadata::validate(&map("work_package_id: WP01\ndependencies: [1]\n"))
+            WpMetadata::validate(map("work_package_id: WP01\ndependencies: [1]\n"))
                 .err()
                 .as_deref(),
             Some(
