@@ -37,6 +37,25 @@ fn is_line_break(ch: char) -> bool {
 /// break, and so are `\v`, `\f`, the file/group/record separators, NEL and the Unicode line
 /// and paragraph separators; no empty last line after a final break.
 pub fn splitlines(text: &str, keepends: bool) -> Vec<&str> {
+    // Most text breaks lines with `\n` alone: no `\r`, `\v`, `\f`, separators, or the lead
+    // bytes of NEL (`C2 85`) and U+2028/U+2029 (`E2 80 A8/A9`).
+    if !text
+        .bytes()
+        .any(|byte| matches!(byte, b'\r' | 0x0b | 0x0c | 0x1c..=0x1e | 0xc2 | 0xe2))
+    {
+        let mut lines: Vec<&str> = if keepends {
+            text.split_inclusive('\n').collect()
+        } else {
+            text.split('\n').collect()
+        };
+        if !keepends && text.ends_with('\n') {
+            lines.pop();
+        }
+        if text.is_empty() {
+            lines.clear();
+        }
+        return lines;
+    }
     let mut lines = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
@@ -224,6 +243,11 @@ mod tests {
         assert_eq!(splitlines("a\u{2028}b\u{0c}c", false), ["a", "b", "c"]);
         assert_eq!(splitlines("a\r\nb", true), ["a\r\n", "b"]);
         assert!(splitlines("", false).is_empty());
+        assert!(splitlines("", true).is_empty());
+        assert_eq!(splitlines("a\n", true), ["a\n"]);
+        assert_eq!(splitlines("a\nb", true), ["a\n", "b"]);
+        assert_eq!(splitlines("\n", false), [""]);
+        assert_eq!(splitlines("é\nb\u{85}c\n", false), ["é", "b", "c"]);
     }
 
     #[test]
