@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds /tmp/bench200: one `lanes` mission with 200 work packages in Spec Kitty's front-matter
-# shape (about 1.5 KB each, 0-2 dependencies on the ten before), finalized, 80 of them done.
+# shape (about 1.5 KB each, 0-2 dependencies on the ten before), each mapped to one of the 200
+# functional requirements of spec.md and creating its test file, finalized, 80 of them done.
 set -e
 M=${M:-missionctl}
 rm -rf /tmp/bench200 && mkdir /tmp/bench200 && cd /tmp/bench200
@@ -12,6 +13,10 @@ python3 - "$S" <<'PY'
 import random, sys
 random.seed(11)
 slug = sys.argv[1]
+with open(f"kitty-specs/{slug}/spec.md", "w") as spec:
+    spec.write("# Export pipeline\n\n## Requirements\n\n| ID | Title | Description |\n|----|----|----|\n")
+    for i in range(1, 201):
+        spec.write(f"| FR-{i:03d} | Module {i} | The pipeline exports through module {i} |\n")
 for i in range(1, 201):
     wp = f"WP{i:03d}"
     deps = sorted({f"WP{j:03d}" for j in random.sample(range(max(1, i - 10), i), min(2, i - 1))}) if i > 1 and random.random() < 0.8 else []
@@ -25,7 +30,7 @@ for i in range(1, 201):
               "subtasks:"] + [f"- {s}" for s in subs]
     lines += ["phase: Phase 1 - Build", "history:", "- at: '2026-11-21T22:30:00Z'", "  actor: system",
               "  action: Prompt generated via /spec-kitty.tasks", "agent_profile: implementer-ivan",
-              f"authoritative_surface: src/module_{i:03d}/", "create_intent: []", "execution_mode: code_change",
+              f"authoritative_surface: src/module_{i:03d}/", "create_intent:", f"- tests/test_module_{i:03d}.py", "execution_mode: code_change",
               "owned_files:"] + [f"- {o}" for o in owned]
     lines += ["role: implementer", "tags: []", "task_type: implement", "tracker_refs: []", "---", "",
               f"# Work Package Prompt: {wp} – Implement module {i}", "", "## Objectives & Success Criteria", "",
