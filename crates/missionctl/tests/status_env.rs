@@ -35,7 +35,8 @@ pub(crate) const WORK_PACKAGES: [&str; 9] = [
 fn wp_file_text(wp: &str, subtasks: &[&str]) -> String {
     let list = subtasks.join(", ");
     format!(
-        "---\nwork_package_id: {wp}\ntitle: Work package {wp}\nsubtasks: [{list}]\nrequirement_refs: [FR-001]\n---\n# {wp}\n"
+        "---\nwork_package_id: {wp}\ntitle: Work package {wp}\nsubtasks: [{list}]\nrequirement_refs: [FR-001]\nexecution_mode: code_change\nowned_files: [src/{lower}/**]\nauthoritative_surface: src/{lower}/\n---\n# {wp}\n",
+        lower = wp.to_lowercase()
     )
 }
 

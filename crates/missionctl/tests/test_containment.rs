@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::common::{TestEnv, TestResult};
-use crate::test_wp::{add_three, mission};
+use crate::test_wp::{SPEC, add_three, mission};
 
 /// A mission of `topology` with three work packages, finalized, WP01 implemented (so lane
 /// worktrees, workspace context files, run files and the snapshot cache exist where the
@@ -24,7 +24,7 @@ fn prepared(env: &TestEnv, topology: &str) -> anyhow::Result<(PathBuf, String)> 
     add_three(env, &repo, &slug)?;
     std::fs::write(
         repo.join(format!("kitty-specs/{slug}/spec.md")),
-        "# Spec\n\n## Requirements\n\n- FR-001: Store tasks\n",
+        format!("{SPEC}\nEdited after planning.\n"),
     )?;
     env.json_data(&repo, &["tasks", "finalize", &slug])?;
     env.json_data(&repo, &["board", "--mission", &slug])?;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::common::TestResult;
 use crate::status_env::{StatusRepo, data};
-use crate::test_wp::{add_three, mission};
+use crate::test_wp::{SPEC, add_three, mission};
 
 /// Runs `args` with `--json`, checks it fails with `code` and `message`, and returns the error.
 fn refused(repo: &StatusRepo, args: &[&str], code: &str, message: &str) -> anyhow::Result<Value> {
@@ -177,7 +177,7 @@ fn implement_and_map_requirements_refuse_it_with_the_same_message() -> TestResul
     add_three(&env, &repo, &slug)?;
     std::fs::write(
         repo.join(format!("kitty-specs/{slug}/spec.md")),
-        "# Spec\n\n## Requirements\n\n- FR-001: Store tasks\n",
+        format!("{SPEC}\nEdited after planning.\n"),
     )?;
     env.json_data(&repo, &["tasks", "finalize", &slug])?;
     let before = env.fingerprint(&repo)?;
