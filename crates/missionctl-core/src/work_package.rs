@@ -636,7 +636,11 @@ impl NewWorkPackage {
                 .unwrap_or(ExecutionMode::CodeChange)
                 .as_str(),
         );
-        yaml_list(&mut text, "owned_files", &self.owned_files);
+        // Without owned files the key is left out, so that Spec Kitty infers them: an explicit
+        // `owned_files: []` on a code work package is a contradiction its finalize refuses.
+        if !self.owned_files.is_empty() {
+            yaml_list(&mut text, "owned_files", &self.owned_files);
+        }
         if let Some(surface) =
             crate::task_plan::ownership::default_authoritative_surface(&self.owned_files)
         {
