@@ -60,7 +60,19 @@ fn spec_kitty_like(env: &TestEnv) -> anyhow::Result<(PathBuf, String)> {
         .to_owned();
     json_ok(env.run_with(
         &repo,
-        ["wp", "add", &slug, "WP01", "--title", "Cart", "--json"],
+        [
+            "wp",
+            "add",
+            &slug,
+            "WP01",
+            "--title",
+            "Cart",
+            "--requirement",
+            "FR-001",
+            "--owned-file",
+            "src/cart/**",
+            "--json",
+        ],
         &hatch,
     ))?;
     Ok((repo, slug))
@@ -256,7 +268,21 @@ fn planning_writes_and_mission_create_are_protected_the_same_way() -> TestResult
     let (repo, slug) = spec_kitty_like(&env)?;
     let hatch = [(HATCH, OsStr::new("1"))];
     for args in [
-        vec!["wp", "add", &slug, "WP02", "--title", "Pay", "--json"],
+        vec![
+            "wp",
+            "add",
+            &slug,
+            "WP02",
+            "--title",
+            "Pay",
+            "--requirement",
+            "FR-001",
+            "--owned-file",
+            "src/pay.py",
+            "--create-intent",
+            "src/pay.py",
+            "--json",
+        ],
         vec!["tasks", "finalize", &slug, "--json"],
         vec!["mission", "create", "other", "--json"],
     ] {
