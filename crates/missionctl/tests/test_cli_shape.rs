@@ -15,7 +15,19 @@ fn the_mission_flag_and_the_older_positional_form_give_the_same_answer() -> Test
     let (repo, slug) = mission(&env, "lanes")?;
     env.json_data(
         &repo,
-        &["wp", "add", "-m", &slug, "WP01", "--title", "Storage layer"],
+        &[
+            "wp",
+            "add",
+            "-m",
+            &slug,
+            "WP01",
+            "--title",
+            "Storage layer",
+            "--owned-file",
+            "src/store/**",
+            "--requirement",
+            "FR-001",
+        ],
     )?;
     env.json_data(
         &repo,
@@ -29,6 +41,10 @@ fn the_mission_flag_and_the_older_positional_form_give_the_same_answer() -> Test
             "Add and list",
             "--subtask",
             "T001",
+            "--owned-file",
+            "src/cli/**",
+            "--requirement",
+            "FR-001",
         ],
     )?;
     for command in [

@@ -58,7 +58,13 @@ impl MergeRepo {
                 subtask,
                 "--owned-file",
                 owned,
+                "--requirement",
+                "FR-001",
             ];
+            if !owned.contains('*') {
+                // The file the work package will create.
+                args.extend(["--create-intent", owned]);
+            }
             if let Some(after) = after {
                 args.extend(["--depends-on", after]);
             }
@@ -645,6 +651,10 @@ fn a_coordination_mission_is_merged_back_and_flattened() -> TestResult {
                 subtask,
                 "--owned-file",
                 file,
+                "--create-intent",
+                file,
+                "--requirement",
+                "FR-001",
             ],
         )?;
     }

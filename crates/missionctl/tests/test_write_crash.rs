@@ -172,6 +172,8 @@ const WRITERS: [Writer; 11] = [
                 &id,
                 "--owned-file",
                 &owned,
+                "--requirement",
+                "FR-001",
             ]))
         },
     },
@@ -240,6 +242,8 @@ const WRITERS: [Writer; 11] = [
                 &id,
                 "--owned-file",
                 &owned,
+                "--requirement",
+                "FR-001",
             ])?;
             Ok(args(&["tasks", "finalize", &stage.slug]))
         },
@@ -267,6 +271,8 @@ const WRITERS: [Writer; 11] = [
                 &id,
                 "--owned-file",
                 &owned,
+                "--requirement",
+                "FR-001",
             ])?;
             stage.ok(&["tasks", "finalize", &stage.slug])?;
             Ok(args(&[
