@@ -728,15 +728,20 @@ fn resolve_base(repo: &Repo, base: &str) -> Result<ResolvedBase, WorktreeError> 
     })
 }
 
-/// Returns true when a work package of the lane ever went past `planned` (its history, not
+/// Returns true when a work package of the lane ever went past `claimed` (its history, not
 /// only its current lane: a work package sent back to `planned` by review has work on the
-/// lane branch).
+/// lane branch). A claim alone puts nothing on the branch: a dependent work package claimed
+/// by a forced move before its lane is cut has not started it.
 fn lane_started(log: &EventLog, wp_ids: &[String]) -> bool {
     log.transitions().any(|event| {
         wp_ids.contains(&event.wp_id)
             && !matches!(
                 event.to_lane,
-                Lane::Planned | Lane::Canceled | Lane::Genesis | Lane::Uninitialized
+                Lane::Planned
+                    | Lane::Claimed
+                    | Lane::Canceled
+                    | Lane::Genesis
+                    | Lane::Uninitialized
             )
     })
 }
