@@ -178,3 +178,42 @@ fn a_deleted_lane_branch_is_a_clear_error() -> TestResult {
     assert_eq!(env.fingerprint(&repo)?, before);
     Ok(())
 }
+
+/// A dependent work package claimed by a forced move before its lane was cut (its dependency is
+/// approved, not merged) is implemented: the claim alone did not start its lane, so its missing
+/// branch is cut rather than reported as `LANE_BRANCH_MISSING`.
+#[test]
+fn a_dependent_claimed_by_a_forced_move_is_implemented() -> TestResult {
+    let env = TestEnv::new()?;
+    let (repo, slug) = mission(&env, "lanes")?;
+    add_three(&env, &repo, &slug)?;
+    env.json_data(&repo, &["tasks", "finalize", &slug])?;
+    env.json_data(
+        &repo,
+        &["implement", "WP01", "--mission", &slug, "--actor", "claude"],
+    )?;
+    env.json_data(
+        &repo,
+        &[
+            "move",
+            "WP02",
+            "--to",
+            "claimed",
+            "--mission",
+            &slug,
+            "--actor",
+            "claude",
+            "--force",
+            "--reason",
+            "WP01 is approved; the merge lands them together",
+        ],
+    )?;
+    let second = env.json_data(
+        &repo,
+        &["implement", "WP02", "--mission", &slug, "--actor", "claude"],
+    )?;
+    assert_eq!(second["from_lane"], "claimed", "{second}");
+    assert_eq!(second["to_lane"], "in_progress");
+    assert_eq!(second["worktree"], "created");
+    Ok(())
+}
