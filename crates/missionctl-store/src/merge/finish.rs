@@ -316,7 +316,12 @@ fn remove_lane_worktree(
     let readable =
         path.join(".git").is_file() && crate::git::git(path, ["rev-parse", "--git-dir"]).is_ok();
     if readable {
-        return Err(refused);
+        // A removal killed half way leaves files missing and nothing else: finish it. Any other
+        // change is the user's, and the worktree stays.
+        if !only_deletions(path) {
+            return Err(refused);
+        }
+        return transaction.remove_worktree(path, true);
     }
     transaction.run_git(root, &["worktree", "prune"], &[])?;
     if std::fs::symlink_metadata(path).is_ok() {
@@ -327,6 +332,23 @@ fn remove_lane_worktree(
         })?;
     }
     Ok(())
+}
+
+/// Returns true when `git status` lists only tracked files deleted from the worktree (and at
+/// least one), as a `git worktree remove` killed while deleting leaves it.
+fn only_deletions(worktree: &std::path::Path) -> bool {
+    let Ok(output) = crate::git::git(
+        worktree,
+        ["status", "--porcelain", "-z", "--untracked-files=all"],
+    ) else {
+        return false;
+    };
+    let entries: Vec<&[u8]> = output
+        .stdout
+        .split(|byte| *byte == 0)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    !entries.is_empty() && entries.iter().all(|entry| entry.starts_with(b" D "))
 }
 
 /// Returns the flattened `meta.json` of a coordination mission (its path and bytes), `None`
