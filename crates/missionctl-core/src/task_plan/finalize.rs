@@ -980,11 +980,11 @@ pub fn check_plan(
             .or_else(|| unknown_refs.entries().first().map(|(id, _)| id));
         let hint = match first {
             Some(wp) => format!(
-                "Map each work package to the requirements it implements, e.g. `missionctl map-requirements {} --wp {wp} --refs FR-001`; refs must be declared in spec.md",
+                "Map each work package to the requirements it implements, e.g. `missionctl map-requirements --mission {} --wp {wp} --refs FR-001`; refs must be declared in spec.md",
                 input.mission_slug
             ),
             None => format!(
-                "Map the unmapped functional requirements to work packages with `missionctl map-requirements {} --wp WP## --refs {}`",
+                "Map the unmapped functional requirements to work packages with `missionctl map-requirements --mission {} --wp WP## --refs {}`",
                 input.mission_slug,
                 unmapped
                     .first()
@@ -1837,7 +1837,7 @@ mod tests {
         assert!(
             refusal
                 .hint
-                .contains("missionctl map-requirements demo-01KVTVZS --wp WP02")
+                .contains("missionctl map-requirements --mission demo-01KVTVZS --wp WP02")
         );
         let data: BTreeMap<&str, &Value> = refusal
             .data

@@ -352,7 +352,7 @@ fn read_status_facts(
                         code: "COORDINATION_BRANCH_DELETED",
                         message: coordination_deleted_message(&branch, &mission_slug),
                         hint: format!(
-                            "If the mission was merged, run `missionctl mission flatten {mission_slug}` to drop the coordination branch from its shape; otherwise restore the branch"
+                            "If the mission was merged, run `missionctl mission flatten --mission {mission_slug}` to drop the coordination branch from its shape; otherwise restore the branch"
                         ),
                     });
                 }
