@@ -185,11 +185,17 @@ fn start_daemon(base: &Path) -> Option<(std::process::Child, u16)> {
         .local_addr()
         .ok()?
         .port();
-    let daemon = std::process::Command::new("git")
+    // `git daemon` would start `git-daemon` as a child that outlives a kill of `git`: start
+    // the daemon itself, so dropping the bench stops it.
+    let exec_path = std::process::Command::new("git")
+        .arg("--exec-path")
+        .output()
+        .ok()?;
+    let exec_path = PathBuf::from(String::from_utf8_lossy(&exec_path.stdout).trim());
+    let daemon = std::process::Command::new(exec_path.join("git-daemon"))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_SYSTEM", "/dev/null")
         .args([
-            "daemon",
             "--reuseaddr",
             "--export-all",
             "--enable=receive-pack",
