@@ -30,6 +30,7 @@ pub mod reducer;
 pub mod repo_glob;
 pub mod requirement;
 pub mod retrospective;
+pub mod review_cycle;
 pub mod run;
 pub mod sha256;
 pub mod snapshot;

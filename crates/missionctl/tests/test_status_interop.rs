@@ -94,6 +94,10 @@ impl PeerRepo {
         let tasks = vendored().join(SLUG).join("tasks");
         for entry in std::fs::read_dir(&tasks)? {
             let path = entry?.path();
+            // The review-cycle directories (`tasks/<stem>/`) are not part of the snapshot.
+            if !path.is_file() {
+                continue;
+            }
             std::fs::copy(
                 &path,
                 target
