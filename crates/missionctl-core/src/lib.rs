@@ -10,6 +10,8 @@
 //! A test (`tests/purity.rs`) keeps it that way.
 #![forbid(unsafe_code)]
 
+pub mod acceptance;
+pub mod acceptance_matrix;
 pub mod block_yaml;
 pub mod concurrent;
 pub mod context;
