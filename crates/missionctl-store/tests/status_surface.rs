@@ -18,17 +18,20 @@ use missionctl_store::repo::Repo;
 use missionctl_store::repo::containment::Containment;
 use missionctl_store::repo::protection::ProtectedBranches;
 use missionctl_store::status::{
-    ActiveWPStatus, CommitReceipt, DEFAULT_PROTECTED_BRANCHES, Event, FollowUpdate, LOCK_TIMEOUT,
-    LogChange, MaterializeOutcome, MissionStatus, ReadSurface, StatusFollower, StatusLoadError,
-    StatusWriteError, TransitionOutcome, TransitionRequest, is_valid_wp_id,
+    ActiveWPStatus, ApprovalRequest, CommitReceipt, DEFAULT_PROTECTED_BRANCHES, Event,
+    FollowUpdate, LOCK_TIMEOUT, LogChange, MaterializeOutcome, MissionStatus, ReadSurface,
+    RecoveryOutcome, RejectionRequest, ReviewClaimOutcome, ReviewError, Reviewer, ShellIdentity,
+    StatusFollower, StatusLoadError, StatusWriteError, TransitionOutcome, TransitionRequest,
+    VerdictOutcome, is_valid_wp_id,
 };
 
 use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
 
 /// The public items of `status/mod.rs`, sorted: changing the surface means changing this list
 /// (and `docs/adr/0004-bookkeeping-transaction.md`).
-const SURFACE: [&str; 29] = [
+const SURFACE: [&str; 38] = [
     "ActiveWPStatus",
+    "ApprovalRequest",
     "BatchOutcome",
     "CommitReceipt",
     "DEFAULT_PROTECTED_BRANCHES",
@@ -40,8 +43,14 @@ const SURFACE: [&str; 29] = [
     "MergedDone",
     "MissionStatus",
     "ReadSurface",
+    "RecoveryOutcome",
+    "RejectionRequest",
+    "ReviewClaimOutcome",
+    "ReviewError",
+    "Reviewer",
     "SEED_ACTOR",
     "SEED_REASON",
+    "ShellIdentity",
     "StartOutcome",
     "StatusFollower",
     "StatusLoadError",
@@ -49,6 +58,7 @@ const SURFACE: [&str; 29] = [
     "SubtaskOutcome",
     "TransitionOutcome",
     "TransitionRequest",
+    "VerdictOutcome",
     "batch",
     "cache",
     "follow",
@@ -56,6 +66,7 @@ const SURFACE: [&str; 29] = [
     "merge",
     "project_rows",
     "relative",
+    "review",
     "transaction",
 ];
 
@@ -108,15 +119,16 @@ fn the_public_surface_is_the_facade_and_its_values() {
     let names: Vec<&str> = items.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, SURFACE, "the status module's surface changed");
     for (name, visibility) in &items {
-        let expected =
-            if ["batch", "cache", "follow", "merge", "transaction"].contains(&name.as_str()) {
-                "private"
-            } else if name == "relative" {
-                // Shared with the merge flow inside the crate, not public.
-                "pub(crate)"
-            } else {
-                "pub"
-            };
+        let expected = if ["batch", "cache", "follow", "merge", "review", "transaction"]
+            .contains(&name.as_str())
+        {
+            "private"
+        } else if name == "relative" {
+            // Shared with the merge flow inside the crate, not public.
+            "pub(crate)"
+        } else {
+            "pub"
+        };
         assert_eq!(visibility, expected, "{name}");
     }
     // Nothing from the private modules is re-exported.
@@ -196,6 +208,36 @@ fn every_public_item_is_usable_with_its_full_shape() -> TestResult {
     let _: fn(&StatusLoadError) -> &'static str = StatusLoadError::code;
     let _: fn(&StatusLoadError) -> String = StatusLoadError::hint;
     let _: fn(&str) -> bool = is_valid_wp_id;
+    type Claim = fn(
+        &MissionStatus,
+        &str,
+        &str,
+        Option<&ShellIdentity>,
+        &dyn Clock,
+    ) -> Result<ReviewClaimOutcome, ReviewError>;
+    type Recovery =
+        fn(&MissionStatus, &str, &str, &str, &dyn Clock) -> Result<RecoveryOutcome, ReviewError>;
+    let _: Claim = MissionStatus::claim_review;
+    let _: fn(&MissionStatus, &ApprovalRequest, &dyn Clock) -> Result<VerdictOutcome, ReviewError> =
+        MissionStatus::record_approval;
+    let _: fn(
+        &MissionStatus,
+        &RejectionRequest,
+        &dyn Clock,
+    ) -> Result<VerdictOutcome, ReviewError> = MissionStatus::record_rejection;
+    let _: Recovery = MissionStatus::release_review;
+    let _: Recovery = MissionStatus::unblock;
+    let _: fn(&ReviewError) -> &'static str = ReviewError::code;
+    let _: fn(&ReviewError, &str) -> String = ReviewError::hint;
+    let _ = Reviewer {
+        agent: None,
+        reviewer: None,
+        shell: Some(ShellIdentity {
+            pid: 1,
+            created_at: None,
+        }),
+        force: false,
+    };
     let _: std::time::Duration = LOCK_TIMEOUT;
     assert_eq!(DEFAULT_PROTECTED_BRANCHES, ["main", "master"]);
 

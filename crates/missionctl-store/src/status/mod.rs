@@ -14,6 +14,7 @@ mod batch;
 mod cache;
 mod follow;
 mod merge;
+mod review;
 mod transaction;
 
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ pub(crate) use merge::relative;
 pub use merge::{MergedDone, project_rows};
 pub use missionctl_core::event::StatusEvent as Event;
 use missionctl_core::task_plan::{UnsatisfiedDependency, dependency_readiness};
+pub use review::{ApprovalRequest, RecoveryOutcome, RejectionRequest, ReviewClaimOutcome};
+pub use review::{ReviewError, Reviewer, ShellIdentity, VerdictOutcome};
 
 /// How long a write waits for another writer's lock before giving up.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -269,6 +272,9 @@ pub enum StatusWriteError {
         /// The roster (the front matter's `subtasks`).
         roster: Vec<String>,
     },
+    /// A coordination artifact's path is not a plain relative path of the mission directory.
+    #[error("`{0}` is not a path inside the mission directory")]
+    InvalidArtifactPath(String),
     /// An I/O error.
     #[error(transparent)]
     Io(#[from] PathError),
@@ -309,6 +315,7 @@ impl StatusWriteError {
             StatusWriteError::ClaimConflict { .. } => "WORK_PACKAGE_CLAIM_CONFLICT",
             StatusWriteError::NotImplementable { .. } => "WP_NOT_IMPLEMENTABLE",
             StatusWriteError::SubtaskUnknown { .. } => "SUBTASK_UNKNOWN",
+            StatusWriteError::InvalidArtifactPath(_) => "INVALID_ARTIFACT_PATH",
             StatusWriteError::Io(error) => error.code(),
             StatusWriteError::Unwritable(error) => error.code(),
         }
@@ -380,6 +387,9 @@ impl StatusWriteError {
             }
             StatusWriteError::SubtaskUnknown { roster, .. } => {
                 format!("Use one of: {}", roster.join(", "))
+            }
+            StatusWriteError::InvalidArtifactPath(_) => {
+                "This is a bug in missionctl; please report it".to_owned()
             }
             StatusWriteError::Io(error) => error.hint(),
             StatusWriteError::Unwritable(error) => error.hint(),

@@ -87,6 +87,11 @@ pub(crate) struct BookkeepingTransaction {
     /// The commit is the write transaction's commit point (false when more follows in the
     /// same transaction).
     point: bool,
+    /// Coordination artifacts written next to the status files (a review-cycle file, the
+    /// acceptance matrix): the path relative to the mission directory and the bytes.
+    artifacts: Vec<(String, Vec<u8>)>,
+    /// The protected branches, for the next status write of the same transaction.
+    protected_branches: ProtectedBranches,
 }
 
 /// Returns the branch checked out in a worktree, reading `HEAD` directly (no git process).
@@ -317,6 +322,8 @@ impl BookkeepingTransaction {
             event_ids: Vec::new(),
             snapshot_written: false,
             point,
+            artifacts: Vec::new(),
+            protected_branches: protected_branches.clone(),
         };
         // From here on, an error drops the transaction, which undoes what it did.
         transaction.prepare()?;
@@ -592,6 +599,11 @@ impl BookkeepingTransaction {
             path.push(name.to_owned());
             bytes.as_ref().map(|bytes| (path.join("/"), bytes.clone()))
         })
+        .chain(self.artifacts.iter().map(|(relative, bytes)| {
+            let mut path = dir.clone();
+            path.push(relative.clone());
+            (path.join("/"), bytes.clone())
+        }))
         .collect()
     }
 
@@ -605,6 +617,94 @@ impl BookkeepingTransaction {
     /// nothing: the files it wrote are still journalled, and undone if the caller fails).
     pub(crate) fn into_write(self) -> WriteTransaction {
         self.write
+    }
+
+    /// Returns the current bytes of a file of the mission directory (`relative`, `/`-separated)
+    /// as the transaction sees it under the lock: staged bytes, else the file on disk.
+    pub(crate) fn artifact_bytes(
+        &self,
+        relative: &str,
+    ) -> Result<Option<Vec<u8>>, StatusWriteError> {
+        if let Some((_, bytes)) = self.artifacts.iter().find(|(path, _)| path == relative) {
+            return Ok(Some(bytes.clone()));
+        }
+        let path = artifact_path(&self.placement.mission_dir, relative)?;
+        Ok(self.placement.containment.read(&path)?)
+    }
+
+    /// Returns the names of the entries of a directory of the mission directory (`relative`),
+    /// staged files included; an absent directory has none.
+    pub(crate) fn artifact_names(&self, relative: &str) -> Result<Vec<String>, StatusWriteError> {
+        let dir = artifact_path(&self.placement.mission_dir, relative)?;
+        let mut names: Vec<String> = Vec::new();
+        if let Some(entries) = self.placement.containment.read_dir(&dir)? {
+            for entry in entries.flatten() {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        let prefix = format!("{}/", relative.trim_end_matches('/'));
+        for (path, _) in &self.artifacts {
+            if let Some(name) = path.strip_prefix(&prefix)
+                && !name.contains('/')
+                && !names.iter().any(|existing| existing == name)
+            {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Writes a coordination artifact of the mission directory (`relative`, `/`-separated, no
+    /// `..`) through the write door (journalled, flushed); it is committed with the status
+    /// files and undone with them.
+    pub(crate) fn stage_artifact(
+        &mut self,
+        relative: &str,
+        bytes: &[u8],
+    ) -> Result<(), StatusWriteError> {
+        let path = artifact_path(&self.placement.mission_dir, relative)?;
+        if let Some(parent) = path.parent() {
+            self.write.create_dir_all(parent)?;
+        }
+        self.write.write_file(&path, bytes)?;
+        match self.artifacts.iter_mut().find(|(path, _)| path == relative) {
+            Some(staged) => staged.1 = bytes.to_vec(),
+            None => self.artifacts.push((relative.to_owned(), bytes.to_vec())),
+        }
+        Ok(())
+    }
+
+    /// Commits what the transaction has written so far — not the write transaction's commit
+    /// point — and opens the next status write in the same write transaction, under the same
+    /// lock: Spec Kitty splits a verdict into several commits (the review-cycle file, the
+    /// transition, the runtime state), and all of them land, or none (a kill before the last,
+    /// the commit point, undoes the earlier ones).
+    pub(crate) fn commit_and_continue(
+        mut self,
+        message: &str,
+        committed_at: &str,
+        commit_seconds: i64,
+    ) -> Result<(CommitReceipt, BookkeepingTransaction), StatusWriteError> {
+        self.point = false;
+        let placement = self.placement.clone();
+        let meta = self.meta.clone();
+        let protected = self.protected_branches.clone();
+        let (receipt, write) = self.commit_keep(message, committed_at, commit_seconds)?;
+        let next = BookkeepingTransaction::within(write, placement, meta, &protected, false)?;
+        Ok((receipt, next))
+    }
+
+    /// Commits as the write transaction's commit point and ends it (the last commit of a
+    /// transaction that [continued](Self::commit_and_continue)).
+    pub(crate) fn commit_last(
+        mut self,
+        message: &str,
+        committed_at: &str,
+        commit_seconds: i64,
+    ) -> Result<CommitReceipt, StatusWriteError> {
+        self.point = true;
+        self.commit(message, committed_at, commit_seconds)
     }
 
     /// Returns true when the transaction rewrote `status.json`.
@@ -754,6 +854,21 @@ impl BookkeepingTransaction {
             None => self.receipt(outcome.tip, committed_at, true),
         })
     }
+}
+
+/// Returns the absolute path of a mission directory's file named by a relative, `/`-separated
+/// path, refusing an empty, absolute or parent component.
+fn artifact_path(mission_dir: &Path, relative: &str) -> Result<PathBuf, StatusWriteError> {
+    let safe = !relative.is_empty()
+        && relative
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'));
+    if !safe {
+        return Err(StatusWriteError::InvalidArtifactPath(relative.to_owned()));
+    }
+    Ok(relative
+        .split('/')
+        .fold(mission_dir.to_path_buf(), |path, part| path.join(part)))
 }
 
 /// Refuses a protected destination, before anything else.
