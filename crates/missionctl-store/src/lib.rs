@@ -12,6 +12,7 @@ pub mod merge;
 pub mod mission;
 pub mod planning;
 pub mod repo;
+pub mod review;
 pub mod runtime;
 pub mod status;
 pub mod sync;

@@ -497,6 +497,8 @@ pub struct ImplementOutcome {
     pub context_file: Option<PathBuf>,
     /// The per-lane test environment (`SPEC_KITTY_TEST_DB_NAME`), for a lane worktree.
     pub lane_test_env: Option<BTreeMap<String, String>>,
+    /// Fix mode: the review feedback to start from, when the work package was sent back.
+    pub fix_mode: Option<crate::review::FixMode>,
     /// What was asked but not applied (a `--base` for a work package of the primary checkout).
     pub warnings: Vec<String>,
 }
@@ -684,6 +686,7 @@ pub fn implement_with(
         receipt: outcome.receipt,
         context_file,
         lane_test_env: lane_test_env.flatten(),
+        fix_mode: crate::review::fix_mode(&status, wp_id),
         warnings,
     })
 }
@@ -1276,35 +1279,19 @@ pub fn check_review_commits(
     status: &MissionStatus,
     wp_id: &str,
 ) -> Result<(), WorktreeError> {
-    let mission = resolve_mission_context(repo, status.mission_slug())?;
-    if !mission.topology.has_lanes() {
-        return Ok(());
-    }
-    let primary_dir = status.primary_mission_dir();
-    if !repo
-        .containment()
-        .is_file(&primary_dir.join(LANES_FILE_NAME))?
-    {
-        return Ok(());
-    }
-    let lanes = read_lanes(repo, &mission, primary_dir)?;
-    let Some(lane) = lanes
-        .lane_for_wp(wp_id)
-        .filter(|lane| lane.lane_id != PLANNING_LANE_ID)
+    let Some(LaneOfWorkPackage {
+        mission,
+        lanes,
+        lane,
+        mission_branch,
+        branch,
+        context,
+        base,
+    }) = lane_of_work_package(repo, status, wp_id)?
     else {
         return Ok(());
     };
-    let mission_branch = mission_branch(&mission);
     let target = &mission.context.branch_ref.target_branch;
-    let branch = lane_branch_name(&mission_branch, &lane.lane_id, target);
-    let context = workspace_context::read_context(
-        repo.containment(),
-        &workspace_context::context_path(repo.primary_root(), &mission.mission_slug, &lane.lane_id),
-    )?;
-    let base = context.as_ref().map_or_else(
-        || lane_parent(&mission),
-        |context| context.base_branch.clone(),
-    );
     let mut excluded: Vec<String> = [Some(base.clone()), context.and_then(|c| c.base_commit)]
         .into_iter()
         .flatten()
@@ -1357,6 +1344,173 @@ pub fn check_review_commits(
             .worktrees_dir()
             .join(lane_worktree_dir_name(&mission.mission_slug, &lane.lane_id)),
     })
+}
+
+/// A work package's lane, as the review gates and the review context see it.
+struct LaneOfWorkPackage {
+    mission: ResolvedMissionContext,
+    lanes: LanesManifest,
+    lane: ExecutionLane,
+    mission_branch: String,
+    /// The lane branch.
+    branch: String,
+    /// The lane's workspace context, when it was recorded.
+    context: Option<missionctl_core::workspace_context::WorkspaceContext>,
+    /// The ref the lane was cut from.
+    base: String,
+}
+
+/// Returns the lane of a work package of a lane worktree (a lane topology with `lanes.json`,
+/// not the planning lane); `None` for a work package of the primary checkout.
+fn lane_of_work_package(
+    repo: &Repo,
+    status: &MissionStatus,
+    wp_id: &str,
+) -> Result<Option<LaneOfWorkPackage>, WorktreeError> {
+    let mission = resolve_mission_context(repo, status.mission_slug())?;
+    if !mission.topology.has_lanes() {
+        return Ok(None);
+    }
+    let primary_dir = status.primary_mission_dir();
+    if !repo
+        .containment()
+        .is_file(&primary_dir.join(LANES_FILE_NAME))?
+    {
+        return Ok(None);
+    }
+    let lanes = read_lanes(repo, &mission, primary_dir)?;
+    let Some(lane) = lanes
+        .lane_for_wp(wp_id)
+        .filter(|lane| lane.lane_id != PLANNING_LANE_ID)
+        .cloned()
+    else {
+        return Ok(None);
+    };
+    let mission_branch = mission_branch(&mission);
+    let target = &mission.context.branch_ref.target_branch;
+    let branch = lane_branch_name(&mission_branch, &lane.lane_id, target);
+    let context = workspace_context::read_context(
+        repo.containment(),
+        &workspace_context::context_path(repo.primary_root(), &mission.mission_slug, &lane.lane_id),
+    )?;
+    let base = context.as_ref().map_or_else(
+        || lane_parent(&mission),
+        |context| context.base_branch.clone(),
+    );
+    Ok(Some(LaneOfWorkPackage {
+        mission,
+        lanes,
+        lane,
+        mission_branch,
+        branch,
+        context,
+        base,
+    }))
+}
+
+/// A file the lane changed, from `git diff --numstat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangedFile {
+    /// The path, relative to the repository.
+    pub path: String,
+    /// Lines added (`None` for a binary file).
+    pub added: Option<u64>,
+    /// Lines deleted (`None` for a binary file).
+    pub deleted: Option<u64>,
+}
+
+/// What a reviewer looks at in a lane: its branch against the ref it was cut from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LaneReviewContext {
+    /// The lane.
+    pub lane_id: String,
+    /// The lane branch.
+    pub branch: String,
+    /// The ref the lane was cut from.
+    pub base: String,
+    /// The lane worktree (absolute).
+    pub workspace: PathBuf,
+    /// Commits on the lane branch that the base does not have.
+    pub commits_ahead: u64,
+    /// The files the lane changed since it left its base (`git diff base...branch`).
+    pub files: Vec<ChangedFile>,
+    /// Uncommitted changes in the lane worktree (`git status --porcelain` lines).
+    pub uncommitted: Vec<String>,
+}
+
+/// Returns the review context of a work package of a lane worktree: commits ahead of the
+/// lane's base, the files changed, and what is left uncommitted; `None` for a work package of
+/// the primary checkout. A branch or base that cannot be read gives an empty summary.
+pub fn lane_review_context(
+    repo: &Repo,
+    status: &MissionStatus,
+    wp_id: &str,
+) -> Result<Option<LaneReviewContext>, WorktreeError> {
+    let Some(found) = lane_of_work_package(repo, status, wp_id)? else {
+        return Ok(None);
+    };
+    let workspace = repo.worktrees_dir().join(lane_worktree_dir_name(
+        &found.mission.mission_slug,
+        &found.lane.lane_id,
+    ));
+    let readable =
+        repo.branch_tip(&found.branch)?.is_some() && commit_of(repo, &found.base).is_some();
+    let (commits_ahead, files) = if readable {
+        let range = format!("{}..{}", found.base, found.branch);
+        let count = git(repo.primary_root(), ["rev-list", "--count", range.as_str()])
+            .map(|output| {
+                String::from_utf8_lossy(&output.stdout)
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        let symmetric = format!("{}...{}", found.base, found.branch);
+        let files = git(
+            repo.primary_root(),
+            ["diff", "--numstat", "--no-renames", symmetric.as_str()],
+        )
+        .map(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .filter_map(|line| {
+                    let mut parts = line.splitn(3, '\t');
+                    let added = parts.next()?.parse().ok();
+                    let deleted = parts.next()?.parse().ok();
+                    Some(ChangedFile {
+                        path: parts.next()?.to_owned(),
+                        added,
+                        deleted,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+        (count, files)
+    } else {
+        (0, Vec::new())
+    };
+    let uncommitted = if repo.containment().is_dir(&workspace)? {
+        git(&workspace, ["status", "--porcelain"])
+            .map(|output| {
+                String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(Some(LaneReviewContext {
+        lane_id: found.lane.lane_id,
+        branch: found.branch,
+        base: found.base,
+        workspace,
+        commits_ahead,
+        files,
+        uncommitted,
+    }))
 }
 
 /// A lane worktree directory of a mission found under `.worktrees/`.
