@@ -29,6 +29,7 @@ fn top_level_help() -> TestResult {
       move              Move a work package to another lane
       next              Show a mission's next action, or report a step's result and take the next one
       ready             List the work packages that can start now: planned, every dependency done
+      review            Review a work package: claim it, approve or reject it, release or unblock it
       run               Manage the mission runs behind `next`
       spec-commit       Commit a mission's planning files (spec.md, plan.md, …) on its planning branch
       status            Manage the status of a mission's work packages
@@ -467,6 +468,35 @@ fn implement_help() -> TestResult {
 
       # Cut a new lane branch from another ref
       missionctl implement WP03 -m invoice-export --base release/2.0
+    ");
+    Ok(())
+}
+
+#[test]
+fn review_help() -> TestResult {
+    let env = TestEnv::new()?;
+    insta::assert_snapshot!(env.run(["review", "--help"]).success(), @r"
+    Review a work package: claim it, approve or reject it, release or unblock it
+
+    Usage: missionctl review <WP> --mission <HANDLE> [--actor <ACTOR>]
+           missionctl review <COMMAND>
+
+    Commands:
+      approve  Approve a work package in review, recording Spec Kitty's review result
+      reject   Send a work package back with the reviewer's feedback (a review-cycle file)
+      release  Give up a stuck review: in_review back to for_review, with a reason
+      start    Claim a work package for review and show its changes and its prompt
+      unblock  Unblock a work package without a fabricated review, with a reason
+      help     Print this message or the help of the given subcommand(s)
+
+    Arguments:
+      [WP]  The work package to claim for review (shorthand for `review start <WP>`)
+
+    Options:
+          --json              Print exactly one JSON document on stdout, on success and on every error
+      -m, --mission <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
+          --actor <ACTOR>     Who reviews (default: `MISSIONCTL_ACTOR`)
+      -h, --help              Print help
     ");
     Ok(())
 }

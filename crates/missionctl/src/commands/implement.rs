@@ -105,6 +105,29 @@ fn render<'a>(outcome: &'a ImplementOutcome, actor: &str, root: &std::path::Path
         let _ = writeln!(text, "Env:     {variable}={value}");
     }
     let _ = writeln!(text, "Prompt:  {}", relative(&outcome.wp_file).display());
+    if let Some(fix) = &outcome.fix_mode {
+        match &fix.feedback {
+            Some(feedback) => {
+                let _ = writeln!(
+                    text,
+                    "Fix mode: review-cycle-{} asked for changes ({}, by {})",
+                    feedback.cycle_number,
+                    relative(&feedback.path).display(),
+                    feedback.reviewer
+                );
+                for line in feedback.body.lines() {
+                    let _ = writeln!(text, "  | {line}");
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    text,
+                    "Fix mode: the last review's feedback `{}` cannot be read",
+                    fix.review_ref
+                );
+            }
+        }
+    }
     let _ = writeln!(
         text,
         "Then:    missionctl subtask done --mission {} {} <ID>…",

@@ -20,6 +20,7 @@ mod mission;
 mod move_wp;
 mod next;
 mod ready;
+mod review;
 mod run;
 mod spec_commit;
 mod status;
@@ -96,6 +97,8 @@ pub(crate) enum Command {
     Next(next::NextArgs),
     /// List the work packages that can start now: planned, every dependency done
     Ready(ready::ReadyArgs),
+    /// Review a work package: claim it, approve or reject it, release or unblock it
+    Review(review::ReviewArgs),
     /// Manage the mission runs behind `next`
     #[command(
         subcommand,
@@ -160,6 +163,7 @@ pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError
         Command::Move(args) => move_wp::cmd_move(ui, args),
         Command::Next(args) => next::cmd_next(ui, args),
         Command::Ready(args) => ready::cmd_ready(ui, args),
+        Command::Review(args) => review::cmd_review(ui, args),
         Command::Run(command) => run::run_run_command(ui, command),
         Command::SpecCommit(args) => spec_commit::cmd_spec_commit(ui, args),
         Command::Status(command) => status::run_status_command(ui, command),
