@@ -25,6 +25,7 @@ mod test_next;
 mod test_next_interop;
 mod test_planning;
 mod test_protected_branches;
+mod test_review;
 mod test_run;
 mod test_sk_board;
 mod test_sk_finalize;
