@@ -475,10 +475,10 @@ fn implement_help() -> TestResult {
 #[test]
 fn review_help() -> TestResult {
     let env = TestEnv::new()?;
-    insta::assert_snapshot!(env.run(["review", "--help"]).success(), @r"
+    insta::assert_snapshot!(env.run(["review", "--help"]).success(), @"
     Review a work package: claim it, approve or reject it, release or unblock it
 
-    Usage: missionctl review <WP> --mission <HANDLE> [--actor <ACTOR>]
+    Usage: missionctl review <WP> --mission <MISSION> [--actor <ACTOR>]
            missionctl review <COMMAND>
 
     Commands:
@@ -493,10 +493,17 @@ fn review_help() -> TestResult {
       [WP]  The work package to claim for review (shorthand for `review start <WP>`)
 
     Options:
-          --json              Print exactly one JSON document on stdout, on success and on every error
-      -m, --mission <HANDLE>  The mission: its ULID, mid8, directory name, slug or number
-          --actor <ACTOR>     Who reviews (default: `MISSIONCTL_ACTOR`)
-      -h, --help              Print help
+      -m, --mission <MISSION>  The mission: its ULID, mid8, directory name, slug or number
+          --actor <ACTOR>      Who reviews (default: `MISSIONCTL_ACTOR`)
+      -h, --help               Print help
+
+    Global Options:
+          --json  Print exactly one JSON document on stdout, on success and on every error
+      -C <DIR>    Run as if missionctl was started in DIR instead of the current directory (can be repeated: each one is relative to the previous, as with `git -C`)
+
+    Examples:
+      # Claim WP01 for review (same as `review start`)
+      missionctl review WP01 -m invoice-export --actor claude
     ");
     Ok(())
 }

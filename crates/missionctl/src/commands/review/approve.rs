@@ -14,12 +14,15 @@ use crate::workspace;
 
 /// Arguments of `missionctl review approve`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Approve WP01 after reviewing it\n  missionctl review approve WP01 -m invoice-export --actor claude"
+)]
 pub(crate) struct ApproveArgs {
     /// The work package, such as `WP01`
     #[arg(value_name = "WP")]
     wp_id: String,
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, short = 'm', value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// Who approves (default: `MISSIONCTL_ACTOR`; `user` when neither is set)
     #[arg(long, value_name = "ACTOR")]

@@ -18,7 +18,8 @@ use crate::ui::Ui;
 #[command(
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    override_usage = "missionctl review <WP> --mission <HANDLE> [--actor <ACTOR>]\n       missionctl review <COMMAND>"
+    override_usage = "missionctl review <WP> --mission <MISSION> [--actor <ACTOR>]\n       missionctl review <COMMAND>",
+    after_help = "Examples:\n  # Claim WP01 for review (same as `review start`)\n  missionctl review WP01 -m invoice-export --actor claude"
 )]
 pub(crate) struct ReviewArgs {
     #[command(subcommand)]
@@ -27,7 +28,7 @@ pub(crate) struct ReviewArgs {
     #[arg(value_name = "WP")]
     wp_id: Option<String>,
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, short = 'm', value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: Option<String>,
     /// Who reviews (default: `MISSIONCTL_ACTOR`)
     #[arg(long, value_name = "ACTOR")]

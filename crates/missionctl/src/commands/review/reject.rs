@@ -17,12 +17,15 @@ use crate::workspace;
 
 /// Arguments of `missionctl review reject`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Send WP01 back with the feedback in a file\n  missionctl review reject WP01 -m invoice-export --feedback-file review.md --actor claude"
+)]
 pub(crate) struct RejectArgs {
     /// The work package, such as `WP01`
     #[arg(value_name = "WP")]
     wp_id: String,
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, short = 'm', value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// The reviewer's feedback, a markdown file (`-` for stdin); recorded verbatim
     #[arg(long, value_name = "FILE")]

@@ -13,12 +13,15 @@ use crate::workspace;
 
 /// Arguments of `missionctl review release`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Give up a stuck review of WP01\n  missionctl review release WP01 -m invoice-export --reason \"reviewer left\""
+)]
 pub(crate) struct ReleaseArgs {
     /// The work package, such as `WP01`
     #[arg(value_name = "WP")]
     wp_id: String,
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, short = 'm', value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// Why the review is released (recorded in the log)
     #[arg(long, value_name = "REASON")]

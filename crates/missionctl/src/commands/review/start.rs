@@ -14,12 +14,15 @@ use crate::workspace;
 
 /// Arguments of `missionctl review start`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Claim WP01 for review and show its changes\n  missionctl review start WP01 -m invoice-export --actor claude"
+)]
 pub(crate) struct StartArgs {
     /// The work package, such as `WP01`
     #[arg(value_name = "WP")]
     wp_id: String,
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, short = 'm', value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// Who reviews (default: `MISSIONCTL_ACTOR`)
     #[arg(long, value_name = "ACTOR")]

@@ -10,12 +10,15 @@ use crate::ui::Ui;
 
 /// Arguments of `missionctl review unblock`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Unblock WP01 without a review\n  missionctl review unblock WP01 -m invoice-export --reason \"dependency fixed\""
+)]
 pub(crate) struct UnblockArgs {
     /// The work package, such as `WP01`
     #[arg(value_name = "WP")]
     wp_id: String,
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, short = 'm', value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// Why it is unblocked (recorded in the log)
     #[arg(long, value_name = "REASON")]
