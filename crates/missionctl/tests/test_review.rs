@@ -71,7 +71,13 @@ pub(crate) fn four_wp_mission(env: &TestEnv, name: &str) -> anyhow::Result<(Path
             title,
             "--owned-file",
             owned,
+            "--requirement",
+            "FR-001",
         ];
+        if !owned.contains('*') {
+            // The file the work package will create.
+            args.extend(["--create-intent", owned]);
+        }
         for subtask in subtasks {
             args.extend(["--subtask", subtask]);
         }
