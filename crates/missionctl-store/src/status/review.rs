@@ -233,7 +233,7 @@ impl ReviewError {
                 "Pass `--actor {assigned}`, or `--force` to approve as another reviewer"
             ),
             ReviewError::SubtasksUnchecked { wp_id, unchecked } => format!(
-                "Mark them done first: `missionctl subtask done {mission} {wp_id} {}`, or pass `--force`",
+                "Mark them done first: `missionctl subtask done --mission {mission} {wp_id} {}`, or pass `--force`",
                 unchecked.iter().take(3).cloned().collect::<Vec<_>>().join(" ")
             ),
             ReviewError::FeedbackRequired { wp_id } => format!(

@@ -1,4 +1,4 @@
-//! `missionctl board [--mission <handle>]`: the kanban of one mission, or of every mission.
+//! `missionctl board [--mission <MISSION>]`: the kanban of one mission, or of every mission.
 
 use clap::Args;
 use std::io::IsTerminal;

@@ -1,4 +1,4 @@
-//! `missionctl context --mission <handle>`: where a mission's state lives — its execution
+//! `missionctl context --mission <MISSION>`: where a mission's state lives — its execution
 //! context with the five fragments, the coordination probe, and the resolved read and write
 //! surfaces. Fails closed (`COORDINATION_BRANCH_DELETED`, `COORD_AUTHORITY_UNAVAILABLE`)
 //! rather than guess a surface.

@@ -1,4 +1,4 @@
-//! `missionctl doctor [--mission <handle>]`: read-only findings about missions, each with a
+//! `missionctl doctor [--mission <MISSION>]`: read-only findings about missions, each with a
 //! code, a severity and the missionctl command that fixes it; exits 1 while a finding is an
 //! error.
 

@@ -1,4 +1,4 @@
-//! `missionctl history --mission <handle> [--wp WP]`: the transitions of a mission in the
+//! `missionctl history --mission <MISSION> [--wp WP]`: the transitions of a mission in the
 //! reducer's order, with the notes recorded beside them.
 
 use clap::Args;

@@ -1,4 +1,4 @@
-//! `missionctl implement <WP> --mission <handle> [--base <ref>]`: create or reuse the work
+//! `missionctl implement <WP> --mission <MISSION> [--base <ref>]`: create or reuse the work
 //! package's lane worktree, record the lane's workspace context, move it to `in_progress`, and
 //! say where to work.
 

@@ -1,4 +1,4 @@
-//! `missionctl map-requirements --mission <handle> --wp WP01 --refs FR-001,FR-002 [--replace]`: the
+//! `missionctl map-requirements --mission <MISSION> --wp WP01 --refs FR-001,FR-002 [--replace]`: the
 //! requirements a work package implements, written to its front matter and committed.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! `missionctl merge --mission <handle> [--dry-run] [--resume] [--abort]`: the mission's lanes
+//! `missionctl merge --mission <MISSION> [--dry-run] [--resume] [--abort]`: the mission's lanes
 //! into its mission branch in dependency order, then the mission branch into the target branch,
 //! with a plain three-way merge; a conflict stops before the target moves.
 

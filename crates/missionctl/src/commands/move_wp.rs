@@ -1,4 +1,4 @@
-//! `missionctl move <WP> --to <lane> --mission <handle>`: one validated, committed transition.
+//! `missionctl move <WP> --to <lane> --mission <MISSION>`: one validated, committed transition.
 
 use std::path::Path;
 

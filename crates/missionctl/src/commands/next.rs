@@ -1,4 +1,4 @@
-//! `missionctl next --mission <handle> [--agent A] [--result success|failure|blocked]`: the
+//! `missionctl next --mission <MISSION> [--agent A] [--result success|failure|blocked]`: the
 //! mission's next action, as Spec Kitty's `next --json` decision.
 //!
 //! Without `--result` it is a query: Spec Kitty's answer, and nothing written at all; with

@@ -1,4 +1,4 @@
-//! `missionctl ready [--mission <handle>]`: the work packages that can start now.
+//! `missionctl ready [--mission <MISSION>]`: the work packages that can start now.
 //!
 //! Ready means in `planned` (nobody holds it) with every dependency `done`; `approved` is not
 //! enough, as in Spec Kitty's `orchestrator-api list-ready`: approved work is not merged yet.

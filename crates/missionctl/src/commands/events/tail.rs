@@ -1,4 +1,4 @@
-//! `missionctl events tail [--mission <handle>] [--since <event-id>]`: the transitions and
+//! `missionctl events tail [--mission <MISSION>] [--since <event-id>]`: the transitions and
 //! notes of missions as they are appended — by missionctl, by Spec Kitty, or by a merge that
 //! brought another clone's rows — one JSON object a line with `--json`.
 //!

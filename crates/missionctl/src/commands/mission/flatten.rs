@@ -1,4 +1,4 @@
-//! `missionctl mission flatten --mission <handle>`: drop the coordination branch from a mission's shape.
+//! `missionctl mission flatten --mission <MISSION>`: drop the coordination branch from a mission's shape.
 //!
 //! Rewrites the primary `meta.json` as Spec Kitty's flatten does (`coordination_branch` and
 //! `topology` removed, `flattened: true`; the coordination-less topology is then derived) and

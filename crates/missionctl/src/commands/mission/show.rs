@@ -1,4 +1,4 @@
-//! `missionctl mission show --mission <handle>`: one mission, named by any handle.
+//! `missionctl mission show --mission <MISSION>`: one mission, named by any handle.
 
 use clap::Args;
 use missionctl_core::meta::HandleRule;

@@ -1,4 +1,4 @@
-//! `missionctl review approve <WP> --mission <handle>`: record an approval.
+//! `missionctl review approve <WP> --mission <MISSION>`: record an approval.
 
 use std::fmt::Write as _;
 

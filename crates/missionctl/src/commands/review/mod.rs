@@ -66,7 +66,7 @@ pub(crate) fn cmd_review(ui: &mut Ui, args: &ReviewArgs) -> Result<(), CliError>
                     "`missionctl review` needs a work package and `--mission`, or a subcommand",
                 )
                 .with_hint(
-                    "Run `missionctl review WP01 --mission <handle> --actor <you>`, or `missionctl review --help`"
+                    "Run `missionctl review WP01 --mission <MISSION> --actor <you>`, or `missionctl review --help`"
                         .to_owned(),
                 ));
             };

@@ -1,4 +1,4 @@
-//! `missionctl review reject <WP> --mission <handle> --feedback-file F`: send a work package
+//! `missionctl review reject <WP> --mission <MISSION> --feedback-file F`: send a work package
 //! back with the reviewer's feedback.
 
 use std::fmt::Write as _;

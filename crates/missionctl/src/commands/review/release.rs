@@ -1,4 +1,4 @@
-//! `missionctl review release <WP> --mission <handle> --reason R`: give up a stuck review.
+//! `missionctl review release <WP> --mission <MISSION> --reason R`: give up a stuck review.
 
 use clap::Args;
 use missionctl_store::clock::SystemClock;

@@ -1,4 +1,4 @@
-//! `missionctl review start <WP> --mission <handle>` (or `review <WP>`): claim a work package
+//! `missionctl review start <WP> --mission <MISSION>` (or `review <WP>`): claim a work package
 //! for review and show what to review.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! `missionctl review unblock <WP> --mission <handle> --reason R`: unblock a work package
+//! `missionctl review unblock <WP> --mission <MISSION> --reason R`: unblock a work package
 //! without a fabricated review.
 
 use clap::Args;

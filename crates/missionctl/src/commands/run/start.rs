@@ -1,4 +1,4 @@
-//! `missionctl run start --mission <handle>`: starts the mission's run, or returns the one it
+//! `missionctl run start --mission <MISSION>`: starts the mission's run, or returns the one it
 //! has (`next --result` does this on its own).
 
 use clap::Args;

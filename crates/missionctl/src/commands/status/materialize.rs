@@ -1,4 +1,4 @@
-//! `missionctl status materialize --mission <handle>`: rewrites `status.json` from the log
+//! `missionctl status materialize --mission <MISSION>`: rewrites `status.json` from the log
 //! when its bytes differ, and commits it.
 
 use clap::Args;

@@ -1,4 +1,4 @@
-//! `missionctl status validate --mission <handle>`: Spec Kitty's checks of the log and of
+//! `missionctl status validate --mission <MISSION>`: Spec Kitty's checks of the log and of
 //! `status.json`, with its verdict and its wording; any error exits 1 with
 //! `STATUS_VALIDATION_FAILED` and the report as the failure's `data`. Work packages of the log
 //! that no task file defines are missionctl's warnings (`PHANTOM_WORK_PACKAGE`), which do not
@@ -150,7 +150,7 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
         format!("{error_count} error(s), the first: {first}"),
     )
     .with_hint(
-        "Snapshot drift is fixed by `missionctl status materialize --mission <handle>`; \
+        "Snapshot drift is fixed by `missionctl status materialize --mission <MISSION>`; \
          log findings need a forced corrective move"
             .to_owned(),
     ))

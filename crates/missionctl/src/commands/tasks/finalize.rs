@@ -1,4 +1,4 @@
-//! `missionctl tasks finalize --mission <handle> [--validate-only]`: check the plan as Spec
+//! `missionctl tasks finalize --mission <MISSION> [--validate-only]`: check the plan as Spec
 //! Kitty's `finalize-tasks` does, then seed, compute lanes and commit.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! `missionctl worktree repair [--mission <handle>]`: rebuild what git's registry lost.
+//! `missionctl worktree repair [--mission <MISSION>]`: rebuild what git's registry lost.
 
 use std::fmt::Write as _;
 
