@@ -548,6 +548,16 @@ fn subtasks_are_annotations_and_unlock_review() -> TestResult {
         error.to_string().contains("requires completed subtasks"),
         "{error}"
     );
+    // The refusal names what it waits for and the command that records it.
+    assert_eq!(error.code(), "SUBTASKS_INCOMPLETE");
+    assert!(error.to_string().ends_with("not done: T002"), "{error}");
+    assert!(
+        error.hint().contains(&format!(
+            "missionctl subtask done --mission {mission} WP01 T002"
+        )),
+        "{}",
+        error.hint()
+    );
 
     let outcome = status.record_subtasks(
         "WP01",

@@ -140,6 +140,17 @@ pub enum StatusWriteError {
     /// The state machine refuses the move.
     #[error(transparent)]
     Refused(#[from] TransitionRefusal),
+    /// `in_progress → for_review` while subtasks of the work package's roster are not done:
+    /// the state machine's refusal, with the subtasks it is waiting for.
+    #[error("{}; not done: {}", TransitionRefusal::SubtasksIncomplete, missing.join(", "))]
+    SubtasksIncomplete {
+        /// The mission's slug, for the command in the hint.
+        mission_slug: String,
+        /// The work package.
+        wp_id: String,
+        /// The roster's subtasks that no event records as done, in roster order.
+        missing: Vec<String>,
+    },
     /// The target lane is not a lane.
     #[error(transparent)]
     UnknownLane(#[from] UnknownLane),
@@ -289,6 +300,9 @@ impl StatusWriteError {
     pub fn code(&self) -> &'static str {
         match self {
             StatusWriteError::Refused(refusal) => refusal.code(),
+            StatusWriteError::SubtasksIncomplete { .. } => {
+                TransitionRefusal::SubtasksIncomplete.code()
+            }
             StatusWriteError::UnknownLane(_) => "UNKNOWN_LANE",
             StatusWriteError::InvalidWpId(_) => "INVALID_WP_ID",
             StatusWriteError::InvalidEvidence => "INVALID_EVIDENCE",
@@ -325,6 +339,15 @@ impl StatusWriteError {
     pub fn hint(&self) -> String {
         match self {
             StatusWriteError::Refused(refusal) => refusal.hint(),
+            StatusWriteError::SubtasksIncomplete {
+                mission_slug,
+                wp_id,
+                missing,
+            } => format!(
+                "Record them when they are done with `missionctl subtask done --mission {mission_slug} {wp_id} {}`, \
+                 or override with `--force --actor A --reason R`",
+                missing.join(" ")
+            ),
             StatusWriteError::UnknownLane(_) => format!(
                 "Use one of: {}",
                 Lane::DISPLAY.map(Lane::as_str).join(", ")
@@ -1096,7 +1119,19 @@ impl MissionStatus {
                 &request.wp_id,
             )?;
             let done = subtasks_done(&snapshot()?, &request.wp_id);
-            Some(roster.iter().all(|id| done.contains(id)))
+            let missing: Vec<String> = roster
+                .iter()
+                .filter(|id| !done.contains(*id))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(StatusWriteError::SubtasksIncomplete {
+                    mission_slug: self.mission_slug.clone(),
+                    wp_id: request.wp_id.clone(),
+                    missing,
+                });
+            }
+            Some(true)
         } else {
             None
         };
