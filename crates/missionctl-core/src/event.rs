@@ -182,7 +182,7 @@ impl RawJson {
     pub fn to_value(&self) -> Value {
         // The text was checked when it was read (or written from a value): decoding it
         // again cannot fail; `null` is the total answer if it ever did.
-        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+        crate::pyjson::from_str_deep(self.0.get()).unwrap_or(Value::Null)
     }
 }
 

@@ -210,7 +210,8 @@ fn parse_line(text: &str, line: usize) -> Result<LogRow, String> {
         None => {
             // Not an object, invalid JSON, or an object with a repeated key. Python keeps the
             // last value of a repeated key; re-serializing the parsed value does the same.
-            let value: Value = serde_json::from_str(text)
+            // Deep values (Python reads up to its recursion limit) are read here too.
+            let value: Value = crate::pyjson::from_str_deep(text)
                 .map_err(|error| format!("Invalid JSON on line {line}: {error}"))?;
             if !value.is_object() {
                 return Err(format!(
@@ -218,7 +219,7 @@ fn parse_line(text: &str, line: usize) -> Result<LogRow, String> {
                 ));
             }
             let normalized = value.to_string();
-            let raw: RawRow<'_> = serde_json::from_str(&normalized)
+            let raw: RawRow<'_> = crate::pyjson::from_str_deep(&normalized)
                 .map_err(|error| format!("Invalid JSON on line {line}: {error}"))?;
             classify(raw, line)
         }
@@ -247,7 +248,7 @@ fn is_null(raw: &RawValue) -> bool {
 }
 
 fn to_value(raw: &RawValue) -> Result<Value, String> {
-    serde_json::from_str(raw.get()).map_err(|error| error.to_string())
+    crate::pyjson::from_str_deep(raw.get()).map_err(|error| error.to_string())
 }
 
 fn classify(raw: RawRow<'_>, line: usize) -> Result<LogRow, String> {
@@ -550,6 +551,48 @@ mod tests {
     const TRANSITION: &str = r#"{"actor": "claude", "at": "2026-07-25T13:51:30.644518+00:00", "event_id": "01KYCRQ6AMWZEX5FRJ7592KQMA", "evidence": null, "execution_mode": "worktree", "force": false, "from_lane": "planned", "mission_id": "01KYCF83MT808X1J7ZE87ZJXQW", "mission_slug": "coord-write-placement-closure-01KYCF83", "policy_metadata": {"agent": "claude", "shell_pid": 3905187, "shell_pid_created_at": "1784987482.57"}, "reason": null, "review_ref": null, "to_lane": "claimed", "wp_id": "WP01"}"#;
     const APPROVAL: &str = r#"{"actor": "user", "at": "2026-07-25T16:22:16.278480+00:00", "event_id": "01KYD1B7YPNJ6MZ9GDEK6GAKMR", "evidence": {"review": {"reference": "PR#42", "reviewer": "alice", "verdict": "approved"}}, "execution_mode": "worktree", "force": false, "from_lane": "in_review", "mission_id": "01KYCF83MT808X1J7ZE87ZJXQW", "mission_slug": "coord-write-placement-closure-01KYCF83", "policy_metadata": null, "reason": "Review passed", "review_ref": null, "review_result": {"reference": "PR#42", "reviewer": "alice", "verdict": "approved"}, "to_lane": "approved", "wp_id": "WP06"}"#;
     const ANNOTATION: &str = r#"{"actor": {"model": "opus", "profile": "reviewer-renata", "role": "reviewer", "tool": "claude"}, "at": "2026-07-25T14:16:58.786116+00:00", "delta": {"agent": "claude:opus:reviewer-renata:reviewer", "model": "__resolved_model_absent__", "role": "reviewer", "shell_pid": 3966022, "shell_pid_created_at": "1784989016.78"}, "event_id": "01KYCT5TN29304H3AB74SDQ96B", "kind": "annotation", "wp_id": "WP01"}"#;
+
+    /// A transition whose evidence holds a verification detail nested `depth` objects deep,
+    /// as Python's `json.dumps` writes it.
+    fn nested_evidence_row(depth: usize) -> String {
+        let detail = format!("{}1{}", "{\"k\": ".repeat(depth), "}".repeat(depth));
+        let evidence = format!(
+            "{{\"review\": {{\"reference\": \"r\", \"reviewer\": \"a\", \"verdict\": \"approved\"}}, \"verification\": [{{\"detail\": {detail}}}]}}"
+        );
+        TRANSITION.replace("\"evidence\": null", &format!("\"evidence\": {evidence}"))
+    }
+
+    // See: issue 10 ("any log row Spec Kitty can write (for example evidence nested 126 levels
+    // deep) reads").
+    #[test]
+    fn rows_nested_as_deep_as_python_writes_them_read_and_round_trip() {
+        for depth in [126, 127, 500, 995] {
+            let row = nested_evidence_row(depth);
+            let log = parse(row.as_bytes());
+            assert!(log.errors.is_empty(), "{depth}: {:?}", log.errors);
+            let Some((_, LogRow::Transition(event))) = log.rows.first() else {
+                panic!("{depth}: not a transition");
+            };
+            assert_eq!(event.to_json_line(), row, "{depth}");
+        }
+    }
+
+    #[test]
+    fn rows_nested_deeper_than_python_can_are_an_error_not_a_crash() {
+        for depth in [1_000, 100_000] {
+            let log = parse(nested_evidence_row(depth).as_bytes());
+            assert_eq!(log.rows.len(), 0);
+            assert!(
+                log.errors[0]
+                    .message
+                    .contains("nested deeper than 1000 levels"),
+                "{:?}",
+                log.errors
+            );
+        }
+        let unbalanced = format!("{{\"a\": {}", "[".repeat(100_000));
+        assert_eq!(parse(unbalanced.as_bytes()).errors.len(), 1);
+    }
 
     #[test]
     fn current_writer_rows_round_trip_byte_for_byte() {

@@ -140,7 +140,7 @@ pub fn parse_rows(bytes: &[u8], side: MergeSide) -> Result<Vec<Map<String, Value
             continue;
         }
         let value: Value =
-            serde_json::from_str(text).map_err(|error| LogMergeError::InvalidJson {
+            crate::pyjson::from_str_deep(text).map_err(|error| LogMergeError::InvalidJson {
                 side,
                 line,
                 detail: error.to_string(),

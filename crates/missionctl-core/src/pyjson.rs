@@ -14,6 +14,53 @@
 use serde_json::{Map, Number, Value};
 use std::fmt::Write as _;
 
+/// How deeply JSON values may nest when read: Python's default recursion limit, past which
+/// Spec Kitty's `json.dumps` cannot write (and `json.loads` cannot read) a value.
+pub const MAX_DEPTH: usize = 1000;
+
+/// Parses JSON text as Python's `json.loads` would accept it: nesting up to [`MAX_DEPTH`]
+/// levels (serde_json alone stops at 128), deeper text refused before it is parsed so it
+/// cannot exhaust the stack.
+pub fn from_str_deep<'a, T: serde::Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
+    if nesting_depth(text) > MAX_DEPTH {
+        return Err(serde::de::Error::custom(format_args!(
+            "nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    let value = T::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// Returns the deepest nesting of arrays and objects in JSON text (strings skipped).
+pub fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// The two output dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {

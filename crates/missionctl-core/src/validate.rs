@@ -399,7 +399,7 @@ mod tests {
         let log = parse(lines.join("\n").as_bytes());
         let fresh = reduce(&log);
         let parsed: Option<Value> =
-            snapshot.map(|text| serde_json::from_str(text).unwrap_or(Value::Null));
+            snapshot.map(|text| crate::pyjson::from_str_deep(text).unwrap_or(Value::Null));
         let on_disk = match &parsed {
             None => SnapshotOnDisk::Missing,
             Some(Value::Null) => SnapshotOnDisk::Unreadable,
@@ -444,7 +444,8 @@ mod tests {
     fn messages(lines: &[&str]) -> Vec<String> {
         let log = parse(lines.join("\n").as_bytes());
         let fresh = reduce(&log);
-        let snapshot: Value = serde_json::from_str(&fresh.to_status_json()).unwrap_or_default();
+        let snapshot: Value =
+            crate::pyjson::from_str_deep(&fresh.to_status_json()).unwrap_or_default();
         validate(&log, &fresh, SnapshotOnDisk::Parsed(&snapshot), true)
             .into_iter()
             .map(|finding| finding.message)

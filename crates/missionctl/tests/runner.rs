@@ -36,6 +36,7 @@ mod test_status_bad_input;
 mod test_status_commands;
 mod test_status_concurrency;
 mod test_status_crash;
+mod test_status_deep_rows;
 mod test_status_interop;
 mod test_status_reduce;
 mod test_status_topologies;

@@ -114,7 +114,8 @@ pub(crate) fn load(cache: &Path, current: &Stamp) -> Option<StatusSnapshot> {
     if &stored != current {
         return None;
     }
-    let value: Value = serde_json::from_slice(&bytes[newline + 1..]).ok()?;
+    let text = std::str::from_utf8(&bytes[newline + 1..]).ok()?;
+    let value: Value = missionctl_core::pyjson::from_str_deep(text).ok()?;
     snapshot_from_value(&value)
 }
 

@@ -188,8 +188,11 @@ pub(super) fn union_rows(target: &[u8], source: &[u8]) -> Option<Vec<u8>> {
         if trimmed.is_empty() {
             return None;
         }
-        match serde_json::from_slice::<RowId<'_>>(trimmed) {
-            Ok(RowId { event_id: Some(id) }) => Some([b"id:".as_slice(), id.as_bytes()].concat()),
+        let parsed = std::str::from_utf8(trimmed)
+            .ok()
+            .and_then(|text| missionctl_core::pyjson::from_str_deep::<RowId<'_>>(text).ok());
+        match parsed {
+            Some(RowId { event_id: Some(id) }) => Some([b"id:".as_slice(), id.as_bytes()].concat()),
             _ => Some([b"raw:".as_slice(), trimmed].concat()),
         }
     }

@@ -198,7 +198,11 @@ fn check_mission(
             return;
         }
     };
-    let parsed: Option<Option<Value>> = bytes.map(|b| serde_json::from_slice::<Value>(&b).ok());
+    let parsed: Option<Option<Value>> = bytes.map(|bytes| {
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| missionctl_core::pyjson::from_str_deep::<Value>(text).ok())
+    });
     let on_disk = match &parsed {
         None => SnapshotOnDisk::Missing,
         Some(None) => SnapshotOnDisk::Unreadable,

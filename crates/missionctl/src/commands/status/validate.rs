@@ -116,8 +116,11 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
             let fresh = status.snapshot()?;
             let log_exists = status.containment().exists(&dir.join(EVENT_LOG_FILE))?;
             let bytes = status.containment().read(&dir.join(SNAPSHOT_FILE))?;
-            let parsed: Option<Option<Value>> =
-                bytes.map(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+            let parsed: Option<Option<Value>> = bytes.map(|bytes| {
+                std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|text| missionctl_core::pyjson::from_str_deep::<Value>(text).ok())
+            });
             let on_disk = match &parsed {
                 None => SnapshotOnDisk::Missing,
                 Some(None) => SnapshotOnDisk::Unreadable,
