@@ -418,6 +418,40 @@ fn map_requirements_refuses_bad_refs_and_leaves_the_file_byte_identical() -> Tes
     assert_eq!(env.fingerprint(&repo)?, before);
     assert_eq!(std::fs::read_to_string(&wp_file)?, WP01);
 
+    // See: issue 10 ("`map-requirements` refuses a work-package file with uncommitted edits
+    // instead of committing them"): committed, then edited, then staged, it is refused and
+    // left as it is. (A new file, as above, is the plan being written: it is committed.)
+    let wp_path = wp_file.to_string_lossy().into_owned();
+    env.git(&repo, &["add", "--", &wp_path])?;
+    env.git(&repo, &["commit", "--quiet", "-m", "plan WP01"])?;
+    let edited = format!("{WP01}\nA note of the user's, not committed.\n");
+    std::fs::write(&wp_file, &edited)?;
+    let map = [
+        "map-requirements",
+        slug.as_str(),
+        "--wp",
+        "WP01",
+        "--refs",
+        "FR-001",
+    ];
+    for stage in [false, true] {
+        if stage {
+            env.git(&repo, &["add", "--", &wp_path])?;
+        }
+        let with_edit = env.fingerprint(&repo)?;
+        let error = refused(&env, &repo, &map, "WP_FILE_UNCOMMITTED")?;
+        assert!(
+            error["hint"]
+                .as_str()
+                .is_some_and(|hint| hint.contains("git stash push --")),
+            "{error}"
+        );
+        assert_eq!(env.fingerprint(&repo)?, with_edit);
+        assert_eq!(std::fs::read_to_string(&wp_file)?, edited);
+    }
+    env.git(&repo, &["reset", "--quiet", "--", &wp_path])?;
+    std::fs::write(&wp_file, WP01)?;
+
     // A usage error is a JSON document too.
     let usage = env
         .run_in(&repo, ["map-requirements", &slug, "--wp", "WP01", "--json"])

@@ -12,6 +12,8 @@
 //! 3. every ref is declared in the mission's `spec.md`;
 //! 4. the work package exists; its new refs are its current ones and the new ones, each once,
 //!    sorted (or the new ones alone with `replace`), and every one of them must be declared;
+//!    its file, when the branch has it, has no uncommitted changes (the commit would take them
+//!    along);
 //! 5. only the `requirement_refs` lines of the file are rewritten (every other byte kept), and
 //!    the file is committed when it differs from the branch tip. A failed commit puts the
 //!    file's previous bytes back.
@@ -127,6 +129,13 @@ pub enum MapRequirementsError {
         /// The refs, as written.
         refs: Vec<String>,
     },
+    /// The work-package file has changes that are not committed: committing the file would
+    /// commit them too.
+    #[error("`{file}` has uncommitted changes; map-requirements commits only its own edit")]
+    UncommittedChanges {
+        /// The file, relative to the repository.
+        file: String,
+    },
     /// The field cannot be rewritten in place.
     #[error("Cannot rewrite the `requirement_refs` of `{file}`")]
     Edit {
@@ -159,6 +168,7 @@ impl MapRequirementsError {
             MapRequirementsError::UnknownWorkPackage { .. } => "WP_NOT_FOUND",
             MapRequirementsError::AmbiguousWorkPackage { .. } => "WP_FILE_AMBIGUOUS",
             MapRequirementsError::StaleRefs { .. } => "REQUIREMENT_REFS_STALE",
+            MapRequirementsError::UncommittedChanges { .. } => "WP_FILE_UNCOMMITTED",
             MapRequirementsError::Edit { .. } => "WP_FRONTMATTER_EDIT_REFUSED",
             MapRequirementsError::Planning(error) => error.code(),
             MapRequirementsError::WorkPackage(error) => error.code(),
@@ -215,6 +225,10 @@ impl MapRequirementsError {
             MapRequirementsError::StaleRefs { .. } => {
                 "Pass `--replace` to set the work package's refs to the ones given".to_owned()
             }
+            MapRequirementsError::UncommittedChanges { file } => format!(
+                "Commit your changes to `{file}` (`git commit {file}`) or put them aside \
+                 (`git stash push -- {file}`), then retry; nothing was written"
+            ),
             MapRequirementsError::Edit { .. } => {
                 "Write the field as a list at the start of its line (`requirement_refs:` then \
                  `- FR-001` lines), then retry; nothing was written"
@@ -298,6 +312,14 @@ pub fn map_requirements(
     }
     let written_refs: Vec<String> = merged.iter().map(ToString::to_string).collect();
     let file_rel = surface.repo_path(&entry.file);
+    // The commit takes the whole file: edits of the user's to a committed one would go along
+    // unasked. (A new file is the plan being written: committing it is what is asked.)
+    if !surface
+        .edited_paths(std::slice::from_ref(&file_rel))?
+        .is_empty()
+    {
+        return Err(MapRequirementsError::UncommittedChanges { file: file_rel });
+    }
     let path = surface.mission_dir.join(&entry.file);
     let original = surface.containment.read(&path)?.unwrap_or_default();
     let text = String::from_utf8_lossy(&original);

@@ -257,11 +257,30 @@ impl PlanningSurface {
     /// Returns which of `paths` (repository-relative) differ from the target branch's tip
     /// (modified, added or untracked), in the order given.
     pub fn dirty_paths(&self, paths: &[String]) -> Result<Vec<String>, PlanningError> {
+        Ok(self.changed(paths, |_| true)?)
+    }
+
+    /// Returns which of `paths` (repository-relative) the target branch's tip has and the
+    /// index or the working tree changed (not the new, untracked or added, ones), in the order
+    /// given.
+    pub fn edited_paths(&self, paths: &[String]) -> Result<Vec<String>, PlanningError> {
+        Ok(self.changed(paths, |code| code != b"??" && !code.contains(&b'A'))?)
+    }
+
+    /// Returns the `paths` whose `git status` record (its two-letter code) `keep` accepts.
+    fn changed(
+        &self,
+        paths: &[String],
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> Result<Vec<String>, GitError> {
         if paths.is_empty() {
             return Ok(Vec::new());
         }
         let root = &self.mission.primary_root;
+        // A read: git must not take `index.lock` to refresh the index (a concurrent writer
+        // would find it held).
         let mut args: Vec<OsString> = vec![
+            "--no-optional-locks".into(),
             "status".into(),
             "--porcelain=v1".into(),
             "-z".into(),
@@ -270,16 +289,16 @@ impl PlanningSurface {
         ];
         args.extend(paths.iter().map(OsString::from));
         let output = git(root, &args)?;
-        let mut dirty: Vec<String> = Vec::new();
+        let mut changed: Vec<String> = Vec::new();
         for record in output.stdout.split(|byte| *byte == 0) {
-            if record.len() > 3 {
-                dirty.push(record[3..].to_str_lossy().into_owned());
+            if record.len() > 3 && keep(&record[..2]) {
+                changed.push(record[3..].to_str_lossy().into_owned());
             }
         }
         Ok(paths
             .iter()
             .filter(|path| {
-                dirty
+                changed
                     .iter()
                     .any(|changed| changed == *path || changed.starts_with(&format!("{path}/")))
             })
