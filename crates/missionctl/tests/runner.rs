@@ -45,6 +45,7 @@ mod test_unknown_work_package;
 mod test_wp;
 mod test_write_crash;
 mod test_write_crlf;
+mod test_write_doctor;
 mod test_write_hooks;
 mod test_write_races;
 

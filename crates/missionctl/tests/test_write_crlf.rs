@@ -83,6 +83,20 @@ fn status_writes_work_on_a_crlf_checkout() -> TestResult {
         check_out_again(&repo)?;
         repo.run(["--json", "status", "validate", "--mission", &repo.slug])
             .success();
+        // doctor explains the CRLF copy (a warning: nothing needs fixing) instead of looping.
+        let doctor = data(
+            &repo
+                .run(["--json", "doctor", "--mission", &repo.slug])
+                .success(),
+        )?;
+        let crlf: Vec<&serde_json::Value> = doctor["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|finding| finding["code"] == "CRLF_WORKING_COPY")
+            .collect();
+        assert_eq!(crlf.len(), 1, "{topology:?} {how}: {doctor}");
+        assert_eq!(crlf[0]["severity"], "warning");
     }
     Ok(())
 }

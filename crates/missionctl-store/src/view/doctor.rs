@@ -40,8 +40,12 @@ pub struct DoctorFinding {
 pub struct DoctorReport {
     /// How many missions were checked.
     pub missions_checked: usize,
-    /// What was found, mission by mission.
+    /// What was found: leftovers of interrupted writes first (repository-wide), then mission
+    /// by mission.
     pub findings: Vec<DoctorFinding>,
+    /// What `doctor --fix` repaired before looking (absent without `--fix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<super::leftovers::Fixed>,
 }
 
 /// Returns days since 1970-01-01 of an ISO date's `YYYY-MM-DD` prefix.
@@ -66,13 +70,14 @@ pub fn doctor(
     protected_branches: &crate::repo::protection::ProtectedBranches,
     today: i64,
 ) -> DoctorReport {
-    let mut findings = Vec::new();
+    let mut findings = super::leftovers::leftover_findings(repo);
     for summary in missions {
         check_mission(repo, summary, protected_branches, today, &mut findings);
     }
     DoctorReport {
         missions_checked: missions.len(),
         findings,
+        fixed: None,
     }
 }
 
@@ -139,6 +144,25 @@ fn check_mission(
             return;
         }
     };
+    // A CRLF working copy (`core.autocrlf`, `eol=crlf`) is read as LF and written back as
+    // Spec Kitty writes it: said once, so that nobody tries to "fix" the line endings.
+    if let Ok(Some(raw)) = status.containment().read(&dir.join(EVENT_LOG_FILE))
+        && raw.windows(2).any(|pair| pair == b"\r\n")
+    {
+        add(
+            "CRLF_WORKING_COPY",
+            "warning",
+            format!(
+                "`{}` is checked out with CRLF line endings (core.autocrlf or an eol=crlf \
+                 attribute); missionctl reads it as LF and commits the LF bytes Spec Kitty \
+                 writes, so reads and writes work as they are",
+                dir.join(EVENT_LOG_FILE).display()
+            ),
+            "none needed; for LF copies: git config core.autocrlf input, then check the \
+             mission out again"
+                .to_owned(),
+        );
+    }
     let validate_fix = || {
         format!(
             "missionctl status validate --mission {}",

@@ -11,6 +11,7 @@ pub mod context;
 pub mod dashboard_state;
 pub mod doctor;
 pub mod history;
+pub mod leftovers;
 pub mod live;
 pub mod ready;
 pub mod watch;

@@ -1,12 +1,14 @@
-//! `missionctl doctor [--mission <MISSION>]`: read-only findings about missions, each with a
-//! code, a severity and the missionctl command that fixes it; exits 1 while a finding is an
-//! error.
+//! `missionctl doctor [--mission <MISSION>] [--fix]`: findings about missions and about what
+//! interrupted writes left, each with a code, a severity and the command that fixes it; exits 1
+//! while a finding is an error. `--fix` first repairs what is safe to repair (interrupted
+//! writes settled, stale temporary files removed) and reports the rest.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use missionctl_store::mission::index::{list_missions, show_mission};
 use missionctl_store::view::doctor::doctor;
+use missionctl_store::view::leftovers::fix_leftovers;
 
 use crate::command_error::CliError;
 use crate::ui::Ui;
@@ -21,6 +23,9 @@ pub(crate) struct DoctorArgs {
     /// Only this mission (default: every mission)
     #[arg(long, short = 'm', value_name = "MISSION")]
     mission: Option<String>,
+    /// First repair what is safe: settle interrupted writes, remove stale temporary files
+    #[arg(long)]
+    fix: bool,
 }
 
 /// Returns today as days since 1970-01-01, from the wall clock.
@@ -32,15 +37,17 @@ fn today() -> i64 {
         })
 }
 
-/// Reports findings; never writes.
+/// Reports findings; writes only with `--fix`, and then only what is safe to repair.
 pub(crate) fn cmd_doctor(ui: &mut Ui, args: &DoctorArgs) -> Result<(), CliError> {
     let repo = workspace::discover_repo()?;
+    let fixed = args.fix.then(|| fix_leftovers(&repo));
     let protected = workspace::protected_branches(&repo);
     let missions = match &args.mission {
         Some(handle) => vec![show_mission(&repo, handle)?],
         None => list_missions(&repo)?,
     };
-    let data = doctor(&repo, &missions, &protected, today());
+    let mut data = doctor(&repo, &missions, &protected, today());
+    data.fixed = fixed;
     let errors = data
         .findings
         .iter()
@@ -48,6 +55,23 @@ pub(crate) fn cmd_doctor(ui: &mut Ui, args: &DoctorArgs) -> Result<(), CliError>
         .count();
     ui.emit(&data, || {
         let mut text = String::new();
+        if let Some(fixed) = &data.fixed {
+            for settled in &fixed.settled {
+                text.push_str(&format!(
+                    "fixed: `{}` (pid {}) {}\n",
+                    settled.operation,
+                    settled.pid,
+                    if settled.completed {
+                        "completed"
+                    } else {
+                        "undone"
+                    }
+                ));
+            }
+            for removed in &fixed.removed {
+                text.push_str(&format!("fixed: removed {removed}\n"));
+            }
+        }
         for finding in &data.findings {
             text.push_str(&format!(
                 "{} {} [{}]: {}\n  fix: {}\n",
