@@ -18,7 +18,11 @@ use crate::test_wp::{add_three, mission};
 const RACERS: usize = 8;
 
 /// Starts every command at once and returns their outputs, in order.
-fn race(env: &TestEnv, repo: &Path, commands: &[Vec<String>]) -> anyhow::Result<Vec<Output>> {
+pub(crate) fn race(
+    env: &TestEnv,
+    repo: &Path,
+    commands: &[Vec<String>],
+) -> anyhow::Result<Vec<Output>> {
     let children: Vec<_> = commands
         .iter()
         .map(|args| env.command(repo, args).spawn())
