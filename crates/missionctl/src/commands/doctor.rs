@@ -17,7 +17,7 @@ use crate::workspace;
 /// Arguments of `missionctl doctor`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  # Check every mission (exit 1 while a finding is an error)\n  missionctl doctor\n\n  # Check one mission, as JSON\n  missionctl doctor -m invoice-export --json"
+    after_help = "Examples:\n  # Check every mission (exit 1 while a finding is an error)\n  missionctl doctor\n\n  # Check one mission, as JSON\n  missionctl doctor -m invoice-export --json\n\n  # Settle interrupted writes, then report what is left\n  missionctl doctor --fix"
 )]
 pub(crate) struct DoctorArgs {
     /// Only this mission (default: every mission)
