@@ -598,10 +598,14 @@ fn matches_after(path: &Path, after: &After) -> bool {
             tail_oid,
         } => std::fs::read(path).is_ok_and(|bytes| {
             let from = usize::try_from(*tail_from).unwrap_or(usize::MAX);
-            bytes.len() as u64 == *len
-                && bytes
-                    .get(from..)
-                    .is_some_and(|tail| blob_id(tail).is_ok_and(|id| oid_is(id, tail_oid)))
+            let size = bytes.len() as u64;
+            // A kill during the append leaves part of it (or a file just created, still
+            // empty): still this step's to undo. Whole, it must be the bytes appended.
+            (size >= *tail_from && size < *len)
+                || (size == *len
+                    && bytes
+                        .get(from..)
+                        .is_some_and(|tail| blob_id(tail).is_ok_and(|id| oid_is(id, tail_oid))))
         }),
     }
 }
