@@ -81,8 +81,32 @@ fn journals(repo: &Repo) -> Vec<JournalLeftover> {
     let mut found = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(Some(records)) = journal::read(&path) else {
-            continue;
+        let records = match journal::read(&path) {
+            Ok(Some(records)) => records,
+            Ok(None)
+                if path
+                    .extension()
+                    .is_some_and(|extension| extension == "jsonl") =>
+            {
+                // Created by a writer killed before its first record was whole.
+                let Some(scope) = path
+                    .file_stem()
+                    .and_then(|stem| super::Scope::from_key(&stem.to_string_lossy()))
+                else {
+                    continue;
+                };
+                let live = matches!(ScopeLock::try_acquire(&scope.lock_path(repo)), Ok(None));
+                found.push(JournalLeftover {
+                    age_seconds: lock_age(&path).unwrap_or_default().as_secs(),
+                    path,
+                    scope: scope.key(),
+                    operation: "(cut short before its first record)".to_owned(),
+                    pid: 0,
+                    live,
+                });
+                continue;
+            }
+            _ => continue,
         };
         let Some(Record::Begin {
             scope,

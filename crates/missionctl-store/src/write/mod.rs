@@ -93,6 +93,18 @@ impl Scope {
         }
     }
 
+    /// Returns the scope a journal file name's stem names (the inverse of [`Scope::key`]).
+    pub fn from_key(key: &str) -> Option<Scope> {
+        match key {
+            "runtime" => Some(Scope::Runtime),
+            "repository" => Some(Scope::Repository),
+            _ => key
+                .strip_prefix("mission-")
+                .filter(|slug| !slug.is_empty())
+                .map(|slug| Scope::Mission(slug.to_owned())),
+        }
+    }
+
     /// Returns the lock file the scope's transactions hold.
     pub fn lock_path(&self, repo: &Repo) -> PathBuf {
         match self {

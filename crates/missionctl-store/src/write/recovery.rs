@@ -110,7 +110,18 @@ pub(crate) fn settle_others(repo: &Repo, own: &Path) -> Vec<Recovered> {
 
 /// Settles the journal at `path` if its lock can be taken now.
 fn settle_if_free(repo: &Repo, path: &Path) -> Option<Recovered> {
-    let records = journal::read(path).ok()??;
+    let Some(records) = journal::read(path).ok()? else {
+        // Empty, or its first record cut short: its writer was killed while creating it,
+        // before it changed anything. Removed under its scope's lock, named by the file.
+        let scope = path
+            .file_stem()
+            .and_then(|stem| Scope::from_key(&stem.to_string_lossy()))?;
+        let _held = ScopeLock::try_acquire(&scope.lock_path(repo)).ok()??;
+        if journal::read(path).ok()?.is_none() {
+            remove_if_present(path);
+        }
+        return None;
+    };
     let Some(Record::Begin { lock, .. }) = records.first() else {
         return None;
     };
