@@ -35,6 +35,7 @@ fn every_writer_honours_the_reference_transaction_hook() -> TestResult {
     let before = env.fingerprint(&repo)?;
     for args in [
         vec!["--json", "mission", "create", "refused"],
+        vec!["--json", "status", "materialize", "--mission", &slug],
         vec![
             "--json",
             "move",
