@@ -75,11 +75,29 @@ fn builds_a_committed_repository_that_status_reduce_agrees_with() -> TestResult 
     );
     assert_eq!(output.stderr, "");
 
+    // The protected `main` keeps the repository's first commit alone; the demo commits on its
+    // feature branch.
     let log = env.git(&repo, &["log", "--format=%an <%ae>|%cn <%ce>|%s", "main"])?;
     assert_eq!(
         log,
         "missionctl demo <demo@missionctl.invalid>|missionctl demo <demo@missionctl.invalid>|\
-         missionctl demo: a new mission and a Spec Kitty sample, reduced\n"
+         Initial commit\n"
+    );
+    let feature = env.git(
+        &repo,
+        &[
+            "log",
+            "--reverse",
+            "--format=%an <%ae>|%cn <%ce>|%s",
+            "main..feature/demo",
+        ],
+    )?;
+    assert!(
+        feature.starts_with(
+            "missionctl demo <demo@missionctl.invalid>|missionctl demo <demo@missionctl.invalid>|\
+             missionctl demo: a new mission and a Spec Kitty sample, reduced\n"
+        ),
+        "{feature}"
     );
     assert_eq!(env.git(&repo, &["status", "--porcelain"])?, "");
     assert_eq!(
@@ -173,9 +191,11 @@ fn json_is_one_document_describing_the_repository() -> TestResult {
     assert!(repo.starts_with(env.tmp()), "{}", repo.display());
     assert!(repo.join(".git").is_dir());
 
-    let main = env.git(&repo, &["rev-parse", "main"])?;
-    assert_eq!(data["commit"]["sha"].as_str(), Some(main.trim()));
-    assert_eq!(data["commit"]["branch"], "main");
+    let sha = data["commit"]["sha"].as_str().unwrap_or_default();
+    let parent = env.git(&repo, &["rev-parse", &format!("{sha}^")])?;
+    assert_eq!(parent, env.git(&repo, &["rev-parse", "main"])?);
+    env.git(&repo, &["merge-base", "--is-ancestor", sha, "feature/demo"])?;
+    assert_eq!(data["commit"]["branch"], "feature/demo");
 
     let missions = data["missions"].as_array().cloned().unwrap_or_default();
     assert_eq!(missions.len(), 2);

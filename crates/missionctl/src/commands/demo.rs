@@ -63,6 +63,9 @@ const MISSIONS_DIR: &str = "kitty-specs";
 /// The branch the demo repository starts on.
 const BRANCH: &str = "main";
 
+/// The subject of the repository's first commit, on `main`.
+const INITIAL_SUBJECT: &str = "Initial commit";
+
 /// The subject of the demo's commit.
 const COMMIT_SUBJECT: &str = "missionctl demo: a new mission and a Spec Kitty sample, reduced";
 
@@ -469,11 +472,21 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
         GITIGNORE.as_bytes(),
         &mut files,
     )?;
+    // The repository as a team has it: its protected `main` with one commit. Everything the
+    // demo writes is committed on a feature branch, as missions are planned on one.
+    git(&repo, ["add", "--", ".gitignore"])?;
+    let initial_args =
+        GIT_CONFIG
+            .iter()
+            .copied()
+            .chain(["commit", "--quiet", "--message", INITIAL_SUBJECT]);
+    git(&repo, initial_args)?;
+    git(&repo, ["switch", "--quiet", "--create", FEATURE_BRANCH])?;
     let mut ids = IdMinter::new()?;
     let (demo_mission, story) = write_demo_mission(&repo, &mut ids, &mut files)?;
     let sample_mission = write_sample_mission(&repo, &mut files)?;
 
-    git(&repo, ["add", "--", ".gitignore", MISSIONS_DIR])?;
+    git(&repo, ["add", "--", MISSIONS_DIR])?;
     let commit_args =
         GIT_CONFIG
             .iter()
@@ -483,7 +496,6 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
     let head = git(&repo, ["rev-parse", "HEAD"])?;
     let sha = String::from_utf8_lossy(&head.stdout).trim().to_owned();
 
-    git(&repo, ["switch", "--quiet", "--create", FEATURE_BRANCH])?;
     let store_repo = Repo::discover(&repo)?;
     let coordination_mission = build_coordination_mission(&store_repo)?;
     let lanes_mission = build_lanes_mission(&store_repo)?;
@@ -523,7 +535,7 @@ fn build_demo(location: DemoLocation) -> Result<DemoData, CliError> {
         forced_move,
         commit: CommitData {
             sha,
-            branch: BRANCH,
+            branch: FEATURE_BRANCH,
             subject: COMMIT_SUBJECT,
         },
         files,
