@@ -225,6 +225,14 @@ pub fn summarize(facts: &AcceptanceFacts) -> AcceptanceSummary {
     }
 
     // Work-package readiness, read from the log.
+    if !facts.has_status {
+        activity_issues.push(format!(
+            "No canonical state found for feature '{slug}'. Cannot validate acceptance without \
+             status.events.jsonl. Run 'spec-kitty agent mission finalize-tasks --mission {slug}' \
+             to bootstrap the event log.",
+            slug = facts.mission_slug
+        ));
+    }
     if facts.has_status {
         for wp in &facts.work_packages {
             match wp.lane.as_deref() {
