@@ -15,7 +15,9 @@
 //!
 //! 1. check the planning surface (target branch checked out, not protected);
 //! 2. seed the new work packages in one status transaction (committed where status lives:
-//!    the target branch, or the coordination branch — never overwriting that log);
+//!    the target branch, or the coordination branch — never overwriting that log), then, for
+//!    a lane topology, scaffold `acceptance-matrix.json` there when it has none (one `pending`
+//!    criterion per functional requirement of `spec.md`), committed alone as Spec Kitty does;
 //! 3. write `lanes.json` when the plan changed, for a lane topology or a mission with no
 //!    stored topology (Spec Kitty computes lanes for every mission); its
 //!    `planning_commit_sha` is the target branch's tip at that point;
@@ -104,6 +106,8 @@ pub struct FinalizeReport {
     pub seeded: Vec<String>,
     /// The commit of the seed, when one was written.
     pub seed_receipt: Option<CommitReceipt>,
+    /// The commit of the scaffolded `acceptance-matrix.json`, when one was written.
+    pub matrix_receipt: Option<CommitReceipt>,
     /// The planning paths committed, repository-relative.
     pub committed_paths: Vec<String>,
     /// The planning commit, when one was made.
@@ -113,7 +117,10 @@ pub struct FinalizeReport {
 impl FinalizeReport {
     /// Returns true when the run wrote nothing.
     pub fn is_noop(&self) -> bool {
-        self.seeded.is_empty() && !self.lanes_changed && self.committed_paths.is_empty()
+        self.seeded.is_empty()
+            && !self.lanes_changed
+            && self.committed_paths.is_empty()
+            && self.matrix_receipt.is_none()
     }
 }
 
@@ -628,6 +635,16 @@ fn write_plan(
         ),
         None => (Vec::new(), None),
     };
+    // The acceptance matrix of a mission with lanes, where the status lives, as Spec Kitty's
+    // finalize-tasks scaffolds it: one criterion per functional requirement of `spec.md`.
+    let mut matrix_receipt = None;
+    if surface.topology().has_lanes() {
+        let functional = functional_ids(&surface)?;
+        let (receipt, write) =
+            status.scaffold_acceptance_matrix_within(transaction, &functional, clock)?;
+        matrix_receipt = receipt;
+        transaction = write;
+    }
 
     let computes_lanes = surface.topology().has_lanes() || !surface.mission.topology_stored;
     let lanes_path = surface.mission_dir.join(LANES_FILE_NAME);
@@ -728,7 +745,27 @@ fn write_plan(
         lanes_changed,
         seeded,
         seed_receipt,
+        matrix_receipt,
         committed_paths: committed,
         planning_commit,
     })
+}
+
+/// Returns the functional requirement ids `spec.md` declares, sorted.
+fn functional_ids(surface: &PlanningSurface) -> Result<Vec<String>, FinalizeError> {
+    let Some(spec) = surface
+        .containment
+        .read(&surface.mission_dir.join("spec.md"))?
+    else {
+        return Ok(Vec::new());
+    };
+    let declared = missionctl_core::requirement::DeclaredRequirements::parse(
+        &String::from_utf8_lossy(&spec),
+    );
+    let mut ids: Vec<String> = declared
+        .functional()
+        .map(|requirement| requirement.id.to_string())
+        .collect();
+    ids.sort();
+    Ok(ids)
 }

@@ -10,6 +10,7 @@
 //! The public surface of this module is the facade and its value types; a test pins it
 //! (`tests/status_surface.rs`).
 
+mod acceptance;
 mod batch;
 mod cache;
 mod follow;
@@ -40,6 +41,7 @@ use crate::write::WriteTransaction;
 pub use missionctl_core::context::ReadSurface;
 use transaction::{BookkeepingTransaction, StatusPlacement};
 
+pub use acceptance::{CriterionError, CriterionOutcome, CriterionVerdict};
 pub use batch::{BatchOutcome, SEED_ACTOR, SEED_REASON, StartOutcome, SubtaskOutcome};
 pub use follow::{FollowUpdate, LogChange, StatusFollower};
 pub(crate) use merge::relative;
