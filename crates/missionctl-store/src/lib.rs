@@ -5,6 +5,7 @@
 //! dashboard do that.
 #![forbid(unsafe_code)]
 
+pub mod acceptance;
 pub mod clock;
 pub mod fs_util;
 pub mod git;
