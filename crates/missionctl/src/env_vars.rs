@@ -31,3 +31,9 @@ pub(crate) const SPEC_KITTY_MISSION_PATHS: &str = "SPEC_KITTY_MISSION_PATHS";
 
 /// The user's home directory: its `.kittify/missions` holds Spec Kitty's global templates.
 pub(crate) const HOME: &str = "HOME";
+
+/// The login name, Spec Kitty's fallback for who accepts a mission.
+pub(crate) const USER: &str = "USER";
+
+/// The login name on Windows, the next fallback for who accepts a mission.
+pub(crate) const USERNAME: &str = "USERNAME";

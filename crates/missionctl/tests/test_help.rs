@@ -11,6 +11,8 @@ fn top_level_help() -> TestResult {
     Usage: missionctl [OPTIONS] <COMMAND>
 
     Commands:
+      accept            Check a mission's acceptance and, when it passes, record it in meta.json
+      acceptance        Manage a mission's acceptance matrix
       board             Show the kanban board of one mission or of every mission
       completions       Print the shell completion script (bash, zsh, fish, powershell or elvish)
       context           Show where a mission's state lives: its execution context and read and write surfaces

@@ -1,5 +1,7 @@
 //! The subcommands, one file each; this module holds only the enum and the dispatch.
 
+mod accept;
+mod acceptance;
 mod board;
 mod completions;
 mod context;
@@ -38,6 +40,11 @@ use crate::ui::Ui;
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Check a mission's acceptance and, when it passes, record it in meta.json
+    Accept(accept::AcceptArgs),
+    /// Manage a mission's acceptance matrix
+    #[command(subcommand)]
+    Acceptance(acceptance::AcceptanceCommand),
     /// Show the kanban board of one mission or of every mission
     Board(board::BoardArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell or elvish)
@@ -144,6 +151,8 @@ pub(crate) enum Command {
 /// Runs a parsed command.
 pub(crate) fn run_command(ui: &mut Ui, command: &Command) -> Result<(), CliError> {
     match command {
+        Command::Accept(args) => accept::cmd_accept(ui, args),
+        Command::Acceptance(command) => acceptance::run_acceptance_command(ui, command),
         Command::Board(args) => board::cmd_board(ui, args),
         Command::Completions(args) => completions::cmd_completions(ui, args),
         Command::Context(args) => context::cmd_context(ui, args),
