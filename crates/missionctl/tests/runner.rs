@@ -7,6 +7,7 @@ mod bench_sync;
 mod common;
 mod status_env;
 mod test_cli_shape;
+mod test_accept;
 mod test_containment;
 mod test_context;
 mod test_dashboard;

@@ -23,6 +23,16 @@ fn peer_dir() -> PathBuf {
 /// independent, WP03 after WP01, WP04 after WP02. Returns the repository and the mission's
 /// directory name.
 pub(crate) fn four_wp_mission(env: &TestEnv, name: &str) -> anyhow::Result<(PathBuf, String)> {
+    four_wp_mission_with(env, name, &[])
+}
+
+/// Like [`four_wp_mission`], with planning files (name, text) written into the mission
+/// directory and committed with `spec-commit` before the work packages are added.
+pub(crate) fn four_wp_mission_with(
+    env: &TestEnv,
+    name: &str,
+    planning: &[(&str, &str)],
+) -> anyhow::Result<(PathBuf, String)> {
     let repo = env.feature_repo(name)?;
     let created = env.json_data(
         &repo,
@@ -32,6 +42,15 @@ pub(crate) fn four_wp_mission(env: &TestEnv, name: &str) -> anyhow::Result<(Path
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("no slug in {created}"))?
         .to_owned();
+    if !planning.is_empty() {
+        let dir = repo.join("kitty-specs").join(&slug);
+        for (file, text) in planning {
+            std::fs::write(dir.join(file), text)?;
+        }
+        let mut args = vec!["spec-commit", slug.as_str()];
+        args.extend(planning.iter().map(|(file, _)| *file));
+        env.json_data(&repo, &args)?;
+    }
     for (wp, title, subtasks, owned, depends) in [
         (
             "WP01",
