@@ -93,7 +93,7 @@ pub struct AcceptanceFacts {
     /// The optional planning artifacts that are missing.
     pub missing_optional: Vec<String>,
     /// The mission's path conventions that are not satisfied, as Spec Kitty words them
-    /// (`software-dev expects workspace path: src/ (not found)`), with the paths.
+    /// (`Software Dev Kitty expects workspace path: src/ (not found)`), with the paths.
     pub missing_paths: Vec<(String, String)>,
     /// `meta.json`'s `target_branch`.
     pub meta_target_branch: Option<String>,
@@ -624,6 +624,21 @@ fn path_convention_text(missing: &[(String, String)], strict: bool) -> Option<St
             }
         })
         .collect();
+    let directories: Vec<&str> = missing
+        .iter()
+        .map(|(_, path)| path.as_str())
+        .filter(|path| path.ends_with('/'))
+        .collect();
+    let mut suggestions = suggestions;
+    if directories.len() > 1 {
+        suggestions.insert(
+            0,
+            format!(
+                "Create directories in one go: mkdir -p {}",
+                directories.join(" ")
+            ),
+        );
+    }
     lines.push(String::new());
     if strict {
         lines.push(

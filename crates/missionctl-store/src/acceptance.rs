@@ -72,6 +72,9 @@ const SOFTWARE_DEV_OPTIONAL: [&str; 5] = [
 /// The optional artifacts Spec Kitty falls back to for a mission type it has no list for.
 const FALLBACK_OPTIONAL: [&str; 4] = ["quickstart.md", "data-model.md", "research.md", "contracts"];
 
+/// The name of the `software-dev` mission in Spec Kitty's messages.
+const SOFTWARE_DEV_NAME: &str = "Software Dev Kitty";
+
 /// The path conventions of a `software-dev` mission: (key, path, under the mission directory).
 const SOFTWARE_DEV_PATHS: [(&str, &str, bool); 4] = [
     ("workspace", "src/", false),
@@ -448,6 +451,8 @@ pub fn check_acceptance(
     }
     let mut missing_paths = Vec::new();
     if mission_type == "software-dev" {
+        // The mission's display name, as Spec Kitty's path warnings word it.
+        let name = SOFTWARE_DEV_NAME;
         for (key, path, in_mission) in SOFTWARE_DEV_PATHS {
             let (full, shown) = if in_mission {
                 (mission_dir.join(path), format!("{mission_rel}/{path}"))
@@ -456,7 +461,7 @@ pub fn check_acceptance(
             };
             if !containment.exists(&full)? {
                 missing_paths.push((
-                    format!("{mission_type} expects {key} path: {shown} (not found)"),
+                    format!("{name} expects {key} path: {shown} (not found)"),
                     shown,
                 ));
             }
