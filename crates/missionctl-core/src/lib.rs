@@ -18,6 +18,7 @@ pub mod context;
 pub mod difflib;
 pub mod event;
 pub mod event_log;
+pub mod finish_gate;
 pub mod lane;
 pub mod lanes_manifest;
 pub mod log_merge;
