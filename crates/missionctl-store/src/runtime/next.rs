@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use missionctl_core::event_log::EventLog;
+use missionctl_core::finish_gate::{FinishGate, finish_gate};
 use missionctl_core::lane::Lane;
 use missionctl_core::meta::MetaReadPolicy;
 use missionctl_core::mission_template::{MissionTemplate, RunPlan, plan_run};
@@ -69,6 +70,30 @@ pub struct NextOutcome {
     pub run: Option<MissionRunRef>,
     /// Whether advancing started the run.
     pub started: bool,
+    /// What holds the mission back from being done (review, merge, accept), with the command
+    /// that clears it; `None` while work is implemented, once the mission is accepted, and for
+    /// a merged mission. missionctl's own: not part of Spec Kitty's decision document.
+    pub gate: Option<FinishGate>,
+}
+
+/// Returns the finish gate of a mission from its task board and `meta.json`: a task file
+/// without a lane in the log counts as `planned`.
+fn finish_gate_of(
+    mission_slug: &str,
+    board: &TaskBoard,
+    meta: &Map<String, Value>,
+) -> Option<FinishGate> {
+    let mut lanes: BTreeMap<String, Lane> = board
+        .lanes
+        .iter()
+        .map(|(id, ending)| (id.clone(), ending.lane))
+        .collect();
+    for id in &board.file_ids {
+        lanes.entry(id.clone()).or_insert(Lane::Planned);
+    }
+    let accepted = meta.contains_key("accepted_at") || meta.contains_key("accept_commit");
+    let lanes: Vec<(String, Lane)> = lanes.into_iter().collect();
+    finish_gate(mission_slug, &lanes, accepted)
 }
 
 fn lookup(error: crate::mission::index::LookupError) -> RunError {
@@ -375,6 +400,7 @@ pub fn query_next(
             context: None,
             run: None,
             started: false,
+            gate: None,
         });
     }
     let mission = resolve_mission_context(repo, primary.dir_name())
@@ -404,6 +430,7 @@ pub fn query_next(
             .map_err(|error| RunError::QueryFailed(error.0))?,
     };
     Ok(NextOutcome {
+        gate: finish_gate_of(primary.dir_name(), &board, &meta),
         decision,
         context: None,
         run: planned.run_ref,
@@ -534,6 +561,7 @@ pub fn advance_next(
             context: None,
             run: None,
             started: false,
+            gate: None,
         });
     }
     let base = mission_context(repo, primary.dir_name(), Some(agent))?;
@@ -590,6 +618,7 @@ pub fn advance_next(
     decision.progress = query_progress(&board);
     decision.origin = origin(&snapshot.template_path, &frozen);
     Ok(NextOutcome {
+        gate: finish_gate_of(primary.dir_name(), &board, &meta),
         decision,
         context: Some(context),
         run: Some(run),

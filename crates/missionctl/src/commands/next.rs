@@ -80,7 +80,16 @@ pub(crate) fn cmd_next(ui: &mut Ui, args: &NextArgs) -> Result<(), CliError> {
         )?,
     };
     let decision = outcome.decision;
-    ui.emit(&decision, || render(&decision, outcome.started))
+    let gate = outcome.gate;
+    ui.emit(&decision, || {
+        let mut text = render(&decision, outcome.started);
+        if let Some(gate) = &gate {
+            // missionctl's own, in the text only: `--json` stays Spec Kitty's decision.
+            text.push_str(&format!("  waits for  {}: {}\n", gate.gate, gate.reason));
+            text.push_str(&format!("  run        {}\n", gate.command));
+        }
+        text
+    })
 }
 
 fn render(data: &Decision, started: bool) -> String {
