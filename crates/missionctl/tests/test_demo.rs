@@ -406,7 +406,7 @@ fn without_git_nothing_is_created() -> TestResult {
 }
 
 #[test]
-fn plans_and_works_a_lanes_mission_through_the_work_package_commands() -> TestResult {
+fn plans_works_and_finishes_a_lanes_mission_through_the_commands() -> TestResult {
     let env = TestEnv::new()?;
     let repo = env.root().join("repo");
     let output = env
@@ -458,7 +458,13 @@ fn plans_and_works_a_lanes_mission_through_the_work_package_commands() -> TestRe
     assert_eq!(data["ready_after"], serde_json::json!([]));
     assert_eq!(
         data["subtasks"],
-        serde_json::json!(["WP01/T001", "WP01/T002", "WP02/T003", "WP03/T004"])
+        serde_json::json!([
+            "WP01/T001",
+            "WP01/T002",
+            "WP02/T003",
+            "WP02/T003",
+            "WP03/T004"
+        ])
     );
     let moves: Vec<String> = data["moves"]
         .as_array()
@@ -468,18 +474,17 @@ fn plans_and_works_a_lanes_mission_through_the_work_package_commands() -> TestRe
             format!("{} {} -> {}", step["wp_id"], step["from"], step["to"]).replace('"', "")
         })
         .collect();
-    let expected: Vec<String> = ["WP01", "WP02", "WP03"]
-        .iter()
-        .flat_map(|wp| {
-            [
-                "in_progress -> for_review",
-                "for_review -> in_review",
-                "in_review -> approved",
-                "approved -> done",
-            ]
-            .map(|step| format!("{wp} {step}"))
-        })
-        .collect();
+    // The dependents' claims are forced (their dependencies are approved, not merged);
+    // WP02 is rejected once and claimed again.
+    let expected = [
+        "WP01 in_progress -> for_review",
+        "WP02 planned -> claimed",
+        "WP02 in_progress -> for_review",
+        "WP02 planned -> claimed",
+        "WP02 in_progress -> for_review",
+        "WP03 planned -> claimed",
+        "WP03 in_progress -> for_review",
+    ];
     assert_eq!(moves, expected);
     // `next` guides the mission from creation to done.
     let answers: Vec<String> = data["next"]
@@ -504,13 +509,52 @@ fn plans_and_works_a_lanes_mission_through_the_work_package_commands() -> TestRe
     assert!(answers.contains(&"review".to_owned()), "{answers:?}");
     assert!(answers.contains(&"accept".to_owned()), "{answers:?}");
     assert_eq!(answers.last().map(String::as_str), Some("done"));
-    // The work is on the lane branch; the status and the plan are on the feature branch.
+    // Finished: one rejection cycle, the merge, the verdicts and the acceptance.
+    let commands: Vec<&str> = data["finish"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|line| line["command"].as_str())
+        .filter(|command| *command != "move")
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "review start",
+            "review approve",
+            "review start",
+            "review reject",
+            "review start",
+            "review approve",
+            "review start",
+            "review approve",
+            "merge",
+            "acceptance verdict",
+            "acceptance verdict",
+            "accept",
+        ]
+    );
+    let gates: Vec<&str> = data["next"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|answer| answer["gate"].as_str())
+        .collect();
+    assert_eq!(gates, ["review", "merge", "accept"]);
+    // The work landed on the feature branch; the lane branch is gone.
     let lane_branch = data["lane_branch"].as_str().unwrap_or_default();
     let files = env.git(
         &repo,
-        &["ls-tree", "-r", "--name-only", lane_branch, "--", "src"],
+        &["ls-tree", "-r", "--name-only", "feature/demo", "--", "src"],
     )?;
-    assert_eq!(files, "src/tasklist/store.py\n");
+    assert_eq!(files, "src/tasklist/cli.py\nsrc/tasklist/store.py\n");
+    let branches = env.git(&repo, &["branch", "--list", lane_branch])?;
+    assert_eq!(branches, "");
+    let log = env.git(&repo, &["log", "-n", "2", "--format=%s", "feature/demo"])?;
+    assert_eq!(
+        log,
+        format!("Record acceptance commit for {slug}\nAccept {slug}\n")
+    );
     let board = env.run_in(&repo, ["board", "--mission", &slug]).success();
     assert!(board.stdout.contains("3 work packages: 3 done"), "{board}");
     let again = env

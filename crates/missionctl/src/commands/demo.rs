@@ -1202,8 +1202,10 @@ struct LanesMissionData {
     lane_branch: String,
     /// The subtasks recorded done.
     subtasks: Vec<String>,
-    /// The review moves, in order.
+    /// The moves, in order.
     moves: Vec<StatusMoveData>,
+    /// How the mission was finished: reviews, the merge, the verdicts, the acceptance.
+    finish: Vec<FinishLine>,
     /// What `ready` listed once every work package was done.
     ready_after: Vec<String>,
     /// What `next` answered at each point of the walk, from creation to done.
@@ -1221,6 +1223,36 @@ struct MappedRequirements {
     commit: Option<String>,
 }
 
+/// One step of finishing the lanes mission.
+#[derive(Debug, Clone, Serialize)]
+struct FinishLine {
+    /// The command.
+    command: &'static str,
+    /// What it did.
+    detail: String,
+}
+
+impl FinishLine {
+    fn new(command: &'static str, detail: String) -> FinishLine {
+        FinishLine { command, detail }
+    }
+
+    fn moved(step: &StatusMoveData) -> FinishLine {
+        let lanes = format!("{} -> {}", step.from, step.to);
+        let short = step.commit.get(..12).unwrap_or(&step.commit);
+        FinishLine::new(
+            "move",
+            format!(
+                "{}  {lanes:<27}{:<8}committed {short} on {}",
+                step.wp_id, step.actor, step.branch
+            ),
+        )
+    }
+}
+
+/// The reviewer's feedback on the demo's first version of WP02.
+const LANES_FEEDBACK: &str = "# Review feedback\n\n- cli.py should print usage on empty title.\n";
+
 /// One answer of `next` during the demo's walk.
 #[derive(Debug, Clone, Serialize)]
 struct NextCheckpoint {
@@ -1234,6 +1266,8 @@ struct NextCheckpoint {
     wp_id: Option<String>,
     /// Why there is none, or why the mission is blocked or done.
     reason: Option<String>,
+    /// What holds the mission back from being done (`review`, `merge`, `accept`), if anything.
+    gate: Option<&'static str>,
 }
 
 /// The spec, plan and task list the demo writes so `next` moves past specify, plan and tasks.
@@ -1259,20 +1293,29 @@ fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, Cl
         mission_state: outcome.decision.mission_state,
         wp_id: outcome.decision.wp_id,
         reason: outcome.decision.reason,
+        gate: outcome.gate.map(|gate| gate.gate),
     })
 }
 
 /// Plans and works the lanes mission through the code paths of `wp add`, `tasks finalize`,
 /// `ready`, `implement`, `subtask done` and `move`.
 fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
+    use missionctl_core::acceptance_matrix::{AcceptanceMatrix, MATRIX_FILE};
+    use missionctl_store::acceptance::{AcceptMode, AcceptRequest, accept};
+    use missionctl_store::merge::{MergeMode, MergeOutcome, MergeRequest, merge_mission};
     use missionctl_store::planning::map_requirements::{MapRequirementsRequest, map_requirements};
     use missionctl_store::planning::spec_commit::{SpecCommitOptions, spec_commit};
     use missionctl_store::planning::tasks_finalize::{
         FinalizeOptions, FinalizeOutcome, finalize_tasks,
     };
     use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
+    use missionctl_store::review::{approve, reject, start_review};
+    use missionctl_store::status::{ApprovalRequest, CriterionVerdict, RejectionRequest, Reviewer};
     use missionctl_store::view::ready::mission_readiness;
     use missionctl_store::worktree::lane::implement;
+    let review_error = |error: missionctl_store::review::ReviewFlowError| {
+        super::review::review_error(error, LANES_SLUG)
+    };
 
     let protected = ProtectedBranches::defaults();
     let request = CreateMissionRequest {
@@ -1388,88 +1431,221 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
     let mut lane_branch = String::new();
     let mut subtasks = Vec::new();
     let mut moves = Vec::new();
-    for (wp_id, title, _, wp_subtasks, owned) in LANES_WORK_PACKAGES {
-        let implemented = implement(repo, handle, wp_id, "claude", &protected, &SystemClock)?;
-        // The agent's work, committed on the lane branch in the lane worktree.
-        let owned_file = owned.first().copied().unwrap_or("README.md");
-        let source = implemented.workspace.join(owned_file);
-        if let Some(parent) = source.parent() {
-            std::fs::create_dir_all(parent).with_path("Cannot create", parent)?;
-        }
-        atomic_write(&source, format!("# {wp_id}: {title}\n").as_bytes())?;
-        git(&implemented.workspace, ["add", "--", owned_file])?;
-        let message = format!("feat({wp_id}): {title}");
-        let commit_args =
-            GIT_CONFIG
-                .iter()
-                .copied()
-                .chain(["commit", "--quiet", "--message", message.as_str()]);
-        git(&implemented.workspace, commit_args)?;
-        if workspace.is_empty() {
-            workspace = implemented.workspace.display().to_string();
-            lane_branch = implemented.branch.clone();
-        }
-
-        let status = MissionStatus::load(repo, handle, &protected)?;
-        let recorded = status
-            .record_subtasks(
-                wp_id,
-                &strings(wp_subtasks),
-                Lane::Done,
-                Some("claude"),
-                &SystemClock,
-            )?
-            .changed;
-        subtasks.extend(recorded.into_iter().map(|id| format!("{wp_id}/{id}")));
-        let reference = format!("review:{wp_id}");
-        let review = json!({"reviewer": "codex", "verdict": "approved", "reference": reference});
-        let merged = format!("lane-approved:{wp_id}");
-        let evidence =
-            json!({"review": {"reviewer": "codex", "verdict": "approved", "reference": merged}});
-        let steps = [
-            (Lane::ForReview, "claude", None, None),
-            (Lane::InReview, "codex", None, None),
-            (Lane::Approved, "codex", Some(review), None),
-            (Lane::Done, "claude", None, Some(evidence)),
-        ];
-        for (to, actor, review_result, evidence) in steps {
+    let mut finish = Vec::new();
+    let reviewer = |force: bool| Reviewer {
+        agent: Some("codex".to_owned()),
+        shell: None,
+        force,
+        ..Reviewer::default()
+    };
+    for (wp_id, title, dependencies, wp_subtasks, owned) in LANES_WORK_PACKAGES {
+        // Rejected once (WP02): worked twice, the second time in fix mode.
+        let rounds = if wp_id == "WP02" { 2 } else { 1 };
+        for round in 0..rounds {
+            if !dependencies.is_empty() {
+                // Its dependencies are approved, not merged: the claim is forced, with its reason.
+                let status = MissionStatus::load(repo, handle, &protected)?;
+                let request = TransitionRequest {
+                    wp_id: wp_id.to_owned(),
+                    to_lane: Lane::Claimed.as_str().to_owned(),
+                    actor: Some("claude".to_owned()),
+                    force: true,
+                    reason: Some(format!(
+                        "{} approved; the merge lands them together",
+                        dependencies.join(", ")
+                    )),
+                    ..TransitionRequest::default()
+                };
+                let recorded = recorded_move(&status, &request)?;
+                finish.push(FinishLine::moved(&recorded));
+                moves.push(recorded);
+            }
+            let implemented = implement(repo, handle, wp_id, "claude", &protected, &SystemClock)?;
+            // The agent's work, committed on the lane branch in the lane worktree.
+            let owned_file = owned.first().copied().unwrap_or("README.md");
+            let source = implemented.workspace.join(owned_file);
+            if let Some(parent) = source.parent() {
+                std::fs::create_dir_all(parent).with_path("Cannot create", parent)?;
+            }
+            let text = if round == 0 {
+                format!("# {wp_id}: {title}\n")
+            } else {
+                format!("# {wp_id}: {title}\n# usage is printed on an empty title\n")
+            };
+            atomic_write(&source, text.as_bytes())?;
+            git(&implemented.workspace, ["add", "--", owned_file])?;
+            let message = if round == 0 {
+                format!("feat({wp_id}): {title}")
+            } else {
+                format!("fix({wp_id}): the review's feedback")
+            };
+            let commit_args = GIT_CONFIG.iter().copied().chain([
+                "commit",
+                "--quiet",
+                "--message",
+                message.as_str(),
+            ]);
+            git(&implemented.workspace, commit_args)?;
+            if workspace.is_empty() {
+                workspace = implemented.workspace.display().to_string();
+                lane_branch = implemented.branch.clone();
+            }
+            let status = MissionStatus::load(repo, handle, &protected)?;
+            let recorded = status
+                .record_subtasks(
+                    wp_id,
+                    &strings(wp_subtasks),
+                    Lane::Done,
+                    Some("claude"),
+                    &SystemClock,
+                )?
+                .changed;
+            subtasks.extend(recorded.into_iter().map(|id| format!("{wp_id}/{id}")));
             let request = TransitionRequest {
                 wp_id: wp_id.to_owned(),
-                to_lane: to.as_str().to_owned(),
-                actor: Some(actor.to_owned()),
-                review_result,
-                evidence,
+                to_lane: Lane::ForReview.as_str().to_owned(),
+                actor: Some("claude".to_owned()),
                 ..TransitionRequest::default()
             };
-            moves.push(recorded_move(&status, &request)?);
-            if to == Lane::ForReview {
-                next.push(ask_next(repo, handle, &format!("{wp_id} for_review"))?);
+            let recorded = recorded_move(&status, &request)?;
+            finish.push(FinishLine::moved(&recorded));
+            moves.push(recorded);
+            next.push(ask_next(repo, handle, &format!("{wp_id} for_review"))?);
+            let started =
+                start_review(repo, handle, wp_id, "codex", None, &protected, &SystemClock)
+                    .map_err(review_error)?;
+            finish.push(FinishLine::new(
+                "review start",
+                format!("{wp_id} {} -> in_review by codex", started.claim.from_lane),
+            ));
+            if round + 1 < rounds {
+                let (_, verdict) = reject(
+                    repo,
+                    handle,
+                    &RejectionRequest {
+                        wp_id: wp_id.to_owned(),
+                        reviewer: reviewer(false),
+                        feedback: LANES_FEEDBACK.to_owned(),
+                        feedback_source: PathBuf::from("review-feedback.md"),
+                        note: None,
+                    },
+                    &protected,
+                    &SystemClock,
+                )
+                .map_err(review_error)?;
+                finish.push(FinishLine::new(
+                    "review reject",
+                    format!(
+                        "{wp_id} {} -> {}, feedback in review-cycle-{}",
+                        verdict.from_lane,
+                        verdict.to_lane,
+                        verdict.cycle_number.unwrap_or_default()
+                    ),
+                ));
+                next.push(ask_next(repo, handle, &format!("{wp_id} rejected"))?);
             }
         }
-        next.push(ask_next(repo, handle, &format!("{wp_id} done"))?);
-    }
-    // Acceptance: the run is started and advanced through the accept step.
-    for _ in 0..2 {
-        let outcome = missionctl_store::runtime::advance_next(
+        let approved = approve(
             repo,
             handle,
-            "claude",
-            missionctl_core::next::StepResult::Success,
-            &TemplateSearch::default(),
+            &ApprovalRequest {
+                wp_id: wp_id.to_owned(),
+                reviewer: reviewer(false),
+                note: None,
+                approval_ref: None,
+                git_user_name: Some(DEMO_NAME.to_owned()),
+            },
+            &protected,
             &SystemClock,
-        )?;
-        let done = outcome.decision.mission_state == "done";
-        next.push(NextCheckpoint {
-            after: "accept reported a success".to_owned(),
-            mode: "advance",
-            mission_state: outcome.decision.mission_state,
-            wp_id: outcome.decision.wp_id,
-            reason: outcome.decision.reason,
-        });
-        if done {
-            break;
-        }
+        )
+        .map_err(review_error)?;
+        finish.push(FinishLine::new(
+            "review approve",
+            format!(
+                "{wp_id} {} -> {} by {}",
+                approved.verdict.from_lane, approved.verdict.to_lane, approved.verdict.reviewer
+            ),
+        ));
+        next.push(ask_next(repo, handle, &format!("{wp_id} approved"))?);
     }
+    // The merge: the lanes into the mission branch, the mission branch onto the target.
+    let merged = merge_mission(
+        repo,
+        &MergeRequest {
+            handle,
+            mode: MergeMode::Run,
+            strategy: None,
+            delete_branch: None,
+            remove_worktree: None,
+            push: false,
+            protected_branches: &protected,
+            clock: &SystemClock,
+        },
+    )
+    .map_err(CliError::from)?;
+    let MergeOutcome::Merged(merge_report) = merged else {
+        return Err(CliError::internal("The demo's merge did not complete"));
+    };
+    finish.push(FinishLine::new(
+        "merge",
+        format!(
+            "{} lane(s) onto {}, done: {}",
+            merge_report.lanes.len(),
+            merge_report.target_branch,
+            merge_report.done.join(", ")
+        ),
+    ));
+    next.push(ask_next(repo, handle, "merge")?);
+    // The acceptance: each criterion's verdict, then the acceptance itself.
+    let status = MissionStatus::load(repo, handle, &protected)?;
+    let matrix_path = status.read_dir().join(MATRIX_FILE);
+    let matrix_text =
+        std::fs::read_to_string(&matrix_path).with_path("Cannot read", &matrix_path)?;
+    let criteria = AcceptanceMatrix::parse(&matrix_text)
+        .map(|matrix| matrix.criterion_ids())
+        .unwrap_or_default();
+    for criterion in criteria {
+        let verdict = status
+            .record_acceptance_verdict(
+                &CriterionVerdict {
+                    criterion: criterion.clone(),
+                    result: "pass".to_owned(),
+                    verification_method: Some("automated_test".to_owned()),
+                    actor: Some("claude".to_owned()),
+                    evidence: Some("tests/test_tasklist.py".to_owned()),
+                },
+                &SystemClock,
+            )
+            .map_err(|error| {
+                CliError::user(error.code(), error.to_string()).with_hint(error.hint())
+            })?;
+        finish.push(FinishLine::new(
+            "acceptance verdict",
+            format!("{criterion}=pass, matrix {}", verdict.overall_verdict),
+        ));
+    }
+    let accepted = accept(
+        repo,
+        handle,
+        &AcceptRequest {
+            actor: "claude".to_owned(),
+            mode: Some(AcceptMode::Local),
+            tests: vec!["pytest".to_owned()],
+            lenient: true,
+            protected_branches: &protected,
+        },
+        &SystemClock,
+    )
+    .map_err(|error| super::accept::accept_error(&error))?;
+    finish.push(FinishLine::new(
+        "accept",
+        format!(
+            "accepted by {} on {}, {} commit(s)",
+            accepted.accepted_by,
+            accepted.branch,
+            accepted.commits.len()
+        ),
+    ));
     next.push(ask_next(repo, handle, "the end")?);
     let status = MissionStatus::load(repo, handle, &protected)?;
     let ready_after = ready_ids(&status)?;
@@ -1498,6 +1674,7 @@ fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
         lane_branch,
         subtasks,
         moves,
+        finish,
         ready_after,
         next,
         board: render_board(&snapshot),
@@ -1513,9 +1690,10 @@ fn write_lanes_mission(
     writeln!(out)?;
     writeln!(
         out,
-        "{number}. A lanes mission, {}, planned and worked through the code paths of\n   \
+        "{number}. A lanes mission, {}, planned, worked and finished through the code paths of\n   \
          `spec-commit`, `wp add`, `map-requirements`, `tasks finalize`, `ready`, `implement`,\n   \
-         `subtask done`, `move` and `next`",
+         `subtask done`, `move`, `review` (one rejection cycle), `merge`, `acceptance verdict`,\n   \
+         `accept` and `next`",
         data.mission_slug
     )?;
     writeln!(out)?;
@@ -1566,24 +1744,21 @@ fn write_lanes_mission(
         "   implement WP01 -> {} (branch {})",
         data.workspace, data.lane_branch
     )?;
-    writeln!(out, "   subtask done  WP01 {}", data.subtasks.join(" "))?;
-    for step in &data.moves {
-        let lanes = format!("{} -> {}", step.from, step.to);
-        let short = step.commit.get(..12).unwrap_or(&step.commit);
-        writeln!(
-            out,
-            "   move          {}  {lanes:<27}{:<8}committed {short} on {}",
-            step.wp_id, step.actor, step.branch
-        )?;
+    writeln!(out, "   subtask done  {}", data.subtasks.join(" "))?;
+    for line in &data.finish {
+        writeln!(out, "   {:<18} {}", line.command, line.detail)?;
     }
     writeln!(out, "   ready         {}", data.ready_after.join(", "))?;
     writeln!(out)?;
     writeln!(out, "   next, asked along the way:")?;
     for checkpoint in &data.next {
-        let what = match &checkpoint.wp_id {
+        let mut what = match &checkpoint.wp_id {
             Some(wp_id) => format!("{} {wp_id}", checkpoint.mission_state),
             None => checkpoint.mission_state.clone(),
         };
+        if let Some(gate) = checkpoint.gate {
+            what.push_str(&format!(" (waits for {gate})"));
+        }
         writeln!(
             out,
             "      after {:<28} ({}) -> {what}",
