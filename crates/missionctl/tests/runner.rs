@@ -14,6 +14,7 @@ mod test_dashboard;
 mod test_demo;
 mod test_events;
 mod test_finalize;
+mod test_finish_mission;
 mod test_help;
 mod test_implement;
 mod test_json_envelope;

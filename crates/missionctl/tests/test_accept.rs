@@ -57,6 +57,34 @@ pub(crate) fn approved_mission(env: &TestEnv, name: &str) -> anyhow::Result<(Pat
     Ok((repo, slug))
 }
 
+/// Records a criterion as passed, by `claude`, with the peer run's evidence.
+pub(crate) fn pass(
+    env: &TestEnv,
+    repo: &Path,
+    slug: &str,
+    criterion: &str,
+) -> anyhow::Result<Value> {
+    env.json_data(
+        repo,
+        &[
+            "acceptance",
+            "verdict",
+            "--mission",
+            slug,
+            "--criterion",
+            criterion,
+            "--result",
+            "pass",
+            "--verification-method",
+            "automated_test",
+            "--actor",
+            "claude",
+            "--evidence",
+            "tests/test_tasklist.py",
+        ],
+    )
+}
+
 fn subjects(env: &TestEnv, repo: &Path, count: usize) -> anyhow::Result<Vec<String>> {
     Ok(env
         .git(repo, &["log", "-n", &count.to_string(), "--format=%s"])?
@@ -109,25 +137,7 @@ fn verdicts_and_an_acceptance_are_written_as_spec_kitty_writes_them() -> TestRes
 
     // The verdicts: each one committed alone with Spec Kitty's message.
     for criterion in ["FR-001", "FR-002", "FR-003"] {
-        let verdict = env.json_data(
-            &repo,
-            &[
-                "acceptance",
-                "verdict",
-                "--mission",
-                &slug,
-                "--criterion",
-                criterion,
-                "--result",
-                "pass",
-                "--verification-method",
-                "automated_test",
-                "--actor",
-                "claude",
-                "--evidence",
-                "tests/test_tasklist.py",
-            ],
-        )?;
+        let verdict = pass(&env, &repo, &slug, criterion)?;
         assert_eq!(verdict["write_status"], "committed");
         assert_eq!(
             subjects(&env, &repo, 1)?,
