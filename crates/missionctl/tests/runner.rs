@@ -1,6 +1,7 @@
 //! The one integration-test binary of the `missionctl` crate: every file of `tests/` is a
 //! module listed here (see `every_test_file_is_in_the_mod_list`).
 
+mod bench_accept;
 mod bench_dashboard;
 mod bench_merge;
 mod bench_sync;

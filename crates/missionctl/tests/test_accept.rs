@@ -345,3 +345,54 @@ fn every_blocking_check_names_the_command_that_clears_it() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn an_acceptance_stopped_between_its_commits_is_undone_whole() -> TestResult {
+    let env = TestEnv::new()?;
+    let (repo, slug) = approved_mission(&env, "stopped")?;
+    for criterion in ["FR-001", "FR-002", "FR-003"] {
+        pass(&env, &repo, &slug, criterion)?;
+    }
+    let state = || -> anyhow::Result<(Value, Value, String)> {
+        let mut fingerprint = env.fingerprint(&repo)?;
+        let refs = fingerprint["refs"].take();
+        let files = fingerprint["files"].take();
+        Ok((refs, files, env.git(&repo, &["ls-files", "--stage"])?))
+    };
+    let before = state()?;
+    for failpoint in [
+        "ref-updated@1",
+        "file@2",
+        "ref-updated@2",
+        "index-installed@3",
+    ] {
+        let stopped = env.run_with(
+            &repo,
+            ["accept", "--mission", &slug, "--lenient"],
+            &[("MISSIONCTL_FAILPOINT", std::ffi::OsStr::new(failpoint))],
+        );
+        assert_eq!(stopped.status, Some(86), "{failpoint}: {stopped}");
+        // The next writer of the mission settles it: nothing of the acceptance is left.
+        env.json_data(&repo, &["status", "materialize", "--mission", &slug])?;
+        let after = state()?;
+        assert!(
+            after.0 == before.0,
+            "{failpoint}: refs {} vs {}",
+            after.0,
+            before.0
+        );
+        assert!(
+            after.2 == before.2,
+            "{failpoint}: index {} vs {}",
+            after.2,
+            before.2
+        );
+        assert!(after.1 == before.1, "{failpoint}: files changed");
+    }
+    env.json_data(&repo, &["accept", "--mission", &slug, "--lenient"])?;
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(
+        repo.join("kitty-specs").join(&slug).join("meta.json"),
+    )?)?;
+    assert_eq!(meta["acceptance_history"].as_array().map(Vec::len), Some(1));
+    Ok(())
+}
