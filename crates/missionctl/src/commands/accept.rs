@@ -16,9 +16,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl accept`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # Every check that blocks the acceptance, nothing written\n  missionctl accept -m task-list --diagnose\n\n  # Accept, recording the command that validates the mission\n  missionctl accept -m task-list --actor claude --test \"pytest\"\n\n  # Without the runtime-metadata checks; path conventions only warn\n  missionctl accept -m task-list --lenient"
+)]
 pub(crate) struct AcceptArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, short = 'm', value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// Where the acceptance is recorded (default: `pr` when the repository has a remote,
     /// else `local`)

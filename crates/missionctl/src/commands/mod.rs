@@ -43,7 +43,10 @@ pub(crate) enum Command {
     /// Check a mission's acceptance and, when it passes, record it in meta.json
     Accept(accept::AcceptArgs),
     /// Manage a mission's acceptance matrix
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  # Record that a criterion is met\n  missionctl acceptance verdict -m invoice-export --criterion FR-001 --result pass"
+    )]
     Acceptance(acceptance::AcceptanceCommand),
     /// Show the kanban board of one mission or of every mission
     Board(board::BoardArgs),

@@ -12,9 +12,12 @@ use crate::workspace;
 
 /// Arguments of `missionctl acceptance verdict`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  # A criterion verified by a test\n  missionctl acceptance verdict -m task-list --criterion FR-001 --result pass \\\n    --verification-method automated_test --evidence tests/test_cli.py\n\n  # A criterion not met\n  missionctl acceptance verdict -m task-list --criterion FR-002 --result fail"
+)]
 pub(crate) struct VerdictArgs {
     /// The mission: its ULID, mid8, directory name, slug or number
-    #[arg(long, short = 'm', value_name = "HANDLE")]
+    #[arg(long, short = 'm', value_name = "MISSION")]
     mission: String,
     /// The criterion, such as `FR-001`
     #[arg(long, value_name = "ID")]
