@@ -128,7 +128,7 @@ pub(crate) fn implement_to_review(
     let waits = entry["dependencies"]
         .as_array()
         .is_some_and(|dependencies| !dependencies.is_empty());
-    if waits && entry["status"] == "planned" {
+    if waits && (entry["lane"] == "planned" || entry["status"] == "planned") {
         env.json_data(
             repo,
             &[
