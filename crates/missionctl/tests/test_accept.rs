@@ -19,7 +19,8 @@ pub(crate) const SPEC: &str = "# Task list\n\n## Functional Requirements\n\n\
 /// The other planning files an acceptance requires.
 pub(crate) const PLAN: &str = "# Plan\n\n## Technical Context\n\n**Language/Version**: Python 3.11\n\
 **Primary Dependencies**: none\n";
-pub(crate) const TASKS: &str = "# Tasks\n\n- [x] T001 storage\n";
+pub(crate) const TASKS: &str = "# Tasks\n\n## WP01 Storage layer\n\n- [x] T001 storage\n\n\
+## WP02 Add and list\n\n## WP03 Complete and delete\n\n## WP04 End-to-end tests\n";
 
 /// The peer run's mission directory (vendored).
 fn peer_dir() -> PathBuf {
