@@ -759,9 +759,8 @@ fn functional_ids(surface: &PlanningSurface) -> Result<Vec<String>, FinalizeErro
     else {
         return Ok(Vec::new());
     };
-    let declared = missionctl_core::requirement::DeclaredRequirements::parse(
-        &String::from_utf8_lossy(&spec),
-    );
+    let declared =
+        missionctl_core::requirement::DeclaredRequirements::parse(&String::from_utf8_lossy(&spec));
     let mut ids: Vec<String> = declared
         .functional()
         .map(|requirement| requirement.id.to_string())
