@@ -103,17 +103,12 @@ pub(crate) fn four_wp_mission_with(
         if let Some(depends) = depends {
             args.extend(["--depends-on", depends]);
         }
-        if !owned.contains('*') {
-            // The file the work package will create.
-            args.extend(["--create-intent", owned]);
+        // Every functional requirement of a given spec is mapped (FR-001 above).
+        match (planning.is_empty(), wp) {
+            (false, "WP02") => args.extend(["--requirement", "FR-002"]),
+            (false, "WP03") => args.extend(["--requirement", "FR-003"]),
+            _ => {}
         }
-        // Every functional requirement of the spec is mapped (the default spec has FR-001).
-        let requirement = match (planning.is_empty(), wp) {
-            (false, "WP02") => "FR-002",
-            (false, "WP03") => "FR-003",
-            _ => "FR-001",
-        };
-        args.extend(["--requirement", requirement]);
         env.json_data(&repo, &args)?;
     }
     env.json_data(&repo, &["tasks", "finalize", &slug])?;
