@@ -245,12 +245,14 @@ fn finalize_seeds_computes_lanes_commits_and_a_second_run_writes_nothing() -> Te
             ("lane-b", vec!["WP03"], vec![]),
         ]
     );
-    // The seed commit, then the planning commit, both on the target branch.
-    let log = test.git(&["log", "--format=%s", "-3", "feature/x"])?;
+    // The seed commit, the scaffolded acceptance matrix, then the planning commit, all on the
+    // target branch.
+    let log = test.git(&["log", "--format=%s", "-4", "feature/x"])?;
     assert_eq!(
         log.lines().collect::<Vec<_>>(),
         [
             format!("Add tasks for feature {mission}"),
+            format!("chore({mission}): scaffold acceptance-matrix"),
             "chore(missionctl): status transition batch WP01, WP02, WP03".to_owned(),
             "Add the spec and sources".to_owned(),
         ]

@@ -29,11 +29,14 @@ use crate::common::{NOW_MICROS, TestRepo, TestResult, protected};
 
 /// The public items of `status/mod.rs`, sorted: changing the surface means changing this list
 /// (and `docs/adr/0004-bookkeeping-transaction.md`).
-const SURFACE: [&str; 38] = [
+const SURFACE: [&str; 42] = [
     "ActiveWPStatus",
     "ApprovalRequest",
     "BatchOutcome",
     "CommitReceipt",
+    "CriterionError",
+    "CriterionOutcome",
+    "CriterionVerdict",
     "DEFAULT_PROTECTED_BRANCHES",
     "Event",
     "FollowUpdate",
@@ -59,6 +62,7 @@ const SURFACE: [&str; 38] = [
     "TransitionOutcome",
     "TransitionRequest",
     "VerdictOutcome",
+    "acceptance",
     "batch",
     "cache",
     "follow",
@@ -119,8 +123,16 @@ fn the_public_surface_is_the_facade_and_its_values() {
     let names: Vec<&str> = items.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, SURFACE, "the status module's surface changed");
     for (name, visibility) in &items {
-        let expected = if ["batch", "cache", "follow", "merge", "review", "transaction"]
-            .contains(&name.as_str())
+        let expected = if [
+            "acceptance",
+            "batch",
+            "cache",
+            "follow",
+            "merge",
+            "review",
+            "transaction",
+        ]
+        .contains(&name.as_str())
         {
             "private"
         } else if name == "relative" {
