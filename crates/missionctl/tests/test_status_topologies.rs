@@ -333,6 +333,15 @@ fn materialize_and_alias_moves_commit_nothing_when_nothing_changes() -> TestResu
         assert_eq!(alias["event"], Value::Null);
         assert_eq!(alias["receipt"]["is_noop"], true);
         assert_eq!(alias["receipt"]["commit_sha"].as_str(), Some(tip.trim()));
+        // So is the lane's own name: the same no-op whatever names it.
+        let same = data(
+            &repo
+                .move_wp("WP01", "in_progress", &["--actor", "a"])
+                .success(),
+        )?;
+        assert_eq!(same["event"], Value::Null);
+        assert_eq!(same["receipt"]["is_noop"], true);
+        assert_eq!(same["receipt"]["commit_sha"].as_str(), Some(tip.trim()));
 
         let materialized = data(
             &repo

@@ -135,6 +135,15 @@ pub struct MaterializeOutcome {
     pub receipt: CommitReceipt,
 }
 
+/// Whether a move asks for the lane the work package is already in, so that nothing is written:
+/// an alias of it (`doing` for `in_progress`, as Spec Kitty collapses it) whatever the flags,
+/// or its own name without force (a forced move to the same lane is a recorded event).
+fn is_no_op_move(request: &TransitionRequest, current: Lane) -> bool {
+    is_alias_collapse(&request.to_lane, current)
+        || (!request.force
+            && matches!(Lane::from_input(&request.to_lane), Ok((lane, false)) if lane == current))
+}
+
 /// Why a status write was refused or failed. Nothing is left written when this is returned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -909,7 +918,7 @@ impl MissionStatus {
                 .get(&request.wp_id)
                 .map_or(Lane::Uninitialized, |state| state.lane),
         );
-        if !is_alias_collapse(&request.to_lane, current) {
+        if !is_no_op_move(request, current) {
             self.check(
                 request,
                 current,
@@ -936,7 +945,7 @@ impl MissionStatus {
         }
         let now = unix_micros(clock.now());
         let at = missionctl_core::timestamp::isoformat_utc(now);
-        if is_alias_collapse(&request.to_lane, from) {
+        if is_no_op_move(request, from) {
             let snapshot = self.reduce(transaction.read_log()?)?;
             let receipt = transaction.noop_receipt(&at)?;
             return Ok(TransitionOutcome {
