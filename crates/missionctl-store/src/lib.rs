@@ -20,17 +20,3 @@ pub mod sync;
 pub mod view;
 pub mod worktree;
 pub mod write;
-
-// The flat module paths of earlier releases, kept while work written against them lands.
-#[doc(hidden)]
-pub use self::{
-    git::merge_driver,
-    mission::{
-        action_context, context as mission_context, create as mission_create, dir as mission_dir,
-        flatten as mission_flatten, index as mission_index, meta_store, topology_backfill,
-    },
-    planning::{map_requirements, spec_commit, tasks_finalize, work_package, work_package_add},
-    repo::{containment, init, project_config, protection},
-    view::{dashboard_state, live, ready, watch},
-    worktree::{lane as lane_worktree, workspace_context},
-};

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use missionctl_store::clock::SystemClock;
 use missionctl_store::git::git;
-use missionctl_store::protection::ProtectedBranches;
 use missionctl_store::repo::Repo;
+use missionctl_store::repo::protection::ProtectedBranches;
 use missionctl_store::status::{MissionStatus, TransitionRequest};
 use missionctl_store::sync::{SyncOptions, SyncReport, sync};
 use serde::Serialize;

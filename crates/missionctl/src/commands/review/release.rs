@@ -47,7 +47,7 @@ pub(crate) type Recovery =
         &str,
         &str,
         &str,
-        &missionctl_store::protection::ProtectedBranches,
+        &missionctl_store::repo::protection::ProtectedBranches,
         &dyn missionctl_store::clock::Clock,
     ) -> Result<(String, RecoveryOutcome), missionctl_store::review::ReviewFlowError>;
 
