@@ -156,7 +156,7 @@ fn args(words: &[&str]) -> Vec<String> {
         .collect()
 }
 
-const WRITERS: [Writer; 11] = [
+const WRITERS: [Writer; 12] = [
     Writer {
         name: "wp add",
         failpoints: &["journal", "file", "finish"],
@@ -369,6 +369,44 @@ const WRITERS: [Writer; 11] = [
                 .join(format!("kitty-specs/{}/status.json", stage.slug));
             std::fs::write(&path, "{}\n")?;
             Ok(args(&["status", "materialize", "--mission", &stage.slug]))
+        },
+    },
+    Writer {
+        name: "subtask done",
+        failpoints: &[
+            "journal",
+            "file",
+            "index-installed",
+            "ref-updated",
+            "finish",
+        ],
+        round: |stage, round| {
+            let id = format!("WP{}", 80 + round);
+            let subtask = format!("T{}", 100 + round);
+            let owned = format!("subtask{round:03}/**");
+            stage.ok(&[
+                "wp",
+                "add",
+                &stage.slug,
+                &id,
+                "--title",
+                &id,
+                "--subtask",
+                &subtask,
+                "--owned-file",
+                &owned,
+                "--requirement",
+                "FR-001",
+            ])?;
+            stage.ok(&["tasks", "finalize", &stage.slug])?;
+            Ok(args(&[
+                "subtask",
+                "done",
+                "--mission",
+                &stage.slug,
+                &id,
+                &subtask,
+            ]))
         },
     },
 ];

@@ -207,13 +207,8 @@ impl MissionStatus {
                 wp_id: wp_id.to_owned(),
             });
         }
-        if changed(&log).is_empty() {
-            return Ok(SubtaskOutcome {
-                changed: Vec::new(),
-                annotation: None,
-                receipt: None,
-            });
-        }
+        // Whether anything changes is decided under the lock only: the log read here may hold
+        // the row of a killed writer that the transaction's recovery is about to undo.
         let mut transaction = self.open_transaction()?;
         let log = transaction.read_log()?;
         let todo = changed(log);
