@@ -156,7 +156,7 @@ fn args(words: &[&str]) -> Vec<String> {
         .collect()
 }
 
-const WRITERS: [Writer; 12] = [
+const WRITERS: [Writer; 13] = [
     Writer {
         name: "wp add",
         failpoints: &["journal", "file", "finish"],
@@ -409,7 +409,54 @@ const WRITERS: [Writer; 12] = [
             ]))
         },
     },
+    Writer {
+        name: "worktree repair",
+        failpoints: &["journal", "git@1", "worktree-added", "finish"],
+        round: |stage, round| {
+            let id = format!("WP{}", 90 + round);
+            let owned = format!("repair{round:03}/**");
+            stage.ok(&[
+                "wp",
+                "add",
+                &stage.slug,
+                &id,
+                "--title",
+                &id,
+                "--owned-file",
+                &owned,
+                "--requirement",
+                "FR-001",
+            ])?;
+            stage.ok(&["tasks", "finalize", &stage.slug])?;
+            let before = worktree_paths(stage)?;
+            stage.ok(&[
+                "implement",
+                &id,
+                "--mission",
+                &stage.slug,
+                "--actor",
+                "claude",
+            ])?;
+            // The lane worktree `implement` just made is lost (deleted by hand).
+            for path in worktree_paths(stage)? {
+                if !before.contains(&path) {
+                    std::fs::remove_dir_all(&path)?;
+                }
+            }
+            Ok(args(&["worktree", "repair", "--mission", &stage.slug]))
+        },
+    },
 ];
+
+/// The directories of the repository's worktrees, as git lists them.
+fn worktree_paths(stage: &Stage) -> anyhow::Result<Vec<String>> {
+    Ok(stage
+        .git(&["worktree", "list", "--porcelain"])?
+        .lines()
+        .filter_map(|line| line.strip_prefix("worktree "))
+        .map(str::to_owned)
+        .collect())
+}
 
 #[test]
 fn every_writer_stopped_at_any_failpoint_is_settled_by_the_next_run() -> TestResult {

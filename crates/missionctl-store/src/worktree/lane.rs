@@ -1709,6 +1709,14 @@ fn repair_mission(
         }
     }
     let sparse = mission.topology == MissionTopology::LanesWithCoord;
+    // One transaction for the mission, begun before anything is looked at: its recovery settles
+    // what a killed repair (or any killed writer of the mission) left, and its lock keeps a
+    // concurrent repair from rebuilding the same worktree.
+    let mut transaction = WriteTransaction::begin(
+        repo,
+        Scope::Mission(mission.mission_slug.clone()),
+        "worktree repair",
+    )?;
     for (kind, lane_id, path, branch) in wanted {
         let registry = worktree_registry(repo)?;
         let branch_exists = repo.local_branch_exists(&branch)?;
@@ -1738,13 +1746,7 @@ fn repair_mission(
             ),
             Presence::Prunable { .. } | Presence::Absent if branch_exists => {
                 let sparse_for = (kind == "lane" && sparse).then_some(mission);
-                let mut transaction = WriteTransaction::begin(
-                    repo,
-                    Scope::Mission(mission.mission_slug.clone()),
-                    "worktree repair",
-                )?;
                 restore_worktree(repo, &mut transaction, &path, &branch, sparse_for)?;
-                transaction.finish()?;
                 (RepairOutcome::Rebuilt, None)
             }
             Presence::Prunable { .. } => (
@@ -1765,6 +1767,7 @@ fn repair_mission(
             detail,
         });
     }
+    transaction.finish()?;
     Ok(())
 }
 
