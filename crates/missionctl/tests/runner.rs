@@ -4,6 +4,7 @@
 mod bench_accept;
 mod bench_dashboard;
 mod bench_merge;
+mod bench_review;
 mod bench_sync;
 mod common;
 mod status_env;
