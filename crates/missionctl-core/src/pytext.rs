@@ -1,12 +1,34 @@
 //! Python's text primitives, where Spec Kitty's answers depend on them: how `read_text()`
 //! translates newlines, what `str.splitlines()` splits on, what `str.strip()` strips, and
-//! how `repr()` quotes a string or a list of strings.
+//! how `repr()` quotes a string or a list of strings; and the one way Spec Kitty's constant
+//! `re` patterns are compiled.
 //!
 //! missionctl reproduces Spec Kitty's messages byte for byte (`Overlap: WP01 ('src/**') and
 //! …`), so the same value must be rendered the same way.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+
+use regex::{Regex, RegexSet};
+
+/// Compiles one of Spec Kitty's constant patterns (valid by construction; each module's tests
+/// compile its patterns).
+pub(crate) fn constant_regex(source: &str) -> Regex {
+    #[expect(
+        clippy::expect_used,
+        reason = "the patterns are constants, checked by tests"
+    )]
+    Regex::new(source).expect("valid pattern")
+}
+
+/// Compiles a set of Spec Kitty's constant patterns, as [`constant_regex`] does one.
+pub(crate) fn constant_regex_set(sources: &[&str]) -> RegexSet {
+    #[expect(
+        clippy::expect_used,
+        reason = "the patterns are constants, checked by tests"
+    )]
+    RegexSet::new(sources).expect("valid patterns")
+}
 
 /// Returns the text as Python's `Path.read_text()` returns it: every `\r\n` and lone `\r`
 /// becomes `\n` (universal newlines).

@@ -257,13 +257,7 @@ mod patterns {
 
     use regex::Regex;
 
-    fn compile(source: &str) -> Regex {
-        #[expect(
-            clippy::expect_used,
-            reason = "the patterns are constants, checked by tests"
-        )]
-        Regex::new(source).expect("valid pattern")
-    }
+    use crate::pytext::constant_regex as compile;
 
     /// The four shapes that declare an id, each anchored at the start of a line.
     pub(super) static DECLARED: LazyLock<[Regex; 4]> = LazyLock::new(|| {

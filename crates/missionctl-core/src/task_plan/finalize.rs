@@ -56,13 +56,7 @@ use crate::task_plan::tasks_md::{
 };
 use crate::task_plan::wp_metadata::{WpMetadata, split_work_package};
 
-fn compile(source: &str) -> Regex {
-    #[expect(
-        clippy::expect_used,
-        reason = "the patterns are constants, checked by tests"
-    )]
-    Regex::new(source).expect("valid pattern")
-}
+use crate::pytext::constant_regex as compile;
 
 /// A work package's id in its file name: Spec Kitty's `^(WP\d{2})(?:[-_.]|$)` (RE2: ASCII
 /// digits), with two *or more* digits, so that `WP100-x.md` is read rather than silently

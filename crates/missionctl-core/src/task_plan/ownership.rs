@@ -25,21 +25,7 @@ pub const SRC_FALLBACK_WARNING: &str = "No file paths found in WP body text; usi
 /// The prefixes of planning paths.
 pub const PLANNING_PREFIXES: [&str; 2] = ["kitty-specs/", "docs/"];
 
-fn compile(source: &str) -> Regex {
-    #[expect(
-        clippy::expect_used,
-        reason = "the patterns are constants, checked by tests"
-    )]
-    Regex::new(source).expect("valid pattern")
-}
-
-fn compile_set(sources: &[&str]) -> RegexSet {
-    #[expect(
-        clippy::expect_used,
-        reason = "the patterns are constants, checked by tests"
-    )]
-    RegexSet::new(sources).expect("valid patterns")
-}
+use crate::pytext::{constant_regex as compile, constant_regex_set as compile_set};
 
 /// Signals of a planning-artifact work package (one pattern each, counted by how many match).
 static PLANNING_SIGNALS: LazyLock<RegexSet> = LazyLock::new(|| {

@@ -17,14 +17,7 @@ use regex::Regex;
 
 use crate::pytext;
 
-/// Compiles a pattern known to be valid.
-fn pattern(source: &str) -> Regex {
-    #[expect(
-        clippy::expect_used,
-        reason = "the patterns are constants, checked by tests"
-    )]
-    Regex::new(source).expect("valid pattern")
-}
+use crate::pytext::constant_regex as pattern;
 
 static WP_ID_TITLE: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"^(?:Work Package\s+)?(WP[0-9]{2,})(?:\b|:)"));
