@@ -655,13 +655,7 @@ fn doctor_clean_after_fix(stage: &Stage) -> anyhow::Result<()> {
 fn every_writer_killed_at_random_instants_is_settled_by_the_next_one() -> TestResult {
     let mut delays = Delays::new(0x0d00_4c1a_55ed);
     let mut killed = 0;
-    // `worktree repair` killed inside `git worktree add` leaves a worktree git locked while
-    // initializing, which the next repair does not yet take back: it is stopped at every
-    // failpoint and raced above, not killed at random here.
-    for writer in WRITERS
-        .iter()
-        .filter(|writer| writer.name != "worktree repair")
-    {
+    for writer in WRITERS {
         let stage = Stage::new()?;
         // One run to the end tells how long the writer takes on this machine; the kills then
         // land anywhere from its start to a little after its end.
@@ -702,6 +696,116 @@ fn every_writer_killed_at_random_instants_is_settled_by_the_next_one() -> TestRe
         }
     }
     assert!(killed > 0, "no writer was killed: the delays are too long");
+    Ok(())
+}
+
+/// What a `git worktree add` killed at an instant leaves of the worktree it was making.
+#[derive(Debug, Clone, Copy)]
+enum HalfAdded {
+    /// Killed while it checks the worktree out: the record is whole, and locked.
+    CheckingOut,
+    /// Killed while it writes `commondir`: the file is there, empty.
+    CommonDirEmpty,
+    /// Killed while it writes `gitdir`: the record holds only its lock and an empty `gitdir`,
+    /// the worktree is an empty directory.
+    GitDirEmpty,
+}
+
+impl HalfAdded {
+    /// Turns the state of a `git worktree add` killed while checking out into this one (git
+    /// writes `locked`, `gitdir`, the worktree's `.git`, `commondir`, `HEAD`, then checks out).
+    fn make(self, record: &Path, worktree: &Path) -> anyhow::Result<()> {
+        match self {
+            HalfAdded::CheckingOut => {}
+            HalfAdded::CommonDirEmpty => std::fs::write(record.join("commondir"), "")?,
+            HalfAdded::GitDirEmpty => {
+                for entry in std::fs::read_dir(record)? {
+                    let path = entry?.path();
+                    if path.file_name() != Some(std::ffi::OsStr::new("locked")) {
+                        remove_any(&path)?;
+                    }
+                }
+                std::fs::write(record.join("gitdir"), "")?;
+                for entry in std::fs::read_dir(worktree)? {
+                    remove_any(&entry?.path())?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    }
+}
+
+// See: issue 10 ("Recovery after a kill at any instant"): `git worktree add` killed half way
+// leaves its record locked ("initializing") and half written, which `git worktree prune` keeps
+// and every later `git worktree` command trips on.
+#[test]
+fn a_writer_killed_inside_git_worktree_add_is_settled_by_the_next_one() -> TestResult {
+    let adders = ["implement", "worktree repair"];
+    for writer in WRITERS
+        .iter()
+        .filter(|writer| adders.contains(&writer.name))
+    {
+        for half in [
+            HalfAdded::CheckingOut,
+            HalfAdded::CommonDirEmpty,
+            HalfAdded::GitDirEmpty,
+        ] {
+            let what = format!("{} killed {half:?}", writer.name);
+            let stage = Stage::new()?;
+            let command = (writer.round)(&stage, 1)?;
+            // A smudge filter that hangs holds git inside the checkout of the new worktree.
+            let marker = stage.env.root().join("checking-out");
+            let attributes = stage.repo.join(".git/info/attributes");
+            std::fs::create_dir_all(stage.repo.join(".git/info"))?;
+            std::fs::write(&attributes, "* filter=hang\n")?;
+            let smudge = format!("touch '{}'; sleep 60; cat", marker.display());
+            stage.git(&["config", "filter.hang.smudge", &smudge])?;
+            let mut child = stage.env.command(&stage.repo, &command).spawn()?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while !marker.exists() {
+                anyhow::ensure!(
+                    std::time::Instant::now() < deadline && child.try_wait()?.is_none(),
+                    "{what}: git never checked a worktree out"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            anyhow::ensure!(Kill::Tree.apply(&mut child)?, "{what}: it ended early");
+            let _ = child.wait_with_output()?;
+            std::fs::remove_file(&attributes)?;
+            let record = std::fs::read_dir(stage.repo.join(".git/worktrees"))?
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .find(|path| path.join("locked").exists())
+                .ok_or_else(|| anyhow::anyhow!("{what}: git holds no worktree locked"))?;
+            let gitdir = std::fs::read_to_string(record.join("gitdir"))?;
+            let worktree = Path::new(gitdir.trim_end())
+                .parent()
+                .ok_or_else(|| anyhow::anyhow!("{what}: gitdir `{gitdir}`"))?
+                .to_path_buf();
+            half.make(&record, &worktree)?;
+            let next = (writer.round)(&stage, 2)?;
+            let after = stage.env.run_in(&stage.repo, &next);
+            anyhow::ensure!(after.status == Some(0), "{what}, the next one: {after}");
+            stage.git(&["worktree", "list", "--porcelain"])?;
+            // No record is left locked or pointing nowhere.
+            for entry in std::fs::read_dir(stage.repo.join(".git/worktrees"))? {
+                let path = entry?.path();
+                anyhow::ensure!(!path.join("locked").exists(), "{what}: {path:?} locked");
+            }
+            let stale = stage.git(&["worktree", "prune", "--dry-run", "--verbose"])?;
+            anyhow::ensure!(stale.trim().is_empty(), "{what}: stale records: {stale}");
+            check_settled(&stage).map_err(|error| anyhow::anyhow!("{what}: {error}"))?;
+            doctor_clean_after_fix(&stage).map_err(|error| anyhow::anyhow!("{what}: {error}"))?;
+        }
+    }
     Ok(())
 }
 

@@ -657,9 +657,13 @@ fn restore(core: &Core, gix: &gix::Repository, path: &Path, before: &Before) -> 
     crate::fs_util::sync_dir(super::parent_of(path)).map_err(|error| failed(&error))
 }
 
-/// Removes a worktree the transaction created (registered or only on disk).
+/// Removes a worktree the transaction created (registered or only on disk), with the
+/// administrative directory a killed `git worktree add` leaves locked ("initializing") and
+/// half written, which `git worktree prune` keeps and which makes every later
+/// `git worktree` command fail.
 fn remove_worktree(core: &Core, repo: &Repo, path: &Path) -> Result<(), String> {
     let root = repo.primary_root();
+    let admin_dirs = admin_dirs_of(repo, path);
     if std::fs::symlink_metadata(path).is_ok() {
         let _ = core.git(
             root,
@@ -677,8 +681,67 @@ fn remove_worktree(core: &Core, repo: &Repo, path: &Path) -> Result<(), String> 
                 .map_err(|error| format!("remove the worktree `{}`: {error}", path.display()))?;
         }
     }
+    for dir in admin_dirs {
+        if std::fs::symlink_metadata(&dir).is_ok() {
+            std::fs::remove_dir_all(&dir).map_err(|error| {
+                format!("remove the worktree record `{}`: {error}", dir.display())
+            })?;
+        }
+    }
     let _ = core.git(root, &["worktree", "prune"], None);
     Ok(())
+}
+
+/// The directories under `<common dir>/worktrees/` that record a worktree at `path`: the one
+/// its `.git` file names, those whose `gitdir` names it, and those a `git worktree add` of
+/// `path` left without a `gitdir` (named after `path`, with git's numeric suffix, and locked).
+fn admin_dirs_of(repo: &Repo, path: &Path) -> Vec<PathBuf> {
+    let admin_root = repo.common_dir().join("worktrees");
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return Vec::new();
+    };
+    let dot_git = path.join(".git");
+    let real_dot_git = path
+        .parent()
+        .and_then(|parent| std::fs::canonicalize(parent).ok())
+        .map(|parent| parent.join(name).join(".git"));
+    let names_path = |text: &str| {
+        let named = Path::new(text.trim_end());
+        named == dot_git || real_dot_git.as_deref() == Some(named)
+    };
+    let mut found = Vec::new();
+    if let Ok(text) = std::fs::read_to_string(&dot_git)
+        && let Some(dir) = text.trim_end().strip_prefix("gitdir: ")
+        && Path::new(dir).parent() == Some(admin_root.as_path())
+    {
+        found.push(PathBuf::from(dir));
+    }
+    let Ok(entries) = std::fs::read_dir(&admin_root) else {
+        return found;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let dir = entry.path();
+        let entry_name = entry.file_name();
+        let Some(entry_name) = entry_name.to_str() else {
+            continue;
+        };
+        let ours = entry_name
+            .strip_prefix(name)
+            .is_some_and(|suffix| suffix.bytes().all(|byte| byte.is_ascii_digit()));
+        if !ours || found.contains(&dir) {
+            continue;
+        }
+        match std::fs::read_to_string(dir.join("gitdir")) {
+            Ok(text) if names_path(&text) => found.push(dir),
+            Ok(text) if !text.trim().is_empty() => {}
+            _ => {
+                if dir.join("locked").exists() {
+                    found.push(dir);
+                }
+            }
+        }
+    }
+    found
 }
 
 fn undo_config(
