@@ -18,6 +18,17 @@ pub(crate) fn discover_repo() -> Result<Repo, CliError> {
     Ok(Repo::discover(&cwd)?)
 }
 
+/// Returns the repository around the current directory for a command that writes, with what
+/// killed writers left settled first (every journal whose lock is free: see the write door,
+/// `docs/adr/0009-one-write-door.md`). Nothing the command reads before it takes its own lock
+/// is then a killed writer's half-done work, which the next writer would undo under it.
+pub(crate) fn discover_repo_for_writing() -> Result<Repo, CliError> {
+    let repo = discover_repo()?;
+    // Journals that cannot be settled stay; the command's own transaction reports them.
+    let _ = missionctl_store::write::recover_all(&repo);
+    Ok(repo)
+}
+
 /// Returns what the environment says about protected branches: Spec Kitty's hatch
 /// (`SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS`) and missionctl's explicit list
 /// (`MISSIONCTL_PROTECTED_BRANCHES`, comma separated; empty means none).
@@ -73,6 +84,14 @@ pub(crate) fn template_search() -> TemplateSearch {
 /// Loads a mission's status aggregate from the repository around the current directory.
 pub(crate) fn load_status(handle: &str) -> Result<(Repo, MissionStatus), CliError> {
     let repo = discover_repo()?;
+    let status = MissionStatus::load(&repo, handle, &protected_branches(&repo))?;
+    Ok((repo, status))
+}
+
+/// Loads a mission's status aggregate for a command that writes through it, after settling
+/// what killed writers left (see [`discover_repo_for_writing`]).
+pub(crate) fn load_status_for_writing(handle: &str) -> Result<(Repo, MissionStatus), CliError> {
+    let repo = discover_repo_for_writing()?;
     let status = MissionStatus::load(&repo, handle, &protected_branches(&repo))?;
     Ok((repo, status))
 }

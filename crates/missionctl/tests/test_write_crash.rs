@@ -146,6 +146,9 @@ fn stopped_at(stage: &Stage, args: &[String], failpoint: &str) -> anyhow::Result
 struct Writer {
     name: &'static str,
     failpoints: &'static [&'static str],
+    /// For a review command: what running it again answers when the stopped run was completed
+    /// (its work stands), the refusal's code and the lane its work package is then in.
+    again: Option<(&'static str, &'static str)>,
     round: fn(&Stage, usize) -> anyhow::Result<Vec<String>>,
 }
 
@@ -156,25 +159,15 @@ fn args(words: &[&str]) -> Vec<String> {
         .collect()
 }
 
-const WRITERS: [Writer; 13] = [
+const WRITERS: [Writer; 18] = [
     Writer {
         name: "wp add",
         failpoints: &["journal", "file", "finish"],
+        again: None,
         round: |stage, round| {
             let id = format!("WP{}", 20 + round);
             let owned = format!("wp{round:03}/**");
-            Ok(args(&[
-                "wp",
-                "add",
-                &stage.slug,
-                &id,
-                "--title",
-                &id,
-                "--owned-file",
-                &owned,
-                "--requirement",
-                "FR-001",
-            ]))
+            Ok(args(&wp_add_words(stage, &id, &owned, &[])))
         },
     },
     Writer {
@@ -187,6 +180,7 @@ const WRITERS: [Writer; 13] = [
             "ref-updated",
             "finish",
         ],
+        again: None,
         round: |stage, round| {
             let path = stage
                 .repo
@@ -204,6 +198,7 @@ const WRITERS: [Writer; 13] = [
             "ref-updated",
             "finish",
         ],
+        again: None,
         round: |stage, round| {
             let refs = ["FR-001", "FR-002"][round % 2];
             Ok(args(&[
@@ -230,21 +225,11 @@ const WRITERS: [Writer; 13] = [
             "ref-updated@2",
             "finish",
         ],
+        again: None,
         round: |stage, round| {
             let id = format!("WP{}", 40 + round);
             let owned = format!("finalize{round:03}/**");
-            stage.ok(&[
-                "wp",
-                "add",
-                &stage.slug,
-                &id,
-                "--title",
-                &id,
-                "--owned-file",
-                &owned,
-                "--requirement",
-                "FR-001",
-            ])?;
+            stage.ok(&wp_add_words(stage, &id, &owned, &[]))?;
             Ok(args(&["tasks", "finalize", &stage.slug]))
         },
     },
@@ -259,21 +244,11 @@ const WRITERS: [Writer; 13] = [
             "ref-updated@2",
             "finish",
         ],
+        again: None,
         round: |stage, round| {
             let id = format!("WP{}", 60 + round);
             let owned = format!("implement{round:03}/**");
-            stage.ok(&[
-                "wp",
-                "add",
-                &stage.slug,
-                &id,
-                "--title",
-                &id,
-                "--owned-file",
-                &owned,
-                "--requirement",
-                "FR-001",
-            ])?;
+            stage.ok(&wp_add_words(stage, &id, &owned, &[]))?;
             stage.ok(&["tasks", "finalize", &stage.slug])?;
             Ok(args(&[
                 "implement",
@@ -290,6 +265,7 @@ const WRITERS: [Writer; 13] = [
         failpoints: &[
             "journal", "dir", "file@1", "file@2", "file@3", "file@4", "finish",
         ],
+        again: None,
         round: |stage, _| {
             Ok(args(&[
                 "next",
@@ -307,6 +283,7 @@ const WRITERS: [Writer; 13] = [
         failpoints: &[
             "journal", "dir", "file@1", "file@2", "file@3", "file@4", "finish",
         ],
+        again: None,
         round: |stage, round| {
             let created = stage.ok(&["mission", "create", &format!("run-{round}")])?;
             let slug = created["mission_slug"]
@@ -319,6 +296,7 @@ const WRITERS: [Writer; 13] = [
     Writer {
         name: "merge-driver install",
         failpoints: &["journal", "file", "git@1", "git@3", "finish"],
+        again: None,
         round: |stage, _| {
             let _ = std::fs::remove_file(stage.repo.join(".gitattributes"));
             for section in ["merge.spec-kitty-event-log", "merge.missionctl-status-json"] {
@@ -330,6 +308,7 @@ const WRITERS: [Writer; 13] = [
     Writer {
         name: "mission flatten",
         failpoints: &["journal", "file", "finish"],
+        again: None,
         round: |stage, round| {
             let created = stage.ok(&[
                 "mission",
@@ -348,6 +327,7 @@ const WRITERS: [Writer; 13] = [
     Writer {
         name: "migrate backfill-topology",
         failpoints: &["journal", "file", "finish"],
+        again: None,
         round: |stage, round| {
             let dir = format!("legacy-{round}");
             crate::common::git_repo::write_mission(&stage.repo, &dir, &serde_json::json!({}))?;
@@ -363,6 +343,7 @@ const WRITERS: [Writer; 13] = [
             "ref-updated",
             "finish",
         ],
+        again: None,
         round: |stage, _| {
             let path = stage
                 .repo
@@ -380,24 +361,12 @@ const WRITERS: [Writer; 13] = [
             "ref-updated",
             "finish",
         ],
+        again: None,
         round: |stage, round| {
             let id = format!("WP{}", 80 + round);
             let subtask = format!("T{}", 100 + round);
             let owned = format!("subtask{round:03}/**");
-            stage.ok(&[
-                "wp",
-                "add",
-                &stage.slug,
-                &id,
-                "--title",
-                &id,
-                "--subtask",
-                &subtask,
-                "--owned-file",
-                &owned,
-                "--requirement",
-                "FR-001",
-            ])?;
+            stage.ok(&wp_add_words(stage, &id, &owned, &["--subtask", &subtask]))?;
             stage.ok(&["tasks", "finalize", &stage.slug])?;
             Ok(args(&[
                 "subtask",
@@ -412,21 +381,11 @@ const WRITERS: [Writer; 13] = [
     Writer {
         name: "worktree repair",
         failpoints: &["journal", "git@1", "worktree-added", "finish"],
+        again: None,
         round: |stage, round| {
             let id = format!("WP{}", 90 + round);
             let owned = format!("repair{round:03}/**");
-            stage.ok(&[
-                "wp",
-                "add",
-                &stage.slug,
-                &id,
-                "--title",
-                &id,
-                "--owned-file",
-                &owned,
-                "--requirement",
-                "FR-001",
-            ])?;
+            stage.ok(&wp_add_words(stage, &id, &owned, &[]))?;
             stage.ok(&["tasks", "finalize", &stage.slug])?;
             let before = worktree_paths(stage)?;
             stage.ok(&[
@@ -446,7 +405,149 @@ const WRITERS: [Writer; 13] = [
             Ok(args(&["worktree", "repair", "--mission", &stage.slug]))
         },
     },
+    Writer {
+        name: "review start",
+        failpoints: &["journal", "file", "ref-updated", "finish"],
+        again: None,
+        round: |stage, round| {
+            let id = in_review_queue(stage, 200, round)?;
+            Ok(review_args(stage, "start", &id, &["--actor", "claude"]))
+        },
+    },
+    Writer {
+        name: "review approve",
+        failpoints: &["journal", "file", "ref-updated", "finish"],
+        again: Some(("REVIEW_NOT_STARTED", "approved")),
+        round: |stage, round| {
+            let id = in_review(stage, 300, round)?;
+            Ok(review_args(stage, "approve", &id, &["--actor", "claude"]))
+        },
+    },
+    Writer {
+        name: "review reject",
+        failpoints: &[
+            "journal",
+            "ref-updated@1",
+            "file@2",
+            "index-installed@3",
+            "ref-updated@2",
+            "finish",
+        ],
+        again: Some(("REVIEW_NOT_STARTED", "planned")),
+        round: |stage, round| {
+            let id = in_review(stage, 400, round)?;
+            let feedback = stage.env.root().join(format!("feedback-{round}.md"));
+            std::fs::write(&feedback, crate::test_review::PEER_FEEDBACK)?;
+            let feedback = feedback.to_string_lossy().into_owned();
+            Ok(review_args(
+                stage,
+                "reject",
+                &id,
+                &["--feedback-file", &feedback],
+            ))
+        },
+    },
+    Writer {
+        name: "review release",
+        failpoints: &["journal", "file", "ref-updated", "finish"],
+        again: Some(("REVIEW_NOT_STARTED", "for_review")),
+        round: |stage, round| {
+            let id = in_review(stage, 500, round)?;
+            Ok(review_args(
+                stage,
+                "release",
+                &id,
+                &["--actor", "lead", "--reason", "reviewer went away"],
+            ))
+        },
+    },
+    Writer {
+        name: "review unblock",
+        failpoints: &["journal", "file", "ref-updated", "finish"],
+        again: Some(("NOTHING_TO_UNBLOCK", "in_review")),
+        round: |stage, round| {
+            let id = in_review(stage, 600, round)?;
+            stage.ok(&[
+                "move",
+                &id,
+                "--to",
+                "blocked",
+                "--mission",
+                &stage.slug,
+                "--actor",
+                "claude",
+                "--force",
+                "--reason",
+                "waiting on design",
+            ])?;
+            Ok(review_args(
+                stage,
+                "unblock",
+                &id,
+                &["--actor", "lead", "--reason", "design settled"],
+            ))
+        },
+    },
 ];
+
+/// The words of `wp add <mission> <id> --title <id> --owned-file <owned> --requirement FR-001`,
+/// then `extra`.
+fn wp_add_words<'a>(
+    stage: &'a Stage,
+    id: &'a str,
+    owned: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut words = vec![
+        "wp",
+        "add",
+        &stage.slug,
+        id,
+        "--title",
+        id,
+        "--owned-file",
+        owned,
+        "--requirement",
+        "FR-001",
+    ];
+    words.extend(extra);
+    words
+}
+
+/// `--json review <verb> <id> -m <mission> <extra>`.
+fn review_args(stage: &Stage, verb: &str, id: &str, extra: &[&str]) -> Vec<String> {
+    let mut words = vec!["review", verb, id, "-m", &stage.slug];
+    words.extend(extra);
+    args(&words)
+}
+
+/// Adds work package `WP<base + round>` (one subtask, files of its own), implements it in its
+/// lane and moves it to `for_review`; returns its id.
+fn in_review_queue(stage: &Stage, base: usize, round: usize) -> anyhow::Result<String> {
+    let id = format!("WP{}", base + round);
+    let owned = format!("review{}/**", base + round);
+    let subtask = format!("T{}", base + round);
+    stage.ok(&wp_add_words(stage, &id, &owned, &["--subtask", &subtask]))?;
+    stage.ok(&["tasks", "finalize", &stage.slug])?;
+    let file = format!("review{}/work.txt", base + round);
+    crate::test_review::implement_to_review(&stage.env, &stage.repo, &stage.slug, &id, &file)?;
+    Ok(id)
+}
+
+/// Like [`in_review_queue`], then claimed for review by `claude`.
+fn in_review(stage: &Stage, base: usize, round: usize) -> anyhow::Result<String> {
+    let id = in_review_queue(stage, base, round)?;
+    stage.ok(&[
+        "review",
+        "start",
+        &id,
+        "-m",
+        &stage.slug,
+        "--actor",
+        "claude",
+    ])?;
+    Ok(id)
+}
 
 /// The directories of the repository's worktrees, as git lists them.
 fn worktree_paths(stage: &Stage) -> anyhow::Result<Vec<String>> {
@@ -471,13 +572,68 @@ fn every_writer_stopped_at_any_failpoint_is_settled_by_the_next_run() -> TestRes
             {
                 reached += 1;
             }
-            // The same command again succeeds, on whatever the stopped one left.
+            // The same command again succeeds, on whatever the stopped one left (a review
+            // command the stopped run completed says where its work package now is).
             let again = stage.env.run_in(&stage.repo, &command);
-            anyhow::ensure!(again.status == Some(0), "{what}, run again: {again}");
+            if again.status != Some(0) {
+                let Some((code, lane)) = writer.again else {
+                    anyhow::bail!("{what}, run again: {again}");
+                };
+                anyhow::ensure!(
+                    again.json_error()?["code"] == code,
+                    "{what}, again: {again}"
+                );
+                let id = &command[3];
+                let list = stage.ok(&["wp", "list", &stage.slug])?;
+                let entry = list["work_packages"]
+                    .as_array()
+                    .and_then(|wps| wps.iter().find(|entry| entry["wp_id"] == id.as_str()))
+                    .cloned()
+                    .unwrap_or_default();
+                anyhow::ensure!(entry["lane"] == lane, "{what}: {id} is {}", entry["lane"]);
+            }
             check_settled(&stage).map_err(|error| anyhow::anyhow!("{what}: {error}"))?;
         }
         assert!(reached > 0, "{}: no failpoint was reached", writer.name);
     }
+    Ok(())
+}
+
+// See: issue 10 ("One write door"), `init`: a writer that finds its work done before it takes
+// its lock must not be fooled by a stopped writer's half-done work, which the next writer
+// would undo under it; writing commands settle such journals first.
+#[test]
+fn init_stopped_anywhere_is_settled_by_the_next_init() -> TestResult {
+    let env = TestEnv::new()?;
+    let mut reached = 0;
+    for failpoint in ["journal", "dir", "finish"] {
+        let root = env.root().join(format!("repo-{failpoint}"));
+        std::fs::create_dir(&root)?;
+        env.git(&root, &["init", "--quiet"])?;
+        let stopped = env.run_with(
+            &root,
+            ["--json", "init"],
+            &[("MISSIONCTL_FAILPOINT", std::ffi::OsStr::new(failpoint))],
+        );
+        if stopped.status == Some(86) {
+            reached += 1;
+        }
+        let again = env.run_in(&root, ["--json", "init"]).success();
+        anyhow::ensure!(again.json()?["ok"] == true, "{failpoint}: {again}");
+        anyhow::ensure!(
+            root.join("kitty-specs").is_dir(),
+            "{failpoint}: no kitty-specs/"
+        );
+        let left = leftovers(&root)?;
+        anyhow::ensure!(left.is_empty(), "{failpoint}: left behind: {left:?}");
+        // The next writer finds nothing to undo: the directory stays.
+        env.run_in(&root, ["--json", "doctor", "--fix"]).success();
+        anyhow::ensure!(
+            root.join("kitty-specs").is_dir(),
+            "{failpoint}: undone later"
+        );
+    }
+    assert_eq!(reached, 3, "init stops at each of its failpoints");
     Ok(())
 }
 
@@ -809,9 +965,10 @@ fn a_writer_killed_inside_git_worktree_add_is_settled_by_the_next_one() -> TestR
     Ok(())
 }
 
-/// Error codes a racer that lost may answer: the winner's work is there already. Every other
-/// writer of the matrix is idempotent (the racers after the first find nothing to change) or
-/// serialized by its scope's lock: never a git failure or a half-done write.
+/// Error codes a racer that lost may answer: the winner's work is there already (a review
+/// command's losers answer its [`Writer::again`] code). Every other writer of the matrix is
+/// idempotent (the racers after the first find nothing to change) or serialized by its scope's
+/// lock: never a git failure or a half-done write.
 const CLEAN_REFUSALS: [&str; 1] = ["WP_ALREADY_EXISTS"];
 
 // See: issue 10 ("Races have one winner and clean losers"), for every writer of the matrix.
@@ -835,8 +992,9 @@ fn every_writer_racing_eight_times_has_clean_losers_and_leaves_nothing() -> Test
                 won += 1;
             } else {
                 let code = document["error"]["code"].as_str().unwrap_or_default();
+                let again = writer.again.is_some_and(|(again, _)| again == code);
                 anyhow::ensure!(
-                    CLEAN_REFUSALS.contains(&code),
+                    CLEAN_REFUSALS.contains(&code) || again,
                     "{}: a loser answered {}",
                     writer.name,
                     document["error"]

@@ -52,7 +52,7 @@ enum ModeArg {
 
 /// Runs `missionctl accept`.
 pub(crate) fn cmd_accept(ui: &mut Ui, args: &AcceptArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     if args.diagnose {
         let check = check_acceptance(&repo, &args.mission, !args.lenient)
             .map_err(|error| accept_error(&error))?;

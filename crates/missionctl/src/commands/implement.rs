@@ -44,7 +44,7 @@ pub(crate) fn cmd_implement(ui: &mut Ui, args: &ImplementArgs) -> Result<(), Cli
         )
         .with_hint("Pass `--actor <name>` or set `MISSIONCTL_ACTOR`".to_owned())
     })?;
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let protected = workspace::protected_branches(&repo);
     let request = ImplementRequest {
         handle: &args.mission,

@@ -28,7 +28,7 @@ struct InitData {
 
 /// Creates `kitty-specs/` at the primary checkout's root if it is missing.
 pub(crate) fn cmd_init(ui: &mut Ui, _args: &InitArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let dir = repo.kitty_specs_dir();
     let created = init_repository(&repo)?;
     let data = InitData {

@@ -48,7 +48,7 @@ pub(crate) fn cmd_map_requirements(
     ui: &mut Ui,
     args: &MapRequirementsArgs,
 ) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let request = MapRequirementsRequest {
         wp_id: args.wp_id.clone(),
         refs: args.refs.clone(),

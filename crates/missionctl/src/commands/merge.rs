@@ -73,7 +73,11 @@ fn tri_state(yes: bool, no: bool) -> Option<bool> {
 
 /// Merges a mission.
 pub(crate) fn cmd_merge(ui: &mut Ui, args: &MergeArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = if args.dry_run {
+        workspace::discover_repo()?
+    } else {
+        workspace::discover_repo_for_writing()?
+    };
     let protected = workspace::protected_branches(&repo);
     let mode = if args.dry_run {
         MergeMode::DryRun

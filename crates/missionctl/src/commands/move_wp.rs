@@ -135,7 +135,7 @@ pub(crate) fn cmd_move(ui: &mut Ui, args: &MoveArgs) -> Result<(), CliError> {
         expected_from,
         workspace_context: None,
     };
-    let (repo, status) = workspace::load_status(&args.mission)?;
+    let (repo, status) = workspace::load_status_for_writing(&args.mission)?;
     // Spec Kitty's CLI gate: a lane work package goes to review only with a commit of its own
     // on the lane branch, unless forced. Other moves to `for_review` are left to the state
     // machine, which refuses them with its own message.

@@ -64,7 +64,11 @@ pub(crate) fn cmd_next(ui: &mut Ui, args: &NextArgs) -> Result<(), CliError> {
         )
         .with_hint("Pass `--agent <name>` or set `MISSIONCTL_ACTOR`".to_owned()));
     }
-    let repo = workspace::discover_repo()?;
+    let repo = if result.is_some() {
+        workspace::discover_repo_for_writing()?
+    } else {
+        workspace::discover_repo()?
+    };
     let search = workspace::template_search();
     // Execute.
     let outcome = match (result, agent.as_deref()) {

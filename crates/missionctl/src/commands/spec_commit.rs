@@ -34,7 +34,7 @@ pub(crate) struct SpecCommitArgs {
 /// Commits the mission's planning files and reports what was committed and skipped.
 pub(crate) fn cmd_spec_commit(ui: &mut Ui, args: &SpecCommitArgs) -> Result<(), CliError> {
     let (handle, files) = mission_and_rest(args.mission.as_deref(), &args.files)?;
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let protected = workspace::protected_branches(&repo);
     let report = spec_commit(
         &repo,

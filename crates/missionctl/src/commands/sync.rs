@@ -63,7 +63,7 @@ pub(crate) fn render_sync_report(report: &SyncReport) -> String {
 
 /// Syncs the missions with the remote and reports what moved.
 pub(crate) fn cmd_sync(ui: &mut Ui, args: &SyncArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let protected = workspace::protected_branches(&repo);
     let options = SyncOptions {
         remote: &args.remote,

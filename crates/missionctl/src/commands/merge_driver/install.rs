@@ -48,7 +48,7 @@ fn entries(pairs: Vec<(String, String)>) -> Vec<ConfigEntry> {
 
 /// Adds what is missing; running it again changes nothing.
 pub(crate) fn cmd_merge_driver_install(ui: &mut Ui, _args: &InstallArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let root = repo.linked_worktree().unwrap_or(repo.primary_root());
     let report = install_merge_drivers(&repo, root, PROGRAM)?;
     let data = InstallData {

@@ -84,7 +84,7 @@ pub(crate) fn cmd_migrate_backfill_topology(
     ui: &mut Ui,
     args: &BackfillTopologyArgs,
 ) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let options = BackfillOptions {
         dry_run: args.dry_run,
         mission: args.mission.clone(),

@@ -90,7 +90,7 @@ pub(crate) fn cmd_mission_create(ui: &mut Ui, args: &MissionCreateArgs) -> Resul
         purpose_context: args.purpose_context.clone(),
         pr_bound: args.pr_bound,
     };
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     // Execute.
     let created = create_with(&repo, &request, &workspace::protected_branches(&repo), None)?;
     ui.emit(&created, || render_created(&created))

@@ -53,7 +53,7 @@ fn render(flattened: &FlattenedMission) -> String {
 
 /// Flattens a mission and says what changed.
 pub(crate) fn cmd_mission_flatten(ui: &mut Ui, args: &MissionFlattenArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let flattened = flatten_mission(&repo, args.mission.handle()?)?;
     ui.emit(&flattened, || render(&flattened))
 }

@@ -44,7 +44,7 @@ pub(crate) struct ApproveArgs {
 
 /// Runs `missionctl review approve`.
 pub(crate) fn cmd_approve(ui: &mut Ui, args: &ApproveArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let request = ApprovalRequest {
         wp_id: args.wp_id.clone(),
         reviewer: Reviewer {

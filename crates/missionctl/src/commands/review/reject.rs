@@ -83,7 +83,7 @@ pub(crate) fn cmd_reject(ui: &mut Ui, args: &RejectArgs) -> Result<(), CliError>
         std::fs::read_to_string(source)
             .map_err(|error| CliError::io(&format!("Cannot read {}", source.display()), &error))?
     };
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let agent = workspace::actor(args.actor.as_deref());
     let request = RejectionRequest {
         wp_id: args.wp_id.clone(),

@@ -70,7 +70,7 @@ pub(crate) fn run_recovery(
     actor: Option<&str>,
     reason: Option<&str>,
 ) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let actor = workspace::actor(actor).unwrap_or_else(|| "user".to_owned());
     let (mission_slug, outcome) = operation(
         &repo,

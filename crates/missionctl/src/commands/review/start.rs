@@ -48,7 +48,7 @@ pub(crate) fn run_start(
         )
         .with_hint("Pass `--actor <name>` or set `MISSIONCTL_ACTOR`".to_owned())
     })?;
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let shell = shell_identity();
     let outcome = start_review(
         &repo,

@@ -32,7 +32,7 @@ struct RunStartData {
 
 /// Starts the mission's run unless it has one, under the runtime lock.
 pub(crate) fn cmd_run_start(ui: &mut Ui, args: &RunStartArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let (loaded, started) = start_run_for_mission(
         &repo,
         &args.mission,

@@ -36,7 +36,7 @@ pub(crate) fn cmd_status_materialize(
     ui: &mut Ui,
     args: &StatusMaterializeArgs,
 ) -> Result<(), CliError> {
-    let (_repo, status) = workspace::load_status(&args.mission)?;
+    let (_repo, status) = workspace::load_status_for_writing(&args.mission)?;
     let outcome = status.materialize(&SystemClock)?;
     let data = MaterializeData {
         mission_slug: status.mission_slug().to_owned(),

@@ -57,7 +57,7 @@ pub(crate) fn cmd_subtask_done(ui: &mut Ui, args: &SubtaskDoneArgs) -> Result<()
             ),
         );
     };
-    let (_repo, status) = workspace::load_status(handle)?;
+    let (_repo, status) = workspace::load_status_for_writing(handle)?;
     let actor = workspace::actor(args.actor.as_deref());
     let outcome = status.record_subtasks(
         wp_id,

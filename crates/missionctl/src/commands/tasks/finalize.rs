@@ -51,7 +51,11 @@ impl Serialize for RefusalData<'_> {
 
 /// Finalizes the mission's work packages and reports what was done.
 pub(crate) fn cmd_tasks_finalize(ui: &mut Ui, args: &TasksFinalizeArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = if args.validate_only {
+        workspace::discover_repo()?
+    } else {
+        workspace::discover_repo_for_writing()?
+    };
     let protected = workspace::protected_branches(&repo);
     let options = FinalizeOptions {
         validate_only: args.validate_only,

@@ -34,7 +34,7 @@ struct RepairData {
 
 /// Repairs the worktrees and reports each one; exits 1 when something is left for the user.
 pub(crate) fn cmd_worktree_repair(ui: &mut Ui, args: &WorktreeRepairArgs) -> Result<(), CliError> {
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let worktrees = repair_worktrees(&repo, args.mission.as_deref())?;
     let data = RepairData {
         rebuilt: worktrees

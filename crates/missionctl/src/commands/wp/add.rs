@@ -98,7 +98,7 @@ pub(crate) fn cmd_wp_add(ui: &mut Ui, args: &WpAddArgs) -> Result<(), CliError> 
             ModeArg::PlanningArtifact => ExecutionMode::PlanningArtifact,
         }),
     };
-    let repo = workspace::discover_repo()?;
+    let repo = workspace::discover_repo_for_writing()?;
     let added = add_work_package(
         &repo,
         handle,
