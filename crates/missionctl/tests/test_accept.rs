@@ -390,6 +390,18 @@ fn an_acceptance_stopped_between_its_commits_is_undone_whole() -> TestResult {
         );
         assert!(after.1 == before.1, "{failpoint}: files changed");
     }
+    // Refused by the `reference-transaction` hook, it leaves nothing either.
+    crate::test_write_hooks::refuse_refs(&repo, "refs/heads/")?;
+    let refused = env
+        .run_in(&repo, ["--json", "accept", "--mission", &slug, "--lenient"])
+        .code(1);
+    std::fs::remove_file(repo.join(".git/hooks/reference-transaction"))?;
+    assert_eq!(
+        refused.json_error()?["code"],
+        "GIT_HOOK_REJECTED",
+        "{refused}"
+    );
+    assert!(state()? == before, "refused, it left something");
     env.json_data(&repo, &["accept", "--mission", &slug, "--lenient"])?;
     let meta: Value = serde_json::from_str(&std::fs::read_to_string(
         repo.join("kitty-specs").join(&slug).join("meta.json"),

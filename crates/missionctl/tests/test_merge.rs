@@ -875,3 +875,24 @@ fn the_gates_refuse_before_anything_is_written() -> TestResult {
     refused("WORK_PACKAGES_NOT_APPROVED")?;
     Ok(())
 }
+
+// See: issue 10 ("`mission create` ignores a `reference-transaction` hook that `move` honours"):
+// merge's commit path too.
+#[test]
+fn a_merge_refused_by_the_reference_transaction_hook_leaves_nothing() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = MergeRepo::new(&env, "repo", &[])?;
+    let before = env.fingerprint(&repo.root)?;
+    crate::test_write_hooks::refuse_refs(&repo.root, "refs/heads/")?;
+    let refused = repo.merge(&env, &[]).code(1);
+    std::fs::remove_file(repo.root.join(".git/hooks/reference-transaction"))?;
+    assert_eq!(
+        refused.json_error()?["code"],
+        "GIT_HOOK_REJECTED",
+        "{refused}"
+    );
+    assert_eq!(env.fingerprint(&repo.root)?, before, "{refused}");
+    repo.merge(&env, &[]).success();
+    assert_eq!(repo.lanes(&env)?, all_done());
+    Ok(())
+}

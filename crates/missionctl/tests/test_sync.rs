@@ -393,6 +393,45 @@ fn the_users_other_changes_are_left_alone() -> TestResult {
     Ok(())
 }
 
+// See: issue 10 ("`mission create` ignores a `reference-transaction` hook that `move` honours"):
+// sync's commit path too. What it fetched stays (remote-tracking refs); the local branch, index
+// and files do not move.
+#[test]
+fn a_sync_refused_by_the_reference_transaction_hook_leaves_the_clone_as_it_was() -> TestResult {
+    let cluster = Cluster::new(MissionTopology::SingleBranch, 2)?;
+    cluster.step(0, "WP01")?;
+    cluster.sync(0)?;
+    cluster.step(1, "WP02")?;
+    let root = &cluster.clones[1];
+    let env = &cluster.repo.env;
+    let local = |env: &crate::common::TestEnv| -> anyhow::Result<(String, serde_json::Value)> {
+        let mut fingerprint = env.fingerprint(root)?;
+        let files = fingerprint["files"].take();
+        let refs = env.git(
+            root,
+            &[
+                "for-each-ref",
+                "refs/heads",
+                "--format=%(refname) %(objectname)",
+            ],
+        )?;
+        Ok((refs + &env.git(root, &["ls-files", "--stage"])?, files))
+    };
+    let before = local(env)?;
+    crate::test_write_hooks::refuse_refs(root, "refs/heads/")?;
+    let refused = cluster.run(1, &["--json", "sync"]).code(1);
+    std::fs::remove_file(root.join(".git/hooks/reference-transaction"))?;
+    assert_eq!(
+        refused.json_error()?["code"],
+        "GIT_HOOK_REJECTED",
+        "{refused}"
+    );
+    assert!(local(env)? == before, "refused, the clone changed");
+    let report = cluster.sync(1)?;
+    assert_eq!(report["branches"][0]["outcome"], "merged", "{report}");
+    Ok(())
+}
+
 /// Kills `sync` at every failpoint of the write door and at seeded random instants, then checks
 /// that the clone is consistent and the next sync completes and converges.
 #[test]

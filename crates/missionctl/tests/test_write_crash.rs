@@ -965,6 +965,65 @@ fn a_writer_killed_inside_git_worktree_add_is_settled_by_the_next_one() -> TestR
     Ok(())
 }
 
+// See: issue 10 ("`mission create` ignores a `reference-transaction` hook that `move` honours"):
+// every commit path of every writer of the matrix.
+#[test]
+fn every_writer_refused_by_the_reference_transaction_hook_leaves_nothing() -> TestResult {
+    let mut refused = 0;
+    for writer in &WRITERS {
+        let stage = Stage::new()?;
+        let command = (writer.round)(&stage, 0)?;
+        let before = stage.env.fingerprint(&stage.repo)?;
+        crate::test_write_hooks::refuse_refs(&stage.repo, "refs/heads/")?;
+        let output = stage.env.run_in(&stage.repo, &command);
+        std::fs::remove_file(stage.repo.join(".git/hooks/reference-transaction"))?;
+        let after = stage.env.fingerprint(&stage.repo)?;
+        if output.status == Some(0) {
+            // A writer that commits nothing (files of its own, configuration) goes through.
+            anyhow::ensure!(
+                after["refs"] == before["refs"],
+                "{}: it moved a branch past the hook",
+                writer.name
+            );
+        } else {
+            refused += 1;
+            let code = output.json_error()?["code"].clone();
+            anyhow::ensure!(code == "GIT_HOOK_REJECTED", "{}: {output}", writer.name);
+            // A registration git reports prunable (its directory is gone: what `worktree
+            // repair` mends) may be pruned on the way; git's own `gc` prunes it too.
+            let live = |listed: &Value| -> Vec<String> {
+                listed
+                    .as_str()
+                    .unwrap_or_default()
+                    .split("\n\n")
+                    .filter(|block| !block.contains("\nprunable"))
+                    .map(str::to_owned)
+                    .collect()
+            };
+            anyhow::ensure!(
+                live(&after["worktrees"]) == live(&before["worktrees"]),
+                "{}: refused, it changed the worktrees",
+                writer.name
+            );
+            for key in ["refs", "head", "index", "files"] {
+                anyhow::ensure!(
+                    after[key] == before[key],
+                    "{}: refused, it changed the {key}: {} then {}",
+                    writer.name,
+                    before[key],
+                    after[key]
+                );
+            }
+            // Nothing in the way, the same command goes through.
+            let again = stage.env.run_in(&stage.repo, &command);
+            anyhow::ensure!(again.status == Some(0), "{}, again: {again}", writer.name);
+        }
+        check_settled(&stage).map_err(|error| anyhow::anyhow!("{}: {error}", writer.name))?;
+    }
+    assert!(refused >= 10, "only {refused} writers were refused");
+    Ok(())
+}
+
 /// Error codes a racer that lost may answer: the winner's work is there already (a review
 /// command's losers answer its [`Writer::again`] code). Every other writer of the matrix is
 /// idempotent (the racers after the first find nothing to change) or serialized by its scope's

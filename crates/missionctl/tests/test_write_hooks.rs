@@ -14,7 +14,7 @@ use crate::test_wp::{add_three, mission};
 
 /// Installs a `reference-transaction` hook that refuses, in its `prepared` phase, every update
 /// of a ref whose line holds `refused`.
-fn refuse_refs(repo: &Path, refused: &str) -> anyhow::Result<()> {
+pub(crate) fn refuse_refs(repo: &Path, refused: &str) -> anyhow::Result<()> {
     let hooks = repo.join(".git/hooks");
     std::fs::create_dir_all(&hooks)?;
     let hook = hooks.join("reference-transaction");

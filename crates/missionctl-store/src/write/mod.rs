@@ -429,7 +429,9 @@ impl Core {
         self.sequence
     }
 
-    /// Runs git in `dir` holding the lock in the child too (see [`lock`]).
+    /// Runs git in `dir` holding the lock in the child too (see [`lock`]). A ref update the
+    /// `reference-transaction` hook refused (`git worktree add`, `git merge`…) is
+    /// [`WriteError::HookRejected`], as for the door's own ref updates.
     pub(crate) fn git<S: AsRef<std::ffi::OsStr>>(
         &self,
         dir: &Path,
@@ -437,7 +439,21 @@ impl Core {
         index_file: Option<&Path>,
     ) -> Result<Output, WriteError> {
         let stdin = self.lock.share()?;
-        Ok(git_with_index(dir, args, stdin, index_file)?)
+        match git_with_index(dir, args, stdin, index_file) {
+            Err(source @ GitError::Failed { .. }) if matches!(&source, GitError::Failed { stderr, .. } if refs::hook_refused(&stderr.0)) =>
+            {
+                let command: Vec<String> = args
+                    .iter()
+                    .take(2)
+                    .map(|arg| arg.as_ref().to_string_lossy().into_owned())
+                    .collect();
+                Err(WriteError::HookRejected {
+                    name: format!("the refs `git {}` updates", command.join(" ")),
+                    source,
+                })
+            }
+            outcome => Ok(outcome?),
+        }
     }
 
     /// Runs git like [`Core::git`], retrying while git reports one of its lock files held by

@@ -116,6 +116,11 @@ pub(crate) fn update(
     }
 }
 
+/// True when git's message says the `reference-transaction` hook refused its ref updates.
+pub(crate) fn hook_refused(stderr: &str) -> bool {
+    stderr.contains("aborted by hook") || stderr.contains("reference-transaction hook")
+}
+
 /// Sorts a failed `git update-ref` by its message (git runs with `LC_ALL=C`).
 fn classify(error: WriteError) -> RefUpdateError {
     let WriteError::Git(git_error) = error else {
@@ -134,7 +139,7 @@ fn classify(error: WriteError) -> RefUpdateError {
     {
         return RefUpdateError::Moved;
     }
-    if text.contains("aborted by hook") || text.contains("reference-transaction hook") {
+    if hook_refused(text) {
         return RefUpdateError::Hook(git_error);
     }
     RefUpdateError::Other(WriteError::Git(git_error))
