@@ -92,6 +92,26 @@ pub fn phantom_work_package(wp_id: &str, mission_slug: &str) -> Finding {
     }
 }
 
+/// The code of the warning for an event log checked out with CRLF line endings.
+pub const CRLF_WORKING_COPY: &str = "CRLF_WORKING_COPY";
+
+/// Returns the warning for an event log whose working copy has CRLF line endings
+/// (`core.autocrlf`, an `eol=crlf` attribute): read as LF and written back with the LF bytes
+/// Spec Kitty writes, so nothing needs fixing; said so that nobody "fixes" the line endings.
+pub fn crlf_working_copy(log_path: &str) -> Finding {
+    Finding {
+        severity: Severity::Warning,
+        ..finding(
+            CRLF_WORKING_COPY,
+            format!(
+                "`{log_path}` is checked out with CRLF line endings (core.autocrlf or an \
+                 eol=crlf attribute); missionctl reads it as LF and commits the LF bytes Spec \
+                 Kitty writes, so reads and writes work as they are"
+            ),
+        )
+    }
+}
+
 /// Returns true for an event id Spec Kitty accepts: a 26-character Crockford base32 ULID (any
 /// case), a hyphenated UUID or 32 hexadecimal digits.
 fn is_valid_event_id(text: &str) -> bool {

@@ -79,10 +79,22 @@ fn status_writes_work_on_a_crlf_checkout() -> TestResult {
                 worktree.display()
             );
         }
-        // A fresh CRLF checkout validates: the files are read as LF.
+        // A fresh CRLF checkout validates: the files are read as LF, and a warning says so.
         check_out_again(&repo)?;
-        repo.run(["--json", "status", "validate", "--mission", &repo.slug])
-            .success();
+        let validated = data(
+            &repo
+                .run(["--json", "status", "validate", "--mission", &repo.slug])
+                .success(),
+        )?;
+        assert_eq!(validated["passed"], true, "{validated}");
+        let warned = validated["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|finding| {
+                finding["code"] == "CRLF_WORKING_COPY" && finding["severity"] == "warning"
+            });
+        assert!(warned, "{topology:?} {how}: {validated}");
         // doctor explains the CRLF copy (a warning: nothing needs fixing) instead of looping.
         let doctor = data(
             &repo

@@ -124,7 +124,16 @@ fn check_mission(
                 }
                 _ => format!("missionctl context --mission {}", summary.mission_slug),
             };
-            add(code, "error", error.to_string(), fix);
+            let mut message = error.to_string();
+            if code == "COORDINATION_BRANCH_DELETED" {
+                // Flattening reads the mission from the primary checkout: right once it was
+                // merged there, a loss of the status otherwise.
+                message.push_str(
+                    "; the fix is for a merged mission: if it was not merged, restore the \
+                     branch instead (`git branch <branch> <remote>/<branch>`)",
+                );
+            }
+            add(code, "error", message, fix);
             return;
         }
     };
@@ -149,15 +158,13 @@ fn check_mission(
     if let Ok(Some(raw)) = status.containment().read(&dir.join(EVENT_LOG_FILE))
         && raw.windows(2).any(|pair| pair == b"\r\n")
     {
+        let warning = missionctl_core::validate::crlf_working_copy(
+            &dir.join(EVENT_LOG_FILE).display().to_string(),
+        );
         add(
-            "CRLF_WORKING_COPY",
+            warning.code,
             "warning",
-            format!(
-                "`{}` is checked out with CRLF line endings (core.autocrlf or an eol=crlf \
-                 attribute); missionctl reads it as LF and commits the LF bytes Spec Kitty \
-                 writes, so reads and writes work as they are",
-                dir.join(EVENT_LOG_FILE).display()
-            ),
+            warning.message,
             "none needed; for LF copies: git config core.autocrlf input, then check the \
              mission out again"
                 .to_owned(),

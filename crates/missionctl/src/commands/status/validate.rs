@@ -9,7 +9,8 @@
 use clap::Args;
 use missionctl_core::concurrent::{ConcurrentPair, concurrent_transitions};
 use missionctl_core::validate::{
-    Finding, Severity, SnapshotOnDisk, corrupt_log, phantom_work_package, validate,
+    Finding, Severity, SnapshotOnDisk, corrupt_log, crlf_working_copy, phantom_work_package,
+    validate,
 };
 use missionctl_store::mission::dir::{EVENT_LOG_FILE, SNAPSHOT_FILE};
 use serde::Serialize;
@@ -127,6 +128,12 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
                 Some(Some(value)) => SnapshotOnDisk::Parsed(value),
             };
             let mut findings = validate(&log, &fresh, on_disk, log_exists);
+            let log_path = dir.join(EVENT_LOG_FILE);
+            if let Some(raw) = status.containment().read(&log_path)?
+                && raw.windows(2).any(|pair| pair == b"\r\n")
+            {
+                findings.push(crlf_working_copy(&log_path.display().to_string()));
+            }
             findings.extend(
                 status
                     .undefined_work_packages(&fresh)
