@@ -351,12 +351,37 @@ fn every_doctor_finding_is_fixed_by_the_command_it_prints() -> TestResult {
     .success();
     apply_fix(&repo, "PHANTOM_WORK_PACKAGE")?;
 
-    // A coordination branch deleted after merge.
+    // A coordination branch deleted before the mission was merged: its status is on no branch
+    // here; flattening would change the mission's topology and lose it, so the fix restores
+    // the branch.
     let repo = StatusRepo::unplanned(MissionTopology::Coord)?;
     repo.git(&["branch", "-D", &repo.status_branch()])?;
-    apply_fix(&repo, "COORDINATION_BRANCH_DELETED")?;
+    let findings = doctor(&repo)?;
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["code"], "COORDINATION_BRANCH_DELETED");
+    let fix = findings[0]["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.starts_with("restore the coordination branch") && !fix.contains("flatten"),
+        "{fix}"
+    );
+
+    // The same after a merge brought its log back to the primary checkout: flattening
+    // completes the merge.
     repo.add_wp_file("WP01", &[])?;
-    repo.move_wp("WP01", "planned", &["--actor", "a"]).success();
+    std::fs::write(
+        repo.primary_mission_dir().join("status.events.jsonl"),
+        br#"{"actor": "a", "at": "2026-01-01T00:00:00+00:00", "event_id": "01M0M9D8R83DDKSZ62QKGVAAAC", "evidence": null, "execution_mode": "worktree", "force": false, "from_lane": "genesis", "mission_id": "01M0M9D8R83DDKSZ62QKGV3YW0", "mission_slug": "invoice-export-01M0M9D8", "policy_metadata": null, "reason": null, "review_ref": null, "to_lane": "planned", "wp_id": "WP01"}
+"#,
+    )?;
+    let dir = repo.primary_mission_dir();
+    let reduced = repo
+        .run(["status", "reduce", dir.to_str().unwrap_or_default()])
+        .success();
+    std::fs::write(dir.join("status.json"), reduced.stdout.as_bytes())?;
+    repo.git(&["add", "kitty-specs"])?;
+    repo.git(&["commit", "--quiet", "--message", "merge the mission"])?;
+    apply_fix(&repo, "COORDINATION_BRANCH_DELETED")?;
+    repo.move_wp("WP01", "claimed", &["--actor", "a"]).success();
 
     // A mission whose topology is not stored.
     let repo = StatusRepo::unplanned(MissionTopology::Lanes)?;

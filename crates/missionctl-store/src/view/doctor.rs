@@ -113,27 +113,24 @@ fn check_mission(
         Err(error) => {
             let code = error.code();
             let fix = match code {
-                "COORDINATION_BRANCH_DELETED" => {
+                // Flattening completes a merge (the primary checkout then holds the log it
+                // brought back); otherwise it would change the mission's topology and read a
+                // status that is not there: the branch is restored instead.
+                "COORDINATION_BRANCH_DELETED" if merged_back(repo, &summary.mission_slug) => {
                     format!(
                         "missionctl mission flatten --mission {}",
                         summary.mission_slug
                     )
                 }
+                "COORDINATION_BRANCH_DELETED" => "restore the coordination branch from a clone \
+                     or remote that has it (`git fetch <remote> <branch>:<branch>`)"
+                    .to_owned(),
                 "TOPOLOGY_UNKNOWN" | "MISSION_META_INVALID" | "MISSION_META_MALFORMED" => {
                     "missionctl migrate backfill-topology".to_owned()
                 }
                 _ => format!("missionctl context --mission {}", summary.mission_slug),
             };
-            let mut message = error.to_string();
-            if code == "COORDINATION_BRANCH_DELETED" {
-                // Flattening reads the mission from the primary checkout: right once it was
-                // merged there, a loss of the status otherwise.
-                message.push_str(
-                    "; the fix is for a merged mission: if it was not merged, restore the \
-                     branch instead (`git branch <branch> <remote>/<branch>`)",
-                );
-            }
-            add(code, "error", message, fix);
+            add(code, "error", error.to_string(), fix);
             return;
         }
     };
@@ -323,4 +320,18 @@ mod tests {
         assert_eq!(days_of("2000-03-01"), Some(11_017));
         assert_eq!(days_of("garbage"), None);
     }
+}
+
+/// True when the primary checkout holds the mission's event log with rows: a merge brought
+/// the coordination branch's status back there.
+fn merged_back(repo: &Repo, mission_slug: &str) -> bool {
+    let log = repo
+        .kitty_specs_dir()
+        .join(mission_slug)
+        .join(EVENT_LOG_FILE);
+    repo.containment()
+        .read(&log)
+        .ok()
+        .flatten()
+        .is_some_and(|bytes| bytes.iter().any(|byte| !byte.is_ascii_whitespace()))
 }
