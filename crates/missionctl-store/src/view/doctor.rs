@@ -309,19 +309,6 @@ fn check_mission(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::days_of;
-
-    #[test]
-    fn dates_become_days() {
-        assert_eq!(days_of("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(days_of("2026-07-25T13:51:30.644518+00:00"), Some(20_659));
-        assert_eq!(days_of("2000-03-01"), Some(11_017));
-        assert_eq!(days_of("garbage"), None);
-    }
-}
-
 /// True when the primary checkout holds the mission's event log with rows: a merge brought
 /// the coordination branch's status back there.
 fn merged_back(repo: &Repo, mission_slug: &str) -> bool {
@@ -334,4 +321,17 @@ fn merged_back(repo: &Repo, mission_slug: &str) -> bool {
         .ok()
         .flatten()
         .is_some_and(|bytes| bytes.iter().any(|byte| !byte.is_ascii_whitespace()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_of;
+
+    #[test]
+    fn dates_become_days() {
+        assert_eq!(days_of("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(days_of("2026-07-25T13:51:30.644518+00:00"), Some(20_659));
+        assert_eq!(days_of("2000-03-01"), Some(11_017));
+        assert_eq!(days_of("garbage"), None);
+    }
 }
