@@ -11,29 +11,30 @@
 use std::collections::BTreeMap;
 
 use missionctl_core::Lane;
-use missionctl_core::block_yaml::parse_block_mapping;
-use missionctl_core::context::MissionSubject;
-use missionctl_core::event::LogRow;
-use missionctl_core::event_log::{self, EventLog};
-use missionctl_core::lanes_manifest::{self, LanesInput, LanesManifest, compute_lanes};
-use missionctl_core::log_merge::merge_event_logs;
-use missionctl_core::meta::{MissionId, MissionMeta};
+use missionctl_core::mission::context::MissionSubject;
+use missionctl_core::mission::meta::{MissionId, MissionMeta};
+use missionctl_core::mission::run::{FeatureRunsIndex, MissionRunSnapshot, RunEventLog};
+use missionctl_core::mission::topology::{LanesJsonState, read_topology};
+use missionctl_core::mission::workspace_context::WorkspaceContext;
 use missionctl_core::next::{is_substantive_plan, is_substantive_spec};
-use missionctl_core::reducer::{reduce, reduce_with_identity};
-use missionctl_core::requirement::{
-    DeclaredRequirements, RefCheck, RequirementCoverage, RequirementId, requirement_findings,
+use missionctl_core::planning::lanes_manifest::{self, LanesInput, LanesManifest, compute_lanes};
+use missionctl_core::planning::requirement::{
+    DeclaredRequirements, RefCheck, RequirementCoverage, RequirementId, declared_ids,
+    undeclared_requirement_citations,
 };
-use missionctl_core::run::{FeatureRunsIndex, MissionRunSnapshot, RunEventLog};
-use missionctl_core::task_plan::{
+use missionctl_core::planning::task_plan::{
     WorkPackageEntry, glob_escapes_repository, ready_work, validate_plan,
 };
-use missionctl_core::topology::{LanesJsonState, read_topology};
-use missionctl_core::validate::{SnapshotOnDisk, validate};
-use missionctl_core::work_package::{
+use missionctl_core::planning::work_package::{
     FrontMatter, WorkPackageSummary, set_requirement_refs, split_front_matter,
     summarize_front_matter,
 };
-use missionctl_core::workspace_context::WorkspaceContext;
+use missionctl_core::status::event::LogRow;
+use missionctl_core::status::event_log::{self, EventLog};
+use missionctl_core::status::log_merge::merge_event_logs;
+use missionctl_core::status::reducer::{reduce, reduce_with_identity};
+use missionctl_core::status::validate::{SnapshotOnDisk, validate};
+use missionctl_core::text::block_yaml::parse_block_mapping;
 use serde_json::Value;
 
 /// Asserts that `written`, the bytes a writer produced for `value`, read back as `value`.
@@ -372,7 +373,9 @@ pub fn task_plan(data: &[u8]) {
         let _ = finding.to_string();
     }
     let declared = DeclaredRequirements::parse(files.first().copied().unwrap_or_default());
-    let _ = requirement_findings(&declared, &entries);
+    let spec = files.first().copied().unwrap_or_default();
+    let _ = declared_ids(spec);
+    let _ = undeclared_requirement_citations(spec);
     let _ = RequirementCoverage::of(&declared, &entries);
     for entry in &entries {
         for glob in entry.front.owned_files() {

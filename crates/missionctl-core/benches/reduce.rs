@@ -13,9 +13,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
 
 use missionctl_core::Lane;
-use missionctl_core::event::{Actor, Annotation, StatusEvent};
-use missionctl_core::event_log;
-use missionctl_core::reducer::{IncrementalReducer, reduce, reduce_with_identity};
+use missionctl_core::status::event::{Actor, Annotation, StatusEvent};
+use missionctl_core::status::event_log;
+use missionctl_core::status::reducer::{IncrementalReducer, reduce, reduce_with_identity};
 
 // The allocator the `missionctl` binary uses (ADR 0005).
 #[global_allocator]

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use missionctl_core::event_log;
-use missionctl_core::reducer::reduce_with_identity;
+use missionctl_core::status::event_log;
+use missionctl_core::status::reducer::reduce_with_identity;
 
 // The allocator the `missionctl` binary uses (ADR 0005).
 #[global_allocator]

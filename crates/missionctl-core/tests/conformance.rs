@@ -9,8 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::event_log;
-use missionctl_core::reducer::{IncrementalReducer, reduce_with_identity};
+use missionctl_core::status::event_log;
+use missionctl_core::status::reducer::{IncrementalReducer, reduce_with_identity};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

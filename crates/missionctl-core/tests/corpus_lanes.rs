@@ -16,15 +16,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use missionctl_core::block_yaml::parse_block_mapping;
-use missionctl_core::lanes_manifest::{LanesInput, LanesManifest, compute_lanes};
-use missionctl_core::meta::MissionId;
-use missionctl_core::requirement::{RequirementId, merge_refs};
-use missionctl_core::task_plan::WorkPackageEntry;
-use missionctl_core::work_package::{
+use missionctl_core::mission::meta::MissionId;
+use missionctl_core::planning::lanes_manifest::{LanesInput, LanesManifest, compute_lanes};
+use missionctl_core::planning::requirement::{RequirementId, merge_refs};
+use missionctl_core::planning::task_plan::WorkPackageEntry;
+use missionctl_core::planning::work_package::{
     FrontMatter, WorkPackageSummary, set_requirement_refs, split_front_matter,
     summarize_front_matter,
 };
+use missionctl_core::text::block_yaml::parse_block_mapping;
 
 /// `lanes.json` files that `json.dumps(indent=2)` did not write (edited by hand afterwards).
 const NOT_WRITTEN_BY_SPEC_KITTY: [(&str, &str); 7] = [

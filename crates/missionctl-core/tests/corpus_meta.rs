@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use missionctl_core::context::{
+use missionctl_core::mission::context::{
     CoordinationProbe, MissionSubject, ReadSurface, resolve_context_for_mission,
 };
-use missionctl_core::meta::{HandleError, MissionCandidate, MissionMeta, match_handle};
-use missionctl_core::meta::{MissionDirName, strip_numeric_prefix};
-use missionctl_core::topology::{
+use missionctl_core::mission::meta::{HandleError, MissionCandidate, MissionMeta, match_handle};
+use missionctl_core::mission::meta::{MissionDirName, strip_numeric_prefix};
+use missionctl_core::mission::topology::{
     BackfillDecision, BackfillFacts, LanesJsonState, MissionTopology, decide_backfill,
     read_topology,
 };

@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use missionctl_core::event::{Annotation, LogRow, StatusEvent};
-use missionctl_core::event_log;
-use missionctl_core::pyjson::{self, Style};
-use missionctl_core::reducer::reduce_with_identity;
-use missionctl_core::snapshot::SnapshotIdentity;
+use missionctl_core::status::event::{Annotation, LogRow, StatusEvent};
+use missionctl_core::status::event_log;
+use missionctl_core::status::reducer::reduce_with_identity;
+use missionctl_core::status::snapshot::SnapshotIdentity;
+use missionctl_core::text::pyjson::{self, Style};
 
 /// The keys of a transition row as Spec Kitty's current writer emits it (`mission_id` and
 /// `review_result` are optional).
@@ -262,13 +262,15 @@ fn check_log(path: &Path, bytes: &[u8], meta: Option<&Map<String, Value>>, tally
             LogRow::Foreign(foreign) => {
                 let name = foreign.name.as_deref().unwrap_or("(unnamed)");
                 let key = match foreign.kind {
-                    missionctl_core::event::ForeignKind::RetrospectiveStream => {
+                    missionctl_core::status::event::ForeignKind::RetrospectiveStream => {
                         format!("retrospective stream {name}")
                     }
-                    missionctl_core::event::ForeignKind::RetrospectiveEnvelope => {
+                    missionctl_core::status::event::ForeignKind::RetrospectiveEnvelope => {
                         format!("retrospective envelope {name}")
                     }
-                    missionctl_core::event::ForeignKind::Lifecycle => format!("lifecycle {name}"),
+                    missionctl_core::status::event::ForeignKind::Lifecycle => {
+                        format!("lifecycle {name}")
+                    }
                 };
                 *tally.foreign.entry(key).or_default() += 1;
             }

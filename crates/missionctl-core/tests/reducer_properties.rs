@@ -13,13 +13,13 @@ use proptest::sample::Index;
 use serde_json::{Map, Value, json};
 
 use missionctl_core::Lane;
-use missionctl_core::event::{Actor, Annotation, StatusEvent};
-use missionctl_core::event_log::{self, EventLog};
-use missionctl_core::log_merge;
-use missionctl_core::pyjson::{self, Style};
-use missionctl_core::reducer::{IncrementalReducer, reduce, reduce_with_identity};
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::transition::ReviewResult;
+use missionctl_core::status::event::{Actor, Annotation, StatusEvent};
+use missionctl_core::status::event_log::{self, EventLog};
+use missionctl_core::status::log_merge;
+use missionctl_core::status::reducer::{IncrementalReducer, reduce, reduce_with_identity};
+use missionctl_core::status::snapshot::StatusSnapshot;
+use missionctl_core::status::transition::ReviewResult;
+use missionctl_core::text::pyjson::{self, Style};
 
 /// A small pool of timestamps, in both writer shapes, so that ties are frequent.
 const AT_POOL: [&str; 6] = [

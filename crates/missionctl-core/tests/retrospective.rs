@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::retrospective::{RetrospectiveInput, captured_row, generate, next_lamport};
+use missionctl_core::lifecycle::retrospective::{
+    RetrospectiveInput, captured_row, generate, next_lamport,
+};
 use serde_json::{Map, Value};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::run::{
+use missionctl_core::mission::run::{
     EVENTS_FILE, FEATURE_RUNS_FILE, FROZEN_TEMPLATE_FILE, FeatureRunsIndex, MissionRunSnapshot,
     RunEventLog, STATE_FILE,
 };
-use missionctl_core::sha256::hex_digest;
+use missionctl_core::text::sha256::hex_digest;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 

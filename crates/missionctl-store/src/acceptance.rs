@@ -24,15 +24,17 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::acceptance::{
+use missionctl_core::lifecycle::acceptance::{
     AcceptanceFacts, AcceptanceRecord, AcceptanceSummary, LanesFact, MatrixFact, WorkPackageFact,
     is_ignored_dirty_path, porcelain_path, record_accept_commit, record_acceptance, summarize,
 };
-use missionctl_core::acceptance_matrix::{AcceptanceMatrix, MATRIX_FILE, WorkPackageReview};
-use missionctl_core::event_log::decode_review_result;
-use missionctl_core::lanes_manifest::{LanesManifest, PLANNING_LANE_ID};
-use missionctl_core::meta::MissionMeta;
-use missionctl_core::timestamp::isoformat_utc;
+use missionctl_core::lifecycle::acceptance_matrix::{
+    AcceptanceMatrix, MATRIX_FILE, WorkPackageReview,
+};
+use missionctl_core::mission::meta::MissionMeta;
+use missionctl_core::planning::lanes_manifest::{LanesManifest, PLANNING_LANE_ID};
+use missionctl_core::status::event_log::decode_review_result;
+use missionctl_core::text::timestamp::isoformat_utc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 

@@ -9,9 +9,9 @@
 use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use missionctl_core::meta::MissionId;
-use missionctl_core::run::run_id_from_random;
-use missionctl_core::timestamp::isoformat_utc;
+use missionctl_core::mission::meta::MissionId;
+use missionctl_core::mission::run::run_id_from_random;
+use missionctl_core::text::timestamp::isoformat_utc;
 
 /// A source of the current time and of new ids.
 pub trait Clock {
@@ -184,7 +184,7 @@ mod tests {
             let (first, second) = (clock.new_run_id(), clock.new_run_id());
             assert_ne!(first, second);
             for id in [&first, &second] {
-                assert!(missionctl_core::run::is_valid_run_id(id), "{id}");
+                assert!(missionctl_core::mission::run::is_valid_run_id(id), "{id}");
                 assert_eq!(id.as_bytes()[12], b'4', "UUID version 4: {id}");
             }
         }

@@ -10,8 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::lane::Lane;
-use missionctl_core::review_cycle::{self, ReviewCycleArtifact};
+use missionctl_core::lifecycle::review_cycle::{self, ReviewCycleArtifact};
+use missionctl_core::status::lane::Lane;
 use serde::Serialize;
 
 use crate::clock::Clock;

@@ -26,11 +26,11 @@ use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
 use gix::ObjectId;
-use missionctl_core::concurrent::{ConcurrentPair, concurrent_transitions};
-use missionctl_core::event_log;
-use missionctl_core::log_merge::LogMergeError;
-use missionctl_core::reducer::reduce_with_identity;
-use missionctl_core::sync_merge::{
+use missionctl_core::status::concurrent::{ConcurrentPair, concurrent_transitions};
+use missionctl_core::status::event_log;
+use missionctl_core::status::log_merge::LogMergeError;
+use missionctl_core::status::reducer::reduce_with_identity;
+use missionctl_core::status::sync_merge::{
     PathKind, Resolution, SNAPSHOT_FILE, STATUS_LOG_FILE, classify, event_ids, merge_path,
     mission_dir_of,
 };

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use missionctl_core::lane::Lane;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::status::lane::Lane;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::planning::tasks_finalize::{FinalizeOptions, finalize_tasks};
 use missionctl_store::repo::Repo;

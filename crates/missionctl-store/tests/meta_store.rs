@@ -1,7 +1,7 @@
 //! `meta.json` on disk: the read policies, errors that name the file and the field, canonical
 //! atomic writes that keep unknown keys.
 
-use missionctl_core::meta::MetaReadPolicy;
+use missionctl_core::mission::meta::MetaReadPolicy;
 use missionctl_store::mission::meta_store::{MetaValidation, PrimaryMissionDir};
 use missionctl_store::write::{Scope, WriteTransaction};
 
@@ -99,7 +99,7 @@ fn writes_canonical_bytes_atomically_and_keeps_unknown_keys() -> TestResult {
     let found = repo.repo()?;
     let dir = PrimaryMissionDir::new(&found, "a-01M0M9D8")?;
     let mut meta = dir.read_meta_required()?;
-    meta.set_topology(missionctl_core::topology::MissionTopology::Lanes);
+    meta.set_topology(missionctl_core::mission::topology::MissionTopology::Lanes);
     let mut transaction =
         WriteTransaction::begin(&found, Scope::Mission("a-01M0M9D8".to_owned()), "test")?;
     assert!(dir.write_meta(&mut transaction, &meta, MetaValidation::Validate)?);
@@ -142,7 +142,7 @@ fn writes_canonical_bytes_atomically_and_keeps_unknown_keys() -> TestResult {
 
 #[test]
 fn lanes_json_state_is_read_from_the_primary_dir() -> TestResult {
-    use missionctl_core::topology::LanesJsonState;
+    use missionctl_core::mission::topology::LanesJsonState;
     let repo = TestRepo::new()?;
     let found = repo.repo()?;
     let dir = PrimaryMissionDir::new(&found, "a-01M0M9D8")?;

@@ -2,8 +2,8 @@
 //! differential gate (b): a flattened mission with a stale coordination husk on disk, resolved
 //! through every handle form, reads the primary checkout.
 
-use missionctl_core::context::{CoordinationProbe, ReadSurface};
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::context::{CoordinationProbe, ReadSurface};
+use missionctl_core::mission::topology::MissionTopology;
 use missionctl_store::mission::context::{ResolveError, resolve_mission_context};
 use missionctl_store::mission::flatten::flatten_mission;
 use missionctl_store::repo::Repo;

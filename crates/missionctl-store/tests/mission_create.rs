@@ -2,8 +2,8 @@
 //! branch that is not checked out, the refusals, and the rollback after a failure at every
 //! step (the repository must be byte-identical afterwards).
 
-use missionctl_core::meta::MissionMeta;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::meta::MissionMeta;
+use missionctl_core::mission::topology::MissionTopology;
 use missionctl_store::mission::create::{CreateMissionRequest, CreateStep};
 
 use crate::common::{TestRepo, TestResult, committed_files, mission_id};

@@ -2,8 +2,8 @@
 //! from `meta.json` and `flattened: true` recorded (the coordination-less topology is then
 //! derived); a repeat is a no-op.
 
-use missionctl_core::meta::MissionMeta;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::meta::MissionMeta;
+use missionctl_core::mission::topology::MissionTopology;
 use missionctl_store::mission::flatten::flatten_mission;
 
 use crate::common::{TestRepo, TestResult};

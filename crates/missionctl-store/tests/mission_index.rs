@@ -1,7 +1,7 @@
 //! The mission index, handle resolution and the `mission list` / `mission show` summaries.
 
-use missionctl_core::meta::HandleRule;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::meta::HandleRule;
+use missionctl_core::mission::topology::MissionTopology;
 use missionctl_store::mission::index::{MissionIndex, list_missions, resolve_handle, show_mission};
 
 use crate::common::{TestRepo, TestResult, mission_id, mission_id_sharing_mid8};

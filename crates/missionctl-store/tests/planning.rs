@@ -1,10 +1,10 @@
 //! Work packages on the planning surface: `wp add`, `tasks finalize`, ready work and its gate,
 //! subtasks, and `is_committed`, against real git repositories.
 
-use missionctl_core::lane::Lane;
-use missionctl_core::lanes_manifest::LanesManifest;
-use missionctl_core::task_plan::finalize::{LanesPreview, ValidationReport};
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::planning::lanes_manifest::LanesManifest;
+use missionctl_core::planning::task_plan::finalize::{LanesPreview, ValidationReport};
+use missionctl_core::status::lane::Lane;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::planning::tasks_finalize::{
     FinalizeOptions, FinalizeOutcome, FinalizeReport, finalize_tasks,
@@ -661,7 +661,7 @@ fn planning_commits_take_only_primary_artifacts_of_the_mission() -> TestResult {
     }
     assert_eq!(
         surface.planning_kind(&wp)?,
-        missionctl_core::planning_artifact::ArtifactKind::WorkPackageTask
+        missionctl_core::planning::planning_artifact::ArtifactKind::WorkPackageTask
     );
     let mut transaction = surface.begin(&repo, "test")?;
     assert!(

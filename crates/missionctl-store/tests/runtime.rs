@@ -3,10 +3,10 @@
 //! writes nothing on any topology and reads a run as Spec Kitty does, and advancing resolves the
 //! context of every action.
 
+use missionctl_core::mission::run::{FeatureRunsIndex, MissionRunSnapshot};
+use missionctl_core::mission::topology::MissionTopology;
 use missionctl_core::next::{DecisionKind, MissionState, StepResult};
-use missionctl_core::run::{FeatureRunsIndex, MissionRunSnapshot};
-use missionctl_core::sha256::hex_digest;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::text::sha256::hex_digest;
 use missionctl_store::clock::{FixedClock, SystemClock};
 use missionctl_store::mission::action_context::{
     Action, ActionRequest, ResolutionKind, resolve_action_context,

@@ -4,11 +4,11 @@
 
 use std::io::Write;
 
-use missionctl_core::event_log;
-use missionctl_core::lane::Lane;
-use missionctl_core::log_merge::merge_event_logs;
-use missionctl_core::reducer::reduce;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::status::event_log;
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::log_merge::merge_event_logs;
+use missionctl_core::status::reducer::reduce;
 use missionctl_store::clock::FixedClock;
 use missionctl_store::status::{LogChange, MissionStatus, TransitionRequest};
 

@@ -7,10 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::event_log::EventLog;
-use missionctl_core::lane::Lane;
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::status::event_log::EventLog;
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::snapshot::StatusSnapshot;
 use missionctl_store::clock::{Clock, FixedClock};
 use missionctl_store::mission::dir::StatusReadError;
 use missionctl_store::planning::work_package::WorkPackageFileError;

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use missionctl_core::meta::MissionMeta;
-use missionctl_core::topology::{
+use missionctl_core::mission::meta::MissionMeta;
+use missionctl_core::mission::topology::{
     BackfillDecision, BackfillFacts, LanesJsonState, MissionTopology, decide_backfill,
 };
 use missionctl_store::mission::meta_store::PrimaryMissionDir;

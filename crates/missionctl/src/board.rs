@@ -2,7 +2,7 @@
 //! the same with or without colour.
 
 use missionctl_core::Lane;
-use missionctl_core::snapshot::StatusSnapshot;
+use missionctl_core::status::snapshot::StatusSnapshot;
 
 /// The space between two columns.
 const GUTTER: &str = "  ";
@@ -137,7 +137,7 @@ fn push_row(text: &mut String, widths: &[usize], cell: impl Fn(usize) -> String)
 mod tests {
     use std::collections::BTreeMap;
 
-    use missionctl_core::snapshot::WpState;
+    use missionctl_core::status::snapshot::WpState;
 
     use super::*;
 

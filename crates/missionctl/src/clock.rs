@@ -45,7 +45,7 @@ impl Timestamp {
     /// Like Python, the fraction is left out when the microseconds are zero
     /// (`2026-07-25T13:51:30+00:00`); both shapes still sort correctly as strings.
     pub(crate) fn to_isoformat(self) -> String {
-        missionctl_core::timestamp::isoformat_utc(self.unix_micros)
+        missionctl_core::text::timestamp::isoformat_utc(self.unix_micros)
     }
 }
 

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::error::Error;
 use std::io;
 
-use missionctl_core::transition::TransitionRefusal;
+use missionctl_core::status::transition::TransitionRefusal;
 use missionctl_store::fs_util::PathError;
 use missionctl_store::git::GitError;
 use missionctl_store::mission::dir::StatusReadError;

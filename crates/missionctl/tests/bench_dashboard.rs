@@ -10,8 +10,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use missionctl_core::event::{Actor, StatusEvent};
-use missionctl_core::lane::Lane;
+use missionctl_core::status::event::{Actor, StatusEvent};
+use missionctl_core::status::lane::Lane;
 
 use crate::common::http;
 use crate::common::webdriver::Browser;

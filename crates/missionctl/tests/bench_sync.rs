@@ -329,7 +329,9 @@ fn scenario(clones: usize, missions: usize, rounds: usize) -> anyhow::Result<Str
             let log = bench.env.git(clone, &["show", &path])?;
             anyhow::ensure!(log == first, "{} differs in {}", mission, clone.display());
         }
-        ids.extend(missionctl_core::sync_merge::event_ids(first.as_bytes()));
+        ids.extend(missionctl_core::status::sync_merge::event_ids(
+            first.as_bytes(),
+        ));
     }
     let missing = acked.difference(&ids).count();
     anyhow::ensure!(missing == 0, "{missing} acknowledged events are missing");

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use missionctl_core::meta::MissionId;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::meta::MissionId;
+use missionctl_core::mission::topology::MissionTopology;
 use missionctl_store::clock::FixedClock;
 use missionctl_store::mission::create::{CreateMissionRequest, CreateOptions, create_mission};
 use missionctl_store::repo::Repo;

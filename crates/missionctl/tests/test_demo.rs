@@ -3,8 +3,8 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use missionctl_core::event::LogRow;
-use missionctl_core::event_log;
+use missionctl_core::status::event::LogRow;
+use missionctl_core::status::event_log;
 
 use crate::common::{TestEnv, TestResult, fixtures_dir};
 

@@ -7,8 +7,8 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::time::Duration;
 
-use missionctl_core::log_merge::merge_event_logs;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::status::log_merge::merge_event_logs;
 use serde_json::Value;
 
 use crate::common::TestResult;

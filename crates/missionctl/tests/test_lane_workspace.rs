@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::workspace_context::KEYS;
+use missionctl_core::mission::workspace_context::KEYS;
 use serde_json::{Value, json};
 
 use crate::common::{TestEnv, TestResult};

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
 use serde_json::Value;
 
 use crate::common::{TestEnv, TestResult, fixtures_dir};
@@ -230,7 +230,7 @@ fn parallel_moves_merge_into_the_union_log() -> TestResult {
         .log_at("MERGE_HEAD")
         .or_else(|_| clones.log_at("HEAD^2"))?;
     let merged = std::fs::read(repo.primary_mission_dir().join(LOG))?;
-    let expected = missionctl_core::log_merge::merge_event_logs(
+    let expected = missionctl_core::status::log_merge::merge_event_logs(
         base.as_bytes(),
         ours.as_bytes(),
         theirs.as_bytes(),

@@ -293,7 +293,7 @@ fn advancing_walks_a_mission_from_spec_to_done() -> TestResult {
     let template = std::fs::read(state["template_path"].as_str().unwrap_or_default())?;
     assert_eq!(
         state["template_hash"].as_str(),
-        Some(missionctl_core::sha256::hex_digest(&template).as_str())
+        Some(missionctl_core::text::sha256::hex_digest(&template).as_str())
     );
     assert_eq!(state["mission_id"], MISSION_IDS[1]);
     assert_eq!(state["mission_slug"], slug.as_str());

@@ -2,7 +2,7 @@
 //! --json` on every mission of the data set (`common::sk_repo`; the mapping is in
 //! `docs/compatibility.md`).
 
-use missionctl_core::status_board::ROW_ADDITIONS;
+use missionctl_core::view::status_board::ROW_ADDITIONS;
 use serde_json::Value;
 
 use crate::common::TestResult;

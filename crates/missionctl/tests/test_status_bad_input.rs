@@ -4,7 +4,7 @@
 
 use std::ffi::OsStr;
 
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
 
 use crate::common::{CommandOutput, TestEnv, TestResult};
 use crate::status_env::{APPROVED_REVIEW, StatusRepo, assert_same_state, repo_state};

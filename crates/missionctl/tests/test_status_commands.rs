@@ -4,7 +4,7 @@
 
 use std::ffi::OsStr;
 
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
 use serde_json::Value;
 
 use crate::common::{TestEnv, TestResult};
@@ -98,7 +98,7 @@ fn the_board_follows_writes_by_other_tools() -> TestResult {
     // Spec Kitty's compatibility path appends in place (same inode, longer file).
     let log = repo.status_dir().join("status.events.jsonl");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
-    let at = missionctl_core::timestamp::isoformat_utc(u64::try_from(now.as_micros())?);
+    let at = missionctl_core::text::timestamp::isoformat_utc(u64::try_from(now.as_micros())?);
     let row = format!(
         r#"{{"actor": "claude", "at": "{at}", "event_id": "01M0M9D8R83DDKSZ62QKGVZZZZ", "evidence": null, "execution_mode": "worktree", "force": false, "from_lane": "planned", "mission_id": "01M0M9D8R83DDKSZ62QKGV3YW0", "mission_slug": "invoice-export-01M0M9D8", "policy_metadata": null, "reason": null, "review_ref": null, "to_lane": "claimed", "wp_id": "WP01"}}"#
     );

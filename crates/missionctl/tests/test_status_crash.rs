@@ -10,8 +10,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use missionctl_core::event_log;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::status::event_log;
 use serde_json::Value;
 
 use crate::common::TestResult;

@@ -5,8 +5,8 @@
 //! See: issue 10, item 9 ("any log row Spec Kitty can write (for example evidence nested 126
 //! levels deep) reads").
 
-use missionctl_core::pyjson::{Style, to_string};
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::text::pyjson::{Style, to_string};
 use serde_json::{Value, json};
 
 use crate::common::TestResult;

@@ -2,7 +2,7 @@
 //! two status files on the branch the topology routes status to, the checkouts stay clean, and
 //! a failed commit puts every byte back.
 
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
 use serde_json::Value;
 
 use crate::common::TestResult;

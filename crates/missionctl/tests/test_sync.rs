@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
 use serde_json::Value;
 
 use crate::common::process::{Delays, Kill, rounds};
@@ -167,7 +167,7 @@ impl Cluster {
         }
         let first_log = self.committed(0, LOG)?;
         let first_snapshot = self.committed(0, SNAPSHOT)?;
-        let ids = missionctl_core::sync_merge::event_ids(&first_log);
+        let ids = missionctl_core::status::sync_merge::event_ids(&first_log);
         let missing: Vec<&String> = acked.difference(&ids).collect();
         anyhow::ensure!(
             missing.is_empty(),

@@ -3,7 +3,7 @@
 //! already has. Before, `move WP77 --to planned` committed a phantom work package forever.
 //! See: issue 10, item 6.
 
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
 use serde_json::Value;
 
 use crate::common::TestResult;

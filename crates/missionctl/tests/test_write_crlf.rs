@@ -5,7 +5,7 @@
 //! See: issue 10 ("with `core.autocrlf=true` or `eol=crlf` attributes, every status write is
 //! refused (`DESTINATION_AHEAD_OF_WORKTREE`) and the hint loops").
 
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
 
 use crate::common::TestResult;
 use crate::status_env::{StatusRepo, data};

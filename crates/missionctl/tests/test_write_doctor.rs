@@ -9,7 +9,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::topology::MissionTopology;
 use serde_json::Value;
 
 use crate::common::TestResult;

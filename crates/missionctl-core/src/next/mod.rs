@@ -23,8 +23,8 @@
 
 use serde::Serialize;
 
-use crate::lane::Lane;
-use crate::run::{MissionRunSnapshot, RunEvent};
+use crate::mission::run::{MissionRunSnapshot, RunEvent};
+use crate::status::lane::Lane;
 
 pub mod decision;
 pub mod query;

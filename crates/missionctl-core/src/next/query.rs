@@ -19,11 +19,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::event_log::EventLog;
-use crate::lane::Lane;
-use crate::mission_template::RunPlan;
-use crate::run::MissionRunSnapshot;
-use crate::snapshot::StatusSnapshot;
+use crate::mission::mission_template::RunPlan;
+use crate::mission::run::MissionRunSnapshot;
+use crate::status::event_log::EventLog;
+use crate::status::lane::Lane;
+use crate::status::snapshot::StatusSnapshot;
 
 use super::decision::{Decision, DecisionIdentity, DecisionKind, Progress};
 
@@ -192,7 +192,7 @@ pub fn graph_file_id(file_name: &str) -> Option<&str> {
 /// Returns the front matter of a work-package file as Spec Kitty's text reader (the one its
 /// claim preview uses) splits it: the text between a leading `---` line and the next line that
 /// merely *starts* with `---` (line ends normalized to `\n`). The YAML reader
-/// ([`crate::work_package::split_front_matter`]) needs a line that is exactly `---`.
+/// ([`crate::planning::work_package::split_front_matter`]) needs a line that is exactly `---`.
 pub fn text_front_matter(text: &str) -> Option<String> {
     let normalized = text.replace("\r\n", "\n");
     let rest = normalized.strip_prefix("---\n")?;

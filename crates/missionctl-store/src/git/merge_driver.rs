@@ -5,14 +5,14 @@
 //! git runs a merge driver with the three versions of a file as temporary files (`%O` the
 //! base, `%A` ours, `%B` theirs) and expects the result in `%A` and exit code 0; anything else
 //! leaves the file conflicted. [`merge_event_log_files`] is the event-log driver: the pure
-//! union of [`missionctl_core::log_merge`], written atomically to ours, and nothing written on
+//! union of [`missionctl_core::status::log_merge`], written atomically to ours, and nothing written on
 //! an error. [`keep_status_json`] is the `status.json` driver: the snapshot is derived from
 //! the log, which git may not have merged yet when the driver runs, so it keeps ours and the
 //! caller tells the user to run `status materialize` after the merge.
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::log_merge::{self, LogMergeError, MergeSide};
+use missionctl_core::status::log_merge::{self, LogMergeError, MergeSide};
 
 use crate::fs_util::{self, PathError};
 use crate::git::{self, GitError};

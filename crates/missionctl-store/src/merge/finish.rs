@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use gix::ObjectId;
-use missionctl_core::lanes_manifest::lane_worktree_dir_name;
-use missionctl_core::merge::{flatten_message, record_done_message};
-use missionctl_core::meta::{MissionMeta, WORKTREES_DIR, coordination_worktree_dir_name};
-use missionctl_core::reducer::reduce_with_identity;
+use missionctl_core::lifecycle::merge::{flatten_message, record_done_message};
+use missionctl_core::mission::meta::{MissionMeta, WORKTREES_DIR, coordination_worktree_dir_name};
+use missionctl_core::planning::lanes_manifest::lane_worktree_dir_name;
+use missionctl_core::status::reducer::reduce_with_identity;
 use serde_json::Value;
 
 use super::preflight::Mission;
@@ -109,7 +109,7 @@ fn record_done(
             && let Some(projected) = project_rows(&primary_log, &coordination_log)
         {
             transaction.write_file(&log_path, &projected)?;
-            let log = missionctl_core::event_log::parse(&projected);
+            let log = missionctl_core::status::event_log::parse(&projected);
             if let Ok(snapshot) = reduce_with_identity(&log, Some(meta.as_map())) {
                 let snapshot_path = mission.primary_dir.join(SNAPSHOT_FILE);
                 transaction.write_file(&snapshot_path, snapshot.to_status_json().as_bytes())?;
@@ -243,7 +243,7 @@ fn cleanup(
                     .lanes
                     .iter()
                     .filter(|lane| {
-                        lane.lane_id != missionctl_core::lanes_manifest::PLANNING_LANE_ID
+                        lane.lane_id != missionctl_core::planning::lanes_manifest::PLANNING_LANE_ID
                     })
                     .map(|lane| format!("{}-{}", mission.mission_branch, lane.lane_id))
                     .collect()

@@ -17,11 +17,13 @@ use std::process::Stdio;
 
 use gix::ObjectId;
 use gix::bstr::BString;
-use missionctl_core::event_log;
-use missionctl_core::log_merge::merge_event_logs;
-use missionctl_core::merge::{BOOKKEEPING_DRIVERS, Reconcile, reconcile_rule, union_trace_texts};
-use missionctl_core::meta::KITTY_SPECS_DIR;
-use missionctl_core::reducer::reduce_with_identity;
+use missionctl_core::lifecycle::merge::{
+    BOOKKEEPING_DRIVERS, Reconcile, reconcile_rule, union_trace_texts,
+};
+use missionctl_core::mission::meta::KITTY_SPECS_DIR;
+use missionctl_core::status::event_log;
+use missionctl_core::status::log_merge::merge_event_logs;
+use missionctl_core::status::reducer::reduce_with_identity;
 use serde_json::Value;
 
 use super::MergeError;

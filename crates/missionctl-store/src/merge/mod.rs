@@ -33,8 +33,8 @@ mod state;
 
 use std::path::PathBuf;
 
-use missionctl_core::lanes_manifest::ExecutionLane;
-use missionctl_core::merge::{MergeStrategy, Retention};
+use missionctl_core::lifecycle::merge::{MergeStrategy, Retention};
+use missionctl_core::planning::lanes_manifest::ExecutionLane;
 use serde::Serialize;
 
 pub use run::merge_mission;
@@ -178,9 +178,9 @@ pub struct MergePlan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RetentionReport {
     /// Where the branch decision comes from.
-    pub branch_source: missionctl_core::merge::RetentionSource,
+    pub branch_source: missionctl_core::lifecycle::merge::RetentionSource,
     /// Where the worktree decision comes from.
-    pub worktree_source: missionctl_core::merge::RetentionSource,
+    pub worktree_source: missionctl_core::lifecycle::merge::RetentionSource,
     /// Its warnings.
     pub warnings: Vec<String>,
 }

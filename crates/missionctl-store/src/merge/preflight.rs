@@ -3,14 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
-use missionctl_core::lane::Lane;
-use missionctl_core::lanes_manifest::{
+use missionctl_core::lifecycle::merge::{MergeStrategy, Retention};
+use missionctl_core::mission::meta::WORKTREES_DIR;
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::planning::lanes_manifest::{
     LanesManifest, PLANNING_LANE_ID, lane_branch_name, lane_worktree_dir_name, mission_branch_name,
 };
-use missionctl_core::merge::{MergeStrategy, Retention};
-use missionctl_core::meta::WORKTREES_DIR;
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::snapshot::StatusSnapshot;
 use serde_json::Value;
 
 use super::{MergeError, MergeRequest, NotReady};
@@ -386,7 +386,7 @@ impl Mission {
                 let Ok(Some(bytes)) = self.repo.containment().read(&meta) else {
                     continue;
                 };
-                if let Ok(parsed) = missionctl_core::meta::MissionMeta::parse(&bytes)
+                if let Ok(parsed) = missionctl_core::mission::meta::MissionMeta::parse(&bytes)
                     && let Ok(Some(number)) = parsed.mission_number()
                 {
                     highest = highest.max(number);

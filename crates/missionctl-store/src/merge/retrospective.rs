@@ -6,8 +6,10 @@
 
 use std::path::Path;
 
-use missionctl_core::merge::retrospective_message;
-use missionctl_core::retrospective::{RetrospectiveInput, captured_row, generate, next_lamport};
+use missionctl_core::lifecycle::merge::retrospective_message;
+use missionctl_core::lifecycle::retrospective::{
+    RetrospectiveInput, captured_row, generate, next_lamport,
+};
 use serde_json::{Map, Value};
 
 use super::finish::{remove_state, seconds};

@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
-use missionctl_core::lane::Lane;
-use missionctl_core::merge::{
+use missionctl_core::lifecycle::merge::{
     BOOKKEEPING_DRIVERS, MergeStrategy, Retention, branch_merge_message, lane_merge_message,
     squash_message,
 };
+use missionctl_core::status::lane::Lane;
 
 use super::integrate::{Integrator, TreeMerge};
 use super::preflight::{LaneStep, Mission};

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::merge::MergeStrategy;
+use missionctl_core::lifecycle::merge::MergeStrategy;
 use serde::{Deserialize, Serialize};
 
 use crate::fs_util::PathError;

@@ -9,11 +9,11 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::lane::Lane;
-use missionctl_core::next::{MissionFacts, WorkPackageFacts};
-use missionctl_core::run::{
+use missionctl_core::mission::run::{
     EVENTS_FILE, FEATURE_RUNS_FILE, FROZEN_TEMPLATE_FILE, RUNS_DIR, RUNTIME_DIR, STATE_FILE,
 };
+use missionctl_core::next::{MissionFacts, WorkPackageFacts};
+use missionctl_core::status::lane::Lane;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -124,7 +124,7 @@ impl RuntimeLayout {
     }
 
     /// Returns the directory of a run (the caller checks the id with
-    /// [`missionctl_core::run::is_valid_run_id`]).
+    /// [`missionctl_core::mission::run::is_valid_run_id`]).
     pub fn run_dir(&self, run_id: &str) -> PathBuf {
         self.runs_dir().join(run_id)
     }

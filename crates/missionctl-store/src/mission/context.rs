@@ -9,12 +9,12 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::context::{
+use missionctl_core::mission::context::{
     ContextError, CoordinationProbe, ExecutionContext, MissionSubject, ProbeFacts,
     ReadResolutionError, ReadSurface, resolve_context_for_mission,
 };
-use missionctl_core::meta::HandleRule;
-use missionctl_core::topology::{MissionTopology, read_topology};
+use missionctl_core::mission::meta::HandleRule;
+use missionctl_core::mission::topology::{MissionTopology, read_topology};
 use serde::Serialize;
 
 use crate::fs_util::PathError;

@@ -37,11 +37,11 @@
 
 use std::path::PathBuf;
 
-use missionctl_core::meta::{
+use missionctl_core::mission::meta::{
     KITTY_SPECS_DIR, MissionId, MissionMeta, NameError, NewMissionMeta, check_human_slug,
     coordination_branch_name, friendly_name_from_slug, mission_dir_name,
 };
-use missionctl_core::topology::{MissionTopology, default_create_topology};
+use missionctl_core::mission::topology::{MissionTopology, default_create_topology};
 use serde::Serialize;
 
 use gix::bstr::ByteSlice;
@@ -216,7 +216,7 @@ pub enum CreateError {
     IdentityUnknown,
     /// The assembled `meta.json` does not validate.
     #[error(transparent)]
-    Meta(missionctl_core::meta::MetaError),
+    Meta(missionctl_core::mission::meta::MetaError),
     /// The repository cannot be read.
     #[error(transparent)]
     Repo(#[from] RepoError),

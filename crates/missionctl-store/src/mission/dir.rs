@@ -5,10 +5,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use missionctl_core::event_log::{self, EventLog};
-use missionctl_core::meta::{MetaError, MissionMeta};
-use missionctl_core::reducer::reduce_with_identity;
-use missionctl_core::snapshot::StatusSnapshot;
+use missionctl_core::mission::meta::{MetaError, MissionMeta};
+use missionctl_core::status::event_log::{self, EventLog};
+use missionctl_core::status::reducer::reduce_with_identity;
+use missionctl_core::status::snapshot::StatusSnapshot;
 use serde_json::{Map, Value};
 
 use crate::fs_util::{PathError, read_optional};

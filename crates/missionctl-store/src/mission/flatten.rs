@@ -15,8 +15,8 @@
 
 use std::path::PathBuf;
 
-use missionctl_core::meta::{WORKTREES_DIR, coordination_worktree_dir_name};
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::meta::{WORKTREES_DIR, coordination_worktree_dir_name};
+use missionctl_core::mission::topology::MissionTopology;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -132,7 +132,7 @@ pub fn flatten_mission(repo: &Repo, handle: &str) -> Result<FlattenedMission, Fl
             changed: false,
             removed_coordination_branch: None,
             previous_topology: text(meta.get("topology").cloned()),
-            topology: missionctl_core::topology::read_topology(&meta, lanes_json),
+            topology: missionctl_core::mission::topology::read_topology(&meta, lanes_json),
             meta_path: dir.meta_path(),
             leftover_worktree,
         }),

@@ -7,13 +7,13 @@
 
 use std::path::PathBuf;
 
-use missionctl_core::meta::{
+use missionctl_core::mission::meta::{
     HandleError, HandleRule, META_FILE_NAME, MetaError, MetaReadPolicy, MissionCandidate,
     MissionMeta, check_safe_path_segment, coordination_worktree_dir_name, is_safe_path_segment,
     match_handle, resolve_mid8, verbatim_mission_dir_name,
 };
-use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
-use missionctl_core::topology::{LanesJsonState, MissionTopology, derive_legacy_topology};
+use missionctl_core::mission::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
+use missionctl_core::mission::topology::{LanesJsonState, MissionTopology, derive_legacy_topology};
 use serde::Serialize;
 use serde_json::Value;
 

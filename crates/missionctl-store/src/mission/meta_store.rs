@@ -7,10 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::meta::{
+use missionctl_core::mission::meta::{
     META_FILE_NAME, MetaError, MetaReadPolicy, MissionMeta, NameError, check_safe_path_segment,
 };
-use missionctl_core::topology::LanesJsonState;
+use missionctl_core::mission::topology::LanesJsonState;
 use serde_json::Value;
 
 use crate::fs_util::PathError;

@@ -11,8 +11,8 @@
 
 use std::path::PathBuf;
 
-use missionctl_core::meta::MetaReadPolicy;
-use missionctl_core::topology::{
+use missionctl_core::mission::meta::MetaReadPolicy;
+use missionctl_core::mission::topology::{
     BackfillDecision, BackfillFacts, LanesJsonState, MissionTopology, decide_backfill,
     derive_legacy_topology,
 };

@@ -20,11 +20,11 @@
 //!
 //! Running it again with the same refs rewrites nothing and commits nothing.
 
-use missionctl_core::requirement::{
+use missionctl_core::planning::requirement::{
     DeclaredRequirements, RefCheck, RequirementCoverage, RequirementId, merge_refs,
 };
-use missionctl_core::task_plan::WorkPackageEntry;
-use missionctl_core::work_package::{
+use missionctl_core::planning::task_plan::WorkPackageEntry;
+use missionctl_core::planning::work_package::{
     FrontMatterEditError, is_work_package_id, set_requirement_refs,
 };
 use serde::Serialize;

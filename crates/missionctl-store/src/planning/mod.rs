@@ -25,9 +25,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use gix::bstr::ByteSlice;
-use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
-use missionctl_core::planning_artifact::{ArtifactKind, classify_artifact_path};
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::planning::planning_artifact::{ArtifactKind, classify_artifact_path};
 
 use crate::fs_util::PathError;
 use crate::git::{GitError, git};

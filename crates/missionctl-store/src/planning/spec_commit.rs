@@ -19,7 +19,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use missionctl_core::next::{is_substantive_plan, is_substantive_spec};
-use missionctl_core::planning_artifact::ArtifactKind;
+use missionctl_core::planning::planning_artifact::ArtifactKind;
 use serde::Serialize;
 
 use crate::fs_util::{IoResultExt, PathError};

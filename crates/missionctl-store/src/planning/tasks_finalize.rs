@@ -32,16 +32,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use missionctl_core::context::ReadResolutionError;
-use missionctl_core::lane::Lane;
-use missionctl_core::lanes_manifest::LanesManifest;
-use missionctl_core::pytext;
-use missionctl_core::reducer::reduce;
-use missionctl_core::repo_glob::{RepoTree, TreeEntry};
-use missionctl_core::task_plan::finalize::{
+use missionctl_core::mission::context::ReadResolutionError;
+use missionctl_core::planning::lanes_manifest::LanesManifest;
+use missionctl_core::planning::repo_glob::{RepoTree, TreeEntry};
+use missionctl_core::planning::task_plan::finalize::{
     CheckedPlan, FinalizeEnvironment, FinalizeInput, MetaInput, Refusal, SurfaceError,
     ValidationReport, WpFileInput, check_plan,
 };
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::reducer::reduce;
+use missionctl_core::text::pytext;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -344,7 +344,11 @@ fn read_status_facts(
 ) -> Result<StatusFacts, SurfaceError> {
     let read_dir = match crate::mission::meta_store::PrimaryMissionDir::new(repo, dir_name) {
         Ok(dir) => {
-            match resolve_dir_context(repo, &dir, missionctl_core::meta::HandleRule::DirName) {
+            match resolve_dir_context(
+                repo,
+                &dir,
+                missionctl_core::mission::meta::HandleRule::DirName,
+            ) {
                 Ok(resolved) => resolved.read_dir,
                 Err(ResolveError::Read {
                     source:
@@ -410,7 +414,7 @@ fn read_status_facts(
 
 /// Reads a YAML file as a JSON value; `Ok(None)` when it does not exist. With `only`, a
 /// document whose entry for that key can be cut out alone
-/// ([`missionctl_core::block_yaml::top_level_entry`]) is read as that one entry: a charter
+/// ([`missionctl_core::text::block_yaml::top_level_entry`]) is read as that one entry: a charter
 /// is a hundred kilobytes of YAML, of which finalize needs one list.
 fn read_yaml(
     containment: &Containment,
@@ -427,12 +431,13 @@ fn read_yaml(
         return Ok(Some(Value::Null));
     }
     if let Some(entry) =
-        only.and_then(|key| missionctl_core::block_yaml::top_level_entry(&text, key))
-        && let Ok(value @ Value::Object(_)) = missionctl_core::work_package::parse_yaml(entry)
+        only.and_then(|key| missionctl_core::text::block_yaml::top_level_entry(&text, key))
+        && let Ok(value @ Value::Object(_)) =
+            missionctl_core::planning::work_package::parse_yaml(entry)
     {
         return Ok(Some(value));
     }
-    missionctl_core::work_package::parse_yaml(&text)
+    missionctl_core::planning::work_package::parse_yaml(&text)
         .map(Some)
         .map_err(|error| error.to_string())
 }
@@ -477,12 +482,12 @@ fn activated_agent_profiles(
         Some(Value::Array(items)) => Ok(Some(
             items
                 .iter()
-                .map(missionctl_core::pytext::value_str)
+                .map(missionctl_core::text::pytext::value_str)
                 .collect(),
         )),
         Some(other) => Err(format!(
             "Activation key '{PROFILES_KEY}' must be a list, got {}.",
-            missionctl_core::pytext::type_name(other)
+            missionctl_core::text::pytext::type_name(other)
         )),
     }
 }
@@ -759,8 +764,9 @@ fn functional_ids(surface: &PlanningSurface) -> Result<Vec<String>, FinalizeErro
     else {
         return Ok(Vec::new());
     };
-    let declared =
-        missionctl_core::requirement::DeclaredRequirements::parse(&String::from_utf8_lossy(&spec));
+    let declared = missionctl_core::planning::requirement::DeclaredRequirements::parse(
+        &String::from_utf8_lossy(&spec),
+    );
     let mut ids: Vec<String> = declared
         .functional()
         .map(|requirement| requirement.id.to_string())

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::task_plan::WorkPackageEntry;
-use missionctl_core::work_package::{
+use missionctl_core::planning::task_plan::WorkPackageEntry;
+use missionctl_core::planning::work_package::{
     FrontMatter, WorkPackageSummary, file_defines_work_package, split_front_matter,
     summarize_front_matter, work_package_id_from_file_name,
 };
@@ -58,7 +58,7 @@ pub enum WorkPackageFileError {
         path: PathBuf,
         /// What is wrong, and where.
         #[source]
-        source: missionctl_core::work_package::FrontMatterError,
+        source: missionctl_core::planning::work_package::FrontMatterError,
     },
     /// A work-package file has no front matter (no `---` block at the top).
     #[error("`{}` has no front matter", path.display())]

@@ -7,8 +7,8 @@
 
 use std::path::PathBuf;
 
-use missionctl_core::task_plan::{PlanFinding, WorkPackageEntry, validate_plan};
-use missionctl_core::work_package::{
+use missionctl_core::planning::task_plan::{PlanFinding, WorkPackageEntry, validate_plan};
+use missionctl_core::planning::work_package::{
     ExecutionMode, FrontMatter, NewWorkPackage, is_work_package_id, split_front_matter,
 };
 use serde::Serialize;

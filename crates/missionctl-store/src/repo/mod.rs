@@ -22,7 +22,7 @@ use gix::bstr::ByteSlice;
 use gix::prelude::ReferenceExt;
 use serde::Serialize;
 
-use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
+use missionctl_core::mission::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
 
 use crate::fs_util::PathError;
 use crate::repo::containment::Containment;

@@ -29,11 +29,11 @@ pub mod template;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use missionctl_core::run::{
+use missionctl_core::mission::run::{
     FeatureRunEntry, FeatureRunsIndex, MissionRunRef, MissionRunSnapshot, RunEvent, RunEventLog,
     RunFileError, is_valid_run_id,
 };
-use missionctl_core::sha256::hex_digest;
+use missionctl_core::text::sha256::hex_digest;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -15,11 +15,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use missionctl_core::event_log::EventLog;
-use missionctl_core::finish_gate::{FinishGate, finish_gate};
-use missionctl_core::lane::Lane;
-use missionctl_core::meta::MetaReadPolicy;
-use missionctl_core::mission_template::{MissionTemplate, RunPlan, plan_run};
+use missionctl_core::lifecycle::finish_gate::{FinishGate, finish_gate};
+use missionctl_core::mission::meta::MetaReadPolicy;
+use missionctl_core::mission::mission_template::{MissionTemplate, RunPlan, plan_run};
+use missionctl_core::mission::run::{MissionRunRef, MissionRunSnapshot};
 use missionctl_core::next::decision::recorded_mission_type;
 use missionctl_core::next::query::{
     BoardOverride, ClaimablePreview, EndingScope, QueriedRun, TaskBoard, WpEnding,
@@ -30,10 +29,11 @@ use missionctl_core::next::query::{
 use missionctl_core::next::{
     Decision, DecisionIdentity, DecisionKind, NextStep, PlanKind, StepResult, advance,
 };
-use missionctl_core::run::{MissionRunRef, MissionRunSnapshot};
-use missionctl_core::sha256::hex_digest;
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::work_package::{split_front_matter, summarize_front_matter};
+use missionctl_core::planning::work_package::{split_front_matter, summarize_front_matter};
+use missionctl_core::status::event_log::EventLog;
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::snapshot::StatusSnapshot;
+use missionctl_core::text::sha256::hex_digest;
 use serde_json::{Map, Value};
 
 use super::template::{

@@ -27,10 +27,10 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::mission_template::{
+use missionctl_core::mission::mission_template::{
     MISSION_RUNTIME_YAML, MISSION_YAML, MissionTemplate, TemplateError,
 };
-use missionctl_core::reducer::is_safe_segment;
+use missionctl_core::status::reducer::is_safe_segment;
 use serde_json::Value;
 
 use crate::fs_util::{PathError, read_optional};

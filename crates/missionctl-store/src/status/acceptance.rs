@@ -7,10 +7,10 @@
 //! written through the write door and committed alone, with Spec Kitty's message
 //! `chore(acceptance): record <criterion>=<result> for <slug>`.
 
-use missionctl_core::acceptance_matrix::{
+use missionctl_core::lifecycle::acceptance_matrix::{
     AcceptanceMatrix, CRITERION_RESULTS, MATRIX_FILE, MatrixError, VerdictChange,
 };
-use missionctl_core::timestamp::isoformat_utc;
+use missionctl_core::text::timestamp::isoformat_utc;
 use serde::Serialize;
 
 use super::{CommitReceipt, MissionStatus, StatusWriteError, seconds};

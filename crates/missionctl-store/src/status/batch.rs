@@ -2,14 +2,14 @@
 //! starting implementation. Each is one locked, committed transaction, like a single
 //! transition, and writes nothing when there is nothing to do.
 
-use missionctl_core::event::{Actor, Annotation, StatusEvent};
-use missionctl_core::event_log::EventLog;
-use missionctl_core::lane::Lane;
-use missionctl_core::reducer::reduce;
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::timestamp::isoformat_utc;
-use missionctl_core::transition::{GuardContext, validate_transition};
-use missionctl_core::work_package::is_subtask_id;
+use missionctl_core::planning::work_package::is_subtask_id;
+use missionctl_core::status::event::{Actor, Annotation, StatusEvent};
+use missionctl_core::status::event_log::EventLog;
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::reducer::reduce;
+use missionctl_core::status::snapshot::StatusSnapshot;
+use missionctl_core::status::transition::{GuardContext, validate_transition};
+use missionctl_core::text::timestamp::isoformat_utc;
 use serde_json::{Map, Value};
 
 use super::transaction::BookkeepingTransaction;

@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use missionctl_core::lane::Lane;
-use missionctl_core::snapshot::{RetrospectiveSummary, StatusSnapshot, WpState};
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::snapshot::{RetrospectiveSummary, StatusSnapshot, WpState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -115,7 +115,7 @@ pub(crate) fn load(cache: &Path, current: &Stamp) -> Option<StatusSnapshot> {
         return None;
     }
     let text = std::str::from_utf8(&bytes[newline + 1..]).ok()?;
-    let value: Value = missionctl_core::pyjson::from_str_deep(text).ok()?;
+    let value: Value = missionctl_core::text::pyjson::from_str_deep(text).ok()?;
     snapshot_from_value(&value)
 }
 

@@ -14,9 +14,9 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use missionctl_core::event::LogRow;
-use missionctl_core::reducer::IncrementalReducer;
-use missionctl_core::snapshot::StatusSnapshot;
+use missionctl_core::status::event::LogRow;
+use missionctl_core::status::reducer::IncrementalReducer;
+use missionctl_core::status::snapshot::StatusSnapshot;
 
 use super::MissionStatus;
 use crate::fs_util::PathError;

@@ -4,13 +4,13 @@
 
 use std::path::Path;
 
-use missionctl_core::event::{Actor, StatusEvent};
-use missionctl_core::lane::Lane;
-use missionctl_core::merge::{
+use missionctl_core::lifecycle::merge::{
     MERGE_ACTOR, merged_done_evidence, merged_done_policy_metadata, merged_done_reason,
 };
-use missionctl_core::reducer::reduce;
-use missionctl_core::timestamp::isoformat_utc;
+use missionctl_core::status::event::{Actor, StatusEvent};
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::reducer::reduce;
+use missionctl_core::text::timestamp::isoformat_utc;
 
 use super::transaction::union_rows;
 use super::{

@@ -21,12 +21,12 @@ mod transaction;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use missionctl_core::event::{Actor, Annotation, LogRow, StatusEvent};
-use missionctl_core::event_log::{EventLog, decode_review_result};
-use missionctl_core::lane::{Lane, UnknownLane};
-use missionctl_core::reducer::reduce;
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::transition::{
+use missionctl_core::status::event::{Actor, Annotation, LogRow, StatusEvent};
+use missionctl_core::status::event_log::{EventLog, decode_review_result};
+use missionctl_core::status::lane::{Lane, UnknownLane};
+use missionctl_core::status::reducer::reduce;
+use missionctl_core::status::snapshot::StatusSnapshot;
+use missionctl_core::status::transition::{
     GuardContext, ReviewResult, TransitionRefusal, is_alias_collapse, validate_transition,
 };
 use serde::Serialize;
@@ -38,7 +38,7 @@ use crate::mission::context::resolve_mission_context;
 use crate::mission::dir::StatusReadError;
 use crate::repo::Repo;
 use crate::write::WriteTransaction;
-pub use missionctl_core::context::ReadSurface;
+pub use missionctl_core::mission::context::ReadSurface;
 use transaction::{BookkeepingTransaction, StatusPlacement};
 
 pub use acceptance::{CriterionError, CriterionOutcome, CriterionVerdict};
@@ -46,8 +46,8 @@ pub use batch::{BatchOutcome, SEED_ACTOR, SEED_REASON, StartOutcome, SubtaskOutc
 pub use follow::{FollowUpdate, LogChange, StatusFollower};
 pub(crate) use merge::relative;
 pub use merge::{MergedDone, project_rows};
-pub use missionctl_core::event::StatusEvent as Event;
-use missionctl_core::task_plan::{UnsatisfiedDependency, dependency_readiness};
+use missionctl_core::planning::task_plan::{UnsatisfiedDependency, dependency_readiness};
+pub use missionctl_core::status::event::StatusEvent as Event;
 pub use review::{ApprovalRequest, RecoveryOutcome, RejectionRequest, ReviewClaimOutcome};
 pub use review::{ReviewError, Reviewer, ShellIdentity, VerdictOutcome};
 
@@ -723,7 +723,7 @@ impl MissionStatus {
     /// coordination branch with the rows of the primary checkout's log it lacks.
     pub fn read_log(&self) -> Result<EventLog, StatusReadError> {
         if let Some(bytes) = self.unmaterialized_log()? {
-            let log = missionctl_core::event_log::parse(&bytes);
+            let log = missionctl_core::status::event_log::parse(&bytes);
             if let Some(error) = log.errors.first() {
                 return Err(StatusReadError::LogInvalid {
                     path: self
@@ -851,7 +851,7 @@ impl MissionStatus {
 
     /// Fills a snapshot's identity fields from `meta.json`.
     fn fill_identity(&self, snapshot: &mut StatusSnapshot) -> Result<(), StatusReadError> {
-        let identity = missionctl_core::snapshot::SnapshotIdentity::from_meta(
+        let identity = missionctl_core::status::snapshot::SnapshotIdentity::from_meta(
             self.meta.as_ref(),
             &snapshot.mission_slug,
         )
@@ -868,14 +868,14 @@ impl MissionStatus {
 
     /// Reduces a log and fills the identity fields from `meta.json`.
     fn reduce(&self, log: &EventLog) -> Result<StatusSnapshot, StatusReadError> {
-        missionctl_core::reducer::reduce_with_identity(log, self.meta.as_ref()).map_err(|error| {
-            StatusReadError::MetaInvalid {
+        missionctl_core::status::reducer::reduce_with_identity(log, self.meta.as_ref()).map_err(
+            |error| StatusReadError::MetaInvalid {
                 path: self
                     .primary_mission_dir
                     .join(crate::mission::dir::META_FILE),
                 message: error.to_string(),
-            }
-        })
+            },
+        )
     }
 
     /// Returns a work package's current lane and last event (a read, despite its name).
@@ -944,7 +944,7 @@ impl MissionStatus {
             });
         }
         let now = unix_micros(clock.now());
-        let at = missionctl_core::timestamp::isoformat_utc(now);
+        let at = missionctl_core::text::timestamp::isoformat_utc(now);
         if is_no_op_move(request, from) {
             let snapshot = self.reduce(transaction.read_log()?)?;
             let receipt = transaction.noop_receipt(&at)?;
@@ -988,7 +988,7 @@ impl MissionStatus {
             let annotation = Annotation {
                 event_id: clock.new_event_id(),
                 wp_id: request.wp_id.clone(),
-                at: missionctl_core::timestamp::isoformat_utc(now.saturating_add(1)),
+                at: missionctl_core::text::timestamp::isoformat_utc(now.saturating_add(1)),
                 actor: event.actor.clone(),
                 delta,
             };
@@ -1042,7 +1042,7 @@ impl MissionStatus {
         let snapshot = transaction.materialize_now()?;
         let rewritten = transaction.snapshot_written();
         let now = unix_micros(clock.now());
-        let at = missionctl_core::timestamp::isoformat_utc(now);
+        let at = missionctl_core::text::timestamp::isoformat_utc(now);
         let receipt =
             transaction.commit("chore(missionctl): materialize status", &at, seconds(now))?;
         Ok(MaterializeOutcome {
@@ -1061,7 +1061,7 @@ impl MissionStatus {
     ) -> Result<CommitReceipt, StatusWriteError> {
         let transaction = self.open_transaction()?;
         let now = unix_micros(clock.now());
-        let at = missionctl_core::timestamp::isoformat_utc(now);
+        let at = missionctl_core::text::timestamp::isoformat_utc(now);
         transaction.commit(
             &format!("chore(missionctl): {operation}"),
             &at,
@@ -1118,7 +1118,7 @@ impl MissionStatus {
         request: &TransitionRequest,
         from: Lane,
         to: Lane,
-        evidence: &Option<missionctl_core::transition::DoneEvidence>,
+        evidence: &Option<missionctl_core::status::transition::DoneEvidence>,
         review_result: &Option<ReviewResult>,
         snapshot: &dyn Fn() -> Result<StatusSnapshot, StatusWriteError>,
     ) -> Result<(), StatusWriteError> {
@@ -1275,8 +1275,8 @@ fn subtasks_done(snapshot: &StatusSnapshot, wp_id: &str) -> Vec<String> {
 /// Parses raw done evidence, refusing one without non-blank review fields.
 fn parse_evidence(
     value: &Value,
-) -> Result<missionctl_core::transition::DoneEvidence, StatusWriteError> {
-    let evidence: missionctl_core::transition::DoneEvidence =
+) -> Result<missionctl_core::status::transition::DoneEvidence, StatusWriteError> {
+    let evidence: missionctl_core::status::transition::DoneEvidence =
         serde_json::from_value(value.clone()).map_err(|_| StatusWriteError::InvalidEvidence)?;
     let review = &evidence.review;
     if [&review.reviewer, &review.verdict, &review.reference]

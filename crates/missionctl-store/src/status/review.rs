@@ -9,15 +9,15 @@
 
 use std::path::PathBuf;
 
-use missionctl_core::event::{Actor, Annotation, StatusEvent};
-use missionctl_core::event_log::EventLog;
-use missionctl_core::lane::Lane;
-use missionctl_core::reducer::reduce;
-use missionctl_core::review_cycle::{
+use missionctl_core::lifecycle::review_cycle::{
     self, REVIEW_CLAIM_REF, ReviewCycleArtifact, approval_body, approval_reproduction_command,
 };
-use missionctl_core::timestamp::isoformat_utc;
-use missionctl_core::transition::{DoneEvidence, ReviewApproval, ReviewResult};
+use missionctl_core::status::event::{Actor, Annotation, StatusEvent};
+use missionctl_core::status::event_log::EventLog;
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::reducer::reduce;
+use missionctl_core::status::transition::{DoneEvidence, ReviewApproval, ReviewResult};
+use missionctl_core::text::timestamp::isoformat_utc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -162,7 +162,7 @@ pub enum ReviewError {
     },
     /// The review directory holds a `review-cycle-*.md` without a number.
     #[error(transparent)]
-    Cycle(#[from] missionctl_core::review_cycle::ReviewCycleError),
+    Cycle(#[from] missionctl_core::lifecycle::review_cycle::ReviewCycleError),
     /// A release or unblock needs a reason.
     #[error("{action} {wp_id} needs a reason: it is recorded in the log")]
     ReasonRequired {
@@ -435,7 +435,7 @@ fn review_slot(log: &EventLog, wp_id: &str) -> Option<Option<ReviewResult>> {
         .get(wp_id)?
         .slots
         .get("review_result")?;
-    Some(missionctl_core::event_log::decode_review_result(value).ok())
+    Some(missionctl_core::status::event_log::decode_review_result(value).ok())
 }
 
 impl MissionStatus {
@@ -1320,7 +1320,7 @@ impl MissionStatus {
         action: &'static str,
         clock: &dyn Clock,
     ) -> Result<RecoveryOutcome, ReviewError> {
-        let forced = !missionctl_core::transition::is_edge(from, to);
+        let forced = !missionctl_core::status::transition::is_edge(from, to);
         let check = TransitionRequest {
             wp_id: wp_id.to_owned(),
             to_lane: to.as_str().to_owned(),

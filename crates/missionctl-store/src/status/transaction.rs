@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gix::ObjectId;
-use missionctl_core::event::LogRow;
-use missionctl_core::event_log::{self, EventLog};
-use missionctl_core::reducer::reduce_with_identity;
-use missionctl_core::snapshot::StatusSnapshot;
+use missionctl_core::status::event::LogRow;
+use missionctl_core::status::event_log::{self, EventLog};
+use missionctl_core::status::reducer::reduce_with_identity;
+use missionctl_core::status::snapshot::StatusSnapshot;
 use serde::Deserialize;
 
 use super::{CommitReceipt, StatusWriteError};
@@ -190,7 +190,7 @@ pub(super) fn union_rows(target: &[u8], source: &[u8]) -> Option<Vec<u8>> {
         }
         let parsed = std::str::from_utf8(trimmed)
             .ok()
-            .and_then(|text| missionctl_core::pyjson::from_str_deep::<RowId<'_>>(text).ok());
+            .and_then(|text| missionctl_core::text::pyjson::from_str_deep::<RowId<'_>>(text).ok());
         match parsed {
             Some(RowId { event_id: Some(id) }) => Some([b"id:".as_slice(), id.as_bytes()].concat()),
             _ => Some([b"raw:".as_slice(), trimmed].concat()),

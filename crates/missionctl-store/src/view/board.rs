@@ -8,12 +8,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use missionctl_core::lane::Lane;
-use missionctl_core::lanes_manifest::lane_worktree_dir_name;
-use missionctl_core::meta::{MissionMeta, normalize_mission_number};
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::status_board::{BoardIdentity, BoardSettings, StatusBoard, StatusBoardError};
-use missionctl_core::work_package_view::{LanesFile, WorkPackageView, WorkspaceKind};
+use missionctl_core::mission::meta::{MissionMeta, normalize_mission_number};
+use missionctl_core::planning::lanes_manifest::lane_worktree_dir_name;
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::snapshot::StatusSnapshot;
+use missionctl_core::view::status_board::{
+    BoardIdentity, BoardSettings, StatusBoard, StatusBoardError,
+};
+use missionctl_core::view::work_package_view::{LanesFile, WorkPackageView, WorkspaceKind};
 use serde::Serialize;
 
 use super::ViewError;
@@ -77,7 +79,7 @@ pub enum BoardError {
     Config(#[from] ProjectConfigError),
     /// `meta.json` has a mission number that is not one.
     #[error(transparent)]
-    Meta(#[from] missionctl_core::meta::MetaError),
+    Meta(#[from] missionctl_core::mission::meta::MetaError),
     /// An in-progress work package's workspace cannot be resolved.
     #[error(transparent)]
     Board(#[from] StatusBoardError),

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use missionctl_core::context::{CoordinationProbe, ExecutionContext, ReadSurface};
-use missionctl_core::meta::HandleRule;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::context::{CoordinationProbe, ExecutionContext, ReadSurface};
+use missionctl_core::mission::meta::HandleRule;
+use missionctl_core::mission::topology::MissionTopology;
 use serde::Serialize;
 
 use crate::mission::context::{ResolveError, ResolvedMissionContext, resolve_mission_context};

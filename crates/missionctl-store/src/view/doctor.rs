@@ -1,8 +1,8 @@
 //! The doctor: read-only findings about missions, each with a code, a severity and the
 //! command that fixes it (`doctor --json`).
 
-use missionctl_core::lane::Lane;
-use missionctl_core::validate::{
+use missionctl_core::status::lane::Lane;
+use missionctl_core::status::validate::{
     PHANTOM_WORK_PACKAGE, SnapshotOnDisk, phantom_work_package, validate,
 };
 use serde::Serialize;
@@ -155,7 +155,7 @@ fn check_mission(
     if let Ok(Some(raw)) = status.containment().read(&dir.join(EVENT_LOG_FILE))
         && raw.windows(2).any(|pair| pair == b"\r\n")
     {
-        let warning = missionctl_core::validate::crlf_working_copy(
+        let warning = missionctl_core::status::validate::crlf_working_copy(
             &dir.join(EVENT_LOG_FILE).display().to_string(),
         );
         add(
@@ -229,7 +229,7 @@ fn check_mission(
     let parsed: Option<Option<Value>> = bytes.map(|bytes| {
         std::str::from_utf8(&bytes)
             .ok()
-            .and_then(|text| missionctl_core::pyjson::from_str_deep::<Value>(text).ok())
+            .and_then(|text| missionctl_core::text::pyjson::from_str_deep::<Value>(text).ok())
     });
     let on_disk = match &parsed {
         None => SnapshotOnDisk::Missing,

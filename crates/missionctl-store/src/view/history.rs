@@ -1,7 +1,7 @@
 //! The history: a mission's transitions and notes in the reducer's order (`history --json`).
 
-use missionctl_core::event::LogRow;
-use missionctl_core::event_log::EventLog;
+use missionctl_core::status::event::LogRow;
+use missionctl_core::status::event_log::EventLog;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -131,7 +131,7 @@ impl HistoryError {
 }
 
 /// Returns a mission's history, optionally of one work package, which must be one of the
-/// mission's work packages ([`WorkPackageView::knows`](missionctl_core::work_package_view::WorkPackageView::knows)).
+/// mission's work packages ([`WorkPackageView::knows`](missionctl_core::view::work_package_view::WorkPackageView::knows)).
 pub fn history(status: &MissionStatus, wp_id: Option<&str>) -> Result<History, HistoryError> {
     if let Some(wp_id) = wp_id
         && !mission_work_packages(status)?.view.knows(wp_id)

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use missionctl_core::event::LogRow;
+use missionctl_core::status::event::LogRow;
 
 use crate::clock::Clock;
 use crate::mission::index::{LookupError, list_missions};

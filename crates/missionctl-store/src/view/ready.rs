@@ -9,9 +9,11 @@
 //! and `wp list` show), their dependencies through the fast header reader, and `lanes.json`
 //! for the lane of each.
 
-use missionctl_core::lane::Lane;
-use missionctl_core::lanes_manifest::LanesManifest;
-use missionctl_core::task_plan::{UnsatisfiedDependency, dependency_readiness, natural_id_order};
+use missionctl_core::planning::lanes_manifest::LanesManifest;
+use missionctl_core::planning::task_plan::{
+    UnsatisfiedDependency, dependency_readiness, natural_id_order,
+};
+use missionctl_core::status::lane::Lane;
 use serde::Serialize;
 
 use crate::mission::dir::StatusReadError;

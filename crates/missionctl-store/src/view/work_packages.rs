@@ -8,9 +8,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use missionctl_core::lanes_manifest::LanesManifest;
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::work_package_view::{
+use missionctl_core::planning::lanes_manifest::LanesManifest;
+use missionctl_core::status::snapshot::StatusSnapshot;
+use missionctl_core::view::work_package_view::{
     LanesFile, TaskFile, ViewInputs, WorkPackageView, WorkPackageViewError, workspace_context_wps,
 };
 use serde_json::Value;

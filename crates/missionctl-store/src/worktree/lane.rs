@@ -32,17 +32,17 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use missionctl_core::event_log::EventLog;
-use missionctl_core::lane::Lane;
-use missionctl_core::lanes_manifest::{
+use missionctl_core::mission::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::mission::workspace_context::{
+    CREATED_BY_IMPLEMENT, VCS_BACKEND_GIT, WORKSPACES_DIR, WorkspaceContext, lane_test_env,
+};
+use missionctl_core::planning::lanes_manifest::{
     ExecutionLane, LanesManifest, PLANNING_LANE_ID, lane_branch_name, lane_worktree_dir_name,
     mission_branch_name,
 };
-use missionctl_core::meta::{KITTY_SPECS_DIR, WORKTREES_DIR};
-use missionctl_core::topology::MissionTopology;
-use missionctl_core::workspace_context::{
-    CREATED_BY_IMPLEMENT, VCS_BACKEND_GIT, WORKSPACES_DIR, WorkspaceContext, lane_test_env,
-};
+use missionctl_core::status::event_log::EventLog;
+use missionctl_core::status::lane::Lane;
 use serde::Serialize;
 
 use crate::clock::{Clock, isoformat, unix_seconds};
@@ -1355,7 +1355,7 @@ struct LaneOfWorkPackage {
     /// The lane branch.
     branch: String,
     /// The lane's workspace context, when it was recorded.
-    context: Option<missionctl_core::workspace_context::WorkspaceContext>,
+    context: Option<missionctl_core::mission::workspace_context::WorkspaceContext>,
     /// The ref the lane was cut from.
     base: String,
 }

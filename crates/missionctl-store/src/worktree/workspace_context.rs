@@ -8,9 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::lanes_manifest::{LanesManifest, PLANNING_LANE_ID};
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::workspace_context::{WORKSPACES_DIR, WorkspaceContext, context_file_name};
+use missionctl_core::mission::workspace_context::{
+    WORKSPACES_DIR, WorkspaceContext, context_file_name,
+};
+use missionctl_core::planning::lanes_manifest::{LanesManifest, PLANNING_LANE_ID};
+use missionctl_core::status::snapshot::StatusSnapshot;
 
 use crate::fs_util::PathError;
 use crate::mission::meta_store::LANES_FILE_NAME;

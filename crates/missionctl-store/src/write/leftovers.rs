@@ -203,7 +203,9 @@ fn temp_files(repo: &Repo) -> Vec<TempLeftover> {
     let root = repo.primary_root();
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut missions = |base: &Path| {
-        if let Ok(entries) = std::fs::read_dir(base.join(missionctl_core::meta::KITTY_SPECS_DIR)) {
+        if let Ok(entries) =
+            std::fs::read_dir(base.join(missionctl_core::mission::meta::KITTY_SPECS_DIR))
+        {
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.is_dir() {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use missionctl_core::meta::MissionId;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::meta::MissionId;
+use missionctl_core::mission::topology::MissionTopology;
 use missionctl_store::clock::FixedClock;
 use missionctl_store::mission::create::{
     CreateMissionRequest, CreateOptions, CreateStep, CreatedMission, create_mission,

@@ -13,14 +13,14 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use missionctl_core::Lane;
-use missionctl_core::event::{Actor, StatusEvent};
-use missionctl_core::pyjson::{self, Style};
-use missionctl_core::requirement::RequirementCoverage;
-use missionctl_core::snapshot::StatusSnapshot;
-use missionctl_core::topology::MissionTopology;
-use missionctl_core::transition::{
+use missionctl_core::mission::topology::MissionTopology;
+use missionctl_core::planning::requirement::RequirementCoverage;
+use missionctl_core::status::event::{Actor, StatusEvent};
+use missionctl_core::status::snapshot::StatusSnapshot;
+use missionctl_core::status::transition::{
     DoneEvidence, GuardContext, ReviewApproval, ReviewResult, validate_transition,
 };
+use missionctl_core::text::pyjson::{self, Style};
 use missionctl_store::clock::SystemClock;
 use missionctl_store::fs_util::{IoResultExt, PathError, atomic_write};
 use missionctl_store::git::{git, require_git};
@@ -1300,7 +1300,7 @@ fn ask_next(repo: &Repo, handle: &str, after: &str) -> Result<NextCheckpoint, Cl
 /// Plans and works the lanes mission through the code paths of `wp add`, `tasks finalize`,
 /// `ready`, `implement`, `subtask done` and `move`.
 fn build_lanes_mission(repo: &Repo) -> Result<LanesMissionData, CliError> {
-    use missionctl_core::acceptance_matrix::{AcceptanceMatrix, MATRIX_FILE};
+    use missionctl_core::lifecycle::acceptance_matrix::{AcceptanceMatrix, MATRIX_FILE};
     use missionctl_store::acceptance::{AcceptMode, AcceptRequest, accept};
     use missionctl_store::merge::{MergeMode, MergeOutcome, MergeRequest, merge_mission};
     use missionctl_store::planning::map_requirements::{MapRequirementsRequest, map_requirements};
@@ -1820,9 +1820,9 @@ mod tests {
 
     #[test]
     fn the_embedded_sample_reduces_to_spec_kittys_bytes() -> Result<(), CliError> {
-        let log = missionctl_core::event_log::parse(SAMPLE_LOG);
+        let log = missionctl_core::status::event_log::parse(SAMPLE_LOG);
         let meta: Map<String, Value> = serde_json::from_slice(SAMPLE_META)?;
-        let snapshot = missionctl_core::reducer::reduce_with_identity(&log, Some(&meta))
+        let snapshot = missionctl_core::status::reducer::reduce_with_identity(&log, Some(&meta))
             .map_err(|error| CliError::internal(error.to_string()))?;
         assert_eq!(snapshot.to_status_json().as_bytes(), SAMPLE_EXPECTED);
         Ok(())

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use missionctl_core::requirement::RequirementId;
+use missionctl_core::planning::requirement::RequirementId;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::planning::map_requirements::{
     MapRequirementsError, MapRequirementsReport, MapRequirementsRequest, map_requirements,

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use missionctl_core::merge::MergeStrategy;
+use missionctl_core::lifecycle::merge::MergeStrategy;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::merge::{
     AbortReport, ConflictReport, LaneAction, MergeError, MergeMode, MergeOutcome, MergePlan,

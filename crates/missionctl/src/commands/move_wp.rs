@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use clap::Args;
-use missionctl_core::lane::Lane;
+use missionctl_core::status::lane::Lane;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::status::{CommitReceipt, TransitionRequest};
 use missionctl_store::worktree::lane::check_review_commits;

@@ -3,8 +3,8 @@
 
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use missionctl_core::meta::check_human_slug;
-use missionctl_core::topology::MissionTopology;
+use missionctl_core::mission::meta::check_human_slug;
+use missionctl_core::mission::topology::MissionTopology;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::mission::create::{
     CreateError, CreateMissionRequest, CreateOptions, CreatedMission, create_mission,

@@ -1,7 +1,7 @@
 //! `missionctl mission show --mission <MISSION>`: one mission, named by any handle.
 
 use clap::Args;
-use missionctl_core::meta::HandleRule;
+use missionctl_core::mission::meta::HandleRule;
 use missionctl_store::mission::index::{MissionSummary, resolve_handle, summarize};
 use serde::Serialize;
 

@@ -111,7 +111,7 @@ fn process_created_at(pid: u32) -> Option<String> {
         .ok()?;
     let created = start_ticks / 100.0 + boot;
     let mut text = String::new();
-    missionctl_core::pyjson::write_float(&mut text, created);
+    missionctl_core::text::pyjson::write_float(&mut text, created);
     Some(text)
 }
 

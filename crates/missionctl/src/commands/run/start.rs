@@ -2,7 +2,7 @@
 //! has (`next --result` does this on its own).
 
 use clap::Args;
-use missionctl_core::run::MissionRunRef;
+use missionctl_core::mission::run::MissionRunRef;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::runtime::start_run_for_mission;
 use serde::Serialize;

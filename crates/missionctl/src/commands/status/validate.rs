@@ -7,8 +7,8 @@
 //! (`concurrent_transitions`); they do not fail it either.
 
 use clap::Args;
-use missionctl_core::concurrent::{ConcurrentPair, concurrent_transitions};
-use missionctl_core::validate::{
+use missionctl_core::status::concurrent::{ConcurrentPair, concurrent_transitions};
+use missionctl_core::status::validate::{
     Finding, Severity, SnapshotOnDisk, corrupt_log, crlf_working_copy, phantom_work_package,
     validate,
 };
@@ -118,9 +118,9 @@ pub(crate) fn cmd_status_validate(ui: &mut Ui, args: &StatusValidateArgs) -> Res
             let log_exists = status.containment().exists(&dir.join(EVENT_LOG_FILE))?;
             let bytes = status.containment().read(&dir.join(SNAPSHOT_FILE))?;
             let parsed: Option<Option<Value>> = bytes.map(|bytes| {
-                std::str::from_utf8(&bytes)
-                    .ok()
-                    .and_then(|text| missionctl_core::pyjson::from_str_deep::<Value>(text).ok())
+                std::str::from_utf8(&bytes).ok().and_then(|text| {
+                    missionctl_core::text::pyjson::from_str_deep::<Value>(text).ok()
+                })
             });
             let on_disk = match &parsed {
                 None => SnapshotOnDisk::Missing,

@@ -1,7 +1,7 @@
 //! `missionctl subtask done --mission <MISSION> <WP> <ID>…`: one committed annotation row.
 
 use clap::Args;
-use missionctl_core::lane::Lane;
+use missionctl_core::status::lane::Lane;
 use missionctl_store::clock::SystemClock;
 use missionctl_store::status::CommitReceipt;
 use serde::Serialize;

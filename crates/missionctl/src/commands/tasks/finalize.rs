@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use missionctl_core::lanes_manifest::LanesManifest;
-use missionctl_core::task_plan::finalize::{LanesPreview, Refusal, ValidationReport};
+use missionctl_core::planning::lanes_manifest::LanesManifest;
+use missionctl_core::planning::task_plan::finalize::{LanesPreview, Refusal, ValidationReport};
 use missionctl_store::clock::SystemClock;
 use missionctl_store::planning::tasks_finalize::{
     FinalizeError, FinalizeOptions, FinalizeOutcome, FinalizeReport, finalize_tasks,

@@ -1,7 +1,7 @@
 //! `missionctl wp add --mission <MISSION> <WP> --title T …`: a new work-package file.
 
 use clap::Args;
-use missionctl_core::work_package::ExecutionMode;
+use missionctl_core::planning::work_package::ExecutionMode;
 use missionctl_store::planning::work_package_add::{AddWorkPackage, add_work_package};
 
 use crate::cli::mission_and_rest;

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use missionctl_core::Lane;
-use missionctl_core::task_plan::WorkPackageEntry;
-use missionctl_core::work_package::ExecutionMode;
-use missionctl_core::work_package_view::LanesFile;
+use missionctl_core::planning::task_plan::WorkPackageEntry;
+use missionctl_core::planning::work_package::ExecutionMode;
+use missionctl_core::view::work_package_view::LanesFile;
 use missionctl_store::planning::work_package::load_work_packages;
 use missionctl_store::view::work_packages::mission_work_packages;
 use serde::Serialize;
