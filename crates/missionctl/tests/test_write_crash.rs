@@ -659,9 +659,17 @@ fn mission_create_killed_anywhere_never_leaves_a_commit_that_deletes_missions() 
     let started = std::time::Instant::now();
     stage.ok(&["mission", "create", "timing", "--topology", "coord"])?;
     let window = started.elapsed().mul_f64(1.3);
-    let total = failpoints.len() + rounds(CREATE_KILLS);
+    // Each failpoint with each topology: a coordination mission's branch must exist before
+    // its files are staged, whatever step the create stops at.
+    let stops: Vec<(&str, &str)> = failpoints
+        .iter()
+        .flat_map(|failpoint| ["coord", "lanes"].map(|topology| (*failpoint, topology)))
+        .collect();
+    let total = stops.len() + rounds(CREATE_KILLS);
     for round in 0..total {
-        let topology = ["coord", "lanes"][round % 2];
+        let topology = stops
+            .get(round)
+            .map_or(["coord", "lanes"][round % 2], |(_, topology)| *topology);
         let command = args(&[
             "mission",
             "create",
@@ -669,8 +677,8 @@ fn mission_create_killed_anywhere_never_leaves_a_commit_that_deletes_missions() 
             "--topology",
             topology,
         ]);
-        let what = match failpoints.get(round) {
-            Some(failpoint) => {
+        let what = match stops.get(round) {
+            Some((failpoint, _)) => {
                 stopped_at(&stage, &command, failpoint)?;
                 format!("stopped at {failpoint}")
             }
