@@ -159,7 +159,7 @@ fn args(words: &[&str]) -> Vec<String> {
         .collect()
 }
 
-const WRITERS: [Writer; 18] = [
+const WRITERS: [Writer; 19] = [
     Writer {
         name: "wp add",
         failpoints: &["journal", "file", "finish"],
@@ -271,6 +271,31 @@ const WRITERS: [Writer; 18] = [
                 "next",
                 "--mission",
                 &stage.slug,
+                "--agent",
+                "claude",
+                "--result",
+                "success",
+            ]))
+        },
+    },
+    // The first `next` of a mission starts its run: stopped or killed there, no run may be
+    // left without its `state.json` or missing from the index, nor a second one started.
+    Writer {
+        name: "first next --result",
+        failpoints: &[
+            "journal", "dir", "file@1", "file@2", "file@3", "file@4", "finish",
+        ],
+        again: None,
+        round: |stage, round| {
+            let created = stage.ok(&["mission", "create", &format!("first-next-{round}")])?;
+            let slug = created["mission_slug"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            Ok(args(&[
+                "next",
+                "--mission",
+                &slug,
                 "--agent",
                 "claude",
                 "--result",
