@@ -116,35 +116,44 @@ fn implement_failing_at_its_last_step_leaves_no_branch_worktree_or_context() -> 
     assert_eq!(listed.matches("worktree ").count(), 1, "{listed}");
     std::fs::remove_file(repo.join(".git/hooks/reference-transaction"))?;
 
-    // An object database that cannot be written (where the file system enforces it: not for
-    // root) fails the same way, leaving nothing.
+    // An object database that cannot be written fails the same way, leaving nothing: made
+    // read-only where the file system enforces it, and otherwise (root) with every object
+    // packed and each fan-out directory a plain file, so no new object can be stored.
     let objects = repo.join(".git/objects");
-    if make_read_only(&objects)? {
-        let output = env
-            .run_in(
-                &repo,
-                [
-                    "--json",
-                    "implement",
-                    "WP01",
-                    "--mission",
-                    &slug,
-                    "--actor",
-                    "claude",
-                ],
-            )
-            .code(1);
-        make_writable(&objects)?;
-        let _ = output.json_error()?;
-        assert!(!worktree.exists() && !context.exists(), "{output}");
-        assert_eq!(
-            env.git(
-                &repo,
-                &["for-each-ref", "--format=%(refname) %(objectname)"]
-            )?,
-            refs_before
-        );
+    let blocked = if make_read_only(&objects)? {
+        Vec::new()
+    } else {
+        block_new_objects(&env, &repo)?
+    };
+    let output = env
+        .run_in(
+            &repo,
+            [
+                "--json",
+                "implement",
+                "WP01",
+                "--mission",
+                &slug,
+                "--actor",
+                "claude",
+            ],
+        )
+        .code(1);
+    make_writable(&objects)?;
+    for file in &blocked {
+        std::fs::remove_file(file)?;
     }
+    let _ = output.json_error()?;
+    assert!(!worktree.exists() && !context.exists(), "{output}");
+    assert_eq!(
+        env.git(
+            &repo,
+            &["for-each-ref", "--format=%(refname) %(objectname)"]
+        )?,
+        refs_before
+    );
+    let listed = env.git(&repo, &["worktree", "list", "--porcelain"])?;
+    assert_eq!(listed.matches("worktree ").count(), 1, "{listed}");
     // With nothing in the way the same command goes through.
     env.json_data(
         &repo,
@@ -179,6 +188,26 @@ fn make_read_only(objects: &Path) -> anyhow::Result<bool> {
         return Ok(false);
     }
     Ok(true)
+}
+
+/// Makes the object database unable to store a new object, whatever the process's rights:
+/// every object is packed (`git gc --prune=now`), and each of the 256 fan-out directories a
+/// loose object would go into is replaced by a plain file. Returns the files to remove.
+fn block_new_objects(env: &TestEnv, repo: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    env.git(repo, &["gc", "--quiet", "--prune=now"])?;
+    let objects = repo.join(".git/objects");
+    let mut blocked = Vec::new();
+    for byte in 0..=255u8 {
+        let fanout = objects.join(format!("{byte:02x}"));
+        if fanout.is_dir() {
+            std::fs::remove_dir(&fanout).map_err(|error| {
+                anyhow::anyhow!("{} still holds objects: {error}", fanout.display())
+            })?;
+        }
+        std::fs::write(&fanout, "")?;
+        blocked.push(fanout);
+    }
+    Ok(blocked)
 }
 
 fn make_writable(objects: &Path) -> anyhow::Result<()> {
