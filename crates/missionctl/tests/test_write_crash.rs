@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::git_repo::FEATURE_BRANCH;
 use crate::common::process::{Delays, Kill, rounds};
 use crate::common::{TestEnv, TestResult};
 use crate::test_wp::{add_three, mission};
@@ -750,13 +751,15 @@ fn mission_create_killed_anywhere_never_leaves_a_commit_that_deletes_missions() 
         check_settled(&stage)
             .map_err(|error| anyhow::anyhow!("round {round} ({what}): {error}"))?;
         // Every mission committed on the branch is in the working tree, and a coordination one
-        // has its coordination branch.
+        // has its coordination branch, and no coordination branch is left without its mission.
         let committed = stage.git(&["ls-tree", "--name-only", "HEAD", "kitty-specs/"])?;
+        let mut coordination = Vec::new();
         for dir in committed.lines() {
             let meta: Value = serde_json::from_str(&std::fs::read_to_string(
                 stage.repo.join(dir).join("meta.json"),
             )?)?;
             if let Some(branch) = meta["coordination_branch"].as_str() {
+                coordination.push(format!("refs/heads/{branch}"));
                 stage
                     .git(&[
                         "rev-parse",
@@ -769,7 +772,75 @@ fn mission_create_killed_anywhere_never_leaves_a_commit_that_deletes_missions() 
                     })?;
             }
         }
+        let branches = stage.git(&["for-each-ref", "--format=%(refname)", "refs/heads/kitty/"])?;
+        for branch in branches.lines() {
+            anyhow::ensure!(
+                branch.contains("-lane-") || coordination.iter().any(|known| known == branch),
+                "round {round} ({what}): {branch} is left without its mission"
+            );
+        }
     }
+    Ok(())
+}
+
+// See: issue 10 ("`mission create` killed alone leaves a stale ref lock on the user's branch"):
+// killed with its git child while git holds the target branch's lock files, the next create
+// clears them and undoes the killed one (its coordination branch included).
+#[test]
+fn mission_create_killed_while_git_holds_the_branch_locks_is_settled_by_the_next_one() -> TestResult
+{
+    let stage = Stage::new()?;
+    // A `reference-transaction` hook that stops in the `prepared` phase of the target
+    // branch's update: git then holds `refs/heads/feature/x.lock` and `HEAD.lock`.
+    let marker = stage.env.root().join("prepared");
+    let hook = stage.repo.join(".git/hooks/reference-transaction");
+    std::fs::create_dir_all(stage.repo.join(".git/hooks"))?;
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = prepared ] && grep -q ' refs/heads/{FEATURE_BRANCH}$'; then \
+             touch '{}'; sleep 30; fi\nexit 0\n",
+            marker.display()
+        ),
+    )?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))?;
+    }
+    let head_before = stage.git(&["rev-parse", "HEAD"])?;
+    let command = args(&["mission", "create", "killed", "--topology", "coord"]);
+    let mut child = stage.env.command(&stage.repo, &command).spawn()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !marker.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    anyhow::ensure!(marker.exists(), "the hook never ran");
+    anyhow::ensure!(Kill::Tree.apply(&mut child)?, "the create ended early");
+    let _ = child.wait()?;
+    let branch_lock = stage
+        .repo
+        .join(format!(".git/refs/heads/{FEATURE_BRANCH}.lock"));
+    let head_lock = stage.repo.join(".git/HEAD.lock");
+    anyhow::ensure!(
+        branch_lock.exists() && head_lock.exists(),
+        "git's lock files are left"
+    );
+    std::fs::remove_file(&hook)?;
+    let next = stage.ok(&["mission", "create", "next", "--topology", "coord"])?;
+    anyhow::ensure!(
+        !branch_lock.exists() && !head_lock.exists(),
+        "the lock files were not cleared"
+    );
+    anyhow::ensure!(
+        next["parent"].as_str() == Some(head_before.trim()),
+        "the killed create was not undone: {next}"
+    );
+    let branches = stage.git(&["for-each-ref", "--format=%(refname)", "refs/heads/kitty/"])?;
+    anyhow::ensure!(
+        !branches.contains("mission-killed-"),
+        "the killed create's coordination branch is left: {branches}"
+    );
+    check_settled(&stage)?;
     Ok(())
 }
 
