@@ -549,25 +549,25 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// Random kills per run of the suite (`MISSIONCTL_SOAK` multiplies them).
 const KILLS: usize = 4;
 
-#[test]
-fn a_merge_killed_at_random_instants_is_completed_by_resume() -> TestResult {
-    let env = TestEnv::new()?;
-    let repo = MergeRepo::new(&env, "repo", &[])?;
-    // Every round starts from the same repository, restored at the same path (worktrees record
-    // absolute paths).
-    let pristine = env.root().join("pristine");
-    copy_tree(&repo.root, &pristine)?;
+/// Restores `repo` from `pristine` and runs `merge` killed at a seeded random instant of
+/// `window`, [`KILLS`] times (`MISSIONCTL_SOAK` multiplies them), its process group and its
+/// whole tree in turn; `check` looks at what each killed merge left. Returns how many merges
+/// were still running when killed.
+fn merges_killed_at_random(
+    env: &TestEnv,
+    repo: &MergeRepo,
+    pristine: &Path,
+    window: std::time::Duration,
+    seed: u64,
+    mut check: impl FnMut(usize, Kill) -> anyhow::Result<()>,
+) -> anyhow::Result<usize> {
     let args = ["merge", "--mission", repo.slug.as_str(), "--json"];
-    let started = std::time::Instant::now();
-    repo.merge(&env, &[]).success();
-    let window = started.elapsed().mul_f64(1.2);
-    let expected_files: Vec<String> = WORK.iter().map(|(_, file)| (*file).to_owned()).collect();
-    let mut delays = Delays::new(0x6d65_7267_6521);
+    let mut delays = Delays::new(seed);
     let mut killed = 0;
     for round in 0..rounds(KILLS) {
         std::fs::remove_dir_all(&repo.root)?;
-        copy_tree(&pristine, &repo.root)?;
-        let mut child = spawn(&env, &repo.root, &args)?;
+        copy_tree(pristine, &repo.root)?;
+        let mut child = spawn(env, &repo.root, &args)?;
         std::thread::sleep(delays.next(window));
         let kill = if round % 2 == 0 {
             Kill::Group
@@ -578,43 +578,69 @@ fn a_merge_killed_at_random_instants_is_completed_by_resume() -> TestResult {
             killed += 1;
         }
         let _ = child.wait_with_output()?;
-        let resumed = repo.merge(&env, &["--resume"]);
-        anyhow::ensure!(
-            resumed.status == Some(0),
-            "round {round} ({kill:?}): resume failed: {}",
-            resumed.stdout
-        );
-        anyhow::ensure!(
-            repo.lanes(&env)? == all_done(),
-            "round {round} ({kill:?}): not every work package is done"
-        );
-        for file in &expected_files {
-            anyhow::ensure!(
-                repo.root.join(file).is_file(),
-                "round {round}: {file} missing"
-            );
-        }
-        let status = env.git(
-            &repo.root,
-            &["status", "--porcelain", "--untracked-files=all"],
-        )?;
-        anyhow::ensure!(
-            status.is_empty(),
-            "round {round} ({kill:?}): dirty: {status}"
-        );
-        let refs = env.git(&repo.root, &["for-each-ref", "--format=%(refname)"])?;
-        anyhow::ensure!(
-            refs == "refs/heads/feature/x\nrefs/heads/main\n",
-            "round {round} ({kill:?}): refs left: {refs}\nresume: {}\nworktrees: {}",
-            resumed.stdout,
-            env.git(&repo.root, &["worktree", "list"])?
-        );
-        let journals = std::fs::read_dir(repo.root.join(".git/missionctl/journal"))
-            .map(|entries| entries.count())
-            .unwrap_or(0);
-        anyhow::ensure!(journals == 0, "round {round}: a journal is left");
-        env.git(&repo.root, &["fsck", "--no-progress", "--no-dangling"])?;
+        check(round, kill)?;
     }
+    Ok(killed)
+}
+
+#[test]
+fn a_merge_killed_at_random_instants_is_completed_by_resume() -> TestResult {
+    let env = TestEnv::new()?;
+    let repo = MergeRepo::new(&env, "repo", &[])?;
+    // Every round starts from the same repository, restored at the same path (worktrees record
+    // absolute paths).
+    let pristine = env.root().join("pristine");
+    copy_tree(&repo.root, &pristine)?;
+    let started = std::time::Instant::now();
+    repo.merge(&env, &[]).success();
+    let window = started.elapsed().mul_f64(1.2);
+    let expected_files: Vec<String> = WORK.iter().map(|(_, file)| (*file).to_owned()).collect();
+    let killed = merges_killed_at_random(
+        &env,
+        &repo,
+        &pristine,
+        window,
+        0x6d65_7267_6521,
+        |round, kill| {
+            let resumed = repo.merge(&env, &["--resume"]);
+            anyhow::ensure!(
+                resumed.status == Some(0),
+                "round {round} ({kill:?}): resume failed: {}",
+                resumed.stdout
+            );
+            anyhow::ensure!(
+                repo.lanes(&env)? == all_done(),
+                "round {round} ({kill:?}): not every work package is done"
+            );
+            for file in &expected_files {
+                anyhow::ensure!(
+                    repo.root.join(file).is_file(),
+                    "round {round}: {file} missing"
+                );
+            }
+            let status = env.git(
+                &repo.root,
+                &["status", "--porcelain", "--untracked-files=all"],
+            )?;
+            anyhow::ensure!(
+                status.is_empty(),
+                "round {round} ({kill:?}): dirty: {status}"
+            );
+            let refs = env.git(&repo.root, &["for-each-ref", "--format=%(refname)"])?;
+            anyhow::ensure!(
+                refs == "refs/heads/feature/x\nrefs/heads/main\n",
+                "round {round} ({kill:?}): refs left: {refs}\nresume: {}\nworktrees: {}",
+                resumed.stdout,
+                env.git(&repo.root, &["worktree", "list"])?
+            );
+            let journals = std::fs::read_dir(repo.root.join(".git/missionctl/journal"))
+                .map(|entries| entries.count())
+                .unwrap_or(0);
+            anyhow::ensure!(journals == 0, "round {round}: a journal is left");
+            env.git(&repo.root, &["fsck", "--no-progress", "--no-dangling"])?;
+            Ok(())
+        },
+    )?;
     assert!(killed > 0, "no merge was killed: the delays are too long");
     Ok(())
 }
@@ -776,39 +802,31 @@ fn a_conflicting_merge_killed_at_random_instants_is_undone_by_abort() -> TestRes
     let pristine = env.root().join("pristine");
     copy_tree(&repo.root, &pristine)?;
     let before = env.fingerprint(&repo.root)?;
-    let args = ["merge", "--mission", repo.slug.as_str(), "--json"];
     let started = std::time::Instant::now();
     repo.merge(&env, &[]).code(1);
     let window = started.elapsed().mul_f64(1.2);
-    let mut delays = Delays::new(0x6162_6f72_7421);
-    let mut killed = 0;
-    for round in 0..rounds(KILLS) {
-        std::fs::remove_dir_all(&repo.root)?;
-        copy_tree(&pristine, &repo.root)?;
-        let mut child = spawn(&env, &repo.root, &args)?;
-        std::thread::sleep(delays.next(window));
-        let kill = if round % 2 == 0 {
-            Kill::Group
-        } else {
-            Kill::Tree
-        };
-        if kill.apply(&mut child)? {
-            killed += 1;
-        }
-        let _ = child.wait_with_output()?;
-        let aborted = repo.merge(&env, &["--abort"]);
-        anyhow::ensure!(
-            aborted.status == Some(0),
-            "round {round} ({kill:?}): abort failed: {}",
-            aborted.stdout
-        );
-        anyhow::ensure!(
-            env.fingerprint(&repo.root)? == before,
-            "round {round} ({kill:?}): not restored; refs: {}\nworktrees: {}",
-            env.git(&repo.root, &["for-each-ref", "--format=%(refname)"])?,
-            env.git(&repo.root, &["worktree", "list"])?
-        );
-    }
+    let killed = merges_killed_at_random(
+        &env,
+        &repo,
+        &pristine,
+        window,
+        0x6162_6f72_7421,
+        |round, kill| {
+            let aborted = repo.merge(&env, &["--abort"]);
+            anyhow::ensure!(
+                aborted.status == Some(0),
+                "round {round} ({kill:?}): abort failed: {}",
+                aborted.stdout
+            );
+            anyhow::ensure!(
+                env.fingerprint(&repo.root)? == before,
+                "round {round} ({kill:?}): not restored; refs: {}\nworktrees: {}",
+                env.git(&repo.root, &["for-each-ref", "--format=%(refname)"])?,
+                env.git(&repo.root, &["worktree", "list"])?
+            );
+            Ok(())
+        },
+    )?;
     assert!(killed > 0, "no merge was killed: the delays are too long");
     Ok(())
 }

@@ -196,6 +196,27 @@ pub(crate) fn implement_to_review(
     Ok(())
 }
 
+/// Checks that the review-cycle file `file` (relative to the mission directory) is byte for
+/// byte the peer run's, its mission slug and its `reviewed_at` (`peer_at` there) replaced.
+fn assert_cycle_file_is_the_peer_runs(
+    repo: &Path,
+    slug: &str,
+    file: &str,
+    peer_at: &str,
+) -> anyhow::Result<()> {
+    let ours = std::fs::read_to_string(repo.join("kitty-specs").join(slug).join(file))?;
+    let reviewed_at = ours
+        .lines()
+        .find_map(|line| line.strip_prefix("reviewed_at: "))
+        .unwrap_or_default()
+        .to_owned();
+    let peer = std::fs::read_to_string(peer_dir().join(file))?
+        .replace("task-list-01M803MD", slug)
+        .replace(peer_at, &reviewed_at);
+    anyhow::ensure!(ours == peer, "{file}:\n{ours}\nthe peer run's:\n{peer}");
+    Ok(())
+}
+
 /// The rows of the mission's log.
 fn rows(repo: &Path, slug: &str) -> anyhow::Result<Vec<Value>> {
     let text = std::fs::read_to_string(
@@ -289,21 +310,12 @@ fn a_rejection_and_an_approval_are_written_as_spec_kitty_writes_them() -> TestRe
     assert_eq!(rejected["commits"].as_array().map(Vec::len), Some(3));
 
     // The file, byte for byte the peer run's (identity and time replaced).
-    let ours = std::fs::read_to_string(
-        repo.join("kitty-specs")
-            .join(&slug)
-            .join("tasks/WP02-add-and-list/review-cycle-1.md"),
+    assert_cycle_file_is_the_peer_runs(
+        &repo,
+        &slug,
+        "tasks/WP02-add-and-list/review-cycle-1.md",
+        "'2026-11-21T22:32:25Z'",
     )?;
-    let reviewed_at = ours
-        .lines()
-        .find_map(|line| line.strip_prefix("reviewed_at: "))
-        .unwrap_or_default()
-        .to_owned();
-    let peer =
-        std::fs::read_to_string(peer_dir().join("tasks/WP02-add-and-list/review-cycle-1.md"))?
-            .replace("task-list-01M803MD", &slug)
-            .replace("'2026-11-21T22:32:25Z'", &reviewed_at);
-    assert_eq!(ours, peer);
 
     // The rows, as the peer run's rejection wrote them (lines 40 and 41 of its log).
     let mission_id = env.json_data(&repo, &["mission", "show", &slug])?["mission_id"]
@@ -402,21 +414,12 @@ fn a_rejection_and_an_approval_are_written_as_spec_kitty_writes_them() -> TestRe
     );
     assert_eq!(approved["to_lane"], "approved");
     assert_eq!(approved["cycle_number"], 2);
-    let ours = std::fs::read_to_string(
-        repo.join("kitty-specs")
-            .join(&slug)
-            .join("tasks/WP02-add-and-list/review-cycle-2.md"),
+    assert_cycle_file_is_the_peer_runs(
+        &repo,
+        &slug,
+        "tasks/WP02-add-and-list/review-cycle-2.md",
+        "'2026-11-21T22:32:58Z'",
     )?;
-    let reviewed_at = ours
-        .lines()
-        .find_map(|line| line.strip_prefix("reviewed_at: "))
-        .unwrap_or_default()
-        .to_owned();
-    let peer =
-        std::fs::read_to_string(peer_dir().join("tasks/WP02-add-and-list/review-cycle-2.md"))?
-            .replace("task-list-01M803MD", &slug)
-            .replace("'2026-11-21T22:32:58Z'", &reviewed_at);
-    assert_eq!(ours, peer);
     let log = rows(&repo, &slug)?;
     let approval = log
         .iter()
