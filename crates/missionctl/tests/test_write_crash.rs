@@ -47,6 +47,15 @@ impl Stage {
         self.env.git(&self.repo, args)
     }
 
+    /// Creates a mission named `name` and returns its slug.
+    fn new_mission(&self, name: &str) -> anyhow::Result<String> {
+        let created = self.ok(&["mission", "create", name])?;
+        Ok(created["mission_slug"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
     /// Runs `missionctl --json <args>`, succeeding, and returns its `data`.
     fn ok(&self, args: &[&str]) -> anyhow::Result<Value> {
         self.env.json_data(&self.repo, args)
@@ -288,11 +297,7 @@ const WRITERS: [Writer; 19] = [
         ],
         again: None,
         round: |stage, round| {
-            let created = stage.ok(&["mission", "create", &format!("first-next-{round}")])?;
-            let slug = created["mission_slug"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            let slug = stage.new_mission(&format!("first-next-{round}"))?;
             Ok(args(&[
                 "next",
                 "--mission",
@@ -311,11 +316,7 @@ const WRITERS: [Writer; 19] = [
         ],
         again: None,
         round: |stage, round| {
-            let created = stage.ok(&["mission", "create", &format!("run-{round}")])?;
-            let slug = created["mission_slug"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            let slug = stage.new_mission(&format!("run-{round}"))?;
             Ok(args(&["run", "start", "--mission", &slug]))
         },
     },
