@@ -59,7 +59,7 @@ impl ResultArg {
 
 /// Runs `missionctl acceptance verdict`.
 pub(crate) fn cmd_verdict(ui: &mut Ui, args: &VerdictArgs) -> Result<(), CliError> {
-    let (_repo, status) = workspace::load_status(&args.mission)?;
+    let (_repo, status) = workspace::load_status_for_writing(&args.mission)?;
     let request = CriterionVerdict {
         criterion: args.criterion.clone(),
         result: args.result.as_str().to_owned(),
