@@ -354,42 +354,18 @@ fn an_acceptance_stopped_between_its_commits_is_undone_whole() -> TestResult {
     for criterion in ["FR-001", "FR-002", "FR-003"] {
         pass(&env, &repo, &slug, criterion)?;
     }
-    let state = || -> anyhow::Result<(Value, Value, String)> {
-        let mut fingerprint = env.fingerprint(&repo)?;
-        let refs = fingerprint["refs"].take();
-        let files = fingerprint["files"].take();
-        Ok((refs, files, env.git(&repo, &["ls-files", "--stage"])?))
-    };
-    let before = state()?;
-    for failpoint in [
-        "ref-updated@1",
-        "file@2",
-        "ref-updated@2",
-        "index-installed@3",
-    ] {
-        let stopped = env.run_with(
-            &repo,
-            ["accept", "--mission", &slug, "--lenient"],
-            &[("MISSIONCTL_FAILPOINT", std::ffi::OsStr::new(failpoint))],
-        );
-        assert_eq!(stopped.status, Some(86), "{failpoint}: {stopped}");
-        // The next writer of the mission settles it: nothing of the acceptance is left.
-        env.json_data(&repo, &["status", "materialize", "--mission", &slug])?;
-        let after = state()?;
-        assert!(
-            after.0 == before.0,
-            "{failpoint}: refs {} vs {}",
-            after.0,
-            before.0
-        );
-        assert!(
-            after.2 == before.2,
-            "{failpoint}: index {} vs {}",
-            after.2,
-            before.2
-        );
-        assert!(after.1 == before.1, "{failpoint}: files changed");
-    }
+    let before = env.undone_state(&repo)?;
+    env.each_stop_is_undone_whole(
+        &repo,
+        &slug,
+        &["accept", "--mission", &slug, "--lenient"],
+        &[
+            "ref-updated@1",
+            "file@2",
+            "ref-updated@2",
+            "index-installed@3",
+        ],
+    )?;
     // Refused by the `reference-transaction` hook, it leaves nothing either.
     crate::test_write_hooks::refuse_refs(&repo, "refs/heads/")?;
     let refused = env
@@ -401,7 +377,10 @@ fn an_acceptance_stopped_between_its_commits_is_undone_whole() -> TestResult {
         "GIT_HOOK_REJECTED",
         "{refused}"
     );
-    assert!(state()? == before, "refused, it left something");
+    assert!(
+        env.undone_state(&repo)? == before,
+        "refused, it left something"
+    );
     env.json_data(&repo, &["accept", "--mission", &slug, "--lenient"])?;
     let meta: Value = serde_json::from_str(&std::fs::read_to_string(
         repo.join("kitty-specs").join(&slug).join("meta.json"),

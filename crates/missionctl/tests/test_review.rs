@@ -853,54 +853,29 @@ fn a_verdict_stopped_between_its_commits_is_undone_whole() -> TestResult {
         &repo,
         &["review", "start", "WP01", "-m", &slug, "--actor", "claude"],
     )?;
-    // Refs, files and index entries (an undo restores the index's entries, not its bytes).
-    let state = || -> anyhow::Result<(Value, Value, String)> {
-        let mut fingerprint = env.fingerprint(&repo)?;
-        let refs = fingerprint["refs"].take();
-        let files = fingerprint["files"].take();
-        Ok((refs, files, env.git(&repo, &["ls-files", "--stage"])?))
-    };
-    let before = state()?;
     let feedback = env.root().join("feedback.md");
     std::fs::write(&feedback, PEER_FEEDBACK)?;
     let feedback = feedback.to_str().unwrap_or_default().to_owned();
-    for failpoint in [
-        "ref-updated@1",
-        "ref-updated@2",
-        "file@2",
-        "index-installed@3",
-    ] {
-        let stopped = env.run_with(
-            &repo,
-            [
-                "review",
-                "reject",
-                "WP01",
-                "-m",
-                &slug,
-                "--feedback-file",
-                &feedback,
-            ],
-            &[("MISSIONCTL_FAILPOINT", std::ffi::OsStr::new(failpoint))],
-        );
-        assert_eq!(stopped.status, Some(86), "{failpoint}: {stopped}");
-        // The next writer settles it; the board then reads as before the rejection.
-        env.json_data(&repo, &["status", "materialize", "--mission", &slug])?;
-        let after = state()?;
-        assert!(
-            after.0 == before.0,
-            "{failpoint}: refs {} vs {}",
-            after.0,
-            before.0
-        );
-        assert!(
-            after.2 == before.2,
-            "{failpoint}: index {} vs {}",
-            after.2,
-            before.2
-        );
-        assert!(after.1 == before.1, "{failpoint}: files changed");
-    }
+    // The next writer settles each stop; the board then reads as before the rejection.
+    env.each_stop_is_undone_whole(
+        &repo,
+        &slug,
+        &[
+            "review",
+            "reject",
+            "WP01",
+            "-m",
+            &slug,
+            "--feedback-file",
+            &feedback,
+        ],
+        &[
+            "ref-updated@1",
+            "ref-updated@2",
+            "file@2",
+            "index-installed@3",
+        ],
+    )?;
     let rejected = env.json_data(
         &repo,
         &[

@@ -40,6 +40,54 @@ impl TestEnv {
         Ok(document["data"].clone())
     }
 
+    /// Returns what an undone write puts back: refs, files and the index's entries (an undo
+    /// restores the entries, not the index's bytes).
+    pub(crate) fn undone_state(&self, repo: &Path) -> anyhow::Result<(Value, Value, String)> {
+        let mut fingerprint = self.fingerprint(repo)?;
+        let refs = fingerprint["refs"].take();
+        let files = fingerprint["files"].take();
+        Ok((refs, files, self.git(repo, &["ls-files", "--stage"])?))
+    }
+
+    /// Runs `args` in `repo` stopped at each of `failpoints` in turn, lets the next writer of
+    /// the mission (`status materialize`) settle it, and checks that the
+    /// [`undone_state`](TestEnv::undone_state) is then as before: a write of several commits
+    /// lands whole or not at all.
+    pub(crate) fn each_stop_is_undone_whole(
+        &self,
+        repo: &Path,
+        slug: &str,
+        args: &[&str],
+        failpoints: &[&str],
+    ) -> anyhow::Result<()> {
+        let state = || self.undone_state(repo);
+        let before = state()?;
+        for failpoint in failpoints {
+            let stopped = self.run_with(
+                repo,
+                args,
+                &[("MISSIONCTL_FAILPOINT", std::ffi::OsStr::new(failpoint))],
+            );
+            anyhow::ensure!(stopped.status == Some(86), "{failpoint}: {stopped}");
+            self.json_data(repo, &["status", "materialize", "--mission", slug])?;
+            let after = state()?;
+            anyhow::ensure!(
+                after.0 == before.0,
+                "{failpoint}: refs {} vs {}",
+                after.0,
+                before.0
+            );
+            anyhow::ensure!(
+                after.2 == before.2,
+                "{failpoint}: index {} vs {}",
+                after.2,
+                before.2
+            );
+            anyhow::ensure!(after.1 == before.1, "{failpoint}: files changed");
+        }
+        Ok(())
+    }
+
     /// Returns everything a refused command must leave untouched: every ref with its target,
     /// `HEAD`, the index's entries, the registered worktrees and every file of the working
     /// tree (outside `.git`) with its bytes.
