@@ -96,6 +96,23 @@ fn eight_adds_of_one_work_package_id_make_one_file() -> TestResult {
     Ok(())
 }
 
+/// [`RACERS`] `implement WP01` commands of the mission `slug`, racer `i` as `actor(i)`.
+fn implements_of_wp01(slug: &str, actor: impl Fn(usize) -> String) -> Vec<Vec<String>> {
+    (0..RACERS)
+        .map(|i| {
+            args(&[
+                "--json",
+                "implement",
+                "WP01",
+                "--mission",
+                slug,
+                "--actor",
+                &actor(i),
+            ])
+        })
+        .collect()
+}
+
 #[test]
 fn eight_implements_of_one_work_package_share_one_worktree() -> TestResult {
     let env = TestEnv::new()?;
@@ -103,19 +120,7 @@ fn eight_implements_of_one_work_package_share_one_worktree() -> TestResult {
     add_three(&env, &repo, &slug)?;
     env.json_data(&repo, &["tasks", "finalize", &slug])?;
     // One actor, eight times at once: one cuts the lane, the others find it and go on in it.
-    let same: Vec<Vec<String>> = (0..RACERS)
-        .map(|_| {
-            args(&[
-                "--json",
-                "implement",
-                "WP01",
-                "--mission",
-                &slug,
-                "--actor",
-                "claude",
-            ])
-        })
-        .collect();
+    let same = implements_of_wp01(&slug, |_| "claude".to_owned());
     let (won, lost) = outcomes(&race(&env, &repo, &same)?)?;
     assert!(lost.is_empty(), "{lost:?}");
     let workspaces: std::collections::BTreeSet<&str> = won
@@ -138,19 +143,7 @@ fn eight_implements_of_one_work_package_share_one_worktree() -> TestResult {
     assert_eq!(listed.matches("worktree ").count(), 3, "{listed}");
 
     // Other actors, eight at once: each is told who holds it, never to move a worktree.
-    let others: Vec<Vec<String>> = (0..RACERS)
-        .map(|i| {
-            args(&[
-                "--json",
-                "implement",
-                "WP01",
-                "--mission",
-                &slug,
-                "--actor",
-                &format!("agent-{i}"),
-            ])
-        })
-        .collect();
+    let others = implements_of_wp01(&slug, |i| format!("agent-{i}"));
     let (won, lost) = outcomes(&race(&env, &repo, &others)?)?;
     assert!(won.is_empty(), "{won:?}");
     for error in &lost {
@@ -168,19 +161,7 @@ fn eight_actors_implementing_one_work_package_have_one_winner() -> TestResult {
     let (repo, slug) = mission(&env, "lanes")?;
     add_three(&env, &repo, &slug)?;
     env.json_data(&repo, &["tasks", "finalize", &slug])?;
-    let commands: Vec<Vec<String>> = (0..RACERS)
-        .map(|i| {
-            args(&[
-                "--json",
-                "implement",
-                "WP01",
-                "--mission",
-                &slug,
-                "--actor",
-                &format!("agent-{i}"),
-            ])
-        })
-        .collect();
+    let commands = implements_of_wp01(&slug, |i| format!("agent-{i}"));
     let (won, lost) = outcomes(&race(&env, &repo, &commands)?)?;
     assert_eq!(won.len(), 1, "{won:?} {lost:?}");
     let winner = won[0]["event_ids"].as_array().map_or(0, Vec::len);
