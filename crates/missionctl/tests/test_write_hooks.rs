@@ -54,6 +54,8 @@ fn every_writer_honours_the_reference_transaction_hook() -> TestResult {
         let output = env.run_in(&repo, &args).code(1);
         let error = output.json_error()?;
         assert_eq!(error["code"], "GIT_HOOK_REJECTED", "{args:?}: {output}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains("`refs/heads/"), "{args:?}: {message}");
         assert_eq!(env.fingerprint(&repo)?, before, "{args:?} left something");
     }
     Ok(())

@@ -123,8 +123,11 @@ pub(crate) fn hook_refused(stderr: &str) -> bool {
 
 /// Sorts a failed `git update-ref` by its message (git runs with `LC_ALL=C`).
 fn classify(error: WriteError) -> RefUpdateError {
-    let WriteError::Git(git_error) = error else {
-        return RefUpdateError::Other(error);
+    let git_error = match error {
+        WriteError::Git(git_error) => git_error,
+        // The door's git found the hook's refusal; the caller names the ref.
+        WriteError::HookRejected { source, .. } => return RefUpdateError::Hook(source),
+        other => return RefUpdateError::Other(other),
     };
     let GitError::Failed { stderr, .. } = &git_error else {
         return RefUpdateError::Other(WriteError::Git(git_error));
@@ -138,9 +141,6 @@ fn classify(error: WriteError) -> RefUpdateError {
         || text.contains("unable to resolve reference")
     {
         return RefUpdateError::Moved;
-    }
-    if hook_refused(text) {
-        return RefUpdateError::Hook(git_error);
     }
     RefUpdateError::Other(WriteError::Git(git_error))
 }
