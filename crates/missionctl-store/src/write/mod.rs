@@ -429,9 +429,8 @@ impl Core {
         self.sequence
     }
 
-    /// Runs git in `dir` holding the lock in the child too (see [`lock`]). A ref update the
-    /// `reference-transaction` hook refused (`git worktree add`, `git merge`…) is
-    /// [`WriteError::HookRejected`], as for the door's own ref updates.
+    /// Runs git in `dir` holding the lock in the child too (see [`lock`]); its failure is
+    /// [`door_git_error`]'s.
     pub(crate) fn git<S: AsRef<std::ffi::OsStr>>(
         &self,
         dir: &Path,
@@ -439,21 +438,7 @@ impl Core {
         index_file: Option<&Path>,
     ) -> Result<Output, WriteError> {
         let stdin = self.lock.share()?;
-        match git_with_index(dir, args, stdin, index_file) {
-            Err(source @ GitError::Failed { .. }) if matches!(&source, GitError::Failed { stderr, .. } if refs::hook_refused(&stderr.0)) =>
-            {
-                let command: Vec<String> = args
-                    .iter()
-                    .take(2)
-                    .map(|arg| arg.as_ref().to_string_lossy().into_owned())
-                    .collect();
-                Err(WriteError::HookRejected {
-                    name: format!("the refs `git {}` updates", command.join(" ")),
-                    source,
-                })
-            }
-            outcome => Ok(outcome?),
-        }
+        git_with_index(dir, args, stdin, index_file).map_err(|error| door_git_error(args, error))
     }
 
     /// Runs git like [`Core::git`], retrying while git reports one of its lock files held by
@@ -521,6 +506,27 @@ impl FileWrite {
         flush: true,
         sync_dir: true,
     };
+}
+
+/// The door's error for a failed git command: a ref update the `reference-transaction` hook
+/// refused (`git worktree add` setting a new worktree's `HEAD`…) is
+/// [`WriteError::HookRejected`], as for the door's own ref updates; anything else is
+/// [`WriteError::Git`].
+fn door_git_error<S: AsRef<std::ffi::OsStr>>(args: &[S], error: GitError) -> WriteError {
+    let refused =
+        matches!(&error, GitError::Failed { stderr, .. } if refs::hook_refused(&stderr.0));
+    if !refused {
+        return WriteError::Git(error);
+    }
+    let command: Vec<String> = args
+        .iter()
+        .take(2)
+        .map(|arg| arg.as_ref().to_string_lossy().into_owned())
+        .collect();
+    WriteError::HookRejected {
+        name: format!("the refs `git {}` updates", command.join(" ")),
+        source: error,
+    }
 }
 
 /// One write to a repository: see the [module](self) documentation.
@@ -1111,7 +1117,8 @@ impl WriteTransaction {
         accepted: &[i32],
     ) -> Result<Output, WriteError> {
         let stdin = self.core.lock.share()?;
-        Ok(crate::git::git_accepting(dir, args, stdin, None, accepted)?)
+        crate::git::git_accepting(dir, args, stdin, None, accepted)
+            .map_err(|error| door_git_error(args, error))
     }
 
     /// Runs a git command that writes under git's lock files (`config.lock`, a worktree's
