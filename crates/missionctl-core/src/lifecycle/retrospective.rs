@@ -144,22 +144,36 @@ impl Registry {
     }
 
     fn add_file(&mut self, path: &str) -> String {
-        if let Some(id) = self.lookup(path) {
-            return id;
-        }
-        let id = format!("e-{:03}", self.refs.len() + 1);
-        self.keys.push((path.to_owned(), id.clone()));
-        self.refs.push(EvidenceRef {
-            id: id.clone(),
-            kind: "file",
-            path: path.to_owned(),
-            range: None,
-        });
-        id
+        self.add(path.to_owned(), "file", path, None)
     }
 
     fn add_range(&mut self, path: &str, range: String, key: &str) -> String {
-        let key = format!("{path}:{key}");
+        self.add(format!("{path}:{key}"), "event_range", path, Some(range))
+    }
+
+    /// The reference of the events of `wp` in `events` (the log at `path`) that `matches`:
+    /// their id range, or `key` when none has an id; registered once as `<key>_<wp>`.
+    fn add_events_of(
+        &mut self,
+        path: &str,
+        events: &[Map<String, Value>],
+        wp: &str,
+        wp_of: fn(&Map<String, Value>) -> &str,
+        matches: impl Fn(&Map<String, Value>) -> bool,
+        key: &str,
+    ) -> String {
+        let range = id_range(events, wp, wp_of, matches);
+        self.add_range(path, or_else(range, key), &format!("{key}_{wp}"))
+    }
+
+    /// Returns the id of the reference registered under `key`, registering it first.
+    fn add(
+        &mut self,
+        key: String,
+        kind: &'static str,
+        path: &str,
+        range: Option<String>,
+    ) -> String {
         if let Some(id) = self.lookup(&key) {
             return id;
         }
@@ -167,9 +181,9 @@ impl Registry {
         self.keys.push((key, id.clone()));
         self.refs.push(EvidenceRef {
             id: id.clone(),
-            kind: "event_range",
+            kind,
             path: path.to_owned(),
-            range: Some(range),
+            range,
         });
         id
     }
@@ -546,17 +560,19 @@ pub fn generate(input: &RetrospectiveInput<'_>) -> Retrospective {
         }
     }
     for (wp, count) in &rejections {
-        let range = id_range(events, wp, plain_wp_id, |event| {
-            matches!(field(event, "from_lane"), "for_review" | "in_review")
-                && matches!(
-                    field(event, "to_lane"),
-                    "planned" | "in_progress" | "claimed"
-                )
-        });
-        let evidence = registry.add_range(
+        let evidence = registry.add_events_of(
             &events_rel,
-            or_else(range, "rejection"),
-            &format!("rejection_{wp}"),
+            events,
+            wp,
+            plain_wp_id,
+            |event| {
+                matches!(field(event, "from_lane"), "for_review" | "in_review")
+                    && matches!(
+                        field(event, "to_lane"),
+                        "planned" | "in_progress" | "claimed"
+                    )
+            },
+            "rejection",
         );
         not_helpful.push(Finding {
             id: ids.next('n'),
@@ -569,11 +585,13 @@ pub fn generate(input: &RetrospectiveInput<'_>) -> Retrospective {
         });
     }
     for (wp, count) in &friction {
-        let range = id_range(events, wp, plain_wp_id, is_friction);
-        let evidence = registry.add_range(
+        let evidence = registry.add_events_of(
             &events_rel,
-            or_else(range, "lane_friction"),
-            &format!("lane_friction_{wp}"),
+            events,
+            wp,
+            plain_wp_id,
+            is_friction,
+            "lane_friction",
         );
         not_helpful.push(Finding {
             id: ids.next('n'),
@@ -587,11 +605,13 @@ pub fn generate(input: &RetrospectiveInput<'_>) -> Retrospective {
         });
     }
     for (wp, count) in count_by_wp(events, plain_wp_id, is_force_override) {
-        let range = id_range(events, &wp, event_wp_id, is_force_override);
-        let evidence = registry.add_range(
+        let evidence = registry.add_events_of(
             &events_rel,
-            or_else(range, "force_override"),
-            &format!("force_override_{wp}"),
+            events,
+            &wp,
+            event_wp_id,
+            is_force_override,
+            "force_override",
         );
         not_helpful.push(Finding {
             id: ids.next('n'),
@@ -606,11 +626,13 @@ pub fn generate(input: &RetrospectiveInput<'_>) -> Retrospective {
         });
     }
     for (wp, count) in count_by_wp(events, event_wp_id, is_self_approval) {
-        let range = id_range(events, &wp, event_wp_id, is_self_approval);
-        let evidence = registry.add_range(
+        let evidence = registry.add_events_of(
             &events_rel,
-            or_else(range, "reviewer_self_approval"),
-            &format!("reviewer_self_approval_{wp}"),
+            events,
+            &wp,
+            event_wp_id,
+            is_self_approval,
+            "reviewer_self_approval",
         );
         let payload = events
             .iter()
@@ -638,12 +660,8 @@ pub fn generate(input: &RetrospectiveInput<'_>) -> Retrospective {
         });
     }
     for (wp, count) in count_by_wp(events, plain_wp_id, is_arbiter) {
-        let range = id_range(events, &wp, event_wp_id, is_arbiter);
-        let evidence = registry.add_range(
-            &events_rel,
-            or_else(range, "arbiter"),
-            &format!("arbiter_{wp}"),
-        );
+        let evidence =
+            registry.add_events_of(&events_rel, events, &wp, event_wp_id, is_arbiter, "arbiter");
         gaps.push(Finding {
             id: ids.next('g'),
             category: "process",
