@@ -16,7 +16,6 @@ use std::path::Path;
 use std::process::Stdio;
 
 use gix::ObjectId;
-use gix::bstr::BString;
 use missionctl_core::lifecycle::merge::{
     BOOKKEEPING_DRIVERS, Reconcile, reconcile_rule, union_trace_texts,
 };
@@ -365,21 +364,15 @@ impl Integrator<'_> {
         parents: &[ObjectId],
         message: &str,
     ) -> Result<ObjectId, MergeError> {
-        let signature = crate::write::commit_signature(self.gix, self.identity, self.seconds);
-        let commit = gix::objs::Commit {
+        crate::write::write_commit_object(
+            self.gix,
             tree,
-            parents: parents.iter().copied().collect(),
-            author: signature.clone(),
-            committer: signature,
-            encoding: None,
-            message: BString::from(message),
-            extra_headers: Vec::new(),
-        };
-        Ok(self
-            .gix
-            .write_object(&commit)
-            .map_err(|error| MergeError::objects("write a commit", error))?
-            .detach())
+            parents,
+            message,
+            self.identity,
+            self.seconds,
+        )
+        .map_err(|error| MergeError::objects("write a commit", error))
     }
 }
 

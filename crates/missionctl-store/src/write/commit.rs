@@ -215,22 +215,8 @@ impl WriteTransaction {
         identity: Option<&CommitIdentity>,
         seconds: i64,
     ) -> Result<ObjectId, WriteError> {
-        let signature = signature(&self.gix, identity, seconds);
-        let commit = gix::objs::Commit {
-            tree,
-            parents: parents.iter().copied().collect(),
-            author: signature.clone(),
-            committer: signature,
-            encoding: None,
-            message: BString::from(message),
-            extra_headers: Vec::new(),
-        };
-        Ok(self
-            .gix
-            .write_object(&commit)
-            .map_err(|error| gix::Error::from_error(error))
-            .map_err(objects_failed("write the commit"))?
-            .detach())
+        write_commit_object(&self.gix, tree, parents, message, identity, seconds)
+            .map_err(objects_failed("write the commit"))
     }
 
     /// Writes the blobs of `files` and returns the tree of `commit` (the empty tree for none)
@@ -380,6 +366,29 @@ pub(crate) fn entry_kind(mode: u32) -> gix::object::tree::EntryKind {
 
 /// Returns the signature of a commit: `identity`, else git's configured identity (as `git
 /// commit` would use it), else a fixed one, at `seconds` since the epoch in UTC.
+/// Writes a commit of `tree` with `parents` and `message` to `repo`'s object database, author
+/// and committer the [`signature`] of `identity` at `seconds`.
+pub(crate) fn write_commit_object(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    parents: &[ObjectId],
+    message: &str,
+    identity: Option<&CommitIdentity>,
+    seconds: i64,
+) -> Result<ObjectId, gix::Error> {
+    let signature = signature(repo, identity, seconds);
+    let commit = gix::objs::Commit {
+        tree,
+        parents: parents.iter().copied().collect(),
+        author: signature.clone(),
+        committer: signature,
+        encoding: None,
+        message: BString::from(message),
+        extra_headers: Vec::new(),
+    };
+    Ok(repo.write_object(&commit)?.detach())
+}
+
 pub(crate) fn signature(
     repo: &gix::Repository,
     identity: Option<&CommitIdentity>,

@@ -39,7 +39,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use gix::ObjectId;
 use serde::Serialize;
 
-pub(crate) use commit::signature as commit_signature;
+pub(crate) use commit::write_commit_object;
 pub use commit::{CommitFiles, CommitIdentity, CommitOutcome, CommitRequest};
 pub(crate) use commit::{entry_kind, tree_of_commit};
 pub use failpoint::{FAILPOINT_EXIT_CODE, FAILPOINTS, set_failpoints};
