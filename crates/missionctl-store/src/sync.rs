@@ -854,12 +854,7 @@ fn changed_paths(repo: &Repo, from: &str, to: &str) -> Result<Vec<String>, SyncE
             to,
         ],
     )?;
-    Ok(output
-        .stdout
-        .split(|byte| *byte == 0)
-        .filter(|path| !path.is_empty())
-        .map(|path| String::from_utf8_lossy(path).into_owned())
-        .collect())
+    Ok(crate::git::nul_separated_paths(&output.stdout))
 }
 
 /// Returns the best common ancestor of two commits (`None`: they share none).

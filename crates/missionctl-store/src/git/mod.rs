@@ -138,6 +138,16 @@ fn is_executable(path: &Path) -> bool {
     path.is_file() || path.with_extension("exe").is_file()
 }
 
+/// The paths of a `-z` listing (`git diff --name-only -z`, `git diff-tree -z --name-only`):
+/// NUL-separated, empty records skipped, decoded lossily.
+pub(crate) fn nul_separated_paths(stdout: &[u8]) -> Vec<String> {
+    stdout
+        .split(|byte| *byte == 0)
+        .filter(|path| !path.is_empty())
+        .map(|path| String::from_utf8_lossy(path).into_owned())
+        .collect()
+}
+
 /// Runs `git <args>` in `dir` and returns its output when it exits successfully.
 ///
 /// Standard input is closed, standard output and standard error are captured. A non-zero exit

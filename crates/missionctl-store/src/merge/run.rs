@@ -667,12 +667,7 @@ fn take_resolution(
     };
     if git_dir.join("MERGE_HEAD").is_file() {
         let unstaged = crate::git::git(workspace, ["diff", "--name-only", "-z"])?;
-        let unstaged: Vec<String> = unstaged
-            .stdout
-            .split(|byte| *byte == 0)
-            .filter(|path| !path.is_empty())
-            .map(|path| String::from_utf8_lossy(path).into_owned())
-            .collect();
+        let unstaged = crate::git::nul_separated_paths(&unstaged.stdout);
         if !unstaged.is_empty() {
             return Err(MergeError::Unresolved {
                 workspace: workspace.clone(),

@@ -960,12 +960,7 @@ impl WriteTransaction {
             ],
             None,
         )?;
-        Ok(output
-            .stdout
-            .split(|byte| *byte == 0)
-            .filter(|path| !path.is_empty())
-            .map(|path| String::from_utf8_lossy(path).into_owned())
-            .collect())
+        Ok(crate::git::nul_separated_paths(&output.stdout))
     }
 
     /// Runs one ref update, retrying while a git lock file is held.
