@@ -10,7 +10,7 @@
 use serde_json::{Map, Value};
 
 use crate::status::transition::ReviewResult;
-use crate::text::pyjson::{ObjectWriter, Style};
+use crate::text::pyjson::{ObjectWriter, Style, is_truthy};
 
 /// The file's name, in the mission directory.
 pub const MATRIX_FILE: &str = "acceptance-matrix.json";
@@ -444,15 +444,15 @@ impl AcceptanceMatrix {
                 ));
             }
             if row.str("proof_type") == Some("manual_qa") {
-                if !truthy(row.get("evidence")) {
+                if !is_truthy(row.get("evidence")) {
                     problems.push(format!(
                         "{id}: manual QA requires evidence (URL/screenshot)"
                     ));
                 }
-                if !truthy(row.get("verified_at")) {
+                if !is_truthy(row.get("verified_at")) {
                     problems.push(format!("{id}: manual QA requires verified_at timestamp"));
                 }
-                if !truthy(row.get("verified_by")) {
+                if !is_truthy(row.get("verified_by")) {
                     problems.push(format!("{id}: manual QA requires verified_by identity"));
                 }
             }
@@ -496,17 +496,6 @@ impl AcceptanceMatrix {
 /// Returns true for the placeholder row a scaffold without requirements writes.
 fn is_empty_scaffold(row: &MatrixRow) -> bool {
     row.str("description") == Some(SCAFFOLD_TODO_MARKER)
-}
-
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::String(text) => !text.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
-    }
 }
 
 /// Python's `str()` of a value, for ids that are not strings.

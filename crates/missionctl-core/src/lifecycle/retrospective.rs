@@ -15,6 +15,7 @@
 use serde_json::{Map, Value};
 
 use crate::status::event::python_str;
+use crate::text::pyjson::truthy;
 
 /// The generator version Spec Kitty records.
 pub const GENERATOR_VERSION: &str = "1.0";
@@ -210,18 +211,6 @@ impl Ids {
 
 fn field<'a>(event: &'a Map<String, Value>, key: &str) -> &'a str {
     event.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-/// Python's truthiness of a JSON value.
-fn truthy(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(flag)) => *flag,
-        Some(Value::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0),
-        Some(Value::String(text)) => !text.is_empty(),
-        Some(Value::Array(items)) => !items.is_empty(),
-        Some(Value::Object(map)) => !map.is_empty(),
-    }
 }
 
 /// `str(event.get("actor", "")).lower()`.

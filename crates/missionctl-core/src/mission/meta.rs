@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::mission::topology::{LanesJsonState, MissionTopology};
-use crate::text::pyjson::{self, Style};
+use crate::text::pyjson::{self, Style, is_truthy};
 
 pub use handle::{
     AmbiguousCandidate, HandleError, HandleMatch, HandleRule, MissionCandidate, match_handle,
@@ -663,18 +663,6 @@ fn parse_python_int(text: &str) -> Option<i64> {
     let digits: String = body.chars().filter(|ch| *ch != '_').collect();
     let magnitude: i64 = digits.parse().ok()?;
     Some(if negative { -magnitude } else { magnitude })
-}
-
-/// Returns Python's truthiness of a JSON value.
-pub fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
-        Value::String(text) => !text.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-    }
 }
 
 /// Returns Python's `str()` of a scalar JSON value, `None` for containers.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::mission::run::MissionRunSnapshot;
 use crate::status::event::python_str;
-use crate::status::reducer::is_truthy;
+use crate::text::pyjson::is_truthy;
 
 /// A template's file name when it is a runtime template.
 pub const MISSION_RUNTIME_YAML: &str = "mission-runtime.yaml";

@@ -29,8 +29,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::status::event::python_str;
-use crate::status::reducer::is_truthy;
-use crate::text::pyjson::{self, Style};
+use crate::text::pyjson::{self, Style, is_truthy};
 
 /// Which input of a three-way merge a row came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

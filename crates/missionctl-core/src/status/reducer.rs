@@ -17,6 +17,7 @@ use crate::status::event_log::EventLog;
 use crate::status::lane::Lane;
 use crate::status::snapshot::{RetrospectiveSummary, SnapshotIdentity, StatusSnapshot, WpState};
 use crate::status::transition::ReviewResult;
+use crate::text::pyjson::is_truthy;
 
 mod incremental;
 
@@ -108,18 +109,6 @@ pub fn reduce_with_identity(
     snapshot.mission_number = identity.mission_number;
     snapshot.mission_type = identity.mission_type;
     Ok(snapshot)
-}
-
-/// Returns Python's truthiness of a decoded JSON value.
-pub(crate) fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::Number(number) => number.as_f64().is_some_and(|float| float != 0.0),
-        Value::String(text) => !text.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-    }
 }
 
 /// FNV-1a, for the reducer's maps keyed by event and work package ids. The keys come from

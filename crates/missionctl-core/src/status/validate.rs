@@ -15,6 +15,7 @@ use crate::status::event_log::{EventLog, is_ulid};
 use crate::status::lane::Lane;
 use crate::status::snapshot::StatusSnapshot;
 use crate::status::transition::is_edge;
+use crate::text::pyjson::{is_truthy, truthy};
 
 /// How much a [`Finding`] weighs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -197,11 +198,6 @@ fn check_schema(event: &StatusEvent, findings: &mut Vec<Finding>) {
     }
 }
 
-/// Returns Python's truthiness of an optional JSON value.
-fn truthy(value: Option<&Value>) -> bool {
-    value.is_some_and(crate::mission::meta::is_truthy)
-}
-
 fn check_done_evidence(event: &StatusEvent, findings: &mut Vec<Finding>) {
     if event.force || event.to_lane != Lane::Done {
         return;
@@ -214,10 +210,7 @@ fn check_done_evidence(event: &StatusEvent, findings: &mut Vec<Finding>) {
             format!("Event {id}: done evidence {what}"),
         )
     };
-    let evidence = event
-        .evidence
-        .as_ref()
-        .filter(|value| crate::mission::meta::is_truthy(value));
+    let evidence = event.evidence.as_ref().filter(|value| is_truthy(value));
     let Some(evidence) = evidence else {
         findings.push(about_event(
             "DONE_WITHOUT_EVIDENCE",

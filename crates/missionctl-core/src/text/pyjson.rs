@@ -361,6 +361,24 @@ pub fn write_float(out: &mut String, value: f64) {
     }
 }
 
+/// Python's truthiness of a decoded JSON value (`bool(value)`): `null`, `false`, zero and
+/// empty strings, lists and objects are false.
+pub fn is_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(flag) => *flag,
+        Value::Number(number) => number.as_f64().is_some_and(|float| float != 0.0),
+        Value::String(text) => !text.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    }
+}
+
+/// [`is_truthy`] of an optional value (`dict.get(key)`): a missing one is false.
+pub fn truthy(value: Option<&Value>) -> bool {
+    value.is_some_and(is_truthy)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use missionctl_core::mission::meta::is_truthy;
+use missionctl_core::text::pyjson::is_truthy;
 use serde_json::Value;
 
 use crate::fs_util::PathError;

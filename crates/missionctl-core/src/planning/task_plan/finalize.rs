@@ -56,6 +56,7 @@ use crate::planning::task_plan::tasks_md::{
 };
 use crate::planning::task_plan::wp_metadata::{WpMetadata, split_work_package};
 use crate::status::lane::Lane;
+use crate::text::pyjson::truthy;
 use crate::text::pytext;
 
 use crate::text::pytext::constant_regex as compile;
@@ -440,18 +441,6 @@ fn raw_has_field(raw: &str, field: &str) -> bool {
 
 fn raw_owned_files_explicitly_empty(raw: &str) -> bool {
     raw_front_matter(raw).is_some_and(|front| EXPLICIT_EMPTY_OWNED_FILES.is_match(front))
-}
-
-/// Python truthiness of a JSON value.
-fn truthy(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(flag)) => *flag,
-        Some(Value::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0),
-        Some(Value::String(text)) => !text.is_empty(),
-        Some(Value::Array(items)) => !items.is_empty(),
-        Some(Value::Object(map)) => !map.is_empty(),
-    }
 }
 
 fn non_blank_string(value: Option<&Value>) -> Option<&str> {
