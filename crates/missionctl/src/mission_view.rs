@@ -18,10 +18,6 @@ fn path(value: &Path) -> String {
     value.display().to_string()
 }
 
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
-}
-
 /// Returns what `mission create` prints.
 pub(crate) fn render_created(created: &CreatedMission) -> String {
     let mut out = format!(
@@ -29,7 +25,7 @@ pub(crate) fn render_created(created: &CreatedMission) -> String {
         created.mission_slug,
         created.topology,
         created.target_branch,
-        short(&created.commit)
+        crate::ui::short_sha(&created.commit)
     );
     field(&mut out, "mission id", &created.mission_id);
     field(&mut out, "title", &created.friendly_name);

@@ -261,6 +261,11 @@ fn render_error(error: &CliError) -> String {
     text
 }
 
+/// A commit id as human output shows it: its first 12 hex digits.
+pub(crate) fn short_sha(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
 /// Writes bytes to stdout and flushes; a closed pipe becomes [`ErrorKind::BrokenPipe`].
 pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
     let mut stdout = io::stdout().lock();

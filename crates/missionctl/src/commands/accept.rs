@@ -164,7 +164,7 @@ fn render_report(report: &AcceptReport) -> String {
         let _ = writeln!(
             text,
             "Committed {} on {}",
-            commit.get(..12).unwrap_or(commit),
+            crate::ui::short_sha(commit),
             report.branch
         );
     }

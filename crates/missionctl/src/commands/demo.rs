@@ -957,7 +957,7 @@ fn write_report(out: &mut String, data: &DemoData) -> std::fmt::Result {
         }
     }
     writeln!(out)?;
-    let short_sha = data.commit.sha.get(..12).unwrap_or(&data.commit.sha);
+    let short_sha = crate::ui::short_sha(&data.commit.sha);
     writeln!(
         out,
         "Committed {short_sha} on {}: {}",
@@ -1070,7 +1070,7 @@ fn write_coordination(
     writeln!(out)?;
     for step in &data.moves {
         let lanes = format!("{} -> {}", step.from, step.to);
-        let short = step.commit.get(..12).unwrap_or(&step.commit);
+        let short = crate::ui::short_sha(&step.commit);
         writeln!(
             out,
             "   {}  {lanes:<27}{:<16}committed {short} on {}",
@@ -1239,7 +1239,7 @@ impl FinishLine {
 
     fn moved(step: &StatusMoveData) -> FinishLine {
         let lanes = format!("{} -> {}", step.from, step.to);
-        let short = step.commit.get(..12).unwrap_or(&step.commit);
+        let short = crate::ui::short_sha(&step.commit);
         FinishLine::new(
             "move",
             format!(
@@ -1698,7 +1698,7 @@ fn write_lanes_mission(
     )?;
     writeln!(out)?;
     fn short(commit: Option<&str>) -> &str {
-        commit.map_or("-", |sha| sha.get(..12).unwrap_or(sha))
+        commit.map_or("-", |sha| crate::ui::short_sha(sha))
     }
     let names: Vec<&str> = data
         .spec_files

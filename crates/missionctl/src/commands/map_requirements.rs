@@ -106,7 +106,7 @@ fn render(report: &MapRequirementsReport) -> String {
                 "Committed {} on `{}` as {}",
                 report.file,
                 report.planning_branch,
-                sha.get(..12).unwrap_or(sha)
+                crate::ui::short_sha(sha)
             );
         }
         None => {

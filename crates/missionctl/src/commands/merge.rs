@@ -115,10 +115,6 @@ pub(crate) fn cmd_merge(ui: &mut Ui, args: &MergeArgs) -> Result<(), CliError> {
     }
 }
 
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
-}
-
 fn lane_line(text: &mut String, lane_id: &str, branch: &str, action: LaneAction) {
     let what = match action {
         LaneAction::Merge => "merged",
@@ -143,7 +139,7 @@ fn render_report(report: &MergeReport) -> String {
         return text;
     }
     let landed = match &report.merge_commit {
-        Some(commit) => format!("as {} ({})", short(commit), report.strategy),
+        Some(commit) => format!("as {} ({})", crate::ui::short_sha(commit), report.strategy),
         None => "(the target already had every change)".to_owned(),
     };
     let _ = writeln!(
@@ -164,10 +160,18 @@ fn render_report(report: &MergeReport) -> String {
         let _ = writeln!(text, "Done: {}", report.done.join(", "));
     }
     if let Some(commit) = &report.record_commit {
-        let _ = writeln!(text, "Recorded the merge in meta.json as {}", short(commit));
+        let _ = writeln!(
+            text,
+            "Recorded the merge in meta.json as {}",
+            crate::ui::short_sha(commit)
+        );
     }
     if let Some(commit) = &report.retrospective_commit {
-        let _ = writeln!(text, "Captured the retrospective as {}", short(commit));
+        let _ = writeln!(
+            text,
+            "Captured the retrospective as {}",
+            crate::ui::short_sha(commit)
+        );
     }
     for path in &report.planning_kept {
         let _ = writeln!(
@@ -189,7 +193,7 @@ fn render_report(report: &MergeReport) -> String {
         let _ = writeln!(
             text,
             "Flattened the coordination metadata as {}",
-            short(commit)
+            crate::ui::short_sha(commit)
         );
     }
     if report.pushed {

@@ -174,7 +174,7 @@ pub(crate) fn cmd_move(ui: &mut Ui, args: &MoveArgs) -> Result<(), CliError> {
                 event.from_lane,
                 event.to_lane,
                 event.event_id,
-                short(&data.receipt.commit_sha),
+                crate::ui::short_sha(&data.receipt.commit_sha),
                 data.receipt.destination_ref
             );
             if let Some(path) = &data.released_workspace {
@@ -191,8 +191,4 @@ pub(crate) fn cmd_move(ui: &mut Ui, args: &MoveArgs) -> Result<(), CliError> {
             args.wp_id, args.to_lane
         ),
     })
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }

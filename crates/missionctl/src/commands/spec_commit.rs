@@ -60,7 +60,7 @@ fn render(report: &SpecCommitReport) -> String {
                 if report.committed.len() == 1 { "" } else { "s" },
                 report.mission_slug,
                 report.planning_branch,
-                sha.get(..12).unwrap_or(sha)
+                crate::ui::short_sha(sha)
             );
             for path in &report.committed {
                 let _ = writeln!(text, "  {path}");

@@ -90,7 +90,7 @@ fn render(outcome: &CriterionOutcome) -> String {
             let _ = writeln!(
                 text,
                 "Committed {} on {}",
-                commit.get(..12).unwrap_or(commit),
+                crate::ui::short_sha(commit),
                 outcome.destination_ref
             );
         }

@@ -133,7 +133,7 @@ pub(crate) fn render_commits(
         let _ = writeln!(
             text,
             "Committed {} on {}",
-            receipt.commit_sha.get(..12).unwrap_or(&receipt.commit_sha),
+            crate::ui::short_sha(&receipt.commit_sha),
             receipt.destination_ref
         );
     }

@@ -113,7 +113,7 @@ pub(crate) fn render(data: &RecoveryData) -> String {
     };
     format!(
         "{what}, committed {} on {}\nNext:    missionctl next --mission {}\n",
-        receipt.commit_sha.get(..12).unwrap_or(&receipt.commit_sha),
+        crate::ui::short_sha(&receipt.commit_sha),
         receipt.destination_ref,
         data.mission_slug
     )

@@ -73,7 +73,7 @@ fn render(outcome: &ReviewStart, actor: &str, root: &std::path::Path) -> String 
         .map(|receipt| {
             format!(
                 ", committed {} on {}",
-                receipt.commit_sha.get(..12).unwrap_or(&receipt.commit_sha),
+                crate::ui::short_sha(&receipt.commit_sha),
                 receipt.destination_ref
             )
         })

@@ -78,7 +78,7 @@ pub(crate) fn cmd_subtask_done(ui: &mut Ui, args: &SubtaskDoneArgs) -> Result<()
             "{} {} done, committed {} on {}\n",
             data.wp_id,
             data.recorded.join(", "),
-            receipt.commit_sha.get(..12).unwrap_or(&receipt.commit_sha),
+            crate::ui::short_sha(&receipt.commit_sha),
             receipt.destination_ref
         ),
         None => format!(

@@ -219,7 +219,7 @@ fn render(report: &FinalizeReport) -> String {
             let commit = report
                 .planning_commit
                 .as_deref()
-                .map(|sha| format!(" as {}", sha.get(..12).unwrap_or(sha)))
+                .map(|sha| format!(" as {}", crate::ui::short_sha(sha)))
                 .unwrap_or_default();
             let _ = writeln!(
                 text,
